@@ -1,0 +1,132 @@
+# Multi-OS partition switcher: one Makefile, out-of-tree build in $(BUILD).
+#
+#   make            build/switcher.efi and the host tools (build/mkslot)
+#   make test       every test: host unit tests, then the QEMU + OVMF boots
+#   make unit       host unit tests only
+#   make demo       provision a disk from partitions.conf and boot it in QEMU
+#   make deps       install missing Debian packages (as root), else print the line
+#   make clean
+#   V=1             show full commands
+
+BUILD   ?= build
+V       ?= 0
+Q        = $(if $(filter 1,$(V)),,@)
+say      = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' $(1) $(2);)
+
+CC      ?= gcc
+NASM    ?= nasm
+LD      ?= ld
+OBJCOPY ?= objcopy
+
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
+        -Wshadow -Wcast-qual -Wpointer-arith -Wwrite-strings -Wundef \
+        -Wno-unused-parameter
+
+# ---------------------------------------------------------------------------
+# The pure core (switcher/*.c): no EFI headers, built twice, once for the host
+# tools and tests, once for the EFI binary.  One parser, one planner.
+SW_SRC   := $(sort $(wildcard switcher/*.c))
+SW_HDR   := $(wildcard switcher/*.h)
+
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iswitcher $(EXTRA_CFLAGS)
+HOST_LDFLAGS := $(EXTRA_LDFLAGS)
+HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(SW_SRC))
+
+$(BUILD)/host/%.o: %.c $(SW_HDR)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/libswitcher.a: $(HOST_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# ---------------------------------------------------------------------------
+# Host tools.
+MKSLOT_SRC := $(sort $(wildcard tools/mkslot/*.c))
+$(BUILD)/mkslot: $(patsubst %.c,$(BUILD)/host/%.o,$(MKSLOT_SRC)) $(BUILD)/libswitcher.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
+
+# ---------------------------------------------------------------------------
+# Host unit tests (cmocka): tests/unit/test_NAME.c -> $(BUILD)/tests/test_NAME.
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_UTIL  := $(patsubst %.c,$(BUILD)/host/%.o,$(wildcard tests/unit/util_*.c))
+
+$(BUILD)/tests/test_%: $(BUILD)/host/tests/unit/test_%.o $(UNIT_UTIL) $(BUILD)/libswitcher.a
+	$(call say,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcmocka -lfdt
+
+$(BUILD)/host/tests/unit/%.o: HOST_CFLAGS += -Itests/unit -DFIXTURES=\"$(CURDIR)/tests/fixtures\"
+
+# ---------------------------------------------------------------------------
+# The EFI binary: GNU-EFI, libfdt.a from Debian, the trampoline from nasm.
+EFI_INC   ?= /usr/include/efi
+EFI_LIB   ?= /usr/lib
+FDT_LIB   ?= $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libfdt.a /usr/lib/libfdt.a))
+EFI_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fpic -fshort-wchar \
+        -mno-red-zone -fno-stack-protector -fno-strict-aliasing \
+        -fno-builtin -DEFI_FUNCTION_WRAPPER -DSW_EFI=1 \
+        -I$(EFI_INC) -I$(EFI_INC)/x86_64 -Iswitcher -Iefi -I$(BUILD)/gen
+EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds \
+        -shared -Bsymbolic -L$(EFI_LIB) --no-undefined
+
+EFI_SRC  := $(sort $(wildcard efi/*.c))
+EFI_OBJ  := $(patsubst %.c,$(BUILD)/efi-obj/%.o,$(SW_SRC) $(EFI_SRC))
+TRAMP_SRC := $(sort $(wildcard trampoline/*.asm))
+TRAMP_OBJ := $(patsubst %.asm,$(BUILD)/efi-obj/%.o,$(filter-out %16.asm,$(TRAMP_SRC)))
+TRAMP_BIN := $(patsubst %.asm,$(BUILD)/gen/%.bin,$(filter %16.asm,$(TRAMP_SRC)))
+
+# Real-mode pieces are flat binaries, embedded by the elf64 objects (incbin).
+$(BUILD)/gen/%.bin: %.asm $(wildcard trampoline/*.inc)
+	$(call say,NASM,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(NASM) -f bin -Itrampoline/ -I$(BUILD)/gen/ $< -o $@
+
+$(BUILD)/efi-obj/trampoline/%.o: trampoline/%.asm $(TRAMP_BIN) $(wildcard trampoline/*.inc)
+	$(call say,NASM,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(NASM) -f elf64 -Itrampoline/ -I$(BUILD)/gen/trampoline/ $< -o $@
+
+$(BUILD)/efi-obj/%.o: %.c $(SW_HDR) $(wildcard efi/*.h)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/switcher.so: $(EFI_OBJ) $(TRAMP_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(EFI_LDFLAGS) $(EFI_LIB)/crt0-efi-x86_64.o $^ $(FDT_LIB) -lefi -lgnuefi -o $@
+	$(Q)undef=$$(nm -u $@); if [ -n "$$undef" ]; then \
+	  echo "switcher.so has undefined symbols:"; echo "$$undef"; rm -f $@; exit 1; fi
+
+$(BUILD)/switcher.efi: $(BUILD)/switcher.so
+	$(call say,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+	  -j .rela -j .rel.* -j .rela.* -j .reloc --target=efi-app-x86_64 \
+	  --subsystem=10 $< $@
+
+# ---------------------------------------------------------------------------
+.PHONY: all deps unit test demo bench clean check-deps
+.DEFAULT_GOAL := all
+
+all: deps-check $(BUILD)/switcher.efi $(BUILD)/mkslot
+
+deps:
+	$(Q)./tests/deps.sh install
+
+deps-check:
+	$(Q)./tests/deps.sh check
+
+unit: deps $(UNIT_BINS)
+	$(Q)./tests/run-unit.sh $(UNIT_BINS)
+
+test: deps all $(UNIT_BINS)
+	$(Q)./tests/run-all.sh $(BUILD)
+
+demo: deps all
+	$(Q)./tests/ovmf/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

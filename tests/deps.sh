@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian packages the project needs, or says exactly how to.
+#   deps.sh install   as root: apt-get install what is missing; else print the line and fail
+#   deps.sh check     only check the packages the build itself needs
+set -eu
+
+BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev"
+TEST_PKGS="qemu-system-x86 ovmf mtools gdisk dosfstools e2fsprogs busybox-static cpio kmod zstd xz-utils"
+
+mode=${1:-install}
+case $mode in
+check) want=$BUILD_PKGS ;;
+install) want="$BUILD_PKGS $TEST_PKGS" ;;
+*) echo "usage: $0 install|check" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+                missing="$missing $p"
+        fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$mode" = install ] && [ "$(id -u)" = 0 ]; then
+        echo "deps: installing:$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q >/dev/null
+        # shellcheck disable=SC2086
+        apt-get install -y -q --no-install-recommends $missing
+        exit 0
+fi
+echo "deps: missing Debian packages:$missing" >&2
+echo "deps: run as root:  apt-get install -y$missing" >&2
+exit 1
