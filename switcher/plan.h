@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory planner: from the UEFI memory map taken at boot, decides
+ *   - the ACTIVE REGION, usable RAM from the bottom of memory up to the size
+ *     asked for, where every swap slot runs (a list of ranges: firmware
+ *     punches holes into low RAM, and those move with the build and the RAM
+ *     size, so nothing here assumes a contiguous window);
+ *   - the LOW PAGE below 1 MiB that holds the trampoline's real-mode entry
+ *     (the firmware's S3 resume enters it in real mode);
+ *   - the RESIDENT block (mailbox, ACPI copies, page tables, stacks), below
+ *     4 GiB so 32-bit code and 32-bit ACPI pointers can reach it;
+ *   - one STORE per slot, where the slot's active-region contents live while
+ *     another slot runs.
+ * The EFI code then claims the low page, the resident block and the stores
+ * with AllocatePages(AllocateAddress) as reserved memory, so those are only
+ * ever placed in conventional memory of the map they were planned from.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "memmap.h"
+
+#define SW_ACTIVE_MAX 64
+#define SW_PLAN_SLOTS 16
+#define SW_PLAN_OWNED_MAX 32    /* switcher-owned ranges a request may name */
+
+struct sw_plan_request {
+        uint64_t active_size;          /* bytes of usable RAM wanted, a multiple of 4 KiB */
+        uint64_t resident_size;        /* bytes, placed below 4 GiB, page aligned (rounded up) */
+        const struct sw_range *owned;  /* switcher-owned ranges (its image): never active, never store */
+        unsigned nowned;               /* <= SW_PLAN_OWNED_MAX */
+        unsigned nslots;               /* <= SW_PLAN_SLOTS, priority order: the default slot first */
+        const char *const *slot_ids;
+};
+
+struct sw_slot_plan {
+        const char *id;
+        bool placed;
+        uint64_t store_base;
+        uint64_t store_size;
+};
+
+struct sw_plan {
+        struct sw_range active[SW_ACTIVE_MAX]; /* sorted by address, disjoint */
+        unsigned nactive;
+        uint64_t active_bytes;
+        uint64_t low_page;
+        uint64_t resident_base;
+        uint64_t resident_size;
+        unsigned nslots;
+        struct sw_slot_plan slots[SW_PLAN_SLOTS];
+        uint64_t missing;              /* bytes of stores that did not fit */
+};
+
+/*
+ * Builds the plan from map m (sorted, as sw_memmap_add() keeps it).  Order of
+ * placement: the low page (the highest conventional 4 KiB page below 0xA0000),
+ * the active region (bottom-up over free-class RAM, never page 0, never
+ * [0xA0000, 1 MiB), the low page or an owned range; the last range is cut so
+ * active_bytes == active_size), the resident block (the highest conventional
+ * piece below 4 GiB that fits), then the stores in slot order (each in the
+ * highest conventional piece that fits, 2 MiB aligned when the piece allows).
+ * A slot whose store does not fit is left out with a warning.
+ * Returns the number of slots placed, or -1 when no plan is possible (RAM
+ * below active_size, no low page, no room for the resident block, a bad
+ * request), each reason reported through d; *p is then incomplete.
+ */
+int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
+                  struct sw_plan *p, struct sw_diag *d);
+
+/*
+ * Where active-region address A of slot i lives in its store (active ranges
+ * are packed back to back in the store in address order).  Returns 0 and
+ * *out, or -1 if A is not in the active region or the slot has no store.
+ */
+int sw_plan_store_addr(const struct sw_plan *p, unsigned slot, uint64_t active_addr,
+                       uint64_t *out);
+
+/* True if [base, base+size) (size > 0) lies inside ONE active range. */
+bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size);
+
+/*
+ * Prints the plan, one line per call of line(), as shown on serial at boot
+ * and by `mkslot plan`:
+ *     plan: active region 256 MiB in N range(s)
+ *     plan:   active   0x%016llx-0x%016llx  SIZE     (one per range)
+ *     plan:   low page 0x%016llx
+ *     plan:   resident 0x%016llx-0x%016llx  SIZE     (left out if size 0)
+ *     plan:   slot %-12s store 0x%016llx-0x%016llx  SIZE
+ *     plan:   slot %-12s not placed (no room)
+ * Ends are inclusive, like /proc/iomem; SIZE comes from sw_fmt_size().
+ */
+void sw_plan_print(const struct sw_plan *p, void (*line)(void *ctx, const char *text),
+                   void *ctx);
