@@ -1,0 +1,998 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-slot ACPI root-table copies, tested on the real tables of QEMU q35 +
+ * OVMF (tests/fixtures/acpi-q35-ovmf.txt, dumped from a running guest: RSDP
+ * revision 2 with XSDT and RSDT, FADT revision 3 of 244 bytes, FACS of 64).
+ *
+ * The fixture is loaded into a fake physical memory made of a few windows,
+ * as the firmware leaves them: the table pages, the FACS page, a low page for
+ * the copies (as the switcher reserves below 1 MiB) and a spare window for
+ * tables the tests build.  The reader refuses anything outside a window.
+ * Fields are read back at their raw spec offsets, not through the structs,
+ * so a wrong struct layout cannot hide a wrong byte.
+ *
+ * Corruption tests change one field, check the exact error code and message,
+ * restore the field and check that the scan passes again; a per-test
+ * teardown also checks that firmware memory is back to the fixture.
+ */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "acpi.h"
+
+/* Where the fixture's tables are (see the comments in the fixture). */
+#define RSDP2 0x1f77d014ULL
+#define RSDP1 0x1f77d000ULL
+#define XSDT 0x1f77c0e8ULL
+#define RSDT2 0x1f77c074ULL
+#define RSDT1 0x1f77c000ULL
+#define FADT 0x1f778000ULL
+#define APIC 0x1f777000ULL
+#define FACS 0x1f7dc000ULL
+#define DSDT 0x1f779000ULL
+
+/* The low page a slot's copies go to, and room around it. */
+#define LOW_BASE 0x9c000ULL
+#define COPY_AT 0x9f000ULL
+/* Firmware memory nobody uses, for tables the tests build. */
+#define SPARE 0x1f780000ULL
+
+struct window {
+        uint64_t base;
+        size_t size;
+        uint8_t *buf;
+};
+
+static uint8_t win_tables[0xb000], win_facs[0x1000], win_low[0x4000], win_spare[0x4000];
+
+static struct window windows[] = {
+        { 0x1f773000ULL, sizeof(win_tables), win_tables },
+        { FACS, sizeof(win_facs), win_facs },
+        { LOW_BASE, sizeof(win_low), win_low },
+        { SPARE, sizeof(win_spare), win_spare },
+};
+#define NWIN (sizeof(windows) / sizeof(windows[0]))
+
+/* A copy of the firmware windows as loaded, to prove nothing wrote them. */
+static uint8_t snap_tables[sizeof(win_tables)], snap_facs[sizeof(win_facs)];
+static uint64_t fixture_rsdp, fixture_rsdp_v1;
+
+static const void *fake_read(void *ctx, uint64_t addr, uint64_t len)
+{
+        struct window *w = ctx;
+
+        for (size_t i = 0; i < NWIN; i++) {
+                if (addr < w[i].base)
+                        continue;
+                uint64_t off = addr - w[i].base;
+
+                if (off <= w[i].size && len <= w[i].size - off)
+                        return w[i].buf + off;
+        }
+        return NULL;
+}
+
+/* Writable view of fake physical memory for the tests themselves. */
+static uint8_t *phys(uint64_t addr, uint64_t len)
+{
+        uint8_t *p = (uint8_t *)(uintptr_t)fake_read(windows, addr, len);
+
+        assert_non_null(p);
+        return p;
+}
+
+static uint32_t rd32(uint64_t addr)
+{
+        uint32_t v;
+
+        memcpy(&v, phys(addr, 4), 4);
+        return v;
+}
+
+static uint64_t rd64(uint64_t addr)
+{
+        uint64_t v;
+
+        memcpy(&v, phys(addr, 8), 8);
+        return v;
+}
+
+static void wr32(uint64_t addr, uint32_t v)
+{
+        memcpy(phys(addr, 4), &v, 4);
+}
+
+static void wr64(uint64_t addr, uint64_t v)
+{
+        memcpy(phys(addr, 8), &v, 8);
+}
+
+/* Recomputes a standard table header's checksum (byte 9) in place. */
+static void fix_table_sum(uint64_t addr)
+{
+        uint32_t len = rd32(addr + 4);
+        uint8_t *t = phys(addr, len);
+
+        t[9] = 0;
+        t[9] = sw_acpi_checksum(t, len);
+}
+
+/* Recomputes both RSDP checksums (revision 2). */
+static void fix_rsdp_sums(uint64_t addr)
+{
+        uint8_t *r = phys(addr, 36);
+
+        r[8] = 0;
+        r[8] = sw_acpi_checksum(r, 20);
+        r[32] = 0;
+        r[32] = sw_acpi_checksum(r, 36);
+}
+
+static void load_fixture(void)
+{
+        char path[1024], line[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/acpi-q35-ovmf.txt", FIXTURES);
+        f = fopen(path, "r");
+        if (!f) {
+                fprintf(stderr, "cannot open %s\n", path);
+                abort();
+        }
+        while (fgets(line, sizeof(line), f)) {
+                char *p, *end;
+                uint64_t addr;
+                size_t n = 0;
+                uint8_t bytes[64];
+
+                if (line[0] == '#' || line[0] == '\n')
+                        continue;
+                if (sscanf(line, "rsdp %" SCNx64, &addr) == 1) {
+                        fixture_rsdp = addr;
+                        continue;
+                }
+                if (sscanf(line, "rsdp-v1 %" SCNx64, &addr) == 1) {
+                        fixture_rsdp_v1 = addr;
+                        continue;
+                }
+                addr = strtoull(line, &end, 16);
+                assert_true(end != line && *end == ':');
+                for (p = end + 1; *p == ' '; p++)
+                        ;
+                while (p[0] && p[0] != '\n') {
+                        unsigned v;
+
+                        assert_true(n < sizeof(bytes));
+                        assert_int_equal(sscanf(p, "%2x", &v), 1);
+                        bytes[n++] = (uint8_t)v;
+                        p += 2;
+                }
+                memcpy(phys(addr, n), bytes, n);
+        }
+        fclose(f);
+}
+
+static int group_setup(void **state)
+{
+        load_fixture();
+        assert_int_equal(fixture_rsdp, RSDP2);
+        assert_int_equal(fixture_rsdp_v1, RSDP1);
+        memcpy(snap_tables, win_tables, sizeof(win_tables));
+        memcpy(snap_facs, win_facs, sizeof(win_facs));
+        return 0;
+}
+
+/* Every test must leave firmware memory as the fixture had it.  It is put
+ * back before the verdict, so one failing test does not fail the rest. */
+static int check_restored(void **state)
+{
+        bool tables_ok = memcmp(win_tables, snap_tables, sizeof(win_tables)) == 0;
+        bool facs_ok = memcmp(win_facs, snap_facs, sizeof(win_facs)) == 0;
+
+        memcpy(win_tables, snap_tables, sizeof(win_tables));
+        memcpy(win_facs, snap_facs, sizeof(win_facs));
+        memset(win_low, 0, sizeof(win_low));
+        memset(win_spare, 0, sizeof(win_spare));
+        if (!tables_ok || !facs_ok)
+                fail_msg("firmware tables not restored (tables %s, FACS %s)",
+                         tables_ok ? "ok" : "changed", facs_ok ? "ok" : "changed");
+        return 0;
+}
+
+struct capture {
+        char last[512];
+        unsigned count;
+        enum sw_severity sev;
+};
+
+static struct capture cap;
+static struct sw_diag diag;
+
+static void capture_emit(void *ctx, enum sw_severity sev, const char *msg)
+{
+        struct capture *c = ctx;
+
+        snprintf(c->last, sizeof(c->last), "%s", msg);
+        c->sev = sev;
+        c->count++;
+}
+
+static void reset_diag(void)
+{
+        memset(&cap, 0, sizeof(cap));
+        memset(&diag, 0, sizeof(diag));
+        diag.emit = capture_emit;
+        diag.ctx = &cap;
+}
+
+static int scan(uint64_t rsdp, struct sw_acpi_fw *fw)
+{
+        reset_diag();
+        return sw_acpi_scan(fake_read, windows, rsdp, fw, &diag);
+}
+
+/* Expects exactly one error message, and a zeroed result. */
+static void expect_scan_error(int err, const char *msg)
+{
+        struct sw_acpi_fw fw, zero;
+
+        memset(&zero, 0, sizeof(zero));
+        assert_int_equal(scan(RSDP2, &fw), err);
+        assert_int_equal(cap.count, 1);
+        assert_int_equal(cap.sev, SW_ERROR);
+        assert_string_equal(cap.last, msg);
+        assert_int_equal(diag.errors, 1);
+        assert_memory_equal(&fw, &zero, sizeof(fw));
+}
+
+static void expect_scan_ok(void)
+{
+        struct sw_acpi_fw fw;
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(cap.count, 0);
+}
+
+static size_t align_up(size_t v, size_t a)
+{
+        return (v + a - 1) / a * a;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_scan_q35(void **state)
+{
+        struct sw_acpi_fw fw;
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(fw.rsdp, RSDP2);
+        assert_int_equal(fw.rsdp_rev, 2);
+        assert_int_equal(fw.xsdt, XSDT);
+        assert_int_equal(fw.xsdt_len, 36 + 6 * 8);
+        assert_int_equal(fw.rsdt, RSDT2);
+        assert_int_equal(fw.rsdt_len, 36 + 6 * 4);
+        assert_int_equal(fw.fadt, FADT);
+        assert_int_equal(fw.fadt_len, 244);
+        /* q35's FADT has only FIRMWARE_CTRL set (X_FIRMWARE_CTRL is 0). */
+        assert_int_equal(rd64(FADT + 132), 0);
+        assert_int_equal(fw.facs, rd32(FADT + 36));
+        assert_int_equal(fw.facs, FACS);
+        assert_int_equal(fw.facs_len, 64);
+        /* ICH9 PM block at 0x600: PM1a_EVT at +0, PM1a_CNT at +4. */
+        assert_int_equal(fw.pm1a_evt, 0x600);
+        assert_int_equal(fw.pm1a_cnt, 0x604);
+}
+
+/* The layout the header documents: RSDP at 0, tables 16-aligned, FACS
+ * 64-aligned. */
+struct layout {
+        size_t xsdt, rsdt, fadt, facs, end;
+};
+
+static struct layout layout_of(const struct sw_acpi_fw *fw)
+{
+        struct layout l = { 0 };
+        size_t off = 48;
+
+        if (fw->xsdt) {
+                l.xsdt = off;
+                off = align_up(off + fw->xsdt_len, 16);
+        }
+        if (fw->rsdt) {
+                l.rsdt = off;
+                off = align_up(off + fw->rsdt_len, 16);
+        }
+        l.fadt = off;
+        l.facs = align_up(off + fw->fadt_len, 64);
+        l.end = l.facs + fw->facs_len;
+        return l;
+}
+
+/* Checks one root copy: same header but the checksum, every entry kept
+ * except the FADT's, which names the FADT copy. */
+static void check_root_copy(uint64_t fw_root, uint64_t copy, unsigned esize, uint64_t fadt_copy)
+{
+        uint32_t len = rd32(fw_root + 4);
+        const uint8_t *a = phys(fw_root, len), *b = phys(copy, len);
+        unsigned n = (len - 36) / esize, replaced = 0;
+
+        assert_true(sw_acpi_sum_ok(b, len));
+        assert_memory_equal(a, b, 9);
+        assert_memory_equal(a + 10, b + 10, 26);
+        for (unsigned i = 0; i < n; i++) {
+                uint64_t ea = 0, eb = 0;
+
+                memcpy(&ea, a + 36 + i * esize, esize);
+                memcpy(&eb, b + 36 + i * esize, esize);
+                if (ea == FADT) {
+                        assert_int_equal(eb, fadt_copy);
+                        replaced++;
+                } else {
+                        assert_int_equal(eb, ea);
+                }
+        }
+        assert_int_equal(replaced, 1);
+}
+
+static void test_copy_q35(void **state)
+{
+        struct sw_acpi_fw fw, again;
+        struct layout l;
+        uint64_t rsdp_copy = 0, facs_copy = 0;
+        uint8_t *dst = phys(COPY_AT, SW_ACPI_COPY_SIZE);
+        const uint8_t *r, *f, *fc;
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        l = layout_of(&fw);
+        /* Stale bytes in the page must not survive. */
+        memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
+
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, dst, COPY_AT,
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(rsdp_copy, COPY_AT);
+        assert_int_equal(facs_copy, COPY_AT + l.facs);
+        assert_int_equal(facs_copy % 64, 0);
+        assert_true(l.end <= SW_ACPI_COPY_SIZE);
+        for (size_t i = l.end; i < SW_ACPI_COPY_SIZE; i++)
+                assert_int_equal(dst[i], 0);
+
+        /* RSDP: both checksums, same OEM and revision, pointers to copies. */
+        r = phys(rsdp_copy, 36);
+        assert_memory_equal(r, "RSD PTR ", 8);
+        assert_true(sw_acpi_sum_ok(r, 20));
+        assert_true(sw_acpi_sum_ok(r, 36));
+        assert_memory_equal(r + 9, phys(RSDP2 + 9, 7), 7);
+        assert_int_equal(rd32(rsdp_copy + 16), COPY_AT + l.rsdt);
+        assert_int_equal(rd32(rsdp_copy + 20), 36);
+        assert_int_equal(rd64(rsdp_copy + 24), COPY_AT + l.xsdt);
+
+        check_root_copy(XSDT, COPY_AT + l.xsdt, 8, COPY_AT + l.fadt);
+        check_root_copy(RSDT2, COPY_AT + l.rsdt, 4, COPY_AT + l.fadt);
+
+        /* FADT: byte for byte the firmware's except checksum and the two
+         * FACS pointers; DSDT and X_DSDT untouched. */
+        f = phys(COPY_AT + l.fadt, 244);
+        assert_true(sw_acpi_sum_ok(f, 244));
+        assert_int_equal(rd32(COPY_AT + l.fadt + 36), facs_copy);
+        assert_int_equal(rd64(COPY_AT + l.fadt + 132), facs_copy);
+        assert_int_equal(rd32(COPY_AT + l.fadt + 40), DSDT);
+        assert_int_equal(rd64(COPY_AT + l.fadt + 140), DSDT);
+        assert_memory_equal(f, phys(FADT, 9), 9);
+        assert_memory_equal(f + 10, phys(FADT + 10, 26), 26);
+        assert_memory_equal(f + 40, phys(FADT + 40, 92), 92);
+        assert_memory_equal(f + 140, phys(FADT + 140, 104), 104);
+
+        /* FACS copy: the firmware's, vectors and lock clear. */
+        fc = phys(facs_copy, 64);
+        assert_memory_equal(fc, phys(FACS, 12), 12);
+        assert_int_equal(rd32(facs_copy + 12), 0);
+        assert_int_equal(rd32(facs_copy + 16), 0);
+        assert_memory_equal(fc + 20, phys(FACS + 20, 4), 4);
+        assert_int_equal(rd64(facs_copy + 24), 0);
+        assert_memory_equal(fc + 32, phys(FACS + 32, 32), 32);
+
+        /* A guest walking the copy finds the copies, and the same hardware. */
+        assert_int_equal(scan(rsdp_copy, &again), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(again.rsdp_rev, 2);
+        assert_int_equal(again.xsdt, COPY_AT + l.xsdt);
+        assert_int_equal(again.rsdt, COPY_AT + l.rsdt);
+        assert_int_equal(again.fadt, COPY_AT + l.fadt);
+        assert_int_equal(again.fadt_len, 244);
+        assert_int_equal(again.facs, facs_copy);
+        assert_int_equal(again.facs_len, 64);
+        assert_int_equal(again.pm1a_cnt, fw.pm1a_cnt);
+        assert_int_equal(again.pm1a_evt, fw.pm1a_evt);
+        /* check_restored() proves the firmware tables were not written. */
+}
+
+/* The copy starts with no waking vector and a free lock even when the
+ * firmware FACS already carries the switcher's vector and a held lock. */
+static void test_copy_clears_vectors(void **state)
+{
+        struct sw_acpi_fw fw;
+        uint64_t rsdp_copy, facs_copy;
+        uint8_t *dst = phys(COPY_AT, SW_ACPI_COPY_SIZE);
+
+        wr32(FACS + 12, 0x9e000);
+        wr64(FACS + 24, 0x123456789ULL);
+        wr32(FACS + 16, 3);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, dst, COPY_AT,
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+        assert_int_equal(rd32(facs_copy + 12), 0);
+        assert_int_equal(rd32(facs_copy + 16), 0);
+        assert_int_equal(rd64(facs_copy + 24), 0);
+        /* The firmware's own FACS keeps what it had. */
+        assert_int_equal(rd32(FACS + 12), 0x9e000);
+        assert_int_equal(rd64(FACS + 24), 0x123456789ULL);
+        wr32(FACS + 12, 0);
+        wr64(FACS + 24, 0);
+        wr32(FACS + 16, 0);
+}
+
+/* The ACPI 1.0 RSDP OVMF also installs: 20 bytes, RSDT only. */
+static void test_copy_rsdp_v1(void **state)
+{
+        struct sw_acpi_fw fw, again;
+        struct layout l;
+        uint64_t rsdp_copy, facs_copy;
+        uint8_t *dst = phys(COPY_AT, SW_ACPI_COPY_SIZE);
+
+        assert_int_equal(scan(RSDP1, &fw), 0);
+        assert_int_equal(fw.rsdp_rev, 0);
+        assert_int_equal(fw.xsdt, 0);
+        assert_int_equal(fw.rsdt, RSDT1);
+        assert_int_equal(fw.fadt, FADT);
+        assert_int_equal(fw.facs, FACS);
+        l = layout_of(&fw);
+        assert_int_equal(l.rsdt, 48);
+
+        memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, dst, COPY_AT,
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+        assert_true(sw_acpi_sum_ok(dst, 20));
+        assert_int_equal(dst[15], 0);
+        assert_int_equal(rd32(rsdp_copy + 16), COPY_AT + l.rsdt);
+        for (int i = 20; i < 48; i++)
+                assert_int_equal(dst[i], 0);
+        check_root_copy(RSDT1, COPY_AT + l.rsdt, 4, COPY_AT + l.fadt);
+
+        assert_int_equal(scan(rsdp_copy, &again), 0);
+        assert_int_equal(again.rsdt, COPY_AT + l.rsdt);
+        assert_int_equal(again.fadt, COPY_AT + l.fadt);
+        assert_int_equal(again.facs, facs_copy);
+}
+
+/* X_FIRMWARE_CTRL wins over FIRMWARE_CTRL when set. */
+static void test_x_firmware_ctrl_preferred(void **state)
+{
+        const uint64_t other = FACS + 0x800;
+        struct sw_acpi_fw fw;
+
+        memcpy(phys(other, 64), phys(FACS, 64), 64);
+        wr32(other + 8, 0xfeedf00d);
+        wr64(FADT + 132, other);
+        fix_table_sum(FADT);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(fw.facs, other);
+
+        wr64(FADT + 132, 0);
+        fix_table_sum(FADT);
+        memset(phys(other, 64), 0, 64);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(fw.facs, FACS);
+}
+
+/* An ACPI 1.0-sized FADT has no X_ fields: nothing may be read or written
+ * past its length, ports come from the 32-bit blocks. */
+static void test_short_fadt(void **state)
+{
+        struct sw_acpi_fw fw, again;
+        struct layout l;
+        uint64_t rsdp_copy, facs_copy;
+        uint8_t *dst = phys(COPY_AT, SW_ACPI_COPY_SIZE);
+        uint8_t old_sum = phys(FADT, 10)[9];
+
+        /* A stale X_FIRMWARE_CTRL past the end must be ignored. */
+        wr64(FADT + 132, 0xdead000);
+        wr32(FADT + 4, 116);
+        fix_table_sum(FADT);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(fw.fadt_len, 116);
+        assert_int_equal(fw.facs, FACS);
+        assert_int_equal(fw.pm1a_cnt, 0x604);
+        assert_int_equal(fw.pm1a_evt, 0x600);
+        l = layout_of(&fw);
+
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, dst, COPY_AT,
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+        assert_true(sw_acpi_sum_ok(phys(COPY_AT + l.fadt, 116), 116));
+        assert_int_equal(rd32(COPY_AT + l.fadt + 36), facs_copy);
+        /* Bytes after the 116-byte FADT copy up to the FACS stay zero. */
+        for (size_t i = l.fadt + 116; i < l.facs; i++)
+                assert_int_equal(dst[i], 0);
+        assert_int_equal(scan(rsdp_copy, &again), 0);
+        assert_int_equal(again.facs, facs_copy);
+
+        wr32(FADT + 4, 244);
+        wr64(FADT + 132, 0);
+        phys(FADT, 10)[9] = old_sum;
+        expect_scan_ok();
+}
+
+/* A system-I/O X_PM1a block wins; a memory-mapped one is no port. */
+static void test_pm1a_from_x_block(void **state)
+{
+        struct sw_acpi_fw fw;
+
+        wr64(FADT + 172 + 4, 0x804);
+        fix_table_sum(FADT);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(fw.pm1a_cnt, 0x804);
+        phys(FADT + 172, 1)[0] = 0; /* system memory */
+        fix_table_sum(FADT);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(fw.pm1a_cnt, 0);
+        phys(FADT + 172, 1)[0] = 1;
+        wr64(FADT + 172 + 4, 0x604);
+        fix_table_sum(FADT);
+        expect_scan_ok();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hostile firmware: one field changed, exact error, field restored. */
+
+static void test_rsdp_bad_signature(void **state)
+{
+        uint8_t *r = phys(RSDP2, 36);
+
+        r[0] = 'X';
+        expect_scan_error(SW_ACPI_ERR_RSDP, "ACPI: RSDP at 0x1f77d014: bad signature "
+                          "\"XSD PTR \", expected \"RSD PTR \"");
+        r[0] = 'R';
+        expect_scan_ok();
+}
+
+static void test_rsdp_checksum_off_by_one(void **state)
+{
+        uint8_t *r = phys(RSDP2, 36);
+
+        r[8]++;
+        expect_scan_error(SW_ACPI_ERR_RSDP, "ACPI: RSDP at 0x1f77d014: bad checksum");
+        r[8]--;
+        expect_scan_ok();
+}
+
+static void test_rsdp_bad_extended_checksum(void **state)
+{
+        uint8_t *r = phys(RSDP2, 36);
+
+        r[32]++;
+        expect_scan_error(SW_ACPI_ERR_RSDP, "ACPI: RSDP at 0x1f77d014: bad extended checksum");
+        r[32]--;
+        expect_scan_ok();
+}
+
+static void test_rsdp_bad_length(void **state)
+{
+        wr32(RSDP2 + 20, 20);
+        fix_rsdp_sums(RSDP2);
+        expect_scan_error(SW_ACPI_ERR_RSDP, "ACPI: RSDP at 0x1f77d014: revision 2 with "
+                          "length 20, outside 36..65536");
+        wr32(RSDP2 + 20, 36);
+        fix_rsdp_sums(RSDP2);
+        expect_scan_ok();
+}
+
+static void test_rsdp_unreadable(void **state)
+{
+        struct sw_acpi_fw fw;
+
+        assert_int_equal(scan(0x1000, &fw), SW_ACPI_ERR_RANGE);
+        assert_int_equal(cap.count, 1);
+        assert_string_equal(cap.last, "ACPI: RSDP at 0x1000: cannot read 20 bytes");
+        /* A range that wraps around the address space is never read. */
+        assert_int_equal(scan(0xfffffffffffffff0ULL, &fw), SW_ACPI_ERR_RANGE);
+        assert_string_equal(cap.last,
+                            "ACPI: RSDP at 0xfffffffffffffff0: cannot read 20 bytes");
+}
+
+static void test_no_root(void **state)
+{
+        wr32(RSDP2 + 16, 0);
+        wr64(RSDP2 + 24, 0);
+        fix_rsdp_sums(RSDP2);
+        expect_scan_error(SW_ACPI_ERR_ROOT,
+                          "ACPI: RSDP at 0x1f77d014: names neither an XSDT nor an RSDT");
+        wr32(RSDP2 + 16, RSDT2);
+        wr64(RSDP2 + 24, XSDT);
+        fix_rsdp_sums(RSDP2);
+        expect_scan_ok();
+}
+
+static void test_xsdt_bad_signature(void **state)
+{
+        phys(XSDT, 1)[0] = 'R';
+        expect_scan_error(SW_ACPI_ERR_ROOT, "ACPI: XSDT at 0x1f77c0e8: bad signature "
+                          "\"RSDT\", expected \"XSDT\"");
+        phys(XSDT, 1)[0] = 'X';
+        expect_scan_ok();
+}
+
+static void test_xsdt_length_overflows_reader(void **state)
+{
+        /* 1020 entries: past the end of the firmware's table window. */
+        wr32(XSDT + 4, 36 + 1020 * 8);
+        expect_scan_error(SW_ACPI_ERR_RANGE, "ACPI: XSDT at 0x1f77c0e8: cannot read 8196 bytes");
+        wr32(XSDT + 4, 84);
+        expect_scan_ok();
+}
+
+static void test_xsdt_length_ceiling(void **state)
+{
+        wr32(XSDT + 4, 0x7fffffff);
+        expect_scan_error(SW_ACPI_ERR_ROOT,
+                          "ACPI: XSDT at 0x1f77c0e8: length 2147483647 is outside 36..65536");
+        wr32(XSDT + 4, 84);
+        expect_scan_ok();
+}
+
+static void test_xsdt_partial_entry(void **state)
+{
+        wr32(XSDT + 4, 80);
+        fix_table_sum(XSDT);
+        expect_scan_error(SW_ACPI_ERR_ROOT,
+                          "ACPI: XSDT at 0x1f77c0e8: length 80 is not 36 plus a multiple of 8");
+        wr32(XSDT + 4, 84);
+        fix_table_sum(XSDT);
+        expect_scan_ok();
+}
+
+static void test_rsdt_bad_checksum(void **state)
+{
+        phys(RSDT2, 10)[9] ^= 0x40;
+        expect_scan_error(SW_ACPI_ERR_ROOT, "ACPI: RSDT at 0x1f77c074: bad checksum");
+        phys(RSDT2, 10)[9] ^= 0x40;
+        expect_scan_ok();
+}
+
+static void test_xsdt_without_fadt(void **state)
+{
+        /* Entry 0 is the FADT; make it a second pointer to the MADT. */
+        wr64(XSDT + 36, APIC);
+        fix_table_sum(XSDT);
+        expect_scan_error(SW_ACPI_ERR_NO_FADT,
+                          "ACPI: XSDT at 0x1f77c0e8: lists no FADT (\"FACP\")");
+        wr64(XSDT + 36, FADT);
+        fix_table_sum(XSDT);
+        expect_scan_ok();
+}
+
+static void test_xsdt_entry_unreadable(void **state)
+{
+        wr64(XSDT + 36 + 8, 0x200000000ULL);
+        fix_table_sum(XSDT);
+        expect_scan_error(SW_ACPI_ERR_RANGE,
+                          "ACPI: XSDT at 0x1f77c0e8: entry 1 (0x200000000) cannot be read");
+        wr64(XSDT + 36 + 8, APIC);
+        fix_table_sum(XSDT);
+        expect_scan_ok();
+}
+
+/* The RSDT naming another FADT than the XSDT would give a guest booted with
+ * acpi=rsdt the firmware's FACS. */
+static void test_rsdt_second_fadt(void **state)
+{
+        memcpy(phys(SPARE, 4), "FACP", 4);
+        wr32(RSDT2 + 36 + 4, (uint32_t)SPARE);
+        fix_table_sum(RSDT2);
+        expect_scan_error(SW_ACPI_ERR_ROOT, "ACPI: RSDT at 0x1f77c074: entry 1 is a second "
+                          "FADT at 0x1f780000 (the one in use is at 0x1f778000)");
+        wr32(RSDT2 + 36 + 4, (uint32_t)APIC);
+        fix_table_sum(RSDT2);
+        expect_scan_ok();
+}
+
+static void test_fadt_bad_checksum(void **state)
+{
+        phys(FADT, 10)[9]++;
+        expect_scan_error(SW_ACPI_ERR_FADT, "ACPI: FADT at 0x1f778000: bad checksum");
+        phys(FADT, 10)[9]--;
+        expect_scan_ok();
+}
+
+static void test_fadt_too_short(void **state)
+{
+        wr32(FADT + 4, 100);
+        fix_table_sum(FADT);
+        expect_scan_error(SW_ACPI_ERR_FADT,
+                          "ACPI: FADT at 0x1f778000: length 100 is outside 116..65536");
+        wr32(FADT + 4, 244);
+        fix_table_sum(FADT);
+        expect_scan_ok();
+}
+
+static void test_facs_missing(void **state)
+{
+        wr32(FADT + 36, 0);
+        fix_table_sum(FADT);
+        expect_scan_error(SW_ACPI_ERR_FACS, "ACPI: FADT at 0x1f778000: names no FACS "
+                          "(FIRMWARE_CTRL and X_FIRMWARE_CTRL are 0)");
+        wr32(FADT + 36, (uint32_t)FACS);
+        fix_table_sum(FADT);
+        expect_scan_ok();
+}
+
+static void test_facs_unreadable(void **state)
+{
+        wr32(FADT + 36, 0x1f7e0000);
+        fix_table_sum(FADT);
+        expect_scan_error(SW_ACPI_ERR_RANGE, "ACPI: FACS at 0x1f7e0000: cannot read 8 bytes");
+        wr32(FADT + 36, (uint32_t)FACS);
+        fix_table_sum(FADT);
+        expect_scan_ok();
+}
+
+static void test_facs_bad_signature(void **state)
+{
+        phys(FACS, 1)[0] = 'f';
+        expect_scan_error(SW_ACPI_ERR_FACS, "ACPI: FACS at 0x1f7dc000: bad signature "
+                          "\"fACS\", expected \"FACS\"");
+        phys(FACS, 1)[0] = 'F';
+        expect_scan_ok();
+}
+
+static void test_facs_bad_length(void **state)
+{
+        wr32(FACS + 4, 32);
+        expect_scan_error(SW_ACPI_ERR_FACS,
+                          "ACPI: FACS at 0x1f7dc000: length 32 is outside 64..65536");
+        wr32(FACS + 4, 64);
+        expect_scan_ok();
+}
+
+/* ------------------------------------------------------------------------ */
+/* make_copy's own failures: the destination is left as it was. */
+
+static void expect_copy_error(const struct sw_acpi_fw *fw, uint64_t dst_phys, size_t dst_size,
+                              int err, const char *msg)
+{
+        static uint8_t dst[2 * SW_ACPI_COPY_SIZE];
+        uint64_t rsdp_copy = 1, facs_copy = 1;
+
+        assert_true(dst_size <= sizeof(dst));
+        memset(dst, 0xaa, sizeof(dst));
+        reset_diag();
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, fw, dst, dst_phys, dst_size,
+                                           &rsdp_copy, &facs_copy, &diag), err);
+        assert_int_equal(cap.count, 1);
+        assert_int_equal(cap.sev, SW_ERROR);
+        assert_string_equal(cap.last, msg);
+        assert_int_equal(rsdp_copy, 1);
+        assert_int_equal(facs_copy, 1);
+        for (size_t i = 0; i < sizeof(dst); i++)
+                assert_int_equal(dst[i], 0xaa);
+}
+
+/* 600 entries (4836 bytes) cannot fit one page with the other copies. */
+static void test_huge_xsdt_no_space(void **state)
+{
+        const unsigned n = 600;
+        const uint32_t len = 36 + n * 8;
+        struct sw_acpi_fw fw;
+        uint64_t rsdp_copy, facs_copy;
+
+        memcpy(phys(SPARE, 36), phys(XSDT, 36), 36);
+        wr32(SPARE + 4, len);
+        memcpy(phys(SPARE + 36, 48), phys(XSDT + 36, 48), 48);
+        for (unsigned i = 6; i < n; i++)
+                wr64(SPARE + 36 + i * 8, APIC);
+        fix_table_sum(SPARE);
+        wr64(RSDP2 + 24, SPARE);
+        fix_rsdp_sums(RSDP2);
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(fw.xsdt, SPARE);
+        assert_int_equal(fw.xsdt_len, len);
+        /* 48 + 4836 -> 4896, + RSDT 60 -> 4960, + FADT 244 = 5204 -> 5248,
+         * + FACS 64 = 5312. */
+        assert_int_equal(layout_of(&fw).end, 5312);
+        expect_copy_error(&fw, COPY_AT, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_SPACE,
+                          "ACPI: copy at 0x9f000: the tables need 5312 bytes, "
+                          "the destination has 4096");
+
+        /* Two pages are enough, and every entry but the FADT's is kept. */
+        reset_diag();
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, phys(LOW_BASE, 8192),
+                                           LOW_BASE, 8192, &rsdp_copy, &facs_copy, &diag), 0);
+        check_root_copy(SPARE, LOW_BASE + 48, 8, LOW_BASE + layout_of(&fw).fadt);
+
+        wr64(RSDP2 + 24, XSDT);
+        fix_rsdp_sums(RSDP2);
+        expect_scan_ok();
+}
+
+static void test_copy_misaligned(void **state)
+{
+        struct sw_acpi_fw fw;
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        expect_copy_error(&fw, COPY_AT + 0x10, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_SPACE,
+                          "ACPI: copy at 0x9f010: not 64-byte aligned, the FACS copy must be");
+}
+
+static void test_copy_above_4g(void **state)
+{
+        struct sw_acpi_fw fw;
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        expect_copy_error(&fw, 0xffffff00ULL, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_SPACE,
+                          "ACPI: copy at 0xffffff00: must end below 4 GiB, "
+                          "the RSDT and FIRMWARE_CTRL hold 32-bit addresses");
+        expect_copy_error(&fw, 0xffffffffffffffc0ULL, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_SPACE,
+                          "ACPI: copy at 0xffffffffffffffc0: must end below 4 GiB, "
+                          "the RSDT and FIRMWARE_CTRL hold 32-bit addresses");
+}
+
+/* The tables changed between scan and copy. */
+static void test_copy_source_changed(void **state)
+{
+        struct sw_acpi_fw fw, bad;
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        phys(FADT, 1)[0] = 'X';
+        expect_copy_error(&fw, COPY_AT, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_FADT,
+                          "ACPI: FADT at 0x1f778000: not the table the scan found "
+                          "(length 244 expected)");
+        phys(FADT, 1)[0] = 'F';
+
+        wr32(FACS + 4, 128);
+        expect_copy_error(&fw, COPY_AT, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_FACS,
+                          "ACPI: FACS at 0x1f7dc000: not the table the scan found "
+                          "(length 64 expected)");
+        wr32(FACS + 4, 64);
+
+        /* A result that never came from a scan. */
+        bad = fw;
+        bad.xsdt_len = 1u << 20;
+        expect_copy_error(&bad, COPY_AT, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_ROOT,
+                          "ACPI: XSDT at 0x1f77c0e8: not the table the scan found "
+                          "(length 1048576 expected)");
+        bad = fw;
+        bad.xsdt = bad.rsdt = 0;
+        expect_copy_error(&bad, COPY_AT, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_ROOT,
+                          "ACPI: RSDP at 0x1f77d014: no root table was found");
+        bad = fw;
+        bad.facs = 0x1f7e0000;
+        expect_copy_error(&bad, COPY_AT, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_RANGE,
+                          "ACPI: FACS at 0x1f7e0000: cannot read 64 bytes");
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_set_waking_vector(void **state)
+{
+        uint8_t facs[64];
+        uint8_t want[64];
+
+        memset(facs, 0xff, sizeof(facs));
+        memcpy(want, facs, sizeof(want));
+        sw_acpi_set_waking_vector(facs, 0x9e000);
+        want[12] = 0x00;
+        want[13] = 0xe0;
+        want[14] = 0x09;
+        want[15] = 0x00;
+        memset(want + 24, 0, 8);
+        assert_memory_equal(facs, want, sizeof(facs));
+
+        /* On the fixture's firmware FACS, as the EFI glue will do it. */
+        sw_acpi_set_waking_vector(phys(FACS, 64), 0x9e000);
+        assert_int_equal(rd32(FACS + 12), 0x9e000);
+        assert_int_equal(rd64(FACS + 24), 0);
+        assert_memory_equal(phys(FACS, 12), snap_facs, 12);
+        assert_memory_equal(phys(FACS + 16, 8), snap_facs + 16, 8);
+        wr32(FACS + 12, 0);
+}
+
+static void test_checksum(void **state)
+{
+        const uint8_t a[] = { 1, 2, 3 };
+        const uint8_t b[] = { 1, 2, 0xfd };
+        const uint8_t c[] = { 0x80, 0x80 };
+
+        assert_int_equal(sw_acpi_checksum(a, sizeof(a)), 0xfa);
+        assert_false(sw_acpi_sum_ok(a, sizeof(a)));
+        assert_true(sw_acpi_sum_ok(b, sizeof(b)));
+        assert_int_equal(sw_acpi_checksum(b, sizeof(b)), 0);
+        assert_true(sw_acpi_sum_ok(c, sizeof(c)));
+        assert_true(sw_acpi_sum_ok(a, 0));
+        /* Every fixture table the copier reads sums to 0. */
+        assert_true(sw_acpi_sum_ok(phys(RSDP2, 36), 36));
+        assert_true(sw_acpi_sum_ok(phys(RSDP1, 20), 20));
+        assert_true(sw_acpi_sum_ok(phys(XSDT, 84), 84));
+        assert_true(sw_acpi_sum_ok(phys(FADT, 244), 244));
+}
+
+static void test_strerror(void **state)
+{
+        const char *seen[SW_ACPI_ERR_MAX + 1];
+
+        for (int e = 0; e <= SW_ACPI_ERR_MAX; e++) {
+                seen[e] = sw_acpi_strerror(-e);
+                assert_non_null(seen[e]);
+                assert_string_not_equal(seen[e], "unknown ACPI error");
+                for (int k = 0; k < e; k++)
+                        assert_string_not_equal(seen[e], seen[k]);
+        }
+        assert_string_equal(sw_acpi_strerror(SW_ACPI_ERR_SPACE), "ACPI copies do not fit");
+        assert_string_equal(sw_acpi_strerror(-SW_ACPI_ERR_MAX - 1), "unknown ACPI error");
+        assert_string_equal(sw_acpi_strerror(1), "unknown ACPI error");
+}
+
+/* Errors still come back as codes when nobody listens. */
+static void test_null_diag(void **state)
+{
+        struct sw_acpi_fw fw;
+
+        phys(FADT, 10)[9]++;
+        assert_int_equal(sw_acpi_scan(fake_read, windows, RSDP2, &fw, NULL), SW_ACPI_ERR_FADT);
+        phys(FADT, 10)[9]--;
+        assert_int_equal(sw_acpi_scan(fake_read, windows, RSDP2, &fw, NULL), 0);
+}
+
+#define T(fn) cmocka_unit_test_teardown(fn, check_restored)
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                T(test_scan_q35),
+                T(test_copy_q35),
+                T(test_copy_clears_vectors),
+                T(test_copy_rsdp_v1),
+                T(test_x_firmware_ctrl_preferred),
+                T(test_short_fadt),
+                T(test_pm1a_from_x_block),
+                T(test_rsdp_bad_signature),
+                T(test_rsdp_checksum_off_by_one),
+                T(test_rsdp_bad_extended_checksum),
+                T(test_rsdp_bad_length),
+                T(test_rsdp_unreadable),
+                T(test_no_root),
+                T(test_xsdt_bad_signature),
+                T(test_xsdt_length_overflows_reader),
+                T(test_xsdt_length_ceiling),
+                T(test_xsdt_partial_entry),
+                T(test_rsdt_bad_checksum),
+                T(test_xsdt_without_fadt),
+                T(test_xsdt_entry_unreadable),
+                T(test_rsdt_second_fadt),
+                T(test_fadt_bad_checksum),
+                T(test_fadt_too_short),
+                T(test_facs_missing),
+                T(test_facs_unreadable),
+                T(test_facs_bad_signature),
+                T(test_facs_bad_length),
+                T(test_huge_xsdt_no_space),
+                T(test_copy_misaligned),
+                T(test_copy_above_4g),
+                T(test_copy_source_changed),
+                T(test_set_waking_vector),
+                T(test_checksum),
+                T(test_strerror),
+                T(test_null_diag),
+        };
+
+        return cmocka_run_group_tests(tests, group_setup, NULL);
+}
