@@ -1,0 +1,452 @@
+# shellcheck shell=bash
+# Shared helpers for the QEMU + OVMF end-to-end tests and the guest builders.
+#
+# Source it from bash:   . "$(dirname "$0")/lib.sh"
+# It sets no shell options itself; the scripts that source it use `set -eu`.
+#
+# Public functions (see tests/ovmf/README.md for the full contract):
+#   sw_log MSG...                       one line to stderr, prefixed with the script name
+#   sw_die MSG...                       sw_log, then exit 1
+#   sw_need_cmd CMD...                  fail with the package hint when a tool is missing
+#   sw_apt_lists_ready                  run `apt-get update` once (root) when lists are empty
+#   sw_apt_download PKG CACHE_DEB_DIR   `apt-get download PKG` into a cache dir; prints the path
+#   run_qemu NAME MEM TIMEOUT DISK LOG [EXTRA QEMU ARGS...]
+#   qemu_monitor RUN_DIR COMMAND        send one HMP command to a running QEMU's monitor
+#   wait_for_marker LOG REGEX TIMEOUT   wait until a line of LOG matches (extended regex)
+#   expect_line LOG REGEX               succeed if a line matches, else print the log tail
+#   t_pass NAME / t_fail NAME REASON    print PASS:/FAIL: lines and count them
+#   t_summary                           print "N passed, N failed"; status 0 when no failure
+
+# Where this file lives, so scripts can find their siblings wherever they run from.
+SW_OVMF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # for the scripts that source this file
+SW_TOP=$(cd "$SW_OVMF_DIR/../.." && pwd)
+
+# Firmware images from Debian's `ovmf` package.  The 4 MiB variants are the ones
+# the design evidence was gathered with.
+: "${OVMF_CODE:=/usr/share/OVMF/OVMF_CODE_4M.fd}"
+: "${OVMF_VARS:=/usr/share/OVMF/OVMF_VARS_4M.fd}"
+: "${QEMU:=qemu-system-x86_64}"
+
+# Results: counters live in a file when SW_RESULTS is set (run-all.sh sets it so
+# that every t-*.sh adds to one total), else in this shell only.
+T_PASS=0
+T_FAIL=0
+
+# sw_now_ms: milliseconds since the epoch (bash 5's EPOCHREALTIME, no fork).
+sw_now_ms() {
+        local t=${EPOCHREALTIME/[.,]/}
+        echo $((t / 1000))
+}
+
+# sw_since T0_MS: seconds elapsed since T0_MS, with one decimal ("12.3").
+sw_since() {
+        local d=$(($(sw_now_ms) - $1))
+        printf '%d.%d\n' $((d / 1000)) $((d % 1000 / 100))
+}
+
+sw_log() {
+        printf '%s: %s\n' "$(basename "$0")" "$*" >&2
+}
+
+sw_die() {
+        sw_log "$@"
+        exit 1
+}
+
+# Maps a missing tool to the Debian package that ships it, so the message says
+# what to install instead of just "not found".
+sw_need_cmd() {
+        local c pkg
+        for c in "$@"; do
+                command -v "$c" >/dev/null 2>&1 && continue
+                case $c in
+                qemu-system-x86_64) pkg=qemu-system-x86 ;;
+                sgdisk) pkg=gdisk ;;
+                mkfs.vfat) pkg=dosfstools ;;
+                mcopy | mmd) pkg=mtools ;;
+                mke2fs | debugfs | e2fsck) pkg=e2fsprogs ;;
+                cpio) pkg=cpio ;;
+                zstd) pkg=zstd ;;
+                xz) pkg=xz-utils ;;
+                *) pkg="(the package providing $c)" ;;
+                esac
+                sw_die "missing tool '$c': install it with: apt-get install -y $pkg (or run 'make deps' as root)"
+        done
+}
+
+# apt-get download needs package lists.  A fresh container often has none; then,
+# and only then, refresh them (only root can).
+sw_apt_lists_ready() {
+        if compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+                return 0
+        fi
+        if [ "$(id -u)" != 0 ]; then
+                sw_die "apt package lists are empty and we are not root: run 'apt-get update' as root first"
+        fi
+        sw_log "apt lists are empty: running apt-get update"
+        apt-get update -q >/dev/null || sw_log "apt-get update reported errors; trying with what it fetched"
+}
+
+# sw_apt_download PKG DIR: make sure the .deb of PKG's candidate version is in
+# DIR (download only when it is not there yet) and print its path.  PKG may
+# carry an architecture qualifier (busybox-static:i386).
+sw_apt_download() {
+        local pkg=$1 dir=$2 name arch ver deb
+        name=${pkg%%:*}
+        arch=$(dpkg --print-architecture)
+        case $pkg in *:*) arch=${pkg#*:} ;; esac
+        ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+        if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+                sw_die "package '$pkg' has no candidate version (apt-get update? architecture added?)"
+        fi
+        # Debian file names drop the epoch and escape ':' as %3a; match on the
+        # version without its epoch.
+        mkdir -p "$dir"
+        dir=$(cd "$dir" && pwd)
+        deb="$dir/${name}_${ver#*:}_${arch}.deb"
+        if [ ! -s "$deb" ]; then
+                # Download into a temporary dir so an interrupted run never leaves
+                # a half file under the final name.
+                local tmp
+                tmp=$(mktemp -d "$dir/.dl.XXXXXX")
+                chmod 755 "$tmp"
+                if ! (cd "$tmp" && apt-get download -q "$pkg=$ver" >/dev/null 2>"$tmp/err"); then
+                        cat "$tmp/err" >&2
+                        rm -rf "$tmp"
+                        sw_die "apt-get download $pkg=$ver failed"
+                fi
+                local got
+                got=$(compgen -G "$tmp/*.deb" | head -n1)
+                [ -n "$got" ] || { rm -rf "$tmp"; sw_die "apt-get download $pkg produced no .deb"; }
+                mv "$got" "$deb"
+                rm -rf "$tmp"
+                sw_log "downloaded $(basename "$deb")"
+        fi
+        printf '%s\n' "$deb"
+}
+
+# run_qemu NAME MEM TIMEOUT DISK LOG [EXTRA...]
+#
+# Boots OVMF on q35 with DISK on the AHCI controller and the first serial port
+# in LOG.  Each run gets a fresh copy of the variable store (so boot entries
+# from one test never leak into the next) in a run dir next to LOG:
+#   $(dirname LOG)/NAME.run/{vars.fd,monitor.sock,qemu.stderr}
+# The monitor socket is there for `qemu_monitor RUN_DIR 'sendkey a'`.
+# QEMU is bounded by `timeout -k 10 TIMEOUT`; the exit status is QEMU's, or 124
+# when the timeout hit.  isa-debug-exit makes QEMU exit with (value << 1) | 1.
+# Set SW_QEMU_BG=1 to start it in the background: then the function returns at
+# once and SW_QEMU_PID holds the pid of the timeout process.
+run_qemu() {
+        if [ $# -lt 5 ]; then
+                sw_die "run_qemu: usage: run_qemu NAME MEM TIMEOUT DISK LOG [EXTRA...]"
+        fi
+        local name=$1 mem=$2 secs=$3 disk=$4 log=$5
+        shift 5
+        local run
+        run="$(dirname "$log")/$name.run"
+        rm -rf "$run"
+        mkdir -p "$run"
+        cp "$OVMF_VARS" "$run/vars.fd"
+        : >"$log"
+        # shellcheck disable=SC2034 # for the caller (qemu_monitor "$SW_QEMU_RUN_DIR" ...)
+        SW_QEMU_RUN_DIR=$run
+        # QEMU's own option syntax uses commas inside single arguments.
+        # shellcheck disable=SC2054
+        local -a args=(
+                -machine q35 -global ICH9-LPC.disable_s3=0 -smp 2 -m "$mem"
+                -display none -serial "file:$log" -no-reboot
+                -device isa-debug-exit,iobase=0xf4,iosize=0x04 -net none
+        )
+        # SW_QEMU_FIRMWARE=seabios boots QEMU's default BIOS instead of OVMF:
+        # only for checking guests that OVMF cannot start by itself (a 32-bit
+        # kernel given with -kernel: OVMF x64 has no 32-bit EFI stub support).
+        if [ "${SW_QEMU_FIRMWARE:-ovmf}" = ovmf ]; then
+                args+=(
+                        -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+                        -drive "if=pflash,format=raw,unit=1,file=$run/vars.fd"
+                )
+        fi
+        # shellcheck disable=SC2054
+        args+=(
+                -drive "if=none,id=disk0,format=raw,file=$disk"
+                -device ide-hd,drive=disk0,bus=ide.0,bootindex=1
+                -monitor "unix:$run/monitor.sock,server=on,wait=off"
+        )
+        printf '%s\n' "$QEMU ${args[*]} $*" >"$run/cmdline"
+        if [ "${SW_QEMU_BG:-0}" = 1 ]; then
+                timeout -k 10 "$secs" "$QEMU" "${args[@]}" "$@" </dev/null \
+                        >"$run/qemu.stdout" 2>"$run/qemu.stderr" &
+                # shellcheck disable=SC2034 # for the caller
+                SW_QEMU_PID=$!
+                return 0
+        fi
+        local rc=0
+        timeout -k 10 "$secs" "$QEMU" "${args[@]}" "$@" </dev/null \
+                >"$run/qemu.stdout" 2>"$run/qemu.stderr" || rc=$?
+        if [ -s "$run/qemu.stderr" ]; then
+                sed 's/^/qemu: /' "$run/qemu.stderr" >&2
+        fi
+        return "$rc"
+}
+
+# qemu_monitor RUN_DIR COMMAND: one HMP command through the monitor socket
+# (for example 'sendkey a' or 'system_wakeup').  Needs socat or python3.
+qemu_monitor() {
+        local sock=$1/monitor.sock cmd=$2
+        [ -S "$sock" ] || sw_die "qemu_monitor: no monitor socket at $sock"
+        if command -v socat >/dev/null 2>&1; then
+                printf '%s\n' "$cmd" | socat - "UNIX-CONNECT:$sock" >/dev/null
+        elif command -v python3 >/dev/null 2>&1; then
+                python3 - "$sock" "$cmd" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(2)
+try:
+    s.recv(4096)        # the banner and first prompt
+except socket.timeout:
+    pass
+s.sendall(sys.argv[2].encode() + b"\n")
+time.sleep(0.3)
+s.close()
+EOF
+        else
+                sw_die "qemu_monitor: needs socat or python3"
+        fi
+}
+
+# wait_for_marker LOG REGEX TIMEOUT: poll LOG (extended regex, per line) every
+# 0.2 s; status 0 as soon as it matches, 1 after TIMEOUT seconds.
+wait_for_marker() {
+        local log=$1 re=$2 secs=$3 end
+        end=$((SECONDS + secs))
+        while [ "$SECONDS" -lt "$end" ]; do
+                if [ -f "$log" ] && tr -d '\r' <"$log" | grep -Eq -- "$re"; then
+                        return 0
+                fi
+                sleep 0.2
+        done
+        return 1
+}
+
+# expect_line LOG REGEX: status 0 if a line of LOG matches REGEX (extended);
+# otherwise say which pattern was missing and show the last 40 log lines.
+# Serial logs carry \r\n line ends; they are stripped before matching.
+expect_line() {
+        local log=$1 re=$2
+        if [ -f "$log" ] && tr -d '\r' <"$log" | grep -Eq -- "$re"; then
+                return 0
+        fi
+        echo "--- expected a line matching /$re/ in $log; last 40 lines:" >&2
+        if [ -f "$log" ]; then
+                tr -d '\r' <"$log" | tail -n 40 | sed 's/^/    | /' >&2
+        else
+                echo "    (no log file)" >&2
+        fi
+        echo "---" >&2
+        return 1
+}
+
+# log_value LOG REGEX: print the first line of LOG matching REGEX (\r removed).
+log_value() {
+        tr -d '\r' <"$1" | grep -E -m1 -- "$2" || true
+}
+
+t_pass() {
+        echo "PASS: $1"
+        T_PASS=$((T_PASS + 1))
+        if [ -n "${SW_RESULTS:-}" ]; then
+                echo "pass $1" >>"$SW_RESULTS"
+        fi
+}
+
+t_fail() {
+        echo "FAIL: $1: $2"
+        T_FAIL=$((T_FAIL + 1))
+        if [ -n "${SW_RESULTS:-}" ]; then
+                echo "fail $1" >>"$SW_RESULTS"
+        fi
+}
+
+# t_summary: the closing line for a test script: its own counts, prefixed
+# with the script's name ("t-boot: 3 passed, 0 failed").  Status 0 when none
+# failed.  Under run-all.sh the shared results file carries the real totals.
+t_summary() {
+        echo "$(basename "$0" .sh): $T_PASS passed, $T_FAIL failed"
+        [ "$T_FAIL" = 0 ]
+}
+
+# need_switcher BUILD: for tests that boot the switcher.  When
+# BUILD/switcher.efi is missing: fail with a clear message and exit the script
+# (under run-all.sh, which already counted that failure once, exit quietly).
+need_switcher() {
+        [ -f "$1/switcher.efi" ] && return 0
+        if [ -n "${SW_SWITCHER_MISSING:-}" ]; then
+                echo "$(basename "$0" .sh): skipped: $1/switcher.efi is missing (counted once by run-all)"
+                exit 0
+        fi
+        t_fail "$(basename "$0" .sh)" "$1/switcher.efi is missing: build it first (make)"
+        t_summary
+        exit 1
+}
+
+# t_check NAME LOG REGEX: t_pass when LOG has a matching line, else t_fail with
+# the log tail printed by expect_line.
+t_check() {
+        if expect_line "$2" "$3"; then
+                t_pass "$1"
+        else
+                t_fail "$1" "no line matching /$3/"
+        fi
+}
+
+# disk_part_range DISK LABEL: print "FIRST_SECTOR SECTORS" (512-byte sectors)
+# of the GPT partition named LABEL; status 1 when there is none.
+disk_part_range() {
+        local disk=$1 label=$2 n name first count
+        for n in $(sgdisk -p "$disk" 2>/dev/null | awk '/^ *[0-9]+ +[0-9]+ +[0-9]+/ {print $1}'); do
+                name=$(sgdisk -i "$n" "$disk" 2>/dev/null | sed -n "s/^Partition name: '\(.*\)'$/\1/p")
+                [ "$name" = "$label" ] || continue
+                first=$(sgdisk -i "$n" "$disk" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
+                count=$(sgdisk -i "$n" "$disk" | sed -n 's/^Partition size: \([0-9]*\) sectors.*/\1/p')
+                echo "$first $count"
+                return 0
+        done
+        return 1
+}
+
+# disk_extract DISK LABEL OUT: copy the partition named LABEL to the file OUT.
+disk_extract() {
+        local range
+        range=$(disk_part_range "$1" "$2") || {
+                sw_log "no partition named '$2' in $1"
+                return 1
+        }
+        # shellcheck disable=SC2086 # "FIRST COUNT": two words on purpose
+        set -- "$1" "$2" "$3" $range
+        dd if="$1" of="$3" bs=512 skip="$4" count="$5" conv=sparse status=none
+}
+
+# disk_readfile DISK LABEL PATH: print PATH from the ext4 partition LABEL.
+# Status 1 (with debugfs's message) when the file is not there.
+disk_readfile() {
+        local tmp rc=0
+        tmp=$(mktemp "${TMPDIR:-/tmp}/sw-part.XXXXXX")
+        if ! disk_extract "$1" "$2" "$tmp"; then
+                rm -f "$tmp"
+                return 1
+        fi
+        # debugfs reports a missing file on stderr but still exits 0: check
+        # with stat first.
+        if ! debugfs -R "stat $3" "$tmp" 2>&1 | grep -q '^Inode:'; then
+                sw_log "no file $3 on partition '$2' of $1"
+                rc=1
+        else
+                debugfs -R "cat $3" "$tmp" 2>/dev/null || rc=$?
+        fi
+        rm -f "$tmp"
+        return "$rc"
+}
+
+# disk_fsck DISK LABEL: `e2fsck -fn` on partition LABEL; prints e2fsck's output
+# only when it finds a problem.  Status 0 when clean.
+disk_fsck() {
+        local tmp out rc=0
+        tmp=$(mktemp "${TMPDIR:-/tmp}/sw-part.XXXXXX")
+        if ! disk_extract "$1" "$2" "$tmp"; then
+                rm -f "$tmp"
+                return 1
+        fi
+        out=$(e2fsck -fn "$tmp" 2>&1) || rc=$?
+        rm -f "$tmp"
+        if [ "$rc" != 0 ]; then
+                printf '%s\n' "$out" | sed "s/^/e2fsck($2): /" >&2
+        fi
+        return "$rc"
+}
+
+# --- serial log parsing ------------------------------------------------------
+
+# guest_section LOG SLOT [N]: the lines of the Nth (default 1st) run of the
+# guest in slot SLOT: from its "GUEST: up slot=SLOT" line up to (not including)
+# the next "GUEST: up " line of any slot, \r removed.  Empty when absent.
+guest_section() {
+        tr -d '\r' <"$1" | awk -v slot="$2" -v want="${3:-1}" '
+                /^GUEST: up / {
+                        if (on) exit
+                        if (index($0, "GUEST: up slot=" slot " ") == 1) {
+                                n++
+                                if (n == want) on = 1
+                        }
+                }
+                on { print }'
+}
+
+# guest_ram TEXT_FILE_OR_-: the "GUEST: iomem-ram START-END" ranges as
+# "START-END" lines (hex as the kernel prints it).
+guest_ram() {
+        sed -n 's/^GUEST: iomem-ram \([0-9a-fA-F]*-[0-9a-fA-F]*\).*/\1/p' "${1:--}"
+}
+
+# plan_ranges LOG KIND: the switcher's "plan:   KIND   0xS-0xE ..." lines as
+# "S-E" (inclusive end, 0x prefixes kept).  KIND is e.g. active.
+plan_ranges() {
+        tr -d '\r' <"$1" |
+                sed -n "s/^plan: *$2 *\(0x[0-9a-fA-F]*-0x[0-9a-fA-F]*\).*/\1/p"
+}
+
+# ranges_norm: read "START-END" lines (hex, 0x optional, inclusive end) on
+# stdin; print them as decimal "START END", sorted, with overlapping and
+# touching ranges merged.  The kernel splits one RAM range around setup_data
+# and similar; merging makes two maps comparable.
+ranges_norm() {
+        local line a b
+        while IFS= read -r line; do
+                [ -n "$line" ] || continue
+                a=${line%%-*}
+                b=${line#*-}
+                a=${a#0x} a=${a#0X} b=${b#0x} b=${b#0X}
+                echo "$((16#$a)) $((16#$b))"
+        done | sort -n -k1,1 | {
+                local s=-1 e=-1 x y
+                while read -r x y; do
+                        if [ "$s" -ge 0 ] && [ "$x" -le $((e + 1)) ]; then
+                                [ "$y" -gt "$e" ] && e=$y
+                                continue
+                        fi
+                        [ "$s" -lt 0 ] || echo "$s $e"
+                        s=$x e=$y
+                done
+                [ "$s" -lt 0 ] || echo "$s $e"
+        }
+}
+
+# ranges_inside INNER OUTER: both files of "START-END" lines.  Status 0 when
+# every inner range lies inside the union of the outer ones; otherwise print
+# each inner range that does not (as hex) and return 1.
+ranges_inside() {
+        local outer bad=0 x y s e ok
+        outer=$(ranges_norm <"$2")
+        while read -r x y; do
+                ok=0
+                while read -r s e; do
+                        [ -n "$s" ] || continue
+                        if [ "$x" -ge "$s" ] && [ "$y" -le "$e" ]; then
+                                ok=1
+                                break
+                        fi
+                done <<<"$outer"
+                if [ "$ok" = 0 ]; then
+                        printf 'outside: %#x-%#x\n' "$x" "$y"
+                        bad=1
+                fi
+        done < <(ranges_norm <"$1")
+        return "$bad"
+}
+
+# ranges_equal A B: status 0 when the two files of "START-END" lines cover
+# exactly the same addresses (after merging).
+ranges_equal() {
+        [ "$(ranges_norm <"$1")" = "$(ranges_norm <"$2")" ]
+}
