@@ -32,6 +32,7 @@ enum key {
         K_HOTKEY,
         K_MODE,
         K_ARCH,
+        K_MEMORY,
         K_COUNT,
         K_UNKNOWN = K_COUNT,
 };
@@ -63,6 +64,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_HOTKEY] = { "hotkey", SCOPE_SLOT, false, false },
         [K_MODE] = { "mode", SCOPE_SLOT, false, true },
         [K_ARCH] = { "arch", SCOPE_SLOT, false, true },
+        [K_MEMORY] = { "memory", SCOPE_SLOT, false, true },
 };
 
 enum section {
@@ -740,6 +742,36 @@ static void key_arch(struct parser *p, const char *v, size_t n)
                 drop_slot(p, p->line, "invalid arch '%s' (auto, x86_64 or i386)", Q(v, n));
 }
 
+/*
+ * The RAM this slot's OS sees: the first SIZE bytes of the active region.
+ * A smaller slot gets a smaller store.  Sizes are never guessed: a value that
+ * cannot be used drops the slot.
+ */
+static void key_memory(struct parser *p, const char *v, size_t n)
+{
+        char tmp[32], a[24];
+        uint64_t size;
+
+        if (n >= sizeof(tmp)) {
+                drop_slot(p, p->line, "memory '%s' is not a size like 128M or 1G", Q(v, n));
+                return;
+        }
+        copy_slice(tmp, sizeof(tmp), v, n);
+        if (sw_parse_size(tmp, &size) < 0)
+                drop_slot(p, p->line, "memory '%s' is not a size like 128M or 1G", tmp);
+        else if (size % 4096)
+                drop_slot(p, p->line, "memory '%s' is not a multiple of 4 KiB", tmp);
+        else if (size < SW_ACTIVE_SIZE_MIN)
+                drop_slot(p, p->line, "memory '%s' is less than 16 MiB", tmp);
+        else if (size > p->c->active_size)
+                drop_slot(p, p->line, "memory '%s' is more than the active region (active-size %s)", tmp,
+                          sw_fmt_size(a, sizeof(a), p->c->active_size));
+        else {
+                p->s->memory = size;
+                p->s->memory_line = p->line;
+        }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Blocks. */
 
@@ -963,6 +995,9 @@ static void parse_line(struct parser *p, const char *l, size_t n)
         case K_ARCH:
                 key_arch(p, v, vn);
                 break;
+        case K_MEMORY:
+                key_memory(p, v, vn);
+                break;
         case K_SLOT:
         case K_UNKNOWN:
                 break;
@@ -1145,6 +1180,11 @@ void sw_config_sort(struct sw_config *c)
                 memmove(&c->slots[j + 1], &c->slots[j], (i - j) * sizeof(tmp));
                 memcpy(&c->slots[j], &tmp, sizeof(tmp));
         }
+}
+
+uint64_t sw_slot_memory(const struct sw_config *c, const struct sw_slot_config *s)
+{
+        return s->memory ? s->memory : c->active_size;
 }
 
 const char *sw_mode_name(enum sw_slot_mode m)

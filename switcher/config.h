@@ -80,6 +80,8 @@ struct sw_slot_config {
         char hotkey[SW_HOTKEY_MAX];    /* normalized, "" if none */
         enum sw_slot_mode mode;
         enum sw_arch arch;
+        uint64_t memory;               /* RAM the slot sees; 0 = the whole active region */
+        unsigned memory_line;
         unsigned line;                 /* line of its 'slot' keyword */
         unsigned linux_line;
         unsigned initrd_line[SW_MAX_INITRD];
@@ -97,6 +99,9 @@ struct sw_config {
         unsigned nslots;               /* blocks kept in the array, valid or not */
         struct sw_slot_config slots[SW_MAX_SLOTS];
 };
+
+/* The RAM a slot's OS sees: its 'memory', else the whole active region. */
+uint64_t sw_slot_memory(const struct sw_config *c, const struct sw_slot_config *s);
 
 /*
  * Parses len bytes of buf (no NUL terminator needed) into c, which is

@@ -41,6 +41,14 @@ struct taken {
         struct ival r[TAKEN_MAX];       /* sorted by base, disjoint, not adjacent */
 };
 
+/* Rounds up to whole pages; values near 2^64 round down instead of wrapping. */
+static uint64_t align_up_page(uint64_t v)
+{
+        if (v > UINT64_MAX - (SW_PAGE_SIZE - 1))
+                return v & ~(SW_PAGE_SIZE - 1);
+        return (v + SW_PAGE_SIZE - 1) & ~(SW_PAGE_SIZE - 1);
+}
+
 static uint64_t align_down(uint64_t v, uint64_t a)
 {
         return v & ~(a - 1);
@@ -385,7 +393,11 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
                 struct sw_slot_plan *s = &p->slots[i];
 
                 s->id = slot_id(req, i);
+                /* A slot that sees less RAM than the active region only
+                 * needs a store for the part it sees. */
                 s->store_size = p->active_bytes;
+                if (req->slot_sizes && req->slot_sizes[i] && req->slot_sizes[i] < p->active_bytes)
+                        s->store_size = align_up_page(req->slot_sizes[i]);
                 if (find_top(m, &t, UINT64_MAX, s->store_size, STORE_ALIGN, &s->store_base,
                              &largest)) {
                         s->placed = true;
@@ -424,6 +436,25 @@ int sw_plan_store_addr(const struct sw_plan *p, unsigned slot, uint64_t active_a
                 off += r->size;
         }
         return -1;
+}
+
+int sw_plan_slot_ranges(const struct sw_plan *p, unsigned slot, struct sw_range *out, unsigned max)
+{
+        uint64_t left;
+        unsigned n = 0;
+
+        if (slot >= p->nslots || slot >= SW_PLAN_SLOTS || !p->slots[slot].placed)
+                return -1;
+        left = p->slots[slot].store_size;
+        for (unsigned i = 0; i < p->nactive && i < SW_ACTIVE_MAX && left && n < max; i++) {
+                uint64_t take = p->active[i].size < left ? p->active[i].size : left;
+
+                out[n].base = p->active[i].base;
+                out[n].size = take;
+                n++;
+                left -= take;
+        }
+        return (int)n;
 }
 
 bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size)

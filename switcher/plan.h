@@ -34,6 +34,10 @@ struct sw_plan_request {
         unsigned nowned;               /* <= SW_PLAN_OWNED_MAX */
         unsigned nslots;               /* <= SW_PLAN_SLOTS, priority order: the default slot first */
         const char *const *slot_ids;
+        /* RAM each slot sees, in the same order: the first that many bytes
+         * of the active region, and the size of its store.  NULL, or a 0
+         * entry, means the whole active region. */
+        const uint64_t *slot_sizes;
 };
 
 struct sw_slot_plan {
@@ -78,6 +82,13 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
  */
 int sw_plan_store_addr(const struct sw_plan *p, unsigned slot, uint64_t active_addr,
                        uint64_t *out);
+
+/*
+ * The part of the active region slot i sees: the active ranges, in address
+ * order, cut after the slot's store_size bytes.  Writes at most max ranges
+ * to out and returns how many, or -1 for a slot that was not placed.
+ */
+int sw_plan_slot_ranges(const struct sw_plan *p, unsigned slot, struct sw_range *out, unsigned max);
 
 /* True if [base, base+size) (size > 0) lies inside ONE active range. */
 bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size);
