@@ -69,7 +69,7 @@ FDT_LIB   ?= $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libfdt.a /usr/lib/
 EFI_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fpic -fshort-wchar \
         -mno-red-zone -fno-stack-protector -fno-strict-aliasing \
         -fno-builtin -DEFI_FUNCTION_WRAPPER -DSW_EFI=1 \
-        -I$(EFI_INC) -I$(EFI_INC)/x86_64 -Iswitcher -Iefi -I$(BUILD)/gen
+        -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iswitcher -Iefi -I$(BUILD)/gen
 EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds \
         -shared -Bsymbolic -L$(EFI_LIB) --no-undefined
 

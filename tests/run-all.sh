@@ -74,7 +74,7 @@ if [ ! -f "$build/switcher.efi" ]; then
 fi
 
 shopt -s nullglob
-scripts=("$top"/tests/ovmf/t-*.sh)
+scripts=("$top"/tests/tools/t-*.sh "$top"/tests/ovmf/t-*.sh)
 shopt -u nullglob
 for t in "${scripts[@]}"; do
         name=$(basename "$t" .sh)

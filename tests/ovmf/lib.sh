@@ -450,3 +450,44 @@ ranges_inside() {
 ranges_equal() {
         [ "$(ranges_norm <"$1")" = "$(ranges_norm <"$2")" ]
 }
+
+# --- switcher ESP staging ----------------------------------------------------
+
+# sw_guest ARCH BUILD: make sure the stock kernel and the test initramfs for
+# ARCH are in BUILD/cache (fetched and built once, then reused) and set
+# SW_KERNEL and SW_INITRD to their paths.
+sw_guest() {
+        local arch=$1 cache=$2/cache
+        "$SW_OVMF_DIR/fetch-kernel.sh" "$arch" "$cache" >&2 || return 1
+        if [ ! -s "$cache/$arch/initrd.gz" ] || [ "$SW_OVMF_DIR/guest-init.sh" -nt "$cache/$arch/initrd.gz" ] ||
+                [ "$SW_OVMF_DIR/mkinitramfs.sh" -nt "$cache/$arch/initrd.gz" ]; then
+                "$SW_OVMF_DIR/mkinitramfs.sh" "$arch" "$cache" "$cache/$arch/initrd.gz" >&2 || return 1
+        fi
+        SW_KERNEL=$cache/$arch/vmlinuz
+        SW_INITRD=$cache/$arch/initrd.gz
+}
+
+# sw_esp ESP BUILD CONF: a fresh ESP directory holding the switcher as the
+# removable-media boot loader and CONF next to it, as an installed machine has.
+sw_esp() {
+        local esp=$1 build=$2 conf=$3
+        rm -rf "$esp"
+        mkdir -p "$esp/EFI/BOOT"
+        cp "$build/switcher.efi" "$esp/EFI/BOOT/BOOTX64.EFI"
+        cp "$conf" "$esp/EFI/BOOT/partitions.conf"
+}
+
+# sw_esp_slot ESP ID: copy SW_KERNEL/SW_INITRD (see sw_guest) to
+# ESP/slots/ID/vmlinuz and ESP/slots/ID/initrd.img.
+sw_esp_slot() {
+        mkdir -p "$1/slots/$2"
+        cp "$SW_KERNEL" "$1/slots/$2/vmlinuz"
+        cp "$SW_INITRD" "$1/slots/$2/initrd.img"
+}
+
+# hexnum 0xABC / ABC -> decimal, for comparing addresses printed in any case.
+hexnum() {
+        local v=${1#0x}
+        v=${v#0X}
+        printf '%d\n' "0x$v"
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Preloading and starting Linux slots through the x86 boot protocol.
+ *
+ * Every valid slot's kernel and initrds are read from the ESP at start-up, so
+ * a later cold boot of any slot needs no disk access.  A slot's files are
+ * laid out at addresses of the active region (the only RAM its e820 offers):
+ * the slot that boots now gets them there directly; every other slot gets
+ * them at the same offsets inside its store, which is an image of the active
+ * region (see sw_plan_store_addr()), ready for "restore store, enter".
+ */
+#include "sw-efi.h"
+#include "linux.h"
+#include "fmt.h"
+
+#define KERNEL_MAX (256ULL << 20)
+#define INITRD_MAX (1ULL << 30)
+#define MIB (1ULL << 20)
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+        return (v + a - 1) & ~(a - 1);
+}
+
+int linux_preload(struct slot_rt *rt, const struct sw_slot_config *s, struct sw_diag *d)
+{
+        char what[SW_PATH_MAX + SW_ID_MAX + 32];
+        void *buf;
+        size_t size, total = 0;
+        EFI_STATUS st;
+
+        sw_snprintf(what, sizeof(what), "slot '%s': kernel '%s'", s->id, s->linux_path);
+        st = fs_read(s->linux_path, &buf, &size, KERNEL_MAX);
+        if (EFI_ERROR(st)) {
+                sw_diagf(d, SW_ERROR, "%s:%u: %s: cannot read: %s; slot dropped",
+                         fs_conf_path(), s->linux_line, what, efi_strerror(st));
+                return -1;
+        }
+        if (sw_bzimage_parse(buf, size, what, &rt->info, d) < 0) {
+                sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': not a usable kernel; slot dropped",
+                         fs_conf_path(), s->linux_line, s->id);
+                FreePool(buf);
+                return -1;
+        }
+        if (!rt->info.can_64bit_entry) {
+                sw_diagf(d, SW_ERROR, "%s:%u: %s: has no 64-bit entry point (32-bit kernels are not supported yet); slot dropped",
+                         fs_conf_path(), s->linux_line, what);
+                FreePool(buf);
+                return -1;
+        }
+        rt->kernel = buf;
+        rt->kernel_size = size;
+
+        /* Several initrds are concatenated: the kernel unpacks back-to-back
+         * cpio archives as one. Each one is padded to 4 bytes as cpio wants. */
+        void *parts[SW_MAX_INITRD];
+        size_t sizes[SW_MAX_INITRD];
+
+        for (unsigned i = 0; i < s->ninitrd; i++) {
+                st = fs_read(s->initrd[i], &parts[i], &sizes[i], INITRD_MAX);
+                if (EFI_ERROR(st)) {
+                        sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': initrd '%s': cannot read: %s; slot dropped",
+                                 fs_conf_path(), s->initrd_line[i], s->id, s->initrd[i], efi_strerror(st));
+                        for (unsigned j = 0; j < i; j++)
+                                FreePool(parts[j]);
+                        FreePool(rt->kernel);
+                        rt->kernel = NULL;
+                        return -1;
+                }
+                total += align_up(sizes[i], 4);
+        }
+        rt->initrd = NULL;
+        rt->initrd_size = 0;
+        if (s->ninitrd) {
+                UINT8 *cat = AllocateZeroPool(total);
+
+                if (!cat) {
+                        sw_diagf(d, SW_ERROR, "slot '%s': no memory for its initrds; slot dropped", s->id);
+                        for (unsigned j = 0; j < s->ninitrd; j++)
+                                FreePool(parts[j]);
+                        FreePool(rt->kernel);
+                        rt->kernel = NULL;
+                        return -1;
+                }
+                for (unsigned j = 0, off = 0; j < s->ninitrd; j++) {
+                        CopyMem(cat + off, parts[j], sizes[j]);
+                        off += align_up(sizes[j], 4);
+                        FreePool(parts[j]);
+                }
+                rt->initrd = cat;
+                rt->initrd_size = total;
+        }
+        sw_diagf(d, SW_INFO, "slot '%s': kernel %s (protocol %u.%02u, %zu KiB), initrd %zu KiB",
+                 s->id, rt->info.kernel_version[0] ? rt->info.kernel_version : "?",
+                 rt->info.version >> 8, rt->info.version & 0xff, size / 1024, rt->initrd_size / 1024);
+        return 0;
+}
+
+/*
+ * Finds [addr, addr+size) inside one range of the slot's RAM and, when need_free is set,
+ * inside memory that is EfiConventionalMemory right now (so it can be
+ * allocated at that address).  from_top picks the highest such spot.
+ */
+static int find_spot(const struct slot_rt *rt, const struct sw_memmap *m, bool need_free,
+                     uint64_t size, uint64_t align, uint64_t min_addr, bool from_top, uint64_t *out)
+{
+        bool found = false;
+        uint64_t best = 0;
+
+        for (unsigned i = 0; i < rt->nranges; i++) {
+                const struct sw_range *a = &rt->ranges[i];
+
+                for (unsigned j = 0; j < (need_free ? m->n : 1); j++) {
+                        uint64_t lo = a->base, hi = sw_range_end(a), cand;
+
+                        if (need_free) {
+                                const struct sw_mem_range *r = &m->r[j];
+
+                                if (r->efi_type != SW_EFI_CONVENTIONAL)
+                                        continue;
+                                if (r->base > lo)
+                                        lo = r->base;
+                                if (r->base + r->size < hi)
+                                        hi = r->base + r->size;
+                        }
+                        if (lo < min_addr)
+                                lo = min_addr;
+                        if (hi <= lo || hi - lo < size)
+                                continue;
+                        if (from_top)
+                                cand = (hi - size) & ~(align - 1);
+                        else
+                                cand = align_up(lo, align);
+                        if (cand < lo || cand + size > hi)
+                                continue;
+                        if (!found || (from_top ? cand > best : cand < best)) {
+                                best = cand;
+                                found = true;
+                        }
+                }
+        }
+        if (!found)
+                return -1;
+        *out = best;
+        return 0;
+}
+
+int linux_layout(struct slot_rt *rt, const struct sw_slot_config *s, const struct sw_memmap *m,
+                 bool boot_now, struct sw_diag *d)
+{
+        uint64_t ksize = align_up(rt->info.init_size > rt->info.pm_size ? rt->info.init_size : rt->info.pm_size,
+                                  SW_PAGE_SIZE);
+        uint64_t kalign = rt->info.kernel_alignment ? rt->info.kernel_alignment : 2 * MIB;
+
+        /* The kernel goes low (at 16 MiB or above, where x86-64 Linux
+         * decompresses anyway); the initrd high, out of the way of the
+         * decompressor; boot_params and the command line in two pages. */
+        if (find_spot(rt, m, boot_now, ksize, kalign, 16 * MIB, false, &rt->kernel_load) < 0 &&
+            find_spot(rt, m, boot_now, ksize, kalign, MIB, false, &rt->kernel_load) < 0) {
+                sw_diagf(d, SW_ERROR, "slot '%s': no room in its RAM for the kernel (%llu MiB with alignment %llu KiB)",
+                         s->id, (unsigned long long)(ksize / MIB), (unsigned long long)(kalign / 1024));
+                return -1;
+        }
+        if (boot_now && EFI_ERROR(mem_alloc_at(rt->kernel_load, ksize, EfiLoaderData)))
+                goto nomem;
+        rt->initrd_addr = 0;
+        if (rt->initrd_size) {
+                uint64_t isize = align_up(rt->initrd_size, SW_PAGE_SIZE);
+
+                if (find_spot(rt, m, boot_now, isize, SW_PAGE_SIZE, rt->kernel_load + ksize, true, &rt->initrd_addr) < 0 &&
+                    find_spot(rt, m, boot_now, isize, SW_PAGE_SIZE, MIB, true, &rt->initrd_addr) < 0) {
+                        sw_diagf(d, SW_ERROR, "slot '%s': no room in its RAM for the initrd", s->id);
+                        return -1;
+                }
+                if (!rt->info.can_load_above_4g && rt->initrd_addr + isize - 1 > rt->info.initrd_addr_max) {
+                        sw_diagf(d, SW_ERROR, "slot '%s': initrd would lie above the kernel's limit 0x%x",
+                                 s->id, rt->info.initrd_addr_max);
+                        return -1;
+                }
+                if (boot_now && EFI_ERROR(mem_alloc_at(rt->initrd_addr, isize, EfiLoaderData)))
+                        goto nomem;
+        }
+        if (find_spot(rt, m, boot_now, 2 * SW_PAGE_SIZE, SW_PAGE_SIZE, MIB, false, &rt->bp_addr) < 0) {
+                sw_diagf(d, SW_ERROR, "slot '%s': no room in its RAM for boot_params", s->id);
+                return -1;
+        }
+        if (boot_now && EFI_ERROR(mem_alloc_at(rt->bp_addr, 2 * SW_PAGE_SIZE, EfiLoaderData)))
+                goto nomem;
+        rt->cmdline_addr = rt->bp_addr + SW_PAGE_SIZE;
+        return 0;
+nomem:
+        sw_diagf(d, SW_ERROR, "slot '%s': the firmware refused memory the plan chose", s->id);
+        return -1;
+}
+
+/* Where an active-region address of this slot is written now. */
+static void *stage_ptr(const struct slot_rt *rt, const struct sw_plan *p, uint64_t active_addr)
+{
+        uint64_t a = active_addr;
+
+        if (!rt->boot_now && sw_plan_store_addr(p, (unsigned)rt->plan_index, active_addr, &a) < 0)
+                return NULL;
+        return (void *)(uintptr_t)a;
+}
+
+int linux_stage(struct slot_rt *rt, const struct sw_slot_config *s, const struct sw_plan *p,
+                uint64_t mailbox, struct sw_diag *d)
+{
+        void *k = stage_ptr(rt, p, rt->kernel_load);
+        void *i = rt->initrd_size ? stage_ptr(rt, p, rt->initrd_addr) : NULL;
+        char *cl = stage_ptr(rt, p, rt->cmdline_addr);
+        int n;
+
+        if (!k || !cl || (rt->initrd_size && !i)) {
+                sw_diagf(d, SW_ERROR, "slot '%s': staging address outside its RAM", s->id);
+                return -1;
+        }
+        CopyMem(k, (UINT8 *)rt->kernel + rt->info.setup_size, rt->kernel_size - rt->info.setup_size);
+        if (i)
+                CopyMem(i, rt->initrd, rt->initrd_size);
+        /* What the switcher adds comes last, so it wins over a stray
+         * duplicate in the slot's own options. */
+        n = sw_snprintf(cl, SW_PAGE_SIZE, "%s%sswitcher.slot=%s switcher.mailbox=0x%llx", s->options,
+                        s->options[0] ? " " : "", s->id, (unsigned long long)mailbox);
+        if (n < 0 || (uint32_t)n > rt->info.cmdline_size || n >= (int)SW_PAGE_SIZE) {
+                sw_diagf(d, SW_ERROR, "slot '%s': command line is %d bytes, the kernel takes at most %u",
+                         s->id, n, rt->info.cmdline_size);
+                return -1;
+        }
+        rt->cmdline_len = (uint32_t)n;
+        return 0;
+}
+
+int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_memmap *m,
+                   const struct sw_fb *fb, struct sw_diag *d)
+{
+        struct sw_boot_params *bp = stage_ptr(rt, p, rt->bp_addr);
+        int ne820 = sw_e820_build(m, rt->ranges, rt->nranges, rt->e820, SW_E820_MAX, d);
+        struct sw_bp_args a = {
+                .kernel_load = rt->kernel_load,
+                .cmdline = rt->cmdline_addr,
+                .cmdline_len = rt->cmdline_len,
+                .initrd = rt->initrd_addr,
+                .initrd_size = rt->initrd_size,
+                .rsdp = rt->rsdp,
+                .e820 = rt->e820,
+                .ne820 = ne820 > 0 ? (unsigned)ne820 : 0,
+                .fb = fb && fb->base ? fb : NULL,
+        };
+
+        rt->ne820 = ne820;
+        if (!bp || ne820 < 0)
+                return -1;
+        return sw_bootparams_build(bp, rt->kernel, rt->kernel_size, &rt->info, &a, d);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "sw-efi.h"
+#include "bootparams.h"
+#include "bzimage.h"
+#include "e820.h"
+#include "plan.h"
+
+/* What the EFI stage knows of one slot while it gets ready to boot. */
+struct slot_rt {
+        bool loaded;
+        bool boot_now;          /* the slot started by this boot */
+        int plan_index;         /* index in sw_plan.slots, -1 if not placed */
+        void *kernel;           /* the whole bzImage file, in pool memory */
+        size_t kernel_size;
+        void *initrd;           /* all initrds, concatenated */
+        size_t initrd_size;
+        struct sw_bzimage_info info;
+        /* Active-region addresses. */
+        uint64_t kernel_load, initrd_addr, bp_addr, cmdline_addr;
+        uint32_t cmdline_len;
+        uint64_t rsdp, facs;    /* this slot's ACPI copies */
+        struct sw_range ranges[SW_ACTIVE_MAX];  /* the RAM it sees (sw_plan_slot_ranges) */
+        unsigned nranges;
+        struct sw_e820_entry e820[SW_E820_MAX];
+        int ne820;
+};
+
+/* Reads kernel + initrds and checks the bzImage header. */
+int linux_preload(struct slot_rt *rt, const struct sw_slot_config *s, struct sw_diag *d);
+/* Picks addresses in the slot's RAM; allocates them when the slot boots now. */
+int linux_layout(struct slot_rt *rt, const struct sw_slot_config *s, const struct sw_memmap *m,
+                 bool boot_now, struct sw_diag *d);
+/* Copies kernel, initrd and command line into place (active region or store). */
+int linux_stage(struct slot_rt *rt, const struct sw_slot_config *s, const struct sw_plan *p,
+                uint64_t mailbox, struct sw_diag *d);
+/* Writes boot_params; called between GetMemoryMap and ExitBootServices, so
+ * it must not allocate or print (d must be NULL there). */
+int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_memmap *m,
+                   const struct sw_fb *fb, struct sw_diag *d);
+
+/* trampoline/trampoline.asm */
+void sw_boot_linux64(uint64_t entry, uint64_t boot_params) __attribute__((noreturn));
+extern const uint8_t sw_wake16_start[], sw_wake16_end[];
+
+/* fs.c: the path of partitions.conf, for messages. */
+const char *fs_conf_path(void);
+void fs_set_conf_path(const char *p);

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * switcher.efi: reads partitions.conf, plans memory into slots, gives every
+ * slot its own view of the machine (e820, ACPI root tables, FACS) and
+ * cold-boots the chosen slot's kernel.  Every decision is made by the core
+ * (switcher/); this file only gathers the firmware's facts and carries the
+ * decisions out, in the order that keeps the machine usable: nothing is
+ * booted until every check passed, and a broken slot is left out, never
+ * half-booted.
+ */
+#include "sw-efi.h"
+#include "acpi.h"
+#include "fmt.h"
+#include "linux.h"
+#include "mailbox.h"
+#include "resident.h"
+
+#define SWITCHER_VERSION "0.1"
+#define CONF_MAX (256 * 1024)
+#define ACPI_PAGE SW_ACPI_COPY_SIZE
+
+static struct sw_config cfg;
+static struct sw_memmap map;
+static struct sw_plan plan;
+static struct slot_rt rt[SW_MAX_SLOTS];
+
+/* Shown when nothing can boot: say why, then hand the machine back to the
+ * firmware (it goes on with its next boot option) instead of hanging. */
+static EFI_STATUS error_screen(const char *why)
+{
+        EFI_INPUT_KEY key;
+
+        con_printf("\nswitcher: error: no slot can be booted: %s\n", why);
+        con_printf("switcher: fix %s (or the files it names) on the EFI system partition.\n",
+                   fs_conf_path());
+        con_printf("switcher: press any key to return to the firmware (60 s)...\n");
+        con_wait_key(60, &key);
+        return EFI_LOAD_ERROR;
+}
+
+static bool exists_cb(void *ctx, const char *path)
+{
+        return fs_exists(path);
+}
+
+static const void *phys_read(void *ctx, uint64_t addr, uint64_t len)
+{
+        /* Boot services run identity-mapped; refuse only wrap-around. */
+        if (addr == 0 || addr + len < addr)
+                return NULL;
+        return (const void *)(uintptr_t)addr;
+}
+
+static uint64_t find_rsdp(void)
+{
+        EFI_GUID acpi20 = ACPI_20_TABLE_GUID, acpi10 = ACPI_TABLE_GUID;
+        uint64_t v1 = 0;
+
+        for (UINTN i = 0; i < ST->NumberOfTableEntries; i++) {
+                EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
+
+                if (!CompareGuid(&t->VendorGuid, &acpi20))
+                        return (uint64_t)(uintptr_t)t->VendorTable;
+                if (!CompareGuid(&t->VendorGuid, &acpi10))
+                        v1 = (uint64_t)(uintptr_t)t->VendorTable;
+        }
+        return v1;
+}
+
+static EFI_STATUS read_config(void)
+{
+        char path[SW_PATH_MAX];
+        void *buf;
+        size_t len;
+        EFI_STATUS s;
+
+        /* partitions.conf lives next to the binary; the ESP root is the
+         * fallback, for hand-made disks. */
+        sw_snprintf(path, sizeof(path), "%spartitions.conf", fs_image_dir());
+        s = fs_read(path, &buf, &len, CONF_MAX);
+        if (s == EFI_NOT_FOUND) {
+                sw_snprintf(path, sizeof(path), "/partitions.conf");
+                s = fs_read(path, &buf, &len, CONF_MAX);
+        }
+        fs_set_conf_path(path);
+        if (EFI_ERROR(s)) {
+                con_printf("switcher: error: cannot read %spartitions.conf: %s\n", fs_image_dir(),
+                           efi_strerror(s));
+                return s;
+        }
+        sw_config_parse(&cfg, buf, len, path, &con_diag);
+        FreePool(buf);
+        return EFI_SUCCESS;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+        static struct sw_range owned[1];
+        static const char *ids[SW_MAX_SLOTS];
+        static uint64_t sizes[SW_MAX_SLOTS];
+        static enum sw_slot_state state[SW_MAX_SLOTS];
+        EFI_LOADED_IMAGE *li;
+        struct sw_acpi_fw fw;
+        struct sw_fb fb;
+        struct sw_plan_request req;
+        uint64_t rsdp, mailbox;
+        char oneshot[SW_ID_MAX];
+        int def, chosen, nids;
+        unsigned nplaced = 0;
+        UINTN key;
+        EFI_STATUS s;
+
+        InitializeLib(image, systab);
+        uefi_call_wrapper(BS->SetWatchdogTimer, 4, 0, 0, 0, NULL);
+        con_printf("\nswitcher %s: multi-OS partition switcher\n", SWITCHER_VERSION);
+
+        s = fs_init(image, &li);
+        if (EFI_ERROR(s))
+                return error_screen("cannot open the EFI system partition");
+        if (EFI_ERROR(read_config()))
+                return error_screen("partitions.conf is missing or unreadable");
+        con_init(cfg.console);
+        sw_config_check_files(&cfg, exists_cb, NULL, &con_diag);
+        sw_config_sort(&cfg);
+
+        /* Preload every valid slot: a slot whose files are bad is dropped
+         * now, before anything is decided on its behalf. */
+        for (unsigned i = 0; i < cfg.nslots; i++) {
+                if (!cfg.slots[i].valid)
+                        continue;
+                if (linux_preload(&rt[i], &cfg.slots[i], &con_diag) < 0)
+                        cfg.slots[i].valid = false;
+                else
+                        rt[i].loaded = true;
+                rt[i].plan_index = -1;
+        }
+        if (!cfg.usable)
+                return error_screen("a global setting in partitions.conf is invalid (see above)");
+        if (sw_config_valid_slots(&cfg) == 0)
+                return error_screen("partitions.conf names no valid slot (see above)");
+
+        rsdp = find_rsdp();
+        if (!rsdp || sw_acpi_scan(phys_read, NULL, rsdp, &fw, &con_diag) < 0)
+                return error_screen("the firmware's ACPI tables are missing or damaged");
+
+        s = mem_get_map(&map, &key);
+        if (EFI_ERROR(s))
+                return error_screen("cannot read the firmware memory map");
+        mem_dump_map_serial(&map);
+
+        owned[0].base = (uint64_t)(uintptr_t)li->ImageBase & ~(SW_PAGE_SIZE - 1);
+        owned[0].size = ((uint64_t)(uintptr_t)li->ImageBase + li->ImageSize - owned[0].base +
+                         SW_PAGE_SIZE - 1) & ~(SW_PAGE_SIZE - 1);
+        nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, owned, 1, &req);
+        if (sw_plan_build(&map, &req, &plan, &con_diag) < 0)
+                return error_screen("the memory plan failed (see above)");
+        sw_plan_print(&plan, con_plan_line, NULL);
+
+        /* Reserve what the plan chose.  EfiReservedMemoryType keeps it out of
+         * the firmware's hands now and marks it reserved in every e820. */
+        if (EFI_ERROR(mem_alloc_at(plan.low_page, SW_PAGE_SIZE, EfiReservedMemoryType)) ||
+            EFI_ERROR(mem_alloc_at(plan.resident_base, plan.resident_size, EfiReservedMemoryType)))
+                return error_screen("the firmware refused the switcher's own memory");
+        for (unsigned j = 0; j < plan.nslots; j++) {
+                int ci = sw_config_find_slot(&cfg, plan.slots[j].id);
+
+                if (ci < 0 || !plan.slots[j].placed) {
+                        if (ci >= 0)
+                                cfg.slots[ci].valid = false;
+                        continue;
+                }
+                s = mem_alloc_at(plan.slots[j].store_base, plan.slots[j].store_size, EfiReservedMemoryType);
+                if (EFI_ERROR(s)) {
+                        sw_diagf(&con_diag, SW_ERROR, "slot '%s': cannot reserve its store at 0x%llx: %s; slot left out",
+                                 plan.slots[j].id, (unsigned long long)plan.slots[j].store_base, efi_strerror(s));
+                        cfg.slots[ci].valid = false;
+                        continue;
+                }
+                rt[ci].plan_index = (int)j;
+                rt[ci].nranges = (unsigned)sw_plan_slot_ranges(&plan, j, rt[ci].ranges, SW_ACTIVE_MAX);
+                nplaced++;
+        }
+        if (nplaced == 0)
+                return error_screen("no slot fits in this machine's memory (see above)");
+
+        /* The wake entry below 1 MiB, and the firmware FACS pointing at it:
+         * every S3 resume now comes to the switcher first. */
+        CopyMem((void *)(uintptr_t)plan.low_page, sw_wake16_start, (UINTN)(sw_wake16_end - sw_wake16_start));
+        sw_acpi_set_waking_vector((void *)(uintptr_t)fw.facs, (uint32_t)plan.low_page);
+        con_printf("switcher: firmware FACS 0x%llx: waking vector -> 0x%llx\n",
+                   (unsigned long long)fw.facs, (unsigned long long)plan.low_page);
+
+        /* Each placed slot: its own RSDP/XSDT/FADT/FACS in one resident page. */
+        for (unsigned i = 0, k = 0; i < cfg.nslots; i++) {
+                uint64_t page;
+
+                if (!cfg.slots[i].valid)
+                        continue;
+                page = sw_resident_acpi_page(plan.resident_base, k++);
+                if (sw_acpi_make_copy(phys_read, NULL, &fw, (void *)(uintptr_t)page, page, ACPI_PAGE,
+                                      &rt[i].rsdp, &rt[i].facs, &con_diag) < 0)
+                        return error_screen("cannot copy the ACPI tables");
+                con_printf("switcher: slot %s: RSDP copy at 0x%llx, FACS copy at 0x%llx\n",
+                           cfg.slots[i].id, (unsigned long long)rt[i].rsdp, (unsigned long long)rt[i].facs);
+        }
+        mailbox = sw_resident_mailbox(plan.resident_base, (unsigned)nids);
+
+        /* Which slot: a one-shot request wins, then the menu. */
+        menu_take_oneshot(oneshot, sizeof(oneshot));
+        chosen = -1;
+        if (oneshot[0]) {
+                chosen = sw_config_find_slot(&cfg, oneshot);
+                if (chosen < 0)
+                        con_printf("switcher: warning: one-shot slot '%s' is not a valid slot, ignored\n", oneshot);
+                else
+                        con_printf("switcher: one-shot: slot '%s'\n", oneshot);
+        }
+        if (chosen < 0) {
+                def = sw_config_default_index(&cfg);
+                chosen = menu_choose(&cfg, def);
+        }
+        if (chosen < 0)
+                return error_screen("no valid slot left");
+
+        for (unsigned i = 0; i < cfg.nslots; i++)
+                state[i] = (int)i == chosen ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
+        if (sw_mailbox_build((void *)(uintptr_t)mailbox, SW_MAILBOX_SIZE, &cfg, state, chosen, &con_diag) < 0)
+                return error_screen("cannot build the mailbox");
+
+        /* Lay out and stage every slot.  The chosen one is allocated in the
+         * active region now; the others are written into their stores. */
+        s = mem_get_map(&map, &key);
+        if (EFI_ERROR(s))
+                return error_screen("cannot read the firmware memory map");
+        rt[chosen].boot_now = true;
+        if (linux_layout(&rt[chosen], &cfg.slots[chosen], &map, true, &con_diag) < 0 ||
+            linux_stage(&rt[chosen], &cfg.slots[chosen], &plan, mailbox, &con_diag) < 0)
+                return error_screen("the chosen slot cannot be staged (see above)");
+        for (unsigned i = 0; i < cfg.nslots; i++) {
+                if (!cfg.slots[i].valid || (int)i == chosen)
+                        continue;
+                if (linux_layout(&rt[i], &cfg.slots[i], &map, false, &con_diag) < 0 ||
+                    linux_stage(&rt[i], &cfg.slots[i], &plan, mailbox, &con_diag) < 0) {
+                        sw_diagf(&con_diag, SW_ERROR, "slot '%s': not preloaded; it cannot be started later", cfg.slots[i].id);
+                        cfg.slots[i].valid = false;
+                }
+        }
+        if (!gop_get_fb(&fb))
+                fb.base = 0;
+
+        /* A dry run with messages, on the map as it is now: ExitBootServices'
+         * retry loop below cannot print. */
+        if (linux_build_bp(&rt[chosen], &plan, &map, &fb, &con_diag) < 0)
+                return error_screen("cannot describe the machine to the kernel (see above)");
+        con_printf("switcher: booting slot '%s' (%s): kernel at 0x%llx, initrd at 0x%llx (%zu KiB), e820 %d entries\n",
+                   cfg.slots[chosen].id, cfg.slots[chosen].title, (unsigned long long)rt[chosen].kernel_load,
+                   (unsigned long long)rt[chosen].initrd_addr, rt[chosen].initrd_size / 1024, rt[chosen].ne820);
+
+        for (int tries = 0;; tries++) {
+                s = mem_get_map(&map, &key);
+                if (!EFI_ERROR(s)) {
+                        /* The other slots' boot_params live in their stores; a
+                         * failure there only costs that slot its cold boot. */
+                        for (unsigned i = 0; i < cfg.nslots; i++)
+                                if (cfg.slots[i].valid && rt[i].loaded && (int)i != chosen)
+                                        linux_build_bp(&rt[i], &plan, &map, &fb, NULL);
+                        if (linux_build_bp(&rt[chosen], &plan, &map, &fb, NULL) < 0)
+                                return error_screen("the memory map changed into one the kernel cannot be given");
+                        s = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
+                }
+                if (!EFI_ERROR(s))
+                        break;
+                if (tries >= 8)
+                        return error_screen("ExitBootServices kept failing");
+        }
+        con_after_exit();
+        serial_printf("switcher: boot services ended; entering slot '%s' at 0x%llx\n", cfg.slots[chosen].id,
+                      (unsigned long long)sw_bootparams_entry64(&rt[chosen].info, rt[chosen].kernel_load));
+        sw_boot_linux64(sw_bootparams_entry64(&rt[chosen].info, rt[chosen].kernel_load), rt[chosen].bp_addr);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The boot-services glue: the only place that includes GNU-EFI headers.  It
+ * turns firmware services into plain inputs for the core (memory map, file
+ * bytes, ACPI pointers, framebuffer) and the core's decisions back into
+ * firmware calls.
+ */
+#pragma once
+
+#include <efi.h>
+#include <efilib.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "diag.h"
+#include "memmap.h"
+
+/* console.c: text to the firmware console and/or straight to COM1. */
+enum con_target {
+        CON_SCREEN = 1,   /* ConOut (OVMF mirrors it on its serial terminal) */
+        CON_SERIAL = 2,   /* COM1 port I/O: works after ExitBootServices too */
+};
+void con_init(enum sw_console console);
+void con_after_exit(void);           /* from now on: COM1 only */
+void con_write(unsigned targets, const char *utf8);
+void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void serial_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void con_diag_emit(void *ctx, enum sw_severity sev, const char *msg);
+void con_plan_line(void *ctx, const char *text);
+extern struct sw_diag con_diag;
+void sw_efi_panic(const char *msg) __attribute__((noreturn));
+/* Waits up to seconds for a key; returns true if one was pressed. */
+bool con_wait_key(unsigned seconds, EFI_INPUT_KEY *key);
+const char *efi_strerror(EFI_STATUS s);
+
+/* fs.c: files on the ESP the switcher was loaded from. */
+EFI_STATUS fs_init(EFI_HANDLE image, EFI_LOADED_IMAGE **li_out);
+/* Reads a whole file (at most max bytes) into pool memory. */
+EFI_STATUS fs_read(const char *path, void **buf, size_t *size, size_t max);
+bool fs_exists(const char *path);
+/* Directory of the running binary on the ESP, with a trailing '/'. */
+const char *fs_image_dir(void);
+
+/* memory.c */
+EFI_STATUS mem_get_map(struct sw_memmap *out, UINTN *key);
+EFI_STATUS mem_alloc_at(uint64_t base, uint64_t size, EFI_MEMORY_TYPE type);
+void mem_dump_map_serial(const struct sw_memmap *m);
+
+/* menu.c */
+int menu_choose(const struct sw_config *c, int default_index);
+/* The one-shot slot id, read and deleted; "" if none. */
+void menu_take_oneshot(char *id, size_t n);
+
+/* gop.c */
+struct sw_fb;
+bool gop_get_fb(struct sw_fb *fb);
