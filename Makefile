@@ -130,3 +130,8 @@ demo: deps all
 
 clean:
 	rm -rf $(BUILD)
+
+# ---------------------------------------------------------------------------
+# The guest agent (switcher-agent, switchctl): static Linux binaries that go
+# into the guests.  Its rules live with it.
+-include guest-agent/build.mk

@@ -22,6 +22,7 @@ enum key {
         K_DEFAULT,
         K_ACTIVE_SIZE,
         K_CONSOLE,
+        K_NEXT_HOTKEY,
         K_SLOT,
         K_TITLE,
         K_LINUX,
@@ -54,6 +55,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_DEFAULT] = { "default", SCOPE_GLOBAL, false, false },
         [K_ACTIVE_SIZE] = { "active-size", SCOPE_GLOBAL, false, true },
         [K_CONSOLE] = { "console", SCOPE_GLOBAL, false, false },
+        [K_NEXT_HOTKEY] = { "next-hotkey", SCOPE_GLOBAL, false, false },
         [K_SLOT] = { "slot", SCOPE_BOTH, true, true },
         [K_TITLE] = { "title", SCOPE_SLOT, false, false },
         [K_LINUX] = { "linux", SCOPE_SLOT, false, true },
@@ -700,6 +702,19 @@ static void key_partition(struct parser *p, const char *v, size_t n)
         p->part_line[s - p->c->slots] = p->line;
 }
 
+/* The "switch to the next slot" key: global, checked like a slot's hotkey. */
+static void key_next_hotkey(struct parser *p, const char *v, size_t n)
+{
+        char hk[SW_HOTKEY_MAX];
+
+        if (parse_hotkey(v, n, hk) < 0) {
+                say(p, p->line, SW_WARN, "invalid next-hotkey '%s' (like ctrl+alt+0: ctrl, alt, shift or "
+                    "super, then a digit, a letter or f1 to f12), ignored", Q(v, n));
+                return;
+        }
+        memcpy(p->c->next_hotkey, hk, sizeof(hk));
+}
+
 static void key_hotkey(struct parser *p, const char *v, size_t n)
 {
         struct sw_config *c = p->c;
@@ -708,6 +723,10 @@ static void key_hotkey(struct parser *p, const char *v, size_t n)
         if (parse_hotkey(v, n, hk) < 0) {
                 say_slot(p, p->line, SW_WARN, "invalid hotkey '%s' (like ctrl+alt+1: ctrl, alt, shift or "
                          "super, then a digit, a letter or f1 to f12), ignored", Q(v, n));
+                return;
+        }
+        if (strcmp(c->next_hotkey, hk) == 0) {
+                say_slot(p, p->line, SW_WARN, "hotkey '%s' is already the next-hotkey, ignored", hk);
                 return;
         }
         for (struct sw_slot_config *o = c->slots; o < p->s; o++) {
@@ -964,6 +983,9 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 break;
         case K_ACTIVE_SIZE:
                 key_active_size(p, v, vn);
+                break;
+        case K_NEXT_HOTKEY:
+                key_next_hotkey(p, v, vn);
                 break;
         case K_CONSOLE:
                 key_console(p, v, vn);

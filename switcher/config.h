@@ -96,6 +96,7 @@ struct sw_config {
         char default_id[SW_ID_MAX];
         unsigned default_line;
         enum sw_console console;
+        char next_hotkey[SW_HOTKEY_MAX]; /* "switch to the next slot", "" if none */
         unsigned nslots;               /* blocks kept in the array, valid or not */
         struct sw_slot_config slots[SW_MAX_SLOTS];
 };
