@@ -69,7 +69,7 @@ FDT_LIB   ?= $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libfdt.a /usr/lib/
 EFI_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fpic -fshort-wchar \
         -mno-red-zone -fno-stack-protector -fno-strict-aliasing \
         -fno-builtin -DEFI_FUNCTION_WRAPPER -DSW_EFI=1 \
-        -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iswitcher -Iefi -I$(BUILD)/gen
+        -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iswitcher -Iefi -Itrampoline -I$(BUILD)/gen
 EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds \
         -shared -Bsymbolic -L$(EFI_LIB) --no-undefined
 
@@ -79,18 +79,26 @@ TRAMP_SRC := $(sort $(wildcard trampoline/*.asm))
 TRAMP_OBJ := $(patsubst %.asm,$(BUILD)/efi-obj/%.o,$(filter-out %16.asm,$(TRAMP_SRC)))
 TRAMP_BIN := $(patsubst %.asm,$(BUILD)/gen/%.bin,$(filter %16.asm,$(TRAMP_SRC)))
 
+# C layouts the trampoline needs, as nasm %defines generated from C offsetof.
+WAKE_DEFS := $(BUILD)/gen/trampoline/wake-defs.inc
+$(WAKE_DEFS): trampoline/asm-defines.c trampoline/wake-params.h
+	$(call say,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -Itrampoline $< -o $(BUILD)/gen/trampoline/asm-defines
+	$(Q)$(BUILD)/gen/trampoline/asm-defines > $@.tmp && mv $@.tmp $@
+
 # Real-mode pieces are flat binaries, embedded by the elf64 objects (incbin).
-$(BUILD)/gen/%.bin: %.asm $(wildcard trampoline/*.inc)
+$(BUILD)/gen/%.bin: %.asm $(wildcard trampoline/*.inc) $(WAKE_DEFS)
 	$(call say,NASM,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(NASM) -f bin -Itrampoline/ -I$(BUILD)/gen/ $< -o $@
+	$(Q)$(NASM) -f bin -Itrampoline/ -I$(BUILD)/gen/trampoline/ $< -o $@
 
 $(BUILD)/efi-obj/trampoline/%.o: trampoline/%.asm $(TRAMP_BIN) $(wildcard trampoline/*.inc)
 	$(call say,NASM,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(NASM) -f elf64 -Itrampoline/ -I$(BUILD)/gen/trampoline/ $< -o $@
 
-$(BUILD)/efi-obj/%.o: %.c $(SW_HDR) $(wildcard efi/*.h)
+$(BUILD)/efi-obj/%.o: %.c $(SW_HDR) $(wildcard efi/*.h trampoline/*.h)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@

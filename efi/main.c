@@ -13,7 +13,7 @@
 #include "fmt.h"
 #include "linux.h"
 #include "mailbox.h"
-#include "resident.h"
+#include "resident_efi.h"
 
 #define SWITCHER_VERSION "0.1"
 #define CONF_MAX (256 * 1024)
@@ -100,12 +100,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         static struct sw_range owned[1];
         static const char *ids[SW_MAX_SLOTS];
         static uint64_t sizes[SW_MAX_SLOTS];
-        static enum sw_slot_state state[SW_MAX_SLOTS];
         EFI_LOADED_IMAGE *li;
         struct sw_acpi_fw fw;
         struct sw_fb fb;
         struct sw_plan_request req;
-        uint64_t rsdp, mailbox;
+        uint64_t rsdp, mailbox, map_top;
         char oneshot[SW_ID_MAX];
         int def, chosen, nids;
         unsigned nplaced = 0;
@@ -153,7 +152,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         owned[0].base = (uint64_t)(uintptr_t)li->ImageBase & ~(SW_PAGE_SIZE - 1);
         owned[0].size = ((uint64_t)(uintptr_t)li->ImageBase + li->ImageSize - owned[0].base +
                          SW_PAGE_SIZE - 1) & ~(SW_PAGE_SIZE - 1);
-        nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, owned, 1, &req);
+        map_top = sw_memmap_top(&map);
+        nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, owned, 1, map_top, &req);
         if (sw_plan_build(&map, &req, &plan, &con_diag) < 0)
                 return error_screen("the memory plan failed (see above)");
         sw_plan_print(&plan, con_plan_line, NULL);
@@ -185,9 +185,16 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         if (nplaced == 0)
                 return error_screen("no slot fits in this machine's memory (see above)");
 
-        /* The wake entry below 1 MiB, and the firmware FACS pointing at it:
-         * every S3 resume now comes to the switcher first. */
-        CopyMem((void *)(uintptr_t)plan.low_page, sw_wake16_start, (UINTN)(sw_wake16_end - sw_wake16_start));
+        /* The wake blob below 1 MiB, the resident block's tables, and the
+         * firmware FACS pointing at the blob: every S3 resume now comes to
+         * the switcher first. */
+        sw_resident_layout(plan.resident_base, (unsigned)nids, map_top, &res.lay);
+        res.low_page = plan.low_page;
+        res.cfg = &cfg;
+        res.plan = &plan;
+        res.rt = rt;
+        if (resident_setup(map_top, &con_diag) < 0)
+                return error_screen("cannot set up the resident switcher");
         sw_acpi_set_waking_vector((void *)(uintptr_t)fw.facs, (uint32_t)plan.low_page);
         con_printf("switcher: firmware FACS 0x%llx: waking vector -> 0x%llx\n",
                    (unsigned long long)fw.facs, (unsigned long long)plan.low_page);
@@ -198,14 +205,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
                 if (!cfg.slots[i].valid)
                         continue;
-                page = sw_resident_acpi_page(plan.resident_base, k++);
+                page = sw_resident_acpi_page(&res.lay, k++);
                 if (sw_acpi_make_copy(phys_read, NULL, &fw, (void *)(uintptr_t)page, page, ACPI_PAGE,
                                       &rt[i].rsdp, &rt[i].facs, &con_diag) < 0)
                         return error_screen("cannot copy the ACPI tables");
                 con_printf("switcher: slot %s: RSDP copy at 0x%llx, FACS copy at 0x%llx\n",
                            cfg.slots[i].id, (unsigned long long)rt[i].rsdp, (unsigned long long)rt[i].facs);
         }
-        mailbox = sw_resident_mailbox(plan.resident_base, (unsigned)nids);
+        mailbox = res.lay.mailbox;
 
         /* Which slot: a one-shot request wins, then the menu. */
         menu_take_oneshot(oneshot, sizeof(oneshot));
@@ -225,8 +232,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                 return error_screen("no valid slot left");
 
         for (unsigned i = 0; i < cfg.nslots; i++)
-                state[i] = (int)i == chosen ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
-        if (sw_mailbox_build((void *)(uintptr_t)mailbox, SW_MAILBOX_SIZE, &cfg, state, chosen, &con_diag) < 0)
+                res.state[i] = (int)i == chosen ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
+        res.current = chosen;
+        if (sw_mailbox_build((void *)(uintptr_t)mailbox, SW_MAILBOX_SIZE, &cfg, res.state, chosen, &con_diag) < 0)
                 return error_screen("cannot build the mailbox");
 
         /* Lay out and stage every slot.  The chosen one is allocated in the

@@ -349,3 +349,13 @@ int sw_memmap_parse_dump(struct sw_memmap *m, const char *buf, size_t len,
         }
         return rc;
 }
+
+uint64_t sw_memmap_top(const struct sw_memmap *m)
+{
+        uint64_t top = 0;
+
+        for (unsigned i = 0; i < m->n; i++)
+                if (m->r[i].base + m->r[i].size > top)
+                        top = m->r[i].base + m->r[i].size;
+        return top;
+}

@@ -77,6 +77,9 @@ const char *sw_efi_type_name(uint32_t efi_type);
 
 void sw_memmap_init(struct sw_memmap *m);
 
+/* One past the highest byte any range of the map describes (0 if empty). */
+uint64_t sw_memmap_top(const struct sw_memmap *m);
+
 /* Adds one UEFI descriptor. Returns 0, or -1 (with a message) when the map
  * is full, a range overflows 64 bits, or it overlaps one already added. */
 int sw_memmap_add(struct sw_memmap *m, uint32_t efi_type, uint64_t base,

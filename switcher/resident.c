@@ -2,26 +2,35 @@
 #include "resident.h"
 #include "acpi.h"
 #include "mailbox.h"
+#include "pagetable.h"
 
-uint64_t sw_resident_size(unsigned nslots)
+uint64_t sw_resident_layout(uint64_t base, unsigned nslots, uint64_t map_top,
+                            struct sw_resident_layout *l)
 {
-        return (uint64_t)nslots * SW_ACPI_COPY_SIZE + SW_MAILBOX_SIZE;
+        unsigned pt = sw_pt_pages(map_top);
+
+        if (!pt)
+                return 0;
+        l->acpi = base;
+        l->mailbox = l->acpi + (uint64_t)nslots * SW_ACPI_COPY_SIZE;
+        l->idt = l->mailbox + SW_MAILBOX_SIZE;
+        l->stack_base = l->idt + SW_PAGE_SIZE;
+        l->stack_top = l->stack_base + SW_RESIDENT_STACK;
+        l->tables = l->stack_top;
+        l->end = l->tables + (uint64_t)pt * SW_PAGE_SIZE;
+        return l->end - base;
 }
 
-uint64_t sw_resident_acpi_page(uint64_t resident_base, unsigned k)
+uint64_t sw_resident_acpi_page(const struct sw_resident_layout *l, unsigned k)
 {
-        return resident_base + (uint64_t)k * SW_ACPI_COPY_SIZE;
-}
-
-uint64_t sw_resident_mailbox(uint64_t resident_base, unsigned nslots)
-{
-        return resident_base + (uint64_t)nslots * SW_ACPI_COPY_SIZE;
+        return l->acpi + (uint64_t)k * SW_ACPI_COPY_SIZE;
 }
 
 unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids, uint64_t *sizes,
-                                     const struct sw_range *owned, unsigned nowned,
+                                     const struct sw_range *owned, unsigned nowned, uint64_t map_top,
                                      struct sw_plan_request *req)
 {
+        struct sw_resident_layout l;
         int def = sw_config_default_index(c);
         unsigned n = 0;
 
@@ -37,7 +46,7 @@ unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids
         }
         *req = (struct sw_plan_request){
                 .active_size = c->active_size,
-                .resident_size = sw_resident_size(n),
+                .resident_size = sw_resident_layout(0, n, map_top, &l),
                 .owned = owned,
                 .nowned = nowned,
                 .nslots = n,

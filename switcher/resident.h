@@ -5,8 +5,11 @@
  * plan request made from a config, live here so the EFI binary and mkslot
  * ask the planner the same question.
  *
- *   resident_base + 0                  one ACPI page per slot (RSDP..FACS copies)
- *   resident_base + nslots * 4 KiB     the mailbox (SW_MAILBOX_SIZE)
+ *   acpi      one ACPI page per slot (RSDP..FACS copies)
+ *   mailbox   SW_MAILBOX_SIZE, pages of its own (a guest maps them)
+ *   idt       one page: the resident switcher's exception handlers
+ *   stack     SW_RESIDENT_STACK bytes for the code that runs after a wake
+ *   tables    identity page tables (see pagetable.h)
  */
 #pragma once
 
@@ -15,17 +18,35 @@
 #include "config.h"
 #include "plan.h"
 
-uint64_t sw_resident_size(unsigned nslots);
-uint64_t sw_resident_acpi_page(uint64_t resident_base, unsigned k);
-uint64_t sw_resident_mailbox(uint64_t resident_base, unsigned nslots);
+#define SW_RESIDENT_STACK (64 * 1024)
+
+struct sw_resident_layout {
+        uint64_t acpi;          /* first ACPI page */
+        uint64_t mailbox;
+        uint64_t idt;
+        uint64_t stack_base;
+        uint64_t stack_top;
+        uint64_t tables;
+        uint64_t end;           /* one past the last byte */
+};
+
+/*
+ * The layout for nslots slots and identity tables up to map_top (the end of
+ * the highest range in the memory map, see sw_memmap_top()).  Returns the
+ * size in bytes, 0 when map_top is beyond what the tables can map.
+ */
+uint64_t sw_resident_layout(uint64_t base, unsigned nslots, uint64_t map_top,
+                            struct sw_resident_layout *l);
+uint64_t sw_resident_acpi_page(const struct sw_resident_layout *l, unsigned k);
 
 /*
  * Fills req for the valid slots of c, the default slot first (if RAM is
  * short, it is the one that keeps its store); ids and sizes must hold
  * SW_MAX_SLOTS entries (sizes gets each slot's RAM, see sw_slot_memory()).
- * owned/nowned are the switcher's own ranges (its image).
+ * owned/nowned are the switcher's own ranges (its image); map_top sizes the
+ * resident block's page tables.
  * Returns the number of slots in the request.
  */
 unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids, uint64_t *sizes,
-                                     const struct sw_range *owned, unsigned nowned,
+                                     const struct sw_range *owned, unsigned nowned, uint64_t map_top,
                                      struct sw_plan_request *req);

@@ -1,43 +1,112 @@
 ; SPDX-License-Identifier: MIT
 ;
-; The switcher's real-mode wake entry: the firmware calls it on S3 resume,
-; because the switcher wrote its address into the firmware FACS's
-; FirmwareWakingVector at boot (see ../shared/design/handoff.md).
+; The switcher's wake blob: real-mode code that the firmware enters on every
+; S3 resume (the switcher wrote the blob's address into the firmware FACS's
+; FirmwareWakingVector at boot, see ../shared/design/handoff.md), and the way
+; back down to real mode for a guest's own waking vector.
 ;
-; This flat binary is assembled on its own (nasm -f bin), embedded into
-; switcher.efi by trampoline.asm, and copied by efi/ into the low page the
-; planner reserves below 1 MiB.  It is position independent: every data
-; reference goes through DS = CS.
-;
-; ENTRY  wake16_entry (offset 0)
-;   Expects: real mode, CS = page >> 4, IP = 0 (ACPI: CS:IP = vector>>4 :
-;            vector & 0xF with a page-aligned vector), other segment
-;            registers and the stack undefined, interrupts in any state,
-;            COM1 initialised by the firmware's S3 path (or not: the code
-;            only polls the line status register, it programs nothing).
-;   Leaves:  never returns.  For now (boot-path stage) it prints one line on
-;            COM1 and halts with interrupts off: the switch path replaces the
-;            halt with the way into long mode.  A halt after a message is
-;            the contract: never a silent hang.
-;   Clobbers: AX, DX, SI, DS, flags.
+; Assembled alone (nasm -f bin), embedded in switcher.efi by trampoline.asm
+; and copied by efi/ to the planner's low page below 1 MiB.  Position
+; independent: real-mode data goes through DS = CS, protected/long-mode code
+; adds the page's linear base (kept in EBX/RBX) to every label.  Offsets of
+; the header and parameter block come from wake-defs.inc, generated from
+; trampoline/wake-params.h, never typed twice.
 
         bits 16
         org 0
 
+%include "wake-defs.inc"
+
 COM1_DATA       equ 0x3f8
 COM1_LSR        equ 0x3fd
-LSR_THRE        equ 0x20            ; transmit holding register empty
+LSR_THRE        equ 0x20
 
-wake16_entry:
+CR0_PE          equ 1 << 0
+CR0_MP          equ 1 << 1
+CR0_EM          equ 1 << 2
+CR0_TS          equ 1 << 3
+CR0_NW          equ 1 << 29
+CR0_CD          equ 1 << 30
+CR0_PG          equ 1 << 31
+CR4_PAE         equ 1 << 5
+CR4_OSFXSR      equ 1 << 9          ; SSE instructions allowed
+CR4_OSXMMEXCPT  equ 1 << 10
+MSR_EFER        equ 0xc0000080
+EFER_LME        equ 1 << 8
+
+SEL_CODE32      equ 0x08
+SEL_DATA        equ 0x10
+SEL_CODE64      equ 0x18
+SEL_CODE16      equ 0x20
+SEL_DATA16      equ 0x28
+
+; ---------------------------------------------------------------------------
+; Header at fixed offsets (wake-params.h).  A negative TIMES count fails the
+; build if a field drifts.
+hdr:
+        jmp near wake_entry16
+        times SW_WAKE_HDR_MAGIC - ($ - $$) db 0
+        dd SW_WAKE_MAGIC
+        times SW_WAKE_HDR_EXIT - ($ - $$) db 0
+        dd wake_exit64
+        times SW_WAKE_HDR_PARAMS - ($ - $$) db 0
+        dd params
+        times SW_WAKE_HDR_SIZE - ($ - $$) db 0
+        dd blob_end
+
+; ---------------------------------------------------------------------------
+; wake_entry16: the firmware's S3 resume jumps here.
+;   Expects: real mode, CS = low page >> 4, IP = this label's offset (the
+;            vector is the page itself, so IP = 0 reaches the jmp above),
+;            interrupts in any state, other segments and SP undefined.
+;   Leaves:  long mode with the identity page tables from params.cr3, the
+;            blob's GDT (CS = 0x18, data 0x10), CR4.OSFXSR set so C may use
+;            SSE, interrupts off, RSP = params.stack_top, and calls
+;            params.entry64(RDI = linear address of the low page), which
+;            never returns.  Prints "switcher: S3 wake" on COM1 first, so a
+;            failure later is never silent.
+;   Clobbers: everything.
+wake_entry16:
         cli
         cld
         mov ax, cs
         mov ds, ax
-        mov si, wake_msg
-.next:
+        xor ebx, ebx
+        mov bx, ax
+        shl ebx, 4                      ; EBX = linear base of the low page
+        inc dword [params + WP_WAKES]
+        mov [params + WP_REAL_CS], ax
+        mov si, msg_wake
+        call puts16
+
+        ; The GDT's linear address, and the 16-bit descriptors' bases (the
+        ; way back to real mode runs with CS/DS based at this page).
+        lea eax, [ebx + gdt]
+        mov [gdtr + 2], eax
+        mov [params + WP_GDT_BASE], eax
+        mov eax, ebx
+        mov [gdt + SEL_CODE16 + 2], ax
+        mov [gdt + SEL_DATA16 + 2], ax
+        shr eax, 16
+        mov [gdt + SEL_CODE16 + 4], al
+        mov [gdt + SEL_DATA16 + 4], al
+        mov [gdt + SEL_CODE16 + 7], ah
+        mov [gdt + SEL_DATA16 + 7], ah
+        o32 lgdt [gdtr]
+
+        mov eax, cr0
+        or eax, CR0_PE
+        mov cr0, eax
+        lea eax, [ebx + pm32]
+        push dword SEL_CODE32
+        push eax
+        o32 retf
+
+; puts16: DS:SI -> NUL-terminated text on COM1.  Clobbers AX, DX, SI.
+puts16:
         lodsb
         test al, al
-        jz .halt
+        jz .done
         mov ah, al
         mov dx, COM1_LSR
 .wait:
@@ -47,16 +116,151 @@ wake16_entry:
         mov al, ah
         mov dx, COM1_DATA
         out dx, al
-        jmp .next
-.halt:
+        jmp puts16
+.done:
+        ret
+
+        bits 32
+; pm32: flat 32-bit protected mode, paging off; EBX = page base.
+pm32:
+        mov ax, SEL_DATA
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        mov fs, ax
+        mov gs, ax
+        mov eax, cr4
+        or eax, CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT
+        mov cr4, eax
+        mov eax, [ebx + params + WP_CR3]
+        mov cr3, eax
+        mov ecx, MSR_EFER
+        rdmsr
+        or eax, EFER_LME
+        wrmsr
+        mov eax, cr0
+        and eax, ~(CR0_CD | CR0_NW | CR0_EM | CR0_TS)
+        or eax, CR0_PG | CR0_PE | CR0_MP
+        mov cr0, eax
+        lea eax, [ebx + lm64]
+        push dword SEL_CODE64
+        push eax
+        retf
+
+        bits 64
+lm64:
+        mov ax, SEL_DATA
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        mov fs, ax
+        mov gs, ax
+        mov ebx, ebx                    ; upper half is undefined after the switch
+        mov rsp, [rbx + params + WP_STACK_TOP]
+        xor ebp, ebp
+        mov rdi, rbx
+        mov rax, [rbx + params + WP_ENTRY64]
+        call rax
+.hang:
+        cli
         hlt
-        jmp .halt
+        jmp .hang
 
-wake_msg:
-        db 13, 10, "switcher: S3 wake reached the switcher's real-mode entry;"
-        db " switching is not implemented in this build: halting", 13, 10, 0
+; ---------------------------------------------------------------------------
+; wake_exit64: back to real mode and into a guest's own waking vector.
+;   Expects: long mode on the blob's GDT (after wake_entry16), identity
+;            mapped low page, RDI = linear address of the low page, and
+;            params.vector_cs:vector_ip set by C; called like a C function.
+;   Leaves:  real mode, paging/PAE/long mode off, interrupts off, DS = ES =
+;            SS = FS = GS = 0, IDTR = the real-mode IVT (0, 0x3ff), and far
+;            jumps to vector_cs:vector_ip, as ACPI's FirmwareWakingVector
+;            contract says.  The guest sets up its own stack.
+;   Clobbers: everything; never returns.
+wake_exit64:
+        cli
+        mov rbx, rdi
+        mov ax, [rbx + params + WP_VECTOR_IP]
+        mov [rbx + jmp_vector + 1], ax
+        mov ax, [rbx + params + WP_VECTOR_CS]
+        mov [rbx + jmp_vector + 3], ax
+        mov ax, [rbx + params + WP_REAL_CS]
+        mov [rbx + jmp_real + 3], ax
+        lgdt [rbx + gdtr]
+        lea rax, [rbx + exit32]
+        push SEL_CODE32
+        push rax
+        o64 retf
 
-; The low page is 4 KiB; keep room for the parameter block the switch path
-; appends.  A negative TIMES count makes nasm fail the build.
+        bits 32
+exit32:
+        mov ax, SEL_DATA
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        mov eax, cr0
+        and eax, ~CR0_PG                ; paging off: long mode deactivates
+        mov cr0, eax
+        mov ecx, MSR_EFER
+        rdmsr
+        and eax, ~EFER_LME
+        wrmsr
+        mov eax, cr4
+        and eax, ~CR4_PAE
+        mov cr4, eax
+        xor eax, eax
+        mov cr3, eax
+        lidt [ebx + idt_real]
+        jmp SEL_CODE16:exit16           ; CS base = this page: offsets are labels
+
+        bits 16
+exit16:
+        mov ax, SEL_DATA16
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        mov fs, ax
+        mov gs, ax
+        mov eax, cr0
+        and eax, ~CR0_PE
+        mov cr0, eax
+jmp_real:
+        jmp 0:real_mode                 ; segment patched: this page >> 4
+real_mode:
+        xor ax, ax
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        mov fs, ax
+        mov gs, ax
+jmp_vector:
+        jmp 0:0                         ; patched: the guest's vector
+
+; ---------------------------------------------------------------------------
+        align 16
+gdt:
+        dq 0                            ; 0x00 null
+        dq 0x00cf9a000000ffff           ; 0x08 code, 32-bit, flat
+        dq 0x00cf92000000ffff           ; 0x10 data, flat
+        dq 0x00af9a000000ffff           ; 0x18 code, 64-bit
+        dq 0x00009a000000ffff           ; 0x20 code, 16-bit, base = page (patched)
+        dq 0x000092000000ffff           ; 0x28 data, 16-bit, base = page (patched)
+gdt_end:
+        align 8
+gdtr:
+        dw gdt_end - gdt - 1
+        dq 0                            ; base patched at entry
+idt_real:
+        dw 0x3ff
+        dq 0
+
+msg_wake:
+        db "switcher: S3 wake", 13, 10, 0
+
+        align 8
+params:
+        times WP_SIZE db 0
+blob_end:
+
+; The low page is 4 KiB.  A negative TIMES count makes nasm fail the build.
 WAKE16_BUDGET   equ 2048
         times WAKE16_BUDGET - ($ - $$) db 0xcc

@@ -232,7 +232,7 @@ static int cmd_plan(const char *conf, const char *memmap_path)
         free(buf);
         sw_memmap_normalize(&m);
         sw_config_sort(&c);
-        sw_plan_request_from_config(&c, ids, sizes, NULL, 0, &req);
+        sw_plan_request_from_config(&c, ids, sizes, NULL, 0, sw_memmap_top(&m), &req);
         placed = sw_plan_build(&m, &req, &p, &d);
         if (placed < 0)
                 return 1;

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The switch path.  On every S3 resume the firmware enters the wake blob,
+ * which reaches long mode and calls sw_resident_entry().  Here the request
+ * the running slot's agent left in the mailbox is validated; a bad one sends
+ * the requester straight back with an error status, a good one saves the
+ * requester's RAM into its store, brings the target's store back, and
+ * resumes the target at its own waking vector (or cold-boots it the first
+ * time).  Nothing here may touch firmware services: they are gone.
+ */
+#include "sw-efi.h"
+#include "acpi.h"
+#include "fmt.h"
+#include "pagetable.h"
+#include "resident_efi.h"
+#include "wake-params.h"
+
+#include <string.h>
+
+struct resident res;
+
+/* An IDT gate: 64-bit interrupt gate on the wake GDT's code selector. */
+struct idt_gate {
+        uint16_t off0;
+        uint16_t sel;
+        uint8_t ist;
+        uint8_t type;
+        uint16_t off1;
+        uint32_t off2;
+        uint32_t zero;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate is 16 bytes");
+
+#define WAKE_SEL_CODE64 0x18
+#define EXC_STUB_STRIDE 16
+
+static inline uint64_t rdtsc(void)
+{
+        uint32_t lo, hi;
+
+        __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+        return ((uint64_t)hi << 32) | lo;
+}
+
+static struct sw_wake_params *wake_params(uint64_t low)
+{
+        return (struct sw_wake_params *)(uintptr_t)(low + *(const uint32_t *)(uintptr_t)(low + SW_WAKE_HDR_PARAMS));
+}
+
+int resident_setup(uint64_t map_top, struct sw_diag *d)
+{
+        const uint8_t *blob = sw_wake16_start;
+        size_t len = (size_t)(sw_wake16_end - sw_wake16_start);
+        uint32_t magic, params_off, exit_off, size;
+        struct sw_wake_params *wp;
+        struct idt_gate *idt;
+        uint64_t cr3, t0, t1;
+
+        /* The blob's header is checked against the C side's idea of it:
+         * the same numbers, from wake-params.h, went into the nasm build. */
+        memcpy(&magic, blob + SW_WAKE_HDR_MAGIC, 4);
+        memcpy(&exit_off, blob + SW_WAKE_HDR_EXIT, 4);
+        memcpy(&params_off, blob + SW_WAKE_HDR_PARAMS, 4);
+        memcpy(&size, blob + SW_WAKE_HDR_SIZE, 4);
+        if (magic != SW_WAKE_MAGIC || size > len || size > SW_PAGE_SIZE || exit_off >= size ||
+            params_off + sizeof(struct sw_wake_params) > size) {
+                sw_diagf(d, SW_ERROR, "wake blob: bad header (magic 0x%x, size %u)", magic, size);
+                return -1;
+        }
+        CopyMem((void *)(uintptr_t)res.low_page, (void *)(uintptr_t)blob, len);
+
+        cr3 = sw_pt_build((void *)(uintptr_t)res.lay.tables, res.lay.tables, res.lay.end - res.lay.tables, map_top);
+        if (!cr3) {
+                sw_diagf(d, SW_ERROR, "resident: cannot build page tables up to 0x%llx", (unsigned long long)map_top);
+                return -1;
+        }
+        idt = (struct idt_gate *)(uintptr_t)res.lay.idt;
+        SetMem(idt, SW_PAGE_SIZE, 0);
+        for (unsigned v = 0; v < 32; v++) {
+                uint64_t h = (uint64_t)(uintptr_t)(sw_exc_stubs + v * EXC_STUB_STRIDE);
+
+                idt[v] = (struct idt_gate){ .off0 = (uint16_t)h, .sel = WAKE_SEL_CODE64, .type = 0x8e,
+                                            .off1 = (uint16_t)(h >> 16), .off2 = (uint32_t)(h >> 32) };
+        }
+        wp = wake_params(res.low_page);
+        wp->cr3 = cr3;
+        wp->entry64 = (uint64_t)(uintptr_t)sw_resident_entry;
+        wp->stack_top = res.lay.stack_top & ~15ULL;
+
+        /* TSC ticks per microsecond, for switch timings on serial and in the
+         * mailbox.  20 ms of Stall is enough for three digits. */
+        t0 = rdtsc();
+        uefi_call_wrapper(BS->Stall, 1, 20000);
+        t1 = rdtsc();
+        res.tsc_per_us = (t1 - t0) / 20000;
+        if (!res.tsc_per_us)
+                res.tsc_per_us = 1;
+        return 0;
+}
+
+static void load_idt(void)
+{
+        struct {
+                uint16_t limit;
+                uint64_t base;
+        } __attribute__((packed)) idtr = { 32 * sizeof(struct idt_gate) - 1, res.lay.idt };
+
+        __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void sw_exception(const uint64_t *f)
+{
+        /* Frame: r15 r14 r13 r12 r11 r10 r9 r8 rbp rdi rsi rdx rcx rbx rax,
+         * vector, error, rip, cs, rflags, rsp, ss. */
+        uint64_t cr2, cr3;
+
+        __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+        __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+        serial_printf("\nswitcher: EXCEPTION %llu (error 0x%llx) at rip 0x%llx cs 0x%llx rflags 0x%llx rsp 0x%llx\n",
+                      (unsigned long long)f[15], (unsigned long long)f[16], (unsigned long long)f[17],
+                      (unsigned long long)f[18], (unsigned long long)f[19], (unsigned long long)f[20]);
+        serial_printf("switcher: cr2 0x%llx cr3 0x%llx rax 0x%llx rbx 0x%llx rcx 0x%llx rdx 0x%llx\n",
+                      (unsigned long long)cr2, (unsigned long long)cr3, (unsigned long long)f[14],
+                      (unsigned long long)f[13], (unsigned long long)f[12], (unsigned long long)f[11]);
+        serial_printf("switcher: rsi 0x%llx rdi 0x%llx rbp 0x%llx; image at 0x%llx; halting\n",
+                      (unsigned long long)f[10], (unsigned long long)f[9], (unsigned long long)f[8],
+                      (unsigned long long)(uintptr_t)&res);
+        for (;;)
+                __asm__ volatile("cli; hlt");
+}
+
+/* Copies slot i's RAM between the active region and its store. */
+static uint64_t copy_slot(int i, bool save)
+{
+        const struct slot_rt *rt = &res.rt[i];
+        uint64_t bytes = 0;
+
+        for (unsigned k = 0; k < rt->nranges; k++) {
+                uint64_t store;
+
+                if (sw_plan_store_addr(res.plan, (unsigned)rt->plan_index, rt->ranges[k].base, &store) < 0)
+                        continue;
+                if (save)
+                        sw_copy_fast((void *)(uintptr_t)store, (void *)(uintptr_t)rt->ranges[k].base,
+                                     rt->ranges[k].size);
+                else
+                        sw_copy_fast((void *)(uintptr_t)rt->ranges[k].base, (void *)(uintptr_t)store,
+                                     rt->ranges[k].size);
+                bytes += rt->ranges[k].size;
+        }
+        return bytes;
+}
+
+static uint32_t waking_vector(int i)
+{
+        const struct sw_acpi_facs *f = (const struct sw_acpi_facs *)(uintptr_t)res.rt[i].facs;
+
+        return f ? f->firmware_waking_vector : 0;
+}
+
+/* Into slot i's own S3 resume path, in real mode. */
+static void __attribute__((noreturn)) enter_vector(int i)
+{
+        uint32_t v = waking_vector(i);
+        struct sw_wake_params *wp = wake_params(res.low_page);
+        void (*exit64)(uint64_t);
+
+        wp->vector_ip = (uint16_t)(v & 0xf);
+        wp->vector_cs = (uint16_t)(v >> 4);
+        exit64 = (void (*)(uint64_t))(uintptr_t)(res.low_page +
+                                                 *(const uint32_t *)(uintptr_t)(res.low_page + SW_WAKE_HDR_EXIT));
+        serial_printf("switcher: resuming slot '%s' at its waking vector 0x%x\n", res.cfg->slots[i].id, v);
+        exit64(res.low_page);
+        __builtin_unreachable();
+}
+
+/* A mailbox the guest damaged is rebuilt from the switcher's own state. */
+static void mailbox_rebuild(void *mb)
+{
+        sw_mailbox_build(mb, SW_MAILBOX_SIZE, res.cfg, res.state, res.current, NULL);
+        for (unsigned i = 0; i < res.cfg->nslots; i++) {
+                if (!res.cfg->slots[i].valid)
+                        continue;
+                sw_mb_set_result(mb, res.cfg->slots[i].id, res.result_seq[i], SW_MB_OK, "");
+        }
+}
+
+static void mailbox_publish(void *mb)
+{
+        for (unsigned i = 0; i < res.cfg->nslots; i++)
+                if (res.cfg->slots[i].valid)
+                        sw_mb_set_state(mb, res.cfg->slots[i].id, res.state[i]);
+        sw_mb_set_current(mb, res.cfg->slots[res.current].id);
+}
+
+void sw_resident_entry(uint64_t low_page)
+{
+        uint64_t t0 = rdtsc(), t1, saved, restored;
+        void *mb = (void *)(uintptr_t)res.lay.mailbox;
+        int cur = res.current, t = -1;
+        const char *cur_id = res.cfg->slots[cur].id;
+        struct sw_mb_request req;
+        enum sw_mb_status st;
+        char msg[SW_MB_MSG_LEN];
+        bool cold;
+
+        load_idt();
+        memset(&req, 0, sizeof(req));
+        serial_printf("switcher: slot '%s' suspended; reading its request\n", cur_id);
+        if (sw_mb_check(mb, SW_MAILBOX_SIZE) < 0) {
+                st = SW_MB_MALFORMED;
+                mailbox_rebuild(mb);
+        } else if (sw_mb_request_read(mb, &req) < 0) {
+                st = SW_MB_MALFORMED;
+        } else {
+                st = sw_mb_request_validate(mb, &req, cur_id);
+        }
+        if (st == SW_MB_OK) {
+                t = sw_config_find_slot(res.cfg, req.target);
+                if (t < 0 || res.rt[t].plan_index < 0 || !res.rt[t].loaded || res.state[t] == SW_SLOT_FAILED)
+                        st = SW_MB_TARGET_FAILED;
+                else if (res.state[t] == SW_SLOT_SUSPENDED && waking_vector(t) == 0) {
+                        /* Suspended without a vector: it cannot be resumed. */
+                        res.state[t] = SW_SLOT_FAILED;
+                        st = SW_MB_TARGET_FAILED;
+                }
+        }
+        if (st != SW_MB_OK) {
+                sw_snprintf(msg, sizeof(msg), "request refused: %s", sw_mb_status_name(st));
+                serial_printf("switcher: slot '%s': %s\n", cur_id, msg);
+                if (st != SW_MB_MALFORMED || sw_mb_check(mb, SW_MAILBOX_SIZE) == 0) {
+                        uint32_t seq = st == SW_MB_BAD_SEQ || st == SW_MB_NO_REQUEST ? res.result_seq[cur] : req.seq;
+
+                        sw_mb_set_result(mb, cur_id, seq, st, msg);
+                        sw_mb_request_clear(mb);
+                }
+                mailbox_publish(mb);
+                enter_vector(cur);
+        }
+
+        /* The swap.  The requester's RAM goes to its store first; only then
+         * is the active region overwritten with the target's. */
+        res.result_seq[cur] = req.seq;
+        saved = copy_slot(cur, true);
+        res.state[cur] = SW_SLOT_SUSPENDED;
+        restored = copy_slot(t, false);
+        cold = res.state[t] == SW_SLOT_EMPTY;
+        res.state[t] = SW_SLOT_RUNNING;
+        res.current = t;
+        t1 = rdtsc();
+        res.switches[t]++;
+        res.last_us[t] = (uint32_t)((t1 - t0) / res.tsc_per_us);
+
+        sw_snprintf(msg, sizeof(msg), "switched to '%s'", res.cfg->slots[t].id);
+        sw_mb_set_result(mb, cur_id, req.seq, SW_MB_OK, msg);
+        sw_mb_request_clear(mb);
+        sw_mb_note_switch(mb, res.cfg->slots[t].id, res.last_us[t]);
+        mailbox_publish(mb);
+        serial_printf("switcher: switch '%s' -> '%s': saved %llu KiB, restored %llu KiB in %u us (%llu MB/s)\n",
+                      cur_id, res.cfg->slots[t].id, (unsigned long long)(saved / 1024),
+                      (unsigned long long)(restored / 1024), res.last_us[t],
+                      res.last_us[t] ? (unsigned long long)((saved + restored) / res.last_us[t]) : 0ULL);
+        if (cold) {
+                uint64_t entry = sw_bootparams_entry64(&res.rt[t].info, res.rt[t].kernel_load);
+
+                serial_printf("switcher: cold boot of slot '%s' at 0x%llx\n", res.cfg->slots[t].id,
+                              (unsigned long long)entry);
+                sw_boot_linux64(entry, res.rt[t].bp_addr);
+        }
+        enter_vector(t);
+}
