@@ -323,8 +323,18 @@ int sw_memmap_parse_dump(struct sw_memmap *m, const char *buf, size_t len,
         const size_t plen = sizeof(prefix) - 1;
         const char *p = buf, *end = buf + len;
         unsigned lineno = 0;
+        bool prefixed = false;
         int rc = 0;
 
+        /* A serial log holds the dump as "memmap:" lines among other text
+         * (menu lines start with digits too): once one line carries the
+         * prefix, only prefixed lines are descriptors. */
+        for (const char *q = buf; q + plen <= end; q++) {
+                if ((q == buf || q[-1] == '\n') && memcmp(q, prefix, plen) == 0) {
+                        prefixed = true;
+                        break;
+                }
+        }
         while (p < end) {
                 const char *eol = p, *s = p;
 
@@ -342,7 +352,7 @@ int sw_memmap_parse_dump(struct sw_memmap *m, const char *buf, size_t len,
                  */
                 if ((size_t)(eol - s) >= plen && memcmp(s, prefix, plen) == 0)
                         s += plen;
-                else if (s == eol || *s < '0' || *s > '9')
+                else if (prefixed || s == eol || *s < '0' || *s > '9')
                         continue;
                 if (parse_line(m, s, eol, filename, lineno, d) < 0)
                         rc = -1;

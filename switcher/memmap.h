@@ -94,8 +94,8 @@ void sw_memmap_normalize(struct sw_memmap *m);
  *     memmap: TYPE BASE PAGES ATTR
  * where TYPE is the UEFI type number (decimal) and BASE, PAGES, ATTR are hex
  * with 0x prefix; the "memmap: " prefix is optional, so a serial log can be
- * used as it is (other lines of a log are skipped only when they do not start
- * with a digit or "memmap:").  Errors name FILE:LINE.
+ * used as it is: when any line starts with "memmap:", only such lines are
+ * read; otherwise every line starting with a digit is.  Errors name FILE:LINE.
  * Returns 0, or -1 after reporting each bad line.
  */
 int sw_memmap_parse_dump(struct sw_memmap *m, const char *buf, size_t len,

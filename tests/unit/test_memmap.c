@@ -114,6 +114,24 @@ static void test_type_names(void **state)
 
 /* ---- parser: good input ---- */
 
+/* Without any "memmap:" line, bare descriptor lines are read (a hand-made
+ * dump); with one, only prefixed lines are (a serial log). */
+static void test_parse_bare_vs_prefixed(void **state)
+{
+        static const char bare[] = "7 0x1000 0x9f 0xf\n   3 0x0 0x1 0xf\n";
+        static const char mixed[] = "memmap: 7 0x1000 0x9f 0xf\n 2) Slot B [b, swap]\n7 0x100000 0x10 0xf\n";
+        struct sw_diag d = { 0 };
+
+        (void)state;
+        sw_memmap_init(&map);
+        assert_int_equal(sw_memmap_parse_dump(&map, bare, strlen(bare), "bare.txt", &d), 0);
+        assert_int_equal(map.n, 2);
+        sw_memmap_init(&map);
+        assert_int_equal(sw_memmap_parse_dump(&map, mixed, strlen(mixed), "log.txt", &d), 0);
+        assert_int_equal(map.n, 1);
+        assert_int_equal(d.errors, 0);
+}
+
 static void test_parse_good_mixed_log(void **state)
 {
         /* A serial log as it comes: prompts, firmware chatter, CRLF, the
@@ -124,7 +142,9 @@ static void test_parse_good_mixed_log(void **state)
                 "\n"
                 "memmap: 7 0x100000 0x706 0xF\r\n"
                 "   memmap: 3 0x0 0x1 0xf\n"
-                "7 0x1000 0x9f 0xf\n"
+                "memmap: 7 0x1000 0x9f 0xf\n"
+                /* A menu line of the same log: not a descriptor. */
+                "    2) Slot B            [b, swap]\n"
                 "Shell> memmap\n"
                 "memmap:\t10\t0x806000\t0x2\t0xF\n"
                 "memmap: 11 0xFFC00000 0x400 0x8000000000000001"; /* no final newline */
@@ -249,7 +269,9 @@ static void test_parse_each_bad_line(void **state)
                 struct sw_diag d = { capture_emit, &cap, 0, 0 };
                 char text[256];
 
-                snprintf(text, sizeof(text), "memmap: 7 0x100000 0x10 0xf\n%s", cases[i].line);
+                /* A bare line is a descriptor only in a dump without prefixes. */
+                snprintf(text, sizeof(text), "%s7 0x100000 0x10 0xf\n%s",
+                         strncmp(cases[i].line, "memmap:", 7) ? "" : "memmap: ", cases[i].line);
                 sw_memmap_init(&map);
                 assert_int_equal(sw_memmap_parse_dump(&map, text, strlen(text), "bad.txt", &d), -1);
                 assert_int_equal(cap.n, 1);
@@ -389,6 +411,7 @@ int main(void)
                 cmocka_unit_test(test_class_of_every_type),
                 cmocka_unit_test(test_type_names),
                 cmocka_unit_test(test_parse_good_mixed_log),
+                cmocka_unit_test(test_parse_bare_vs_prefixed),
                 cmocka_unit_test(test_parse_fixture_512M),
                 cmocka_unit_test(test_parse_fixture_2G),
                 cmocka_unit_test(test_parse_fixture_6G),

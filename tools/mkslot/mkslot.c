@@ -37,8 +37,9 @@ static void usage(FILE *f)
                 "  plan --memmap FILE CONF    print the memory plan for a machine's memory map\n"
                 "\n"
                 "Options:\n"
-                "  --esp DIR        (check) also check that the kernels and initrds exist,\n"
-                "                   with DIR as the root of the EFI system partition\n"
+                "  --esp DIR        also check that the kernels and initrds exist, with DIR\n"
+                "                   as the root of the EFI system partition (plan: slots\n"
+                "                   whose files are missing are left out, as at boot)\n"
                 "  --memmap FILE    (plan) a memory map dump, as the switcher prints on serial\n"
                 "                   at boot (\"memmap: TYPE BASE PAGES ATTR\" lines)\n"
                 "  --json           print the result as JSON on stdout\n"
@@ -215,6 +216,9 @@ static int cmd_plan(const char *conf, const char *memmap_path)
 
         if (load_config(conf, &c, &d) < 0)
                 return 1;
+        /* With the ESP at hand, plan only what the switcher would keep. */
+        if (esp_root)
+                sw_config_check_files(&c, esp_exists, NULL, &d);
         if (!c.usable || sw_config_valid_slots(&c) == 0) {
                 fprintf(stderr, "%s: %s has no valid slot; nothing to plan\n", progname, conf);
                 return 1;

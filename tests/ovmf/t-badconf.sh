@@ -1,0 +1,200 @@
+#!/bin/bash
+# t-badconf.sh BUILD
+#
+# A partitions.conf full of mistakes still boots the one valid slot.  The
+# switcher names every problem as "FILE:LINE: ..." on serial (FILE being the
+# config's path on the ESP), drops the broken slots before anything is
+# planned (so the menu and the memory plan hold only the valid slot) and
+# cold-boots slot 'good', whose guest writes its file.  mkslot, run on the
+# same ESP, reports the same problems in the same words.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+build=$(cd "${1:-build}" && pwd)
+need_switcher "$build"
+w=$build/ovmf/badconf
+rm -rf "$w"
+mkdir -p "$w"
+
+if ! sw_guest amd64 "$build"; then
+        t_fail badconf/prepare "could not fetch the kernel or build the initramfs"
+        t_summary
+        exit 1
+fi
+# Mistakes, one per block: an unknown global key (warning, ignored), a slot
+# whose kernel is not on the ESP, one whose initrd is not, a bad 'memory'
+# size, a second block with an id already used, a malformed partition.
+cat >"$w/partitions.conf" <<'CONF'
+timeout 0
+default good
+active-size 160M
+console both
+colour blue
+
+slot good
+title Good slot
+linux /slots/good/vmlinuz
+initrd /slots/good/initrd.img
+options console=ttyS0,115200 panic=-1 sw.test=boot sw.part=slot-good
+partition PARTLABEL=slot-good
+
+slot nokernel
+title Kernel missing
+linux /slots/nokernel/vmlinuz
+initrd /slots/good/initrd.img
+options console=ttyS0,115200 panic=-1 sw.test=boot sw.part=slot-nk
+partition PARTLABEL=slot-nk
+
+slot noinitrd
+title Initrd missing
+linux /slots/good/vmlinuz
+initrd /slots/noinitrd/initrd.img
+options console=ttyS0,115200 panic=-1 sw.test=boot
+
+slot badsize
+title Bad size
+linux /slots/good/vmlinuz
+initrd /slots/good/initrd.img
+memory 12X
+
+slot good
+title Duplicate of good
+linux /slots/good/vmlinuz
+
+slot badpart
+title Bad partition
+linux /slots/good/vmlinuz
+initrd /slots/good/initrd.img
+partition FOO=bar
+CONF
+conf=$w/partitions.conf
+sw_esp "$w/esp" "$build" "$conf"
+sw_esp_slot "$w/esp" good
+"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-good,size=16M >/dev/null
+
+# line_of REGEX: the line number of the first line of the config matching REGEX.
+line_of() {
+        grep -En -m1 -- "$1" "$conf" | cut -d: -f1
+}
+esp_conf=/EFI/BOOT/partitions.conf
+l_colour=$(line_of '^colour ')
+l_good=$(line_of '^slot good$')
+l_nokernel=$(line_of '^linux /slots/nokernel/')
+l_noinitrd=$(line_of '^initrd /slots/noinitrd/')
+l_memory=$(line_of '^memory 12X')
+l_dup=$(grep -n '^slot good$' "$conf" | sed -n 2p | cut -d: -f1)
+l_part=$(line_of '^partition FOO=bar')
+
+log=$w/serial.log
+t0=$(sw_now_ms)
+rc=0
+run_qemu badconf 512M 180 "$w/disk.img" "$log" || rc=$?
+echo "badconf: qemu exit $rc after $(sw_since "$t0") s"
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        t_fail badconf/exit "QEMU timed out"
+        expect_line "$log" 'GUEST: done' || true
+else
+        t_pass badconf/exit
+fi
+tr -d '\r' <"$log" >"$w/serial.txt"
+
+# t_line NAME LINE: t_pass when LINE is a whole line of the serial log.
+t_line() {
+        if grep -Fxq -- "$2" "$w/serial.txt"; then
+                t_pass "$1"
+        else
+                echo "--- expected the line: $2" >&2
+                echo "--- the switcher's own lines were:" >&2
+                grep -E '^(switcher|plan):' "$w/serial.txt" | sed 's/^/    | /' >&2
+                t_fail "$1" "no line '$2' on serial"
+        fi
+}
+
+t_line badconf/unknown-key "switcher: warning: $esp_conf:$l_colour: unknown key 'colour', ignored"
+t_line badconf/kernel-missing \
+        "switcher: error: $esp_conf:$l_nokernel: slot 'nokernel': kernel '/slots/nokernel/vmlinuz' not found; slot dropped"
+t_line badconf/initrd-missing \
+        "switcher: error: $esp_conf:$l_noinitrd: slot 'noinitrd': initrd '/slots/noinitrd/initrd.img' not found; slot dropped"
+t_line badconf/bad-size \
+        "switcher: error: $esp_conf:$l_memory: slot 'badsize': memory '12X' is not a size like 128M or 1G; slot dropped"
+t_line badconf/duplicate-id \
+        "switcher: error: $esp_conf:$l_dup: slot 'good': id already used by the slot at line $l_good; slot dropped"
+t_line badconf/bad-partition \
+        "switcher: error: $esp_conf:$l_part: slot 'badpart': invalid partition 'FOO=bar' (PARTUUID=<uuid> or PARTLABEL=<label of at most 36 characters>); slot dropped"
+
+# mkslot on the same ESP says the same things: one parser.  Its messages name
+# the host path; the switcher's the ESP path and carry a "switcher: " prefix.
+if [ -x "$build/mkslot" ]; then
+        "$build/mkslot" check --esp "$w/esp" "$w/esp/EFI/BOOT/partitions.conf" >"$w/mkslot.out" 2>"$w/mkslot.err" || true
+        missing=$(sed "s|$w/esp/EFI/BOOT/partitions.conf|$esp_conf|; s|^|switcher: |" "$w/mkslot.err" |
+                grep -Fvx -f "$w/serial.txt" || true)
+        if [ ! -s "$w/mkslot.err" ]; then
+                t_fail badconf/same-as-mkslot "mkslot reported nothing"
+        elif [ -n "$missing" ]; then
+                t_fail badconf/same-as-mkslot "mkslot messages not on serial: $missing"
+        else
+                t_pass badconf/same-as-mkslot
+        fi
+        if [ "$(wc -l <"$w/mkslot.err")" = 6 ]; then
+                t_pass badconf/mkslot-count
+        else
+                t_fail badconf/mkslot-count "mkslot printed $(wc -l <"$w/mkslot.err") messages, expected 6: $(cat "$w/mkslot.err")"
+        fi
+else
+        t_fail badconf/same-as-mkslot "$build/mkslot is missing"
+fi
+# Every message of the switcher about the config names the file and a line.
+if unnamed=$(grep -E '^switcher: (warning|error): ' "$w/serial.txt" | grep -v "^switcher: [a-z]*: $esp_conf:[0-9][0-9]*: "); then
+        t_fail badconf/messages-name-file-line "$unnamed"
+else
+        t_pass badconf/messages-name-file-line
+fi
+
+# Only the valid slot is preloaded, planned and offered.
+if [ "$(grep -c '^switcher: slot .*: kernel .* (protocol' "$w/serial.txt")" = 1 ] &&
+        grep -q "^switcher: slot 'good': kernel " "$w/serial.txt"; then
+        t_pass badconf/preload-only-good
+else
+        t_fail badconf/preload-only-good "$(grep '^switcher: slot .*: kernel .*protocol' "$w/serial.txt")"
+fi
+plan_slots=$(grep -E '^plan:   slot ' "$w/serial.txt" || true)
+if [ "$(wc -l <<<"$plan_slots")" = 1 ] &&
+        grep -Eq '^plan:   slot good +store 0x[0-9a-f]+-0x[0-9a-f]+  160 MiB$' <<<"$plan_slots"; then
+        t_pass badconf/plan-only-good
+else
+        t_fail badconf/plan-only-good "plan slot lines: [$plan_slots]"
+fi
+menu=$(sed -n '/^Slots (/,/^switcher: booting/p' "$w/serial.txt" | grep -E '^ *(=> )?[0-9]+\) ' || true)
+if [ "$(wc -l <<<"$menu")" = 1 ] && grep -Eq '^ => 1\) Good slot +\[good, swap\]$' <<<"$menu"; then
+        t_pass badconf/menu-only-good
+else
+        t_fail badconf/menu-only-good "menu entries: [$menu]"
+fi
+
+t_check badconf/booting "$log" "^switcher: booting slot 'good' \\(Good slot\\)"
+t_check badconf/up "$log" '^GUEST: up slot=good arch=x86_64$'
+t_check badconf/done "$log" '^GUEST: done$'
+if grep -q '^GUEST: FAIL' "$w/serial.txt"; then
+        t_fail badconf/guest-ok "$(grep '^GUEST: FAIL' "$w/serial.txt")"
+else
+        t_pass badconf/guest-ok
+fi
+
+guest_section "$log" good | guest_ram - >"$w/guest-ram"
+plan_ranges "$log" active >"$w/plan-active"
+if [ ! -s "$w/guest-ram" ] || [ ! -s "$w/plan-active" ]; then
+        t_fail badconf/ram-inside-active "no guest RAM lines or no plan lines in the log"
+elif out=$(ranges_inside "$w/guest-ram" "$w/plan-active"); then
+        t_pass badconf/ram-inside-active
+else
+        t_fail badconf/ram-inside-active "$out"
+fi
+
+content=$(disk_readfile "$w/disk.img" slot-good /sw-test.txt 2>/dev/null || true)
+if [ "$content" = "slot=good boot=1" ]; then
+        t_pass badconf/file-written
+else
+        t_fail badconf/file-written "slot-good:/sw-test.txt is '$content'"
+fi
+t_summary

@@ -1,0 +1,342 @@
+#!/bin/bash
+# t-mkslot.sh BUILD
+#
+# Host tests of BUILD/mkslot, the host front end to the switcher's own config
+# parser and memory planner: help and usage errors (exit 2), `check` on the
+# shipped partitions.conf and on broken ones (messages naming FILE:LINE on
+# stderr, exit 1 when no slot is left), `check --json`, `plan --memmap` on the
+# OVMF 6 GiB memory map (slot stores above 4 GiB), `plan --json` (the same
+# numbers as the text plan), and unreadable inputs (exit 1, path named).
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/../ovmf/lib.sh"
+
+build=$(cd "${1:-build}" && pwd)
+top=$SW_TOP
+mk=$build/mkslot
+w=$build/tools/mkslot
+rm -rf "$w"
+mkdir -p "$w"
+fixtures=$top/tests/fixtures
+
+if [ ! -x "$mk" ]; then
+        t_fail mkslot/built "$mk is missing: build it first (make)"
+        t_summary
+        exit 1
+fi
+
+# mk NAME ARGS...: run mkslot; stdout in $w/NAME.out, stderr in $w/NAME.err,
+# the exit status in $rc.  Never fails the script.
+rc=0
+mk() {
+        local name=$1
+        shift
+        rc=0
+        "$mk" "$@" >"$w/$name.out" 2>"$w/$name.err" || rc=$?
+}
+
+# show NAME: the command's output, for a failure message.
+show() {
+        {
+                echo "--- stdout:"
+                sed 's/^/    | /' "$w/$1.out"
+                echo "--- stderr:"
+                sed 's/^/    | /' "$w/$1.err"
+        } >&2
+}
+
+# expect_rc TEST NAME WANT: t_pass when the last mk's status is WANT.
+expect_rc() {
+        if [ "$rc" = "$3" ]; then
+                t_pass "$1"
+        else
+                show "$2"
+                t_fail "$1" "exit status $rc, expected $3"
+        fi
+}
+
+# expect_text TEST NAME out|err LINE: t_pass when LINE is a whole line of the
+# command's stdout or stderr (fixed string).
+expect_text() {
+        if grep -Fxq -- "$4" "$w/$2.$3"; then
+                t_pass "$1"
+        else
+                show "$2"
+                t_fail "$1" "no $3 line '$4'"
+        fi
+}
+
+# json_ok TEST NAME PYTHON_EXPR: the stdout of NAME is valid JSON and the
+# Python expression (over the parsed value j) is true.
+json_ok() {
+        local err
+        if err=$(python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+if not eval("(" + sys.argv[2] + ")"):
+    sys.exit("condition failed: " + sys.argv[2] + "\nJSON: " + json.dumps(j))
+' "$w/$2.out" "$3" 2>&1); then
+                t_pass "$1"
+        else
+                show "$2"
+                t_fail "$1" "$err"
+        fi
+}
+
+# --- help and usage ----------------------------------------------------------
+mk help --help
+expect_rc mkslot/help-exit help 0
+if grep -q 'check' "$w/help.out" && grep -q 'plan' "$w/help.out" && grep -q -- '--memmap' "$w/help.out"; then
+        t_pass mkslot/help-text
+else
+        show help
+        t_fail mkslot/help-text "--help does not mention check, plan and --memmap on stdout"
+fi
+mk help-h -h
+expect_rc mkslot/help-short help-h 0
+
+mk noargs
+expect_rc mkslot/no-args noargs 2
+mk unknown frobnicate "$top/partitions.conf"
+expect_rc mkslot/unknown-command unknown 2
+expect_text mkslot/unknown-command-msg unknown err "mkslot: unknown command 'frobnicate' (try --help)"
+mk badopt check --frob "$top/partitions.conf"
+expect_rc mkslot/unknown-option badopt 2
+mk twoconf check "$top/partitions.conf" "$top/partitions.conf"
+expect_rc mkslot/two-confs twoconf 2
+mk noconf check
+expect_rc mkslot/no-conf noconf 2
+mk nomemmap plan "$top/partitions.conf"
+expect_rc mkslot/plan-without-memmap nomemmap 2
+expect_text mkslot/plan-without-memmap-msg nomemmap err "mkslot: plan: --memmap FILE is required"
+
+# --- check on the shipped partitions.conf -------------------------------------
+mk shipped check "$top/partitions.conf"
+expect_rc mkslot/check-shipped shipped 0
+expect_text mkslot/check-shipped-summary shipped out \
+        "$top/partitions.conf: 2 valid slot(s), 0 warning(s), 0 error(s); files not checked (use --esp DIR)"
+if grep -Eq '^slot debian-a +swap +Debian 12 \(amd64\) A  \(default\)$' "$w/shipped.out" &&
+        grep -Eq '^slot debian-b +swap +Debian 12 \(amd64\) B$' "$w/shipped.out"; then
+        t_pass mkslot/check-shipped-slots
+else
+        show shipped
+        t_fail mkslot/check-shipped-slots "slot lines for debian-a (default) and debian-b missing"
+fi
+if [ -s "$w/shipped.err" ]; then
+        show shipped
+        t_fail mkslot/check-shipped-quiet "messages on stderr for the shipped config"
+else
+        t_pass mkslot/check-shipped-quiet
+fi
+
+mk shipped-json check --json "$top/partitions.conf"
+expect_rc mkslot/check-json-exit shipped-json 0
+json_ok mkslot/check-json shipped-json \
+        'j["usable"] and j["valid_slots"] == 2 and j["default"] == "debian-a" and j["errors"] == 0 and
+         not j["files_checked"] and [s["id"] for s in j["slots"]] == ["debian-a", "debian-b"] and
+         all(s["valid"] and s["mode"] == "swap" for s in j["slots"])'
+
+# --- check --esp: files on the ESP ---------------------------------------------
+esp=$w/esp
+mkdir -p "$esp/slots/debian-a" "$esp/slots/debian-b"
+: >"$esp/slots/debian-a/vmlinuz"
+: >"$esp/slots/debian-a/initrd.img"
+: >"$esp/slots/debian-b/initrd.img"
+conf=$top/partitions.conf
+line_b=$(grep -n '^linux /slots/debian-b/vmlinuz' "$conf" | cut -d: -f1)
+mk esp-one check --esp "$esp" "$conf"
+expect_rc mkslot/esp-one-missing-exit esp-one 0
+expect_text mkslot/esp-one-missing-msg esp-one err \
+        "error: $conf:$line_b: slot 'debian-b': kernel '/slots/debian-b/vmlinuz' not found; slot dropped"
+expect_text mkslot/esp-one-missing-summary esp-one out "$conf: 1 valid slot(s), 0 warning(s), 1 error(s)"
+
+rm "$esp/slots/debian-a/vmlinuz"
+line_a=$(grep -n '^linux /slots/debian-a/vmlinuz' "$conf" | cut -d: -f1)
+mk esp-none check --esp "$esp" "$conf"
+expect_rc mkslot/esp-none-exit esp-none 1
+expect_text mkslot/esp-none-msg-a esp-none err \
+        "error: $conf:$line_a: slot 'debian-a': kernel '/slots/debian-a/vmlinuz' not found; slot dropped"
+expect_text mkslot/esp-none-msg-b esp-none err \
+        "error: $conf:$line_b: slot 'debian-b': kernel '/slots/debian-b/vmlinuz' not found; slot dropped"
+if grep -Eq "^error: $conf:[0-9]+: no valid slot left; nothing to boot\$" "$w/esp-none.err"; then
+        t_pass mkslot/esp-none-says-nothing-to-boot
+else
+        show esp-none
+        t_fail mkslot/esp-none-says-nothing-to-boot "no 'no valid slot left' message naming $conf:LINE"
+fi
+mk esp-none-json check --json --esp "$esp" "$conf"
+expect_rc mkslot/esp-none-json-exit esp-none-json 1
+json_ok mkslot/esp-none-json esp-none-json \
+        'j["valid_slots"] == 0 and j["default"] is None and j["files_checked"] and
+         not any(s["valid"] for s in j["slots"])'
+
+# A missing initrd drops the slot too, naming the initrd line.
+: >"$esp/slots/debian-a/vmlinuz"
+rm "$esp/slots/debian-a/initrd.img"
+line_ai=$(grep -n '^initrd /slots/debian-a/initrd.img' "$conf" | cut -d: -f1)
+mk esp-initrd check --esp "$esp" "$conf"
+expect_rc mkslot/esp-initrd-exit esp-initrd 1
+expect_text mkslot/esp-initrd-msg esp-initrd err \
+        "error: $conf:$line_ai: slot 'debian-a': initrd '/slots/debian-a/initrd.img' not found; slot dropped"
+
+# --- check on a config full of mistakes ----------------------------------------
+bad=$w/bad.conf
+cat >"$bad" <<'CONF'
+timeout 0
+default good
+active-size 160M
+colour blue
+
+slot good
+title Good slot
+linux /slots/good/vmlinuz
+partition PARTLABEL=slot-good
+
+slot badsize
+linux /slots/good/vmlinuz
+memory 12X
+
+slot good
+linux /slots/good/vmlinuz
+
+slot badpart
+linux /slots/good/vmlinuz
+partition FOO=bar
+CONF
+mk bad check "$bad"
+expect_rc mkslot/bad-exit bad 0
+expect_text mkslot/bad-unknown-key bad err "warning: $bad:4: unknown key 'colour', ignored"
+expect_text mkslot/bad-size bad err "error: $bad:13: slot 'badsize': memory '12X' is not a size like 128M or 1G; slot dropped"
+expect_text mkslot/bad-duplicate bad err "error: $bad:15: slot 'good': id already used by the slot at line 6; slot dropped"
+expect_text mkslot/bad-partition bad err \
+        "error: $bad:20: slot 'badpart': invalid partition 'FOO=bar' (PARTUUID=<uuid> or PARTLABEL=<label of at most 36 characters>); slot dropped"
+expect_text mkslot/bad-summary bad out "$bad: 1 valid slot(s), 1 warning(s), 3 error(s); files not checked (use --esp DIR)"
+if grep -q "^slot " "$w/bad.err" || [ "$(grep -c '^slot ' "$w/bad.out")" != 1 ]; then
+        show bad
+        t_fail mkslot/bad-streams "expected exactly one slot line on stdout and only messages on stderr"
+else
+        t_pass mkslot/bad-streams
+fi
+
+# The fixture with one of each common mistake: every message on stderr names
+# the file and a line.
+mk fixture check "$fixtures/conf-errors.conf"
+expect_rc mkslot/fixture-exit fixture 0
+if [ -s "$w/fixture.err" ] &&
+        ! grep -Ev "^(warning|error): $fixtures/conf-errors\.conf:[0-9]+: " "$w/fixture.err" >"$w/fixture.unnamed"; then
+        t_pass mkslot/fixture-messages-name-file-line
+else
+        show fixture
+        t_fail mkslot/fixture-messages-name-file-line "messages without FILE:LINE: $(cat "$w/fixture.unnamed" 2>/dev/null)"
+fi
+
+# An invalid active-size makes the whole file unusable.
+printf 'active-size 12X\nslot a\nlinux /a\n' >"$w/badactive.conf"
+mk badactive check "$w/badactive.conf"
+expect_rc mkslot/bad-active-size-exit badactive 1
+expect_text mkslot/bad-active-size-msg badactive err \
+        "error: $w/badactive.conf:1: active-size '12X' is not a size like 256M or 1G; configuration unusable, every slot dropped"
+
+# --- plan ----------------------------------------------------------------------
+mm6=$fixtures/memmap-ovmf-6G.txt
+mk plan6 plan --memmap "$mm6" "$conf"
+expect_rc mkslot/plan-6G-exit plan6 0
+expect_text mkslot/plan-6G-active plan6 out "plan: active region 256 MiB in 4 range(s)"
+# Both 256 MiB and 128 MiB stores lie above 4 GiB (q35 has 2 GiB below 4 GiB,
+# and the active region takes the bottom).
+ok=1
+for id in debian-a debian-b; do
+        l=$(grep -E "^plan:   slot $id +store 0x" "$w/plan6.out" || true)
+        base=$(sed -n 's/.* store \(0x[0-9a-f]*\)-.*/\1/p' <<<"$l")
+        if [ -z "$base" ] || [ "$(hexnum "$base")" -lt $((1 << 32)) ]; then
+                ok=0
+                echo "slot $id: store line '$l' is not above 4 GiB" >&2
+        fi
+done
+grep -Eq '^plan:   slot debian-a +store 0x[0-9a-f]+-0x[0-9a-f]+  256 MiB$' "$w/plan6.out" || ok=0
+grep -Eq '^plan:   slot debian-b +store 0x[0-9a-f]+-0x[0-9a-f]+  128 MiB$' "$w/plan6.out" || ok=0
+# The resident block stays below 4 GiB (wake code and ACPI copies need 32-bit addresses).
+res=$(sed -n 's/^plan:   resident \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\).*/\2/p' "$w/plan6.out")
+{ [ -n "$res" ] && [ "$(hexnum "$res")" -lt $((1 << 32)) ]; } || ok=0
+if [ "$ok" = 1 ]; then
+        t_pass mkslot/plan-6G-stores-above-4G
+else
+        show plan6
+        t_fail mkslot/plan-6G-stores-above-4G "stores not 256/128 MiB above 4 GiB, or resident not below 4 GiB"
+fi
+
+mk plan6-json plan --json --memmap "$mm6" "$conf"
+expect_rc mkslot/plan-json-exit plan6-json 0
+json_ok mkslot/plan-json plan6-json \
+        'j["missing"] == 0 and j["active_bytes"] == 256 << 20 and
+         sum(r["size"] for r in j["active"]) == 256 << 20 and
+         j["resident"]["base"] + j["resident"]["size"] <= 1 << 32 and
+         [(s["id"], s["placed"], s["store_size"]) for s in j["slots"]] ==
+         [("debian-a", True, 256 << 20), ("debian-b", True, 128 << 20)] and
+         all(s["store_base"] >= 1 << 32 for s in j["slots"])'
+# The JSON and the text plan are the same plan.
+text_nums=$(sed -n 's/^plan:   \(active  \|slot [^ ]* *store\) *\(0x[0-9a-f]*\)-\(0x[0-9a-f]*\).*/\2 \3/p' "$w/plan6.out" |
+        while read -r a b; do echo "$(hexnum "$a") $(($(hexnum "$b") + 1 - $(hexnum "$a")))"; done)
+json_nums=$(python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+for r in j["active"]: print(r["base"], r["size"])
+for s in j["slots"]: print(s["store_base"], s["store_size"])
+' "$w/plan6-json.out")
+if [ -n "$text_nums" ] && [ "$text_nums" = "$json_nums" ]; then
+        t_pass mkslot/plan-json-matches-text
+else
+        t_fail mkslot/plan-json-matches-text "text: [$text_nums] json: [$json_nums]"
+fi
+
+# A smaller machine: the 512 MiB map has room for the 256 MiB active region
+# and debian-b's 128 MiB store, not for debian-a's 256 MiB one.  The planner
+# leaves that slot out and says so; one placed slot still means exit 0.
+mk plan512 plan --memmap "$fixtures/memmap-ovmf-512M.txt" "$conf"
+expect_rc mkslot/plan-512M-exit plan512 0
+expect_text mkslot/plan-512M-not-placed plan512 out "plan:   slot debian-a     not placed (no room)"
+if grep -Eq '^plan:   slot debian-b +store 0x[0-9a-f]+-0x[0-9a-f]+  128 MiB$' "$w/plan512.out"; then
+        t_pass mkslot/plan-512M-placed
+else
+        show plan512
+        t_fail mkslot/plan-512M-placed "debian-b's 128 MiB store is not in the plan"
+fi
+if grep -Eq "^warning: slot 'debian-a': no room for its 256 MiB store \(largest free piece: [0-9.]+ [KMG]iB\); slot left out$" "$w/plan512.err"; then
+        t_pass mkslot/plan-512M-warning
+else
+        show plan512
+        t_fail mkslot/plan-512M-warning "no warning saying debian-a's store has no room"
+fi
+
+mk plan-noslot plan --memmap "$mm6" "$w/badactive.conf"
+expect_rc mkslot/plan-no-valid-slot plan-noslot 1
+
+# A broken memory map line names FILE:LINE.
+printf '# a comment\nmemmap: 7 0x1000 zz 0xf\n' >"$w/badmm.txt"
+mk badmm plan --memmap "$w/badmm.txt" "$conf"
+expect_rc mkslot/plan-bad-memmap-exit badmm 1
+if grep -Eq "^error: $w/badmm\.txt:2: bad PAGES 'zz'" "$w/badmm.err"; then
+        t_pass mkslot/plan-bad-memmap-msg
+else
+        show badmm
+        t_fail mkslot/plan-bad-memmap-msg "no 'error: $w/badmm.txt:2: bad PAGES' message"
+fi
+
+# --- unreadable inputs -------------------------------------------------------
+mk noconffile check "$w/does-not-exist.conf"
+expect_rc mkslot/missing-conf-exit noconffile 1
+expect_text mkslot/missing-conf-msg noconffile err \
+        "mkslot: cannot read $w/does-not-exist.conf: No such file or directory"
+mkdir -p "$w/a-directory"
+mk dirconf check "$w/a-directory"
+expect_rc mkslot/dir-conf-exit dirconf 1
+expect_text mkslot/dir-conf-msg dirconf err "mkslot: cannot read $w/a-directory: Is a directory"
+mk nomm plan --memmap "$w/no-memmap.txt" "$conf"
+expect_rc mkslot/missing-memmap-exit nomm 1
+expect_text mkslot/missing-memmap-msg nomm err "mkslot: cannot read $w/no-memmap.txt: No such file or directory"
+mk planconf plan --memmap "$mm6" "$w/does-not-exist.conf"
+expect_rc mkslot/plan-missing-conf-exit planconf 1
+expect_text mkslot/plan-missing-conf-msg planconf err \
+        "mkslot: cannot read $w/does-not-exist.conf: No such file or directory"
+
+t_summary
