@@ -1,7 +1,17 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The mailbox codec: builds the slot table at boot and reads/edits it in
+ * place afterwards.  Compiled into the switcher (EFI and resident code) and
+ * into the guest agent.  Every read path assumes the bytes were written by a
+ * hostile or broken guest: nodes and properties are looked up again on each
+ * call and their sizes checked exactly before a byte is copied.
+ */
 #include "mailbox.h"
 
 #include <libfdt.h>
+#include <string.h>
+
+#include "fmt.h"
 
 const char *sw_slot_state_name(enum sw_slot_state s)
 {
@@ -18,10 +28,117 @@ const char *sw_slot_state_name(enum sw_slot_state s)
         return "unknown";
 }
 
+const char *sw_mb_status_name(enum sw_mb_status s)
+{
+        switch (s) {
+        case SW_MB_OK:
+                return "ok";
+        case SW_MB_BAD_CSUM:
+                return "bad-csum";
+        case SW_MB_UNKNOWN_SLOT:
+                return "unknown-slot";
+        case SW_MB_SAME_SLOT:
+                return "same-slot";
+        case SW_MB_TARGET_FAILED:
+                return "target-failed";
+        case SW_MB_BAD_SEQ:
+                return "bad-seq";
+        case SW_MB_MALFORMED:
+                return "malformed";
+        case SW_MB_NO_REQUEST:
+                return "no-request";
+        case SW_MB_STATUS_MAX:
+                break;
+        }
+        return "unknown";
+}
+
+/*
+ * Bitwise, table-free: the request checksum covers 136 bytes, so speed does
+ * not matter, and no table means no data to place or relocate in the
+ * resident code.
+ */
+uint32_t sw_crc32(uint32_t crc, const void *buf, size_t len)
+{
+        const uint8_t *p = buf;
+
+        crc = ~crc;
+        while (len--) {
+                crc ^= *p++;
+                for (int k = 0; k < 8; k++)
+                        crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+        }
+        return ~crc;
+}
+
+uint32_t sw_mb_request_csum(const struct sw_mb_request *r)
+{
+        uint8_t be[4] = {
+                (uint8_t)(r->seq >> 24), (uint8_t)(r->seq >> 16),
+                (uint8_t)(r->seq >> 8), (uint8_t)r->seq,
+        };
+        uint32_t crc;
+
+        crc = sw_crc32(0, r->slot, sizeof(r->slot));
+        crc = sw_crc32(crc, r->target, sizeof(r->target));
+        return sw_crc32(crc, be, sizeof(be));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Building. */
+
+/* A property of exactly size bytes: text, then zeros.  text must fit. */
+static int setprop_padded(void *fdt, int node, const char *name, const char *text, size_t size)
+{
+        char buf[SW_MB_MSG_LEN];
+        size_t n = text ? strlen(text) : 0;
+
+        if (size > sizeof(buf) || n >= size)
+                return -FDT_ERR_BADVALUE;
+        memset(buf, 0, size);
+        if (n)
+                memcpy(buf, text, n);
+        return fdt_setprop(fdt, node, name, buf, (int)size);
+}
+
+static int build_slot(void *fdt, int slots, const struct sw_slot_config *s, enum sw_slot_state st)
+{
+        char part[SW_PART_MAX + 16];
+        int node, err;
+
+        node = fdt_add_subnode(fdt, slots, s->id);
+        if (node < 0)
+                return node;
+        err = fdt_setprop_string(fdt, node, "title", s->title);
+        if (!err)
+                err = fdt_setprop_string(fdt, node, "mode", sw_mode_name(s->mode));
+        if (!err)
+                err = setprop_padded(fdt, node, "state", sw_slot_state_name(st), SW_MB_STATE_LEN);
+        if (!err && s->hotkey[0])
+                err = fdt_setprop_string(fdt, node, "hotkey", s->hotkey);
+        if (!err && s->part_kind != SW_PART_NONE && s->partition[0]) {
+                sw_snprintf(part, sizeof(part), "%s=%s",
+                            s->part_kind == SW_PART_UUID ? "PARTUUID" : "PARTLABEL", s->partition);
+                err = fdt_setprop_string(fdt, node, "partition", part);
+        }
+        if (!err)
+                err = fdt_setprop_u32(fdt, node, "switches", 0);
+        if (!err)
+                err = fdt_setprop_u32(fdt, node, "last-switch-us", 0);
+        if (!err)
+                err = fdt_setprop_u32(fdt, node, "result-seq", 0);
+        if (!err)
+                err = fdt_setprop_u32(fdt, node, "result-status", SW_MB_OK);
+        if (!err)
+                err = setprop_padded(fdt, node, "result-message", "", SW_MB_MSG_LEN);
+        return err;
+}
+
 int sw_mailbox_build(void *buf, size_t size, const struct sw_config *c,
                      const enum sw_slot_state *state, int current, struct sw_diag *d)
 {
-        int err, slots;
+        int err, slots, req, def;
+        const char *cur = "";
 
         if (size < SW_MAILBOX_SIZE || size > INT32_MAX) {
                 err = -FDT_ERR_NOSPACE;
@@ -33,8 +150,19 @@ int sw_mailbox_build(void *buf, size_t size, const struct sw_config *c,
         err = fdt_setprop_u32(buf, 0, "version", SW_MAILBOX_VERSION);
         if (err)
                 goto fail;
-        if (current >= 0 && (unsigned)current < c->nslots) {
-                err = fdt_setprop_string(buf, 0, "current", c->slots[current].id);
+        if (current >= 0 && (unsigned)current < c->nslots && c->slots[current].valid)
+                cur = c->slots[current].id;
+        err = setprop_padded(buf, 0, "current", cur, SW_MB_ID_LEN);
+        if (err)
+                goto fail;
+        def = sw_config_default_index(c);
+        if (def >= 0) {
+                err = fdt_setprop_string(buf, 0, "default", c->slots[def].id);
+                if (err)
+                        goto fail;
+        }
+        if (c->next_hotkey[0]) {
+                err = fdt_setprop_string(buf, 0, "next-hotkey", c->next_hotkey);
                 if (err)
                         goto fail;
         }
@@ -43,30 +171,361 @@ int sw_mailbox_build(void *buf, size_t size, const struct sw_config *c,
                 err = slots;
                 goto fail;
         }
-        for (unsigned i = 0; i < c->nslots; i++) {
-                const struct sw_slot_config *s = &c->slots[i];
-                int node;
-
-                if (!s->valid)
+        /* fdt_add_subnode() puts a new node before its older siblings, so
+         * adding them last to first leaves them in menu order. */
+        for (unsigned i = c->nslots < SW_MAX_SLOTS ? c->nslots : SW_MAX_SLOTS; i-- > 0;) {
+                if (!c->slots[i].valid)
                         continue;
-                node = fdt_add_subnode(buf, slots, s->id);
-                if (node < 0) {
-                        err = node;
-                        goto fail;
-                }
-                err = fdt_setprop_string(buf, node, "title", s->title);
-                if (!err)
-                        err = fdt_setprop_string(buf, node, "mode", sw_mode_name(s->mode));
-                if (!err)
-                        err = fdt_setprop_string(buf, node, "state", sw_slot_state_name(state[i]));
-                if (!err && s->hotkey[0])
-                        err = fdt_setprop_string(buf, node, "hotkey", s->hotkey);
+                err = build_slot(buf, slots, &c->slots[i], state[i]);
                 if (err)
                         goto fail;
         }
+        req = fdt_add_subnode(buf, 0, "request");
+        if (req < 0) {
+                err = req;
+                goto fail;
+        }
+        err = setprop_padded(buf, req, "slot", "", SW_MB_ID_LEN);
+        if (!err)
+                err = setprop_padded(buf, req, "target", "", SW_MB_ID_LEN);
+        if (!err)
+                err = fdt_setprop_u32(buf, req, "seq", 0);
+        if (!err)
+                err = fdt_setprop_u32(buf, req, "csum", 0);
+        if (err)
+                goto fail;
         /* Not packed: the switch path edits the tree in place later. */
         return 0;
 fail:
         sw_diagf(d, SW_ERROR, "mailbox: cannot build the slot table: %s", fdt_strerror(err));
+        return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading and editing in place. */
+
+/* The value of node's property name if it is exactly len bytes, else NULL. */
+static const void *prop_exact(const void *fdt, int node, const char *name, int len)
+{
+        int got = -1;
+        const void *p = fdt_getprop(fdt, node, name, &got);
+
+        return p && got == len ? p : NULL;
+}
+
+/* Big-endian u32 from an unaligned pointer (FDT properties are only 4-byte
+ * aligned relative to the blob, and the blob may sit anywhere). */
+static uint32_t be32_at(const void *p)
+{
+        const uint8_t *b = p;
+
+        return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static bool u32_prop(const void *fdt, int node, const char *name, uint32_t *out)
+{
+        const void *p = prop_exact(fdt, node, name, 4);
+
+        if (!p)
+                return false;
+        *out = be32_at(p);
+        return true;
+}
+
+/* A fixed-size text field: terminated within len bytes. */
+static bool text_field_ok(const char *p, size_t len)
+{
+        return strnlen(p, len) < len;
+}
+
+/* Terminated and zero after the terminator. */
+static bool padded_field_ok(const char *p, size_t len)
+{
+        size_t n = strnlen(p, len);
+
+        if (n >= len)
+                return false;
+        for (size_t i = n; i < len; i++)
+                if (p[i])
+                        return false;
+        return true;
+}
+
+int sw_mb_slot_offset(const void *fdt, const char *id)
+{
+        int slots, node;
+
+        slots = fdt_path_offset(fdt, "/slots");
+        if (slots < 0)
+                return -SW_MB_MALFORMED;
+        if (!id || !id[0])
+                return -SW_MB_UNKNOWN_SLOT;
+        fdt_for_each_subnode(node, fdt, slots) {
+                int len = -1;
+                const char *name = fdt_get_name(fdt, node, &len);
+
+                if (name && len >= 0 && strlen(id) == (size_t)len &&
+                    memcmp(name, id, (size_t)len) == 0)
+                        return node;
+        }
+        return node == -FDT_ERR_NOTFOUND ? -SW_MB_UNKNOWN_SLOT : -SW_MB_MALFORMED;
+}
+
+/* The fixed-size properties the switcher edits in place.  (No table of
+ * names: a pointer array would need relocating in the resident copy.) */
+static bool slot_node_ok(const void *fdt, int node)
+{
+        const char *state = prop_exact(fdt, node, "state", SW_MB_STATE_LEN);
+
+        return state && text_field_ok(state, SW_MB_STATE_LEN) &&
+               prop_exact(fdt, node, "result-message", SW_MB_MSG_LEN) &&
+               prop_exact(fdt, node, "switches", 4) && prop_exact(fdt, node, "last-switch-us", 4) &&
+               prop_exact(fdt, node, "result-seq", 4) && prop_exact(fdt, node, "result-status", 4);
+}
+
+int sw_mb_check(const void *fdt, size_t size)
+{
+        uint32_t version;
+        const char *cur;
+        int slots, req, node;
+
+        if (!fdt || size < sizeof(struct fdt_header) || fdt_magic(fdt) != FDT_MAGIC)
+                return -SW_MB_MALFORMED;
+        if (fdt_totalsize(fdt) > size || fdt_check_full(fdt, size) != 0)
+                return -SW_MB_MALFORMED;
+        if (!u32_prop(fdt, 0, "version", &version) || version != SW_MAILBOX_VERSION)
+                return -SW_MB_MALFORMED;
+        cur = prop_exact(fdt, 0, "current", SW_MB_ID_LEN);
+        if (!cur || !text_field_ok(cur, SW_MB_ID_LEN))
+                return -SW_MB_MALFORMED;
+        slots = fdt_path_offset(fdt, "/slots");
+        if (slots < 0)
+                return -SW_MB_MALFORMED;
+        fdt_for_each_subnode(node, fdt, slots) {
+                if (!slot_node_ok(fdt, node))
+                        return -SW_MB_MALFORMED;
+        }
+        if (node != -FDT_ERR_NOTFOUND)
+                return -SW_MB_MALFORMED;
+        req = fdt_path_offset(fdt, "/request");
+        if (req < 0 || !prop_exact(fdt, req, "slot", SW_MB_ID_LEN) ||
+            !prop_exact(fdt, req, "target", SW_MB_ID_LEN) || !prop_exact(fdt, req, "seq", 4) ||
+            !prop_exact(fdt, req, "csum", 4))
+                return -SW_MB_MALFORMED;
+        return 0;
+}
+
+int sw_mb_request_read(const void *fdt, struct sw_mb_request *r)
+{
+        const char *slot, *target;
+        int req;
+
+        memset(r, 0, sizeof(*r));
+        req = fdt_path_offset(fdt, "/request");
+        if (req < 0)
+                return -SW_MB_MALFORMED;
+        slot = prop_exact(fdt, req, "slot", SW_MB_ID_LEN);
+        target = prop_exact(fdt, req, "target", SW_MB_ID_LEN);
+        if (!slot || !target || !padded_field_ok(slot, SW_MB_ID_LEN) ||
+            !padded_field_ok(target, SW_MB_ID_LEN) || !u32_prop(fdt, req, "seq", &r->seq) ||
+            !u32_prop(fdt, req, "csum", &r->csum)) {
+                memset(r, 0, sizeof(*r));
+                return -SW_MB_MALFORMED;
+        }
+        memcpy(r->slot, slot, SW_MB_ID_LEN);
+        memcpy(r->target, target, SW_MB_ID_LEN);
+        return 0;
+}
+
+static bool request_is_zero(const struct sw_mb_request *r)
+{
+        for (size_t i = 0; i < SW_MB_ID_LEN; i++)
+                if (r->slot[i] || r->target[i])
+                        return false;
+        return r->seq == 0 && r->csum == 0;
+}
+
+enum sw_mb_status sw_mb_request_validate(const void *fdt, const struct sw_mb_request *r,
+                                         const char *current_id)
+{
+        uint32_t prev;
+        int node;
+
+        if (request_is_zero(r))
+                return SW_MB_NO_REQUEST;
+        if (r->csum != sw_mb_request_csum(r))
+                return SW_MB_BAD_CSUM;
+        /* r may not come from sw_mb_request_read(): bound every string. */
+        if (!text_field_ok(r->slot, SW_MB_ID_LEN) || !text_field_ok(r->target, SW_MB_ID_LEN))
+                return SW_MB_MALFORMED;
+        if (!current_id || strcmp(r->slot, current_id) != 0)
+                return SW_MB_MALFORMED;
+        node = sw_mb_slot_offset(fdt, r->target);
+        if (node == -SW_MB_UNKNOWN_SLOT)
+                return SW_MB_UNKNOWN_SLOT;
+        if (node < 0)
+                return SW_MB_MALFORMED;
+        if (strcmp(r->target, current_id) == 0)
+                return SW_MB_SAME_SLOT;
+        node = sw_mb_slot_offset(fdt, current_id);
+        if (node < 0 || !u32_prop(fdt, node, "result-seq", &prev))
+                return SW_MB_MALFORMED;
+        if (r->seq != prev + 1u)
+                return SW_MB_BAD_SEQ;
+        return SW_MB_OK;
+}
+
+/* Overwrites an existing property of exactly size bytes with text + zeros. */
+static int set_padded(void *fdt, int node, const char *name, const char *text, size_t size,
+                      bool cut)
+{
+        char buf[SW_MB_MSG_LEN];
+        size_t n = text ? strlen(text) : 0;
+
+        if (size > sizeof(buf))
+                return -SW_MB_MALFORMED;
+        if (n >= size) {
+                if (!cut)
+                        return -SW_MB_MALFORMED;
+                n = size - 1;
+        }
+        memset(buf, 0, size);
+        if (n)
+                memcpy(buf, text, n);
+        return fdt_setprop_inplace(fdt, node, name, buf, (int)size) ? -SW_MB_MALFORMED : 0;
+}
+
+static int set_u32(void *fdt, int node, const char *name, uint32_t v)
+{
+        /* fdt_setprop_inplace_u32 fails unless the property is exactly 4 bytes. */
+        return fdt_setprop_inplace_u32(fdt, node, name, v) ? -SW_MB_MALFORMED : 0;
+}
+
+/* An id that fits a 64-byte field with its terminator. */
+static bool id_ok(const char *id)
+{
+        return id && id[0] && strnlen(id, SW_MB_ID_LEN) < SW_MB_ID_LEN;
+}
+
+int sw_mb_request_write(void *fdt, const char *slot, const char *target, uint32_t seq)
+{
+        struct sw_mb_request r;
+        int req, err;
+
+        if (!id_ok(slot) || !id_ok(target))
+                return -SW_MB_MALFORMED;
+        memset(&r, 0, sizeof(r));
+        memcpy(r.slot, slot, strlen(slot));
+        memcpy(r.target, target, strlen(target));
+        r.seq = seq;
+        r.csum = sw_mb_request_csum(&r);
+        req = fdt_path_offset(fdt, "/request");
+        if (req < 0)
+                return -SW_MB_MALFORMED;
+        err = set_padded(fdt, req, "slot", r.slot, SW_MB_ID_LEN, false);
+        if (!err)
+                err = set_padded(fdt, req, "target", r.target, SW_MB_ID_LEN, false);
+        if (!err)
+                err = set_u32(fdt, req, "seq", r.seq);
+        if (!err)
+                err = set_u32(fdt, req, "csum", r.csum);
+        return err;
+}
+
+int sw_mb_request_clear(void *fdt)
+{
+        int req, err;
+
+        req = fdt_path_offset(fdt, "/request");
+        if (req < 0)
+                return -SW_MB_MALFORMED;
+        err = set_padded(fdt, req, "slot", "", SW_MB_ID_LEN, false);
+        if (!err)
+                err = set_padded(fdt, req, "target", "", SW_MB_ID_LEN, false);
+        if (!err)
+                err = set_u32(fdt, req, "seq", 0);
+        if (!err)
+                err = set_u32(fdt, req, "csum", 0);
+        return err;
+}
+
+int sw_mb_set_result(void *fdt, const char *slot, uint32_t seq, enum sw_mb_status st,
+                     const char *msg)
+{
+        int node = sw_mb_slot_offset(fdt, slot);
+        int err;
+
+        if (node < 0)
+                return node;
+        err = set_u32(fdt, node, "result-seq", seq);
+        if (!err)
+                err = set_u32(fdt, node, "result-status", (uint32_t)st);
+        if (!err)
+                err = set_padded(fdt, node, "result-message", msg, SW_MB_MSG_LEN, true);
+        return err;
+}
+
+int sw_mb_get_result(const void *fdt, const char *slot, uint32_t *seq, uint32_t *st, char *msg,
+                     size_t n)
+{
+        int node = sw_mb_slot_offset(fdt, slot);
+        const char *m;
+        uint32_t s, q;
+        size_t len;
+
+        if (msg && n)
+                msg[0] = '\0';
+        if (node < 0)
+                return node;
+        m = prop_exact(fdt, node, "result-message", SW_MB_MSG_LEN);
+        if (!m || !text_field_ok(m, SW_MB_MSG_LEN) || !u32_prop(fdt, node, "result-seq", &q) ||
+            !u32_prop(fdt, node, "result-status", &s))
+                return -SW_MB_MALFORMED;
+        if (seq)
+                *seq = q;
+        if (st)
+                *st = s;
+        if (msg && n) {
+                len = strlen(m);
+                if (len >= n)
+                        len = n - 1;
+                memcpy(msg, m, len);
+                msg[len] = '\0';
+        }
+        return 0;
+}
+
+int sw_mb_set_state(void *fdt, const char *slot, enum sw_slot_state st)
+{
+        int node;
+
+        if ((unsigned)st > SW_SLOT_FAILED)
+                return -SW_MB_MALFORMED;
+        node = sw_mb_slot_offset(fdt, slot);
+        if (node < 0)
+                return node;
+        return set_padded(fdt, node, "state", sw_slot_state_name(st), SW_MB_STATE_LEN, false);
+}
+
+int sw_mb_set_current(void *fdt, const char *slot)
+{
+        if (slot && strnlen(slot, SW_MB_ID_LEN) >= SW_MB_ID_LEN)
+                return -SW_MB_MALFORMED;
+        return set_padded(fdt, 0, "current", slot, SW_MB_ID_LEN, false);
+}
+
+int sw_mb_note_switch(void *fdt, const char *slot, uint32_t switch_us)
+{
+        int node = sw_mb_slot_offset(fdt, slot);
+        uint32_t n;
+        int err;
+
+        if (node < 0)
+                return node;
+        if (!u32_prop(fdt, node, "switches", &n))
+                return -SW_MB_MALFORMED;
+        err = set_u32(fdt, node, "switches", n + 1u);
+        if (!err)
+                err = set_u32(fdt, node, "last-switch-us", switch_us);
         return err;
 }

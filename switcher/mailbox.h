@@ -10,13 +10,14 @@
  *
  *   / {
  *       version = <1>;
- *       current = "ID";                  running slot
+ *       current = [64 bytes, NUL-padded id of the running slot];  "" before any slot runs
+ *       default = "ID";                  the slot booted when nobody chooses (read only)
  *       next-hotkey = "ctrl+alt+0";      optional: "switch to the next slot"
  *       slots {
  *           ID {                         one node per valid slot, menu order
  *               title = "...";
  *               mode = "swap" | "in-place";
- *               state = "empty" | "running" | "suspended" | "failed";
+ *               state = [16 bytes, NUL-padded: "empty" | "running" | "suspended" | "failed"];
  *               hotkey = "ctrl+alt+1";   optional
  *               partition = "PARTLABEL=x" | "PARTUUID=uuid";   optional
  *               switches = <u32>;        times this slot was switched to
@@ -34,6 +35,12 @@
  *       };
  *   };
  *
+ * "NUL-padded" means: the text, then zero bytes up to the full size, so the
+ * last byte is always 0 (ids are at most 63 bytes, messages 127).  Readers
+ * reject a fixed-size field that is not terminated, and a request whose
+ * padding is not all zero (the checksum covers every byte, so a request has
+ * exactly one valid encoding).  A request that is all zero means "none".
+ *
  * Every property is created at its full size by sw_mailbox_build(), so both
  * sides change values with fdt_setprop_inplace() and the tree never moves.
  */
@@ -50,6 +57,7 @@
 #define SW_MAILBOX_VERSION 1
 #define SW_MB_ID_LEN 64
 #define SW_MB_MSG_LEN 128
+#define SW_MB_STATE_LEN 16
 
 enum sw_slot_state {
         SW_SLOT_EMPTY,       /* never started */
@@ -79,10 +87,18 @@ struct sw_mb_request {
         uint32_t csum;
 };
 
+/* "empty", "running", "suspended", "failed"; "unknown" outside the enum. */
 const char *sw_slot_state_name(enum sw_slot_state s);
+/* "ok", "bad-csum", "unknown-slot", "same-slot", "target-failed", "bad-seq",
+ * "malformed", "no-request"; "unknown" outside the enum (the value comes from
+ * guest-writable memory, so any u32 is possible). */
 const char *sw_mb_status_name(enum sw_mb_status s);
 
-/* CRC-32 (IEEE 802.3, reflected, init and final xor 0xffffffff). */
+/*
+ * CRC-32 (IEEE 802.3, reflected, init and final xor 0xffffffff), chainable
+ * as zlib's crc32(): start with crc = 0 and pass the previous result to
+ * continue.  sw_crc32(0, "123456789", 9) == 0xcbf43926.
+ */
 uint32_t sw_crc32(uint32_t crc, const void *buf, size_t len);
 
 /* The checksum a request must carry. */
@@ -90,9 +106,107 @@ uint32_t sw_mb_request_csum(const struct sw_mb_request *r);
 
 /*
  * Writes the slot table for every valid slot of c into buf (size bytes, at
- * least SW_MAILBOX_SIZE).  state[i] is the state of c->slots[i]; current is
- * the index of the running slot.  Returns 0, or a negative libfdt error
- * (reported through d).
+ * least SW_MAILBOX_SIZE, at most INT32_MAX).  state[i] is the state of
+ * c->slots[i]; current is the index of the running slot (-1 or an invalid
+ * slot: "current" stays all zero).  "default" is sw_config_default_index().
+ * Every property of the layout above is created at its full size (request
+ * all zero, counters 0), so later edits are in place; the tree is not packed.
+ * Returns 0, or a negative libfdt error (reported through d as "mailbox:
+ * cannot build the slot table: ...").
  */
 int sw_mailbox_build(void *buf, size_t size, const struct sw_config *c,
                      const enum sw_slot_state *state, int current, struct sw_diag *d);
+
+
+/*
+ * Everything below reads or edits a mailbox in place (fdt_setprop_inplace():
+ * the tree never moves or grows).  The switcher calls them on guest-written
+ * bytes, so each one looks every node and property up again, checks its exact
+ * size and the termination of every string, and never trusts an offset it
+ * did not just get from libfdt.  Errors are one convention for the whole
+ * mailbox layer: a negative enum sw_mb_status,
+ *   -SW_MB_MALFORMED     missing node or property, wrong property size,
+ *                        unterminated string, value too long to fit;
+ *   -SW_MB_UNKNOWN_SLOT  no /slots/SLOT node (exact name match).
+ * Nothing here reports through a diag: the caller knows the context.
+ */
+
+/*
+ * Validates a mailbox of size bytes: the FDT header and the whole structure
+ * block (fdt_check_full()), totalsize <= size, version == SW_MAILBOX_VERSION,
+ * a 64-byte "current", /slots with every child's fixed-size properties at
+ * their size (state 16, result-message 128, switches, last-switch-us,
+ * result-seq, result-status 4), and /request with slot 64, target 64, seq 4,
+ * csum 4.  Returns 0 or -SW_MB_MALFORMED.
+ */
+int sw_mb_check(const void *fdt, size_t size);
+
+/*
+ * Reads /request into r: slot and target must each hold a terminated id with
+ * zero padding after it, else -SW_MB_MALFORMED.  The raw bytes are kept, so
+ * sw_mb_request_csum(r) is the checksum of what the guest wrote.  Returns 0
+ * or -SW_MB_MALFORMED (r is zeroed then).  Call sw_mb_check() first.
+ */
+int sw_mb_request_read(const void *fdt, struct sw_mb_request *r);
+
+/*
+ * Is request r acceptable from the running slot current_id?  In this order:
+ * an all-zero request -> SW_MB_NO_REQUEST; r->csum != sw_mb_request_csum(r)
+ * -> SW_MB_BAD_CSUM; r->slot != current_id -> SW_MB_MALFORMED; no /slots
+ * node named r->target -> SW_MB_UNKNOWN_SLOT; target == current_id ->
+ * SW_MB_SAME_SLOT; r->seq != the requester's result-seq + 1 (mod 2^32) ->
+ * SW_MB_BAD_SEQ (also when the requester's node or result-seq is damaged:
+ * MALFORMED).  Returns SW_MB_OK when none applies.
+ */
+enum sw_mb_status sw_mb_request_validate(const void *fdt, const struct sw_mb_request *r,
+                                         const char *current_id);
+
+/*
+ * Agent side: fills /request for slot -> target with seq and its checksum
+ * (ids NUL-padded to 64 bytes).  Returns 0, or -SW_MB_MALFORMED when an id
+ * is empty or longer than 63 bytes, or /request is damaged.
+ */
+int sw_mb_request_write(void *fdt, const char *slot, const char *target, uint32_t seq);
+
+/* Zeroes /request (the switcher does this once it has taken a request).
+ * Returns 0 or -SW_MB_MALFORMED. */
+int sw_mb_request_clear(void *fdt);
+
+/*
+ * Switcher side: records the outcome of request seq for slot: result-seq,
+ * result-status = st, result-message = msg (NULL means ""; cut at 127 bytes,
+ * the rest NUL-padded).  Returns 0, -SW_MB_UNKNOWN_SLOT or -SW_MB_MALFORMED.
+ */
+int sw_mb_set_result(void *fdt, const char *slot, uint32_t seq, enum sw_mb_status st,
+                     const char *msg);
+
+/*
+ * Reads slot's result: *seq and *st (the raw u32: it may be outside the
+ * enum), and the message into msg (n bytes, always terminated when n > 0,
+ * cut to fit; msg may be NULL).  Any output pointer may be NULL.  Returns 0,
+ * -SW_MB_UNKNOWN_SLOT, or -SW_MB_MALFORMED (also for an unterminated
+ * message).
+ */
+int sw_mb_get_result(const void *fdt, const char *slot, uint32_t *seq, uint32_t *st, char *msg,
+                     size_t n);
+
+/* Writes slot's "state" (16 bytes, NUL-padded).  Returns 0,
+ * -SW_MB_UNKNOWN_SLOT or -SW_MB_MALFORMED (also for st outside the enum). */
+int sw_mb_set_state(void *fdt, const char *slot, enum sw_slot_state st);
+
+/* Writes the root "current" (64 bytes, NUL-padded; "" for none).  Returns 0
+ * or -SW_MB_MALFORMED (id longer than 63 bytes, or "current" damaged).  The
+ * id is not looked up: the caller names a slot it knows. */
+int sw_mb_set_current(void *fdt, const char *slot);
+
+/* switches += 1 (wrapping at 2^32), last-switch-us = switch_us, for slot.
+ * Returns 0, -SW_MB_UNKNOWN_SLOT or -SW_MB_MALFORMED. */
+int sw_mb_note_switch(void *fdt, const char *slot, uint32_t switch_us);
+
+/*
+ * Offset of the /slots child named exactly id (libfdt's own lookup would
+ * also match "id@anything"), -SW_MB_UNKNOWN_SLOT when there is none, or
+ * -SW_MB_MALFORMED when /slots is missing.  For readers of the other
+ * per-slot properties (title, mode, hotkey, partition).
+ */
+int sw_mb_slot_offset(const void *fdt, const char *id);

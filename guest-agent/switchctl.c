@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * switchctl: look at the switcher's mailbox and ask for a switch.
+ *
+ *   switchctl [MAILBOX OPTIONS] status [--json]
+ *   switchctl [MAILBOX OPTIONS] list [--json]
+ *   switchctl [MAILBOX OPTIONS] switch SLOT|@next|@default [--delay S] [--dry-run]
+ *   switchctl [MAILBOX OPTIONS] set-default SLOT
+ *
+ * Developer options (not for guests; used by tests/tools/t-switchctl.sh):
+ *   switchctl --make-test-mailbox CONF OUT [--current ID]
+ *   switchctl --gpt-entry DISK_IMAGE N [--block-size BS]
+ *   switchctl --mailbox-file F --test-set-result SLOT SEQ STATUS [MESSAGE]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include <libfdt.h>
+
+#include "agent.h"
+#include "config.h"
+#include "diag.h"
+
+#define EFI_VAR_NAME "SwitcherSlotDefault-5c1a9a3e-8d2b-4f61-9b0e-3a4d5271c819"
+#define EFIVARFS_MAGIC_NR 0xde5e81e4
+
+static const char usage_main[] =
+        "usage: switchctl [MAILBOX OPTIONS] COMMAND [ARGS]\n"
+        "\n"
+        "Commands:\n"
+        "  status [--json]          mailbox version, running slot, this slot's last request\n"
+        "  list [--json]            every slot: title, mode, state, hotkey, switch counters\n"
+        "  switch SLOT|@next|@default [--delay S] [--dry-run]\n"
+        "                           suspend this system and let the switcher run SLOT;\n"
+        "                           returns after this system is resumed again\n"
+        "  set-default SLOT         the slot the switcher boots when nobody chooses\n"
+        "                           (an EFI variable; needs EFI runtime services)\n"
+        "\n"
+        "Mailbox options (default: switcher.mailbox= from /proc/cmdline, via /dev/mem):\n"
+        "  --mailbox-addr ADDR      physical address of the mailbox\n"
+        "  --mailbox-file PATH      a mailbox image file instead of /dev/mem\n"
+        "  --slot ID                act as slot ID (default: switcher.slot=, else the\n"
+        "                           mailbox's running slot)\n"
+        "  --quiet                  no progress lines on stderr\n"
+        "  --help                   this text; COMMAND --help for one command\n";
+
+static const char usage_status[] =
+        "usage: switchctl status [--json]\n"
+        "Prints the mailbox's version and address, the running slot, the default slot,\n"
+        "this slot's last switch request and its outcome, and any pending request.\n";
+static const char usage_list[] =
+        "usage: switchctl list [--json]\n"
+        "Prints every slot in menu order ('*' marks the running one): id, title, mode,\n"
+        "state, hotkey, times switched to, the switcher's time for the last switch to\n"
+        "it (microseconds), and its partition.\n";
+static const char usage_switch[] =
+        "usage: switchctl switch SLOT|@next|@default [--delay SECONDS] [--dry-run]\n"
+        "                 [--mounts FILE]\n"
+        "Refuses while another slot's partition or the ESP is mounted read-write.\n"
+        "Then syncs, writes the request into the mailbox, arms the RTC (--delay,\n"
+        "default 2 s), and suspends to RAM; the switcher runs SLOT, and when this\n"
+        "system is resumed, prints the outcome.  @next is the slot after this one in\n"
+        "menu order, @default the switcher's default slot.  --dry-run writes the\n"
+        "request and stops there; --mounts reads FILE instead of /proc/self/mounts.\n"
+        "Exit status 0 when the switcher reports success, 1 otherwise.\n";
+static const char usage_set_default[] =
+        "usage: switchctl set-default SLOT [--efivars DIR]\n"
+        "Writes the EFI variable " EFI_VAR_NAME "\n"
+        "(the slot id, UTF-16LE) through efivarfs (DIR, default\n"
+        "/sys/firmware/efi/efivars); fails when the guest has no EFI runtime services.\n";
+
+/* ------------------------------------------------------------------------ */
+/* JSON output: one object per invocation, strings escaped. */
+
+static void json_str(const char *s)
+{
+        putchar('"');
+        for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        printf("\\%c", *p);
+                else if (*p < 0x20)
+                        printf("\\u%04x", *p);
+                else
+                        putchar(*p);
+        }
+        putchar('"');
+}
+
+static void json_key(const char *k, bool first)
+{
+        if (!first)
+                putchar(',');
+        json_str(k);
+        putchar(':');
+}
+
+static const char *access_name(enum agent_access a)
+{
+        return a == AGENT_MMAP ? "mmap" : a == AGENT_PREAD ? "pread" : "file";
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct globals {
+        struct agent_source src;
+        const char *slot;
+};
+
+static int open_mb(struct agent_mb *m, const struct globals *g)
+{
+        return agent_mb_open(m, &g->src);
+}
+
+static bool want_help(int argc, char **argv)
+{
+        for (int i = 0; i < argc; i++)
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+                        return true;
+        return false;
+}
+
+/* Only --json allowed. */
+static int parse_json_flag(int argc, char **argv, const char *cmd, bool *json)
+{
+        *json = false;
+        for (int i = 0; i < argc; i++) {
+                if (strcmp(argv[i], "--json") == 0) {
+                        *json = true;
+                } else {
+                        agent_log("%s: unexpected argument '%s' (see switchctl %s --help)", cmd, argv[i], cmd);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static int cmd_status(const struct globals *g, int argc, char **argv)
+{
+        struct agent_mb *m = calloc(1, sizeof(*m));
+        char self[SW_MB_ID_LEN], cur[SW_MB_ID_LEN], msg[SW_MB_MSG_LEN];
+        struct sw_mb_request r;
+        uint32_t version = 0, seq = 0, st = 0;
+        const char *def;
+        bool json, have_res = false, have_req;
+        int rc = 1;
+
+        if (!m)
+                return 1;
+        if (want_help(argc, argv)) {
+                fputs(usage_status, stdout);
+                free(m);
+                return 0;
+        }
+        if (parse_json_flag(argc, argv, "status", &json) < 0 || open_mb(m, g) < 0)
+                goto out;
+        agent_prop_u32(m, 0, "version", &version);
+        agent_current(m, cur);
+        def = agent_prop_str(m, 0, "default");
+        if (agent_self(m, &g->src, g->slot, self) < 0)
+                self[0] = '\0';
+        msg[0] = '\0';
+        if (self[0] && sw_mb_get_result(m->base, self, &seq, &st, msg, sizeof(msg)) == 0)
+                have_res = true;
+        have_req = sw_mb_request_read(m->base, &r) == 0 && (r.slot[0] || r.target[0] || r.seq || r.csum);
+
+        if (json) {
+                printf("{");
+                json_key("mailbox", true);
+                json_str(m->where);
+                json_key("access", false);
+                json_str(access_name(m->access));
+                json_key("version", false);
+                printf("%u", version);
+                json_key("current", false);
+                if (cur[0])
+                        json_str(cur);
+                else
+                        printf("null");
+                json_key("self", false);
+                if (self[0])
+                        json_str(self);
+                else
+                        printf("null");
+                json_key("default", false);
+                if (def)
+                        json_str(def);
+                else
+                        printf("null");
+                json_key("result", false);
+                if (have_res) {
+                        printf("{\"seq\":%u,\"status\":", seq);
+                        json_str(sw_mb_status_name((enum sw_mb_status)st));
+                        printf(",\"message\":");
+                        json_str(msg);
+                        printf("}");
+                } else {
+                        printf("null");
+                }
+                json_key("request", false);
+                if (have_req) {
+                        printf("{\"slot\":");
+                        json_str(r.slot);
+                        printf(",\"target\":");
+                        json_str(r.target);
+                        printf(",\"seq\":%u,\"csum_ok\":%s}", r.seq,
+                               r.csum == sw_mb_request_csum(&r) ? "true" : "false");
+                } else {
+                        printf("null");
+                }
+                printf("}\n");
+        } else {
+                printf("mailbox:         %s, version %u\n", m->where, version);
+                printf("running slot:    %s\n", cur[0] ? cur : "(none)");
+                printf("this slot:       %s\n", self[0] ? self : "(unknown)");
+                printf("default slot:    %s\n", def ? def : "(not recorded)");
+                if (!have_res)
+                        printf("last request:    (unknown)\n");
+                else if (seq == 0)
+                        printf("last request:    none yet\n");
+                else
+                        printf("last request:    #%u: %s%s%s\n", seq, sw_mb_status_name((enum sw_mb_status)st),
+                               msg[0] ? ": " : "", msg);
+                if (have_req)
+                        printf("pending request: #%u %s -> %s%s\n", r.seq, r.slot, r.target,
+                               r.csum == sw_mb_request_csum(&r) ? "" : " (bad checksum)");
+                else
+                        printf("pending request: none\n");
+        }
+        rc = 0;
+out:
+        agent_mb_close(m);
+        free(m);
+        return rc;
+}
+
+static const char *str_or(const char *s, const char *dflt)
+{
+        return s ? s : dflt;
+}
+
+static int cmd_list(const struct globals *g, int argc, char **argv)
+{
+        struct agent_mb *m = calloc(1, sizeof(*m));
+        char cur[SW_MB_ID_LEN];
+        bool json, first = true;
+        int slots, node, rc = 1;
+
+        if (!m)
+                return 1;
+        if (want_help(argc, argv)) {
+                fputs(usage_list, stdout);
+                free(m);
+                return 0;
+        }
+        if (parse_json_flag(argc, argv, "list", &json) < 0 || open_mb(m, g) < 0)
+                goto out;
+        agent_current(m, cur);
+        slots = fdt_path_offset(m->base, "/slots");
+        if (json) {
+                printf("{\"current\":");
+                if (cur[0])
+                        json_str(cur);
+                else
+                        printf("null");
+                printf(",\"slots\":[");
+        } else {
+                printf("  %-12s %-24s %-8s %-9s %-12s %8s %14s  %s\n", "ID", "TITLE", "MODE", "STATE", "HOTKEY",
+                       "SWITCHES", "LAST-SWITCH-US", "PARTITION");
+        }
+        fdt_for_each_subnode(node, m->base, slots) {
+                const char *id = fdt_get_name(m->base, node, NULL);
+                const char *title = agent_prop_str(m, node, "title");
+                const char *mode = agent_prop_str(m, node, "mode");
+                const char *state = agent_prop_str(m, node, "state");
+                const char *hotkey = agent_prop_str(m, node, "hotkey");
+                const char *part = agent_prop_str(m, node, "partition");
+                uint32_t sw = 0, us = 0;
+
+                agent_prop_u32(m, node, "switches", &sw);
+                agent_prop_u32(m, node, "last-switch-us", &us);
+                if (json) {
+                        printf("%s{\"id\":", first ? "" : ",");
+                        json_str(id);
+                        printf(",\"title\":");
+                        json_str(title);
+                        printf(",\"mode\":");
+                        json_str(mode);
+                        printf(",\"state\":");
+                        json_str(state);
+                        printf(",\"hotkey\":");
+                        if (hotkey)
+                                json_str(hotkey);
+                        else
+                                printf("null");
+                        printf(",\"partition\":");
+                        if (part)
+                                json_str(part);
+                        else
+                                printf("null");
+                        printf(",\"switches\":%u,\"last_switch_us\":%u,\"current\":%s}", sw, us,
+                               id && strcmp(id, cur) == 0 ? "true" : "false");
+                } else {
+                        printf("%c %-12s %-24s %-8s %-9s %-12s %8u %14u  %s\n",
+                               id && strcmp(id, cur) == 0 ? '*' : ' ', str_or(id, "?"), str_or(title, ""),
+                               str_or(mode, "?"), str_or(state, "?"), str_or(hotkey, "-"), sw, us,
+                               str_or(part, "-"));
+                }
+                first = false;
+        }
+        if (json)
+                printf("]}\n");
+        rc = 0;
+out:
+        agent_mb_close(m);
+        free(m);
+        return rc;
+}
+
+static int cmd_switch(const struct globals *g, int argc, char **argv)
+{
+        struct agent_switch_opts o = { .delay = 2 };
+        struct agent_mb *m;
+        char self[SW_MB_ID_LEN];
+        const char *spec = NULL;
+        int rc = 1;
+
+        if (want_help(argc, argv)) {
+                fputs(usage_switch, stdout);
+                return 0;
+        }
+        for (int i = 0; i < argc; i++) {
+                uint64_t v;
+
+                if (strcmp(argv[i], "--dry-run") == 0) {
+                        o.dry_run = true;
+                } else if (strcmp(argv[i], "--delay") == 0 && i + 1 < argc) {
+                        if (agent_parse_u64(argv[++i], &v) < 0 || v < 1 || v > 3600) {
+                                agent_log("switch: --delay '%s' is not a number of seconds in 1..3600", argv[i]);
+                                return 1;
+                        }
+                        o.delay = (unsigned)v;
+                } else if (strcmp(argv[i], "--mounts") == 0 && i + 1 < argc) {
+                        o.mounts = argv[++i];
+                } else if (argv[i][0] == '-' && argv[i][1]) {
+                        agent_log("switch: unknown option '%s' (see switchctl switch --help)", argv[i]);
+                        return 1;
+                } else if (!spec) {
+                        spec = argv[i];
+                } else {
+                        agent_log("switch: more than one target ('%s' and '%s')", spec, argv[i]);
+                        return 1;
+                }
+        }
+        if (!spec) {
+                agent_log("switch: which slot? (switchctl switch SLOT|@next|@default)");
+                return 1;
+        }
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return 1;
+        if (open_mb(m, g) == 0 && agent_self(m, &g->src, g->slot, self) == 0)
+                rc = agent_switch(m, self, spec, &o);
+        agent_mb_close(m);
+        free(m);
+        return rc;
+}
+
+static int write_efivar(const char *dir, const char *slot)
+{
+        char path[4096];
+        uint8_t buf[4 + 2 * SW_MB_ID_LEN];
+        size_t len = 0, n = strlen(slot);
+        struct statfs sfs;
+        struct stat st;
+        int fd, flags;
+
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                agent_log("set-default: no EFI variables in this guest (booted without EFI runtime services): "
+                          "%s is not there",
+                          dir);
+                return 1;
+        }
+        /* Attributes: NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS. */
+        buf[len++] = 0x07;
+        buf[len++] = 0;
+        buf[len++] = 0;
+        buf[len++] = 0;
+        /* Ids are ASCII (BLS ids), so UTF-16LE is one unit per byte. */
+        for (size_t i = 0; i <= n; i++) {
+                buf[len++] = (uint8_t)slot[i];
+                buf[len++] = 0;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, EFI_VAR_NAME);
+        /* efivarfs marks existing variables immutable; lift that first. */
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_IMMUTABLE_FL)) {
+                        flags &= ~FS_IMMUTABLE_FL;
+                        ioctl(fd, FS_IOC_SETFLAGS, &flags);
+                }
+                close(fd);
+        }
+        /* efivarfs takes the whole variable in one write and has no truncate. */
+        flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+        if (statfs(dir, &sfs) == 0 && (unsigned long)sfs.f_type != EFIVARFS_MAGIC_NR)
+                flags |= O_TRUNC;
+        fd = open(path, flags, 0644);
+        if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
+                agent_log("set-default: cannot write %s: %s", path, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return 1;
+        }
+        if (close(fd) < 0) {
+                agent_log("set-default: cannot write %s: %s", path, strerror(errno));
+                return 1;
+        }
+        agent_info("default slot set to '%s' (EFI variable %s)", slot, EFI_VAR_NAME);
+        return 0;
+}
+
+static int cmd_set_default(const struct globals *g, int argc, char **argv)
+{
+        const char *dir = "/sys/firmware/efi/efivars", *slot = NULL;
+        struct agent_mb *m;
+        int rc = 1;
+
+        if (want_help(argc, argv)) {
+                fputs(usage_set_default, stdout);
+                return 0;
+        }
+        for (int i = 0; i < argc; i++) {
+                if (strcmp(argv[i], "--efivars") == 0 && i + 1 < argc) {
+                        dir = argv[++i];
+                } else if (argv[i][0] == '-' && argv[i][1]) {
+                        agent_log("set-default: unknown option '%s'", argv[i]);
+                        return 1;
+                } else if (!slot) {
+                        slot = argv[i];
+                } else {
+                        agent_log("set-default: more than one slot ('%s' and '%s')", slot, argv[i]);
+                        return 1;
+                }
+        }
+        if (!slot) {
+                agent_log("set-default: which slot? (switchctl set-default SLOT)");
+                return 1;
+        }
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return 1;
+        if (open_mb(m, g) == 0) {
+                if (sw_mb_slot_offset(m->base, slot) < 0)
+                        agent_log("set-default: unknown slot '%s'", slot);
+                else
+                        rc = write_efivar(dir, slot);
+        }
+        agent_mb_close(m);
+        free(m);
+        return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Developer options. */
+
+static void diag_stderr(void *ctx, enum sw_severity sev, const char *msg)
+{
+        fprintf(stderr, "%s: %s%s\n", agent_prog,
+                sev == SW_ERROR ? "error: " : sev == SW_WARN ? "warning: " : "", msg);
+}
+
+static int make_test_mailbox(int argc, char **argv)
+{
+        static struct sw_config cfg;
+        static uint8_t mb[SW_MAILBOX_SIZE];
+        static char text[1 << 20];
+        enum sw_slot_state state[SW_MAX_SLOTS];
+        struct sw_diag d = { .emit = diag_stderr };
+        const char *cur_id = NULL;
+        size_t len;
+        int current, fd;
+        FILE *f;
+
+        if (argc < 2) {
+                agent_log("usage: switchctl --make-test-mailbox CONF OUT [--current ID]");
+                return 2;
+        }
+        if (argc >= 4 && strcmp(argv[2], "--current") == 0)
+                cur_id = argv[3];
+        f = fopen(argv[0], "re");
+        if (!f) {
+                agent_log("cannot open %s: %s", argv[0], strerror(errno));
+                return 1;
+        }
+        len = fread(text, 1, sizeof(text), f);
+        fclose(f);
+        if (sw_config_parse(&cfg, text, len, argv[0], &d) <= 0)
+                return 1;
+        current = cur_id ? sw_config_find_slot(&cfg, cur_id) : sw_config_default_index(&cfg);
+        if (current < 0) {
+                agent_log("--current '%s' names no valid slot of %s", cur_id, argv[0]);
+                return 1;
+        }
+        for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
+                state[i] = (int)i == current ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
+        if (sw_mailbox_build(mb, sizeof(mb), &cfg, state, current, &d) < 0)
+                return 1;
+        fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, mb, sizeof(mb)) != (ssize_t)sizeof(mb) || close(fd) < 0) {
+                agent_log("cannot write %s: %s", argv[1], strerror(errno));
+                return 1;
+        }
+        return 0;
+}
+
+static int gpt_entry(int argc, char **argv)
+{
+        struct gpt_part p;
+        char why[300];
+        uint64_t n, bs = 512;
+        int fd, r;
+
+        if (argc < 2 || agent_parse_u64(argv[1], &n) < 0 || n > 65536 ||
+            (argc >= 4 && (strcmp(argv[2], "--block-size") != 0 || agent_parse_u64(argv[3], &bs) < 0 ||
+                           bs > 65536))) {
+                agent_log("usage: switchctl --gpt-entry DISK_IMAGE N [--block-size BS]");
+                return 2;
+        }
+        fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                agent_log("cannot open %s: %s", argv[0], strerror(errno));
+                return 1;
+        }
+        r = gpt_read_entry(fd, (unsigned)bs, (unsigned)n, &p, why, sizeof(why));
+        close(fd);
+        if (r != 0) {
+                agent_log("%s: %s", argv[0], why);
+                return 1;
+        }
+        printf("%u %s %s %s%s\n", p.index, p.type_str, p.uuid_str, p.name,
+               strcmp(p.type_str, GPT_ESP_TYPE) == 0 ? " (ESP)" : "");
+        return 0;
+}
+
+static int test_set_result(const struct globals *g, int argc, char **argv)
+{
+        struct agent_mb *m;
+        uint64_t seq, st;
+        int rc = 1, err;
+
+        if (argc < 3 || agent_parse_u64(argv[1], &seq) < 0 || seq > UINT32_MAX ||
+            agent_parse_u64(argv[2], &st) < 0 || st > UINT32_MAX) {
+                agent_log("usage: switchctl --mailbox-file F --test-set-result SLOT SEQ STATUS [MESSAGE]");
+                return 2;
+        }
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return 1;
+        if (open_mb(m, g) == 0) {
+                err = sw_mb_set_result(m->base, argv[0], (uint32_t)seq, (enum sw_mb_status)st,
+                                       argc > 3 ? argv[3] : "");
+                if (err == 0)
+                        err = sw_mb_request_clear(m->base);
+                if (err < 0)
+                        agent_log("cannot set the result: %s", sw_mb_status_name((enum sw_mb_status)-err));
+                else if (agent_mb_commit(m) == 0)
+                        rc = 0;
+        }
+        agent_mb_close(m);
+        free(m);
+        return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+        struct globals g = { { 0 }, NULL };
+        int i;
+
+        agent_prog = "switchctl";
+        for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+                const char *a = argv[i];
+                bool has_val = i + 1 < argc;
+
+                if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+                        fputs(usage_main, stdout);
+                        return 0;
+                } else if (strcmp(a, "--quiet") == 0) {
+                        agent_log_quiet = true;
+                } else if (strcmp(a, "--mailbox-file") == 0 && has_val) {
+                        g.src.file = argv[++i];
+                } else if (strcmp(a, "--mailbox-addr") == 0 && has_val) {
+                        if (agent_parse_u64(argv[++i], &g.src.addr) < 0) {
+                                agent_log("--mailbox-addr '%s' is not an address", argv[i]);
+                                return 1;
+                        }
+                        g.src.have_addr = true;
+                } else if (strcmp(a, "--slot") == 0 && has_val) {
+                        g.slot = argv[++i];
+                } else if (strcmp(a, "--make-test-mailbox") == 0) {
+                        return make_test_mailbox(argc - i - 1, argv + i + 1);
+                } else if (strcmp(a, "--gpt-entry") == 0) {
+                        return gpt_entry(argc - i - 1, argv + i + 1);
+                } else if (strcmp(a, "--test-set-result") == 0) {
+                        return test_set_result(&g, argc - i - 1, argv + i + 1);
+                } else {
+                        agent_log("unknown option '%s' (see switchctl --help)", a);
+                        return 2;
+                }
+        }
+        if (i >= argc) {
+                fputs(usage_main, stderr);
+                return 2;
+        }
+        if (strcmp(argv[i], "status") == 0)
+                return cmd_status(&g, argc - i - 1, argv + i + 1);
+        if (strcmp(argv[i], "list") == 0)
+                return cmd_list(&g, argc - i - 1, argv + i + 1);
+        if (strcmp(argv[i], "switch") == 0)
+                return cmd_switch(&g, argc - i - 1, argv + i + 1);
+        if (strcmp(argv[i], "set-default") == 0)
+                return cmd_set_default(&g, argc - i - 1, argv + i + 1);
+        if (strcmp(argv[i], "help") == 0) {
+                fputs(usage_main, stdout);
+                return 0;
+        }
+        agent_log("unknown command '%s' (status, list, switch, set-default; see switchctl --help)", argv[i]);
+        return 2;
+}
