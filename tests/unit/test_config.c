@@ -451,6 +451,40 @@ static void test_bad_mode_and_arch(void **state)
         assert_string_equal(sw_console_name(SW_CONSOLE_SCREEN), "screen");
 }
 
+static void test_slot_memory(void **state)
+{
+        (void)state;
+        assert_int_equal(parse("active-size 256M\n"
+                               "slot a\nlinux /k\nmemory 12X\n"
+                               "slot b\nlinux /k\nmemory 512M\n"
+                               "slot c\nlinux /k\nmemory 8M\n"
+                               "slot d\nlinux /k\nmemory 128M\n"
+                               "slot e\nlinux /k\n"), 2);
+        EXPECT("E: p.conf:4: slot 'a': memory '12X' is not a size like 128M or 1G; slot dropped",
+               "E: p.conf:7: slot 'b': memory '512M' is more than the active region (active-size 256 MiB); slot dropped",
+               "E: p.conf:10: slot 'c': memory '8M' is less than 16 MiB; slot dropped");
+        assert_int_equal(slot("d")->memory, 128ULL << 20);
+        assert_int_equal(sw_slot_memory(&cfg, slot("d")), 128ULL << 20);
+        /* Without the key a slot sees the whole active region. */
+        assert_int_equal(slot("e")->memory, 0);
+        assert_int_equal(sw_slot_memory(&cfg, slot("e")), 256ULL << 20);
+}
+
+static void test_next_hotkey(void **state)
+{
+        (void)state;
+        assert_int_equal(parse("next-hotkey Ctrl+Alt+0\n"
+                               "slot a\nlinux /k\nhotkey ctrl+alt+0\n"
+                               "slot b\nlinux /k\nhotkey ctrl+alt+2\n"), 2);
+        EXPECT("W: p.conf:4: slot 'a': hotkey 'ctrl+alt+0' is already the next-hotkey, ignored");
+        assert_string_equal(cfg.next_hotkey, "ctrl+alt+0");
+        assert_string_equal(slot("a")->hotkey, "");
+        assert_string_equal(slot("b")->hotkey, "ctrl+alt+2");
+        assert_int_equal(parse("next-hotkey ctrl+nothing\nslot a\nlinux /k\n"), 1);
+        EXPECT("W: p.conf:1: invalid next-hotkey 'ctrl+nothing' (like ctrl+alt+0: ctrl, alt, shift or super, "
+               "then a digit, a letter or f1 to f12), ignored");
+}
+
 static void test_paths(void **state)
 {
         char text[1024], longpath[300], want[512];
@@ -1018,6 +1052,8 @@ int main(void)
                 cmocka_unit_test(test_bad_partition),
                 cmocka_unit_test(test_duplicate_partition),
                 cmocka_unit_test(test_bad_mode_and_arch),
+                cmocka_unit_test(test_slot_memory),
+                cmocka_unit_test(test_next_hotkey),
                 cmocka_unit_test(test_paths),
                 cmocka_unit_test(test_too_many_slots),
                 cmocka_unit_test(test_options_length),

@@ -316,7 +316,7 @@ static const char *const ids4[] = { "a", "b", "c", "d" };
 
 static void test_plan_512M(void **state)
 {
-        struct sw_plan_request req = { 256 * MiB, 2 * MiB, NULL, 0, 1, ids2 };
+        struct sw_plan_request req = { 256 * MiB, 2 * MiB, NULL, 0, 1, ids2, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -345,7 +345,7 @@ static void test_plan_2G_with_owned_image(void **state)
                 { 0x4000800, 0x123400 },
                 { 0x7000000, 0x1000 },
         };
-        struct sw_plan_request req = { 512 * MiB, 4 * MiB, owned, 2, 2, ids2 };
+        struct sw_plan_request req = { 512 * MiB, 4 * MiB, owned, 2, 2, ids2, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -376,7 +376,7 @@ static void test_plan_2G_with_owned_image(void **state)
 
 static void test_plan_6G_stores_above_4G(void **state)
 {
-        struct sw_plan_request req = { 1 * GiB, 8 * MiB, NULL, 0, 2, ids2 };
+        struct sw_plan_request req = { 1 * GiB, 8 * MiB, NULL, 0, 2, ids2, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -400,7 +400,7 @@ static void test_plan_6G_stores_above_4G(void **state)
 
 static void test_plan_6G_ram_short(void **state)
 {
-        struct sw_plan_request req = { 1536 * MiB, 1 * MiB, NULL, 0, 4, ids4 };
+        struct sw_plan_request req = { 1536 * MiB, 1 * MiB, NULL, 0, 4, ids4, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         char want[160], sz[32];
@@ -434,7 +434,7 @@ static void test_plan_6G_ram_short(void **state)
 
 static void test_plan_6G_active_eats_low_ram(void **state)
 {
-        struct sw_plan_request req = { 2 * GiB, 1 * MiB, NULL, 0, 1, ids2 };
+        struct sw_plan_request req = { 2 * GiB, 1 * MiB, NULL, 0, 1, ids2, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -471,7 +471,7 @@ static void small_map(void)
 
 static void test_active_too_big(void **state)
 {
-        struct sw_plan_request req = { 48 * MiB, 1 * MiB, NULL, 0, 0, NULL };
+        struct sw_plan_request req = { 48 * MiB, 1 * MiB, NULL, 0, 0, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -500,7 +500,7 @@ static void test_active_too_big(void **state)
 
 static void test_slots_left_out(void **state)
 {
-        struct sw_plan_request req = { 16 * MiB, 1 * MiB, NULL, 0, 3, NULL };
+        struct sw_plan_request req = { 16 * MiB, 1 * MiB, NULL, 0, 3, NULL, NULL };
         static const char *const ids[] = { "a", "b", "c" };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
@@ -530,7 +530,7 @@ static void test_slots_left_out(void **state)
 
 static void test_store_alignment_fallback(void **state)
 {
-        struct sw_plan_request req = { 16 * MiB, 0, NULL, 0, 2, ids2 };
+        struct sw_plan_request req = { 16 * MiB, 0, NULL, 0, 2, ids2, NULL };
         struct sw_diag d = { 0 };
         (void)state;
 
@@ -548,9 +548,49 @@ static void test_store_alignment_fallback(void **state)
         check_print();
 }
 
+/* A slot with its own 'memory' sees a prefix of the active region and gets
+ * a store of just that size. */
+static void test_slot_memory_smaller(void **state)
+{
+        static const uint64_t sizes[] = { 0, 128 * MiB };
+        struct sw_plan_request req = { 512 * MiB, 1 * MiB, NULL, 0, 2, ids2, sizes };
+        struct sw_range r[SW_ACTIVE_MAX];
+        uint64_t total;
+        int n;
+        (void)state;
+
+        load_fixture("memmap-ovmf-2G.txt");
+        assert_int_equal(sw_plan_build(&map, &req, &plan, NULL), 2);
+        assert_int_equal(plan.slots[0].store_size, 512 * MiB);
+        assert_int_equal(plan.slots[1].store_size, 128 * MiB);
+
+        n = sw_plan_slot_ranges(&plan, 0, r, SW_ACTIVE_MAX);
+        assert_int_equal(n, (int)plan.nactive);
+        total = 0;
+        for (int i = 0; i < n; i++)
+                total += r[i].size;
+        assert_int_equal(total, 512 * MiB);
+
+        n = sw_plan_slot_ranges(&plan, 1, r, SW_ACTIVE_MAX);
+        assert_true(n >= 1);
+        total = 0;
+        for (int i = 0; i < n; i++) {
+                /* Each piece starts where an active range starts: a prefix. */
+                assert_int_equal(r[i].base, plan.active[i].base);
+                assert_true(r[i].size <= plan.active[i].size);
+                total += r[i].size;
+        }
+        assert_int_equal(total, 128 * MiB);
+        /* Only the last piece may be cut. */
+        for (int i = 0; i + 1 < n; i++)
+                assert_int_equal(r[i].size, plan.active[i].size);
+        /* A slot that does not exist has no ranges. */
+        assert_int_equal(sw_plan_slot_ranges(&plan, 5, r, SW_ACTIVE_MAX), -1);
+}
+
 static void test_no_low_page_no_resident(void **state)
 {
-        struct sw_plan_request req = { 8 * MiB, 32 * MiB, NULL, 0, 0, NULL };
+        struct sw_plan_request req = { 8 * MiB, 32 * MiB, NULL, 0, 0, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -570,7 +610,7 @@ static void test_no_low_page_no_resident(void **state)
 
 static void test_bad_requests(void **state)
 {
-        struct sw_plan_request req = { 8 * MiB, 0, NULL, 0, 17, ids4 };
+        struct sw_plan_request req = { 8 * MiB, 0, NULL, 0, 17, ids4, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -604,7 +644,7 @@ static void test_bad_requests(void **state)
 
 static void test_fragmented_map(void **state)
 {
-        struct sw_plan_request req = { 0, 0, NULL, 0, 0, NULL };
+        struct sw_plan_request req = { 0, 0, NULL, 0, 0, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -636,6 +676,7 @@ int main(void)
                 cmocka_unit_test(test_active_too_big),
                 cmocka_unit_test(test_slots_left_out),
                 cmocka_unit_test(test_store_alignment_fallback),
+                cmocka_unit_test(test_slot_memory_smaller),
                 cmocka_unit_test(test_no_low_page_no_resident),
                 cmocka_unit_test(test_bad_requests),
                 cmocka_unit_test(test_fragmented_map),
