@@ -602,7 +602,9 @@ int agent_switch(struct agent_mb *m, const char *self, const char *spec,
 
         if (agent_mb_refresh(m) < 0)
                 return 1;
-        if (agent_resolve_target(m, self, spec, target, why, sizeof(why)) < 0) {
+        if (o->unchecked) {
+                snprintf(target, sizeof(target), "%s", spec);
+        } else if (agent_resolve_target(m, self, spec, target, why, sizeof(why)) < 0) {
                 agent_log("cannot switch: %s", why);
                 return 1;
         }
@@ -623,6 +625,15 @@ int agent_switch(struct agent_mb *m, const char *self, const char *spec,
                 agent_log("cannot write the request %s -> %s: %s", self, target,
                           sw_mb_status_name((enum sw_mb_status)-err));
                 return 1;
+        }
+        if (o->bad_csum) {
+                int req = fdt_path_offset(m->base, "/request");
+                const fdt32_t *c = req >= 0 ? fdt_getprop(m->base, req, "csum", NULL) : NULL;
+
+                if (!c || fdt_setprop_inplace_u32(m->base, req, "csum", fdt32_to_cpu(*c) ^ 0x5a5a5a5a) < 0) {
+                        agent_log("test hook: cannot corrupt the request's checksum");
+                        return 1;
+                }
         }
         if (agent_mb_commit(m) < 0)
                 return 1;

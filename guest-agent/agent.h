@@ -112,6 +112,11 @@ struct agent_switch_opts {
         unsigned delay;            /* RTC alarm, seconds from now (>= 1) */
         bool dry_run;              /* write the request, do not suspend */
         const char *mounts;        /* NULL = /proc/self/mounts */
+        /* Test hooks: send the switcher a request it must refuse, to prove
+         * it does.  unchecked: take the target as given, without resolving
+         * it against the slot list; bad_csum: corrupt the checksum. */
+        bool unchecked;
+        bool bad_csum;
 };
 
 /*

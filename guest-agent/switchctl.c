@@ -71,6 +71,9 @@ static const char usage_switch[] =
         "system is resumed, prints the outcome.  @next is the slot after this one in\n"
         "menu order, @default the switcher's default slot.  --dry-run writes the\n"
         "request and stops there; --mounts reads FILE instead of /proc/self/mounts.\n"
+        "Test hooks (to prove the switcher refuses bad requests): --test-unchecked\n"
+        "sends SLOT as given, without checking it exists; --test-bad-csum corrupts\n"
+        "the request's checksum.\n"
         "Exit status 0 when the switcher reports success, 1 otherwise.\n";
 static const char usage_set_default[] =
         "usage: switchctl set-default SLOT [--efivars DIR]\n"
@@ -350,6 +353,10 @@ static int cmd_switch(const struct globals *g, int argc, char **argv)
                         o.delay = (unsigned)v;
                 } else if (strcmp(argv[i], "--mounts") == 0 && i + 1 < argc) {
                         o.mounts = argv[++i];
+                } else if (strcmp(argv[i], "--test-unchecked") == 0) {
+                        o.unchecked = true;
+                } else if (strcmp(argv[i], "--test-bad-csum") == 0) {
+                        o.bad_csum = true;
                 } else if (argv[i][0] == '-' && argv[i][1]) {
                         agent_log("switch: unknown option '%s' (see switchctl switch --help)", argv[i]);
                         return 1;

@@ -306,10 +306,15 @@ static void key_event(struct state *s, const struct input_event *ev)
                 }
                 return;
         }
-        if (ev->value != 1 || now_ms() < s->quiet_until)
+        if (ev->value != 1)
                 return;
         for (unsigned i = 0; i < s->nhk; i++) {
                 if (s->hk[i].code == ev->code && s->hk[i].mods == mods_held()) {
+                        if (now_ms() < s->quiet_until) {
+                                agent_info("hotkey %s within %d ms of the last switch; ignored", s->hk[i].text,
+                                           DEBOUNCE_MS);
+                                return;
+                        }
                         if (strcmp(s->hk[i].target, s->self) == 0) {
                                 agent_info("hotkey %s: slot '%s' is already running", s->hk[i].text, s->self);
                                 return;

@@ -34,6 +34,8 @@ CR4_OSXMMEXCPT  equ 1 << 10
 MSR_EFER        equ 0xc0000080
 EFER_LME        equ 1 << 8
 
+WAKE16_STACK_TOP equ 0x1000         ; the low page is 4 KiB; SP wraps to its end
+
 SEL_CODE32      equ 0x08
 SEL_DATA        equ 0x10
 SEL_CODE64      equ 0x18
@@ -59,6 +61,7 @@ hdr:
 ;   Expects: real mode, CS = low page >> 4, IP = this label's offset (the
 ;            vector is the page itself, so IP = 0 reaches the jmp above),
 ;            interrupts in any state, other segments and SP undefined.
+;   Uses:    a real-mode stack at the top of the low page (SS = CS).
 ;   Leaves:  long mode with the identity page tables from params.cr3, the
 ;            blob's GDT (CS = 0x18, data 0x10), CR4.OSFXSR set so C may use
 ;            SSE, interrupts off, RSP = params.stack_top, and calls
@@ -71,6 +74,11 @@ wake_entry16:
         cld
         mov ax, cs
         mov ds, ax
+        ; The firmware leaves SS:SP undefined: the top of the low page is
+        ; ours (the blob uses its first half), so the stack goes there
+        ; before the first call.
+        mov ss, ax
+        mov sp, WAKE16_STACK_TOP
         xor ebx, ebx
         mov bx, ax
         shl ebx, 4                      ; EBX = linear base of the low page

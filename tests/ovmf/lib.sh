@@ -491,3 +491,42 @@ hexnum() {
         v=${v#0X}
         printf '%d\n' "0x$v"
 }
+
+# sw_agent_initrd BUILD WORK ROLE...: the test initramfs plus the guest agent
+# (switchctl, switcher-agent), evdev for the hotkeys, and the given roles from
+# tests/ovmf/roles/; sets SW_INITRD to WORK/initrd.gz.  Call sw_guest first.
+sw_agent_initrd() {
+        local build=$1 work=$2 b r
+        shift 2
+        for b in switchctl switcher-agent; do
+                [ -x "$build/guest-agent/$b" ] || { sw_log "$build/guest-agent/$b is missing: run make"; return 1; }
+        done
+        rm -rf "$work/extra"
+        mkdir -p "$work/extra/bin" "$work/extra/roles"
+        cp "$build/guest-agent/switchctl" "$build/guest-agent/switcher-agent" "$work/extra/bin/"
+        for r in "$@"; do
+                cp "$SW_OVMF_DIR/roles/$r.sh" "$work/extra/roles/"
+        done
+        if ! SW_INITRD_EXTRA=$work/extra SW_INITRD_MODULES=evdev \
+                "$SW_OVMF_DIR/mkinitramfs.sh" amd64 "$build/cache" "$work/initrd.gz" >"$work/mkinitramfs.log" 2>&1; then
+                sw_log "mkinitramfs failed: $(tail -n 3 "$work/mkinitramfs.log")"
+                return 1
+        fi
+        SW_INITRD=$work/initrd.gz
+}
+
+# log_count LOG REGEX: how many lines of LOG match (CRs stripped).
+log_count() {
+        tr -d '\r' <"$1" | grep -Ec -- "$2" || true
+}
+
+# wait_for_count LOG REGEX N SECS: wait until at least N lines match.
+wait_for_count() {
+        local log=$1 re=$2 want=$3 secs=$4 end
+        end=$((SECONDS + secs))
+        while [ "$SECONDS" -lt "$end" ]; do
+                [ "$(log_count "$log" "$re")" -ge "$want" ] && return 0
+                sleep 0.2
+        done
+        return 1
+}

@@ -17,30 +17,11 @@ w=$build/ovmf/agent
 rm -rf "$w"
 mkdir -p "$w"
 
-for b in switchctl switcher-agent; do
-        if [ ! -x "$build/guest-agent/$b" ]; then
-                t_fail agent/prepare "$build/guest-agent/$b is missing: run make agent"
-                t_summary
-                exit 1
-        fi
-done
-if ! sw_guest amd64 "$build"; then
-        t_fail agent/prepare "could not fetch the kernel or build the initramfs"
+if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" agent; then
+        t_fail agent/prepare "could not build the guest with the agent (see above)"
         t_summary
         exit 1
 fi
-# Our own initramfs: the test one plus the agent, the role and evdev.
-extra=$w/extra
-mkdir -p "$extra/bin" "$extra/roles"
-cp "$build/guest-agent/switchctl" "$build/guest-agent/switcher-agent" "$extra/bin/"
-cp "$SW_OVMF_DIR/roles/agent.sh" "$extra/roles/"
-if ! SW_INITRD_EXTRA=$extra SW_INITRD_MODULES=evdev \
-        "$SW_OVMF_DIR/mkinitramfs.sh" amd64 "$build/cache" "$w/initrd.gz" >"$w/mkinitramfs.log" 2>&1; then
-        t_fail agent/prepare "mkinitramfs failed: $(tail -n 3 "$w/mkinitramfs.log")"
-        t_summary
-        exit 1
-fi
-SW_INITRD=$w/initrd.gz
 
 cat >"$w/partitions.conf" <<'CONF'
 timeout 0

@@ -1,0 +1,93 @@
+# shellcheck shell=sh
+# Role "switch" (sourced by guest-init.sh as /roles/switch.sh): a guest that
+# lives through many switches.  It mounts its own partition, starts a writer
+# that appends one numbered line a second to /count.txt there (and prints it
+# as a tick), and runs the hotkey daemon, whose log goes to the console.
+# The host presses the hotkeys (QEMU monitor sendkey).
+#
+# Command line: sw.part=LABEL, sw.other=ID (the other slot), sw.rounds=R,
+# sw.last=1 on the slot that powers the machine off at the end.
+#
+# First, on the slot booted first (sw.badreq=1), two requests the switcher
+# must refuse, each through a real suspend/resume: an unknown target and a
+# corrupt checksum.
+#
+# The end: once this slot has been switched to R times (R + 1 for the last
+# one, which is entered once more by the other's final switch), the writer
+# stops, the partition is unmounted (so the host's e2fsck -fn sees a clean
+# file system), and the slot either powers off (sw.last=1) or switches to
+# the other slot for good.
+#
+# Markers:
+#   GUEST: badreq NAME rc N [message]
+#   GUEST: ready slot=ID writer=PID
+#   GUEST: tick slot=ID pid=PID n=N up=SECONDS
+#   GUEST: agent-log switcher-agent: ...
+#   GUEST: final slot=ID lines=N
+
+other='' rounds=3 last=0 badreq=0
+# shellcheck disable=SC2013
+for w in $(cat /proc/cmdline); do
+        case $w in
+        sw.other=*) other=${w#sw.other=} ;;
+        sw.rounds=*) rounds=${w#sw.rounds=} ;;
+        sw.last=*) last=${w#sw.last=} ;;
+        sw.badreq=*) badreq=${w#sw.badreq=} ;;
+        esac
+done
+[ -n "$part" ] || fail "role switch needs sw.part=LABEL"
+[ -n "$other" ] || fail "role switch needs sw.other=ID"
+
+dev=$(find_part "$part") || fail "no partition labelled '$part'"
+mount -t ext4 "$dev" /mnt || fail "mount -t ext4 $dev"
+
+if [ "$badreq" = 1 ]; then
+        out=$(switchctl switch ghost --test-unchecked --delay 1 2>&1)
+        say "badreq unknown rc $? $(echo "$out" | tail -n 1)"
+        out=$(switchctl switch "$other" --test-bad-csum --delay 1 2>&1)
+        say "badreq csum rc $? $(echo "$out" | tail -n 1)"
+fi
+
+cat >/tmp/writer.sh <<WRITER_END
+n=0
+while :; do
+        n=\$((n + 1))
+        echo "slot=$slot pid=\$\$ n=\$n" >>/mnt/count.txt
+        sync
+        echo "GUEST: tick slot=$slot pid=\$\$ n=\$n up=\$(cut -d' ' -f1 /proc/uptime)"
+        [ -e /tmp/stop ] && break
+        sleep 1
+done
+echo "GUEST: writer stopped slot=$slot n=\$n"
+WRITER_END
+sh /tmp/writer.sh &
+wpid=$!
+say "ready slot=$slot writer=$wpid"
+
+# busybox sed has no -u: a read loop passes each line on at once.
+switcher-agent --foreground 2>&1 | while IFS= read -r l; do echo "GUEST: agent-log $l"; done &
+
+# Our own switch count, from the mailbox (switchctl list --json).
+my_switches() {
+        switchctl list --json 2>/dev/null | tr '{' '\n' | grep "\"id\":\"$slot\"" |
+                sed -n 's/.*"switches":\([0-9]*\).*/\1/p'
+}
+want=$rounds
+[ "$last" = 1 ] && want=$((rounds + 1))
+while :; do
+        sleep 1
+        n=$(my_switches)
+        [ -n "$n" ] && [ "$n" -ge "$want" ] && break
+done
+touch /tmp/stop
+wait "$wpid"
+lines=$(wc -l </mnt/count.txt)
+umount /mnt || fail "umount /mnt"
+say "final slot=$slot lines=$lines"
+if [ "$last" = 1 ]; then
+        finish
+fi
+# Leave for good: the other slot powers the machine off.
+killall switcher-agent 2>/dev/null
+switchctl switch "$other" --delay 1
+fail "the final switch to '$other' came back"

@@ -1,0 +1,184 @@
+#!/bin/bash
+# t-switch.sh BUILD
+#
+# The switch path, end to end, with two stock Debian amd64 slots in swap mode
+# sharing one active region.  Slot a boots; its agent first sends two requests
+# the switcher must refuse (unknown slot, corrupt checksum), each through a
+# real S3 round trip.  Then the test presses the hotkeys through QEMU's
+# keyboard, R round trips (SW_SWITCH_ROUNDS, default 10): b cold-boots the
+# first time and resumes after that, a resumes every time.  Each slot's
+# writer (same PID throughout) appends a numbered line a second to its own
+# partition.  Checked: the refusals, the markers of every switch, PIDs and
+# counters continuing across switches, and after QEMU exits, both partitions
+# clean (e2fsck -fn) with exactly the lines each slot wrote, in order.
+# Timings (hotkey -> target's userspace) go to BUILD/ovmf/switch/timings.txt.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+build=$(cd "${1:-build}" && pwd)
+need_switcher "$build"
+w=$build/ovmf/switch
+rm -rf "$w"
+mkdir -p "$w"
+rounds=${SW_SWITCH_ROUNDS:-10}
+active=${SW_SWITCH_ACTIVE:-128M}
+
+if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" switch; then
+        t_fail switch/prepare "could not build the guest with the agent (see above)"
+        t_summary
+        exit 1
+fi
+cat >"$w/partitions.conf" <<CONF
+timeout 0
+default a
+active-size $active
+
+slot a
+title Switch test A
+linux /slots/a/vmlinuz
+initrd /slots/a/initrd.img
+options console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=switch sw.part=slot-a sw.other=b sw.rounds=$rounds sw.badreq=1
+partition PARTLABEL=slot-a
+hotkey ctrl+alt+1
+
+slot b
+title Switch test B
+linux /slots/b/vmlinuz
+initrd /slots/b/initrd.img
+options console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=switch sw.part=slot-b sw.other=a sw.rounds=$rounds sw.last=1
+partition PARTLABEL=slot-b
+hotkey ctrl+alt+2
+CONF
+sw_esp "$w/esp" "$build" "$w/partitions.conf"
+sw_esp_slot "$w/esp" a
+sw_esp_slot "$w/esp" b
+"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-a,size=16M label=slot-b,size=16M >/dev/null
+
+log=$w/serial.log
+timings=$w/timings.txt
+: >"$timings"
+SW_QEMU_BG=1 run_qemu switch 1G $((300 + rounds * 40)) "$w/disk.img" "$log"
+qpid=$SW_QEMU_PID
+run=$SW_QEMU_RUN_DIR
+t_boot=$(sw_now_ms)
+
+ok=1
+if wait_for_marker "$log" '^GUEST: ready slot=a ' 240; then
+        echo "switch: slot a ready after $(sw_since "$t_boot") s"
+        echo "boot-a $(($(sw_now_ms) - t_boot))" >>"$timings"
+else
+        t_fail switch/boot-a "slot a did not come up"
+        expect_line "$log" 'GUEST: ready slot=a' || true
+        ok=0
+fi
+
+# The refusals happened before 'ready'.
+t_check switch/refuse-unknown "$log" '^GUEST: badreq unknown rc 1 .*refused: unknown-slot'
+t_check switch/refuse-csum "$log" '^GUEST: badreq csum rc 1 .*refused: bad-csum'
+t_check switch/switcher-refused-unknown "$log" "^switcher: slot 'a': request refused: unknown-slot"
+t_check switch/switcher-refused-csum "$log" "^switcher: slot 'a': request refused: bad-csum"
+
+# press KEYS NAME MARKER_RE N: press the hotkey, wait for the Nth marker line,
+# and record how long that took.
+press() {
+        local keys=$1 name=$2 re=$3 n=$4 t0
+        # The agent ignores hotkeys for 1 s after a switch (bouncing keys).
+        sleep 1.5
+        t0=$(sw_now_ms)
+        qemu_monitor "$run" "sendkey $keys"
+        if wait_for_count "$log" "$re" "$n" 120; then
+                echo "$name $(($(sw_now_ms) - t0))" >>"$timings"
+                return 0
+        fi
+        return 1
+}
+
+# The daemons log "resumed after" as soon as their slot's userspace runs
+# again: after round r's press to b that has happened r - 1 times in a and
+# r - 1 times in b (b's first visit is a cold boot, marked by its 'ready').
+resumed='^GUEST: agent-log .*resumed after'
+for r in $(seq 1 "$rounds"); do
+        [ "$ok" = 1 ] || break
+        if [ "$r" = 1 ]; then
+                press ctrl-alt-2 cold-b '^GUEST: ready slot=b ' 1 || ok=0
+        else
+                press ctrl-alt-2 resume-b "$resumed" $((2 * r - 2)) || ok=0
+        fi
+        if [ "$ok" = 0 ]; then
+                t_fail "switch/round$r/to-b" "no marker after the hotkey"
+                break
+        fi
+        if ! press ctrl-alt-1 resume-a "$resumed" $((2 * r - 1)); then
+                t_fail "switch/round$r/to-a" "no marker after the hotkey"
+                ok=0
+                break
+        fi
+        echo "switch: round $r done after $(sw_since "$t_boot") s"
+done
+[ "$ok" = 1 ] && t_pass "switch/$rounds-round-trips"
+
+# The end: a unmounts and leaves for b, b unmounts and powers off.
+if [ "$ok" = 1 ]; then
+        wait_for_marker "$log" '^GUEST: final slot=b ' 120 || true
+        t_check switch/final-a "$log" '^GUEST: final slot=a lines=[0-9]+$'
+        t_check switch/final-b "$log" '^GUEST: final slot=b lines=[0-9]+$'
+        for _ in $(seq 1 60); do
+                kill -0 "$qpid" 2>/dev/null || break
+                sleep 1
+        done
+fi
+if kill -0 "$qpid" 2>/dev/null; then
+        [ "$ok" = 1 ] && t_fail switch/power-off "QEMU still running after the last slot's power-off"
+        qemu_monitor "$run" quit 2>/dev/null || true
+        sleep 1
+        kill "$qpid" 2>/dev/null || true
+fi
+wait "$qpid" 2>/dev/null || true
+
+# Every switch the switcher made, in its own words.
+n_sw=$(log_count "$log" "^switcher: switch '(a|b)' -> '(a|b)'")
+if [ "$n_sw" -ge $((2 * rounds + 1)) ]; then
+        t_pass switch/switcher-switches
+else
+        t_fail switch/switcher-switches "$n_sw switches logged, want at least $((2 * rounds + 1))"
+fi
+t_check switch/cold-boot-b "$log" "^switcher: cold boot of slot 'b'"
+if tr -d '\r' <"$log" | grep -q 'EXCEPTION\|GUEST: FAIL'; then
+        t_fail switch/no-fault "$(tr -d '\r' <"$log" | grep -m1 'EXCEPTION\|GUEST: FAIL')"
+else
+        t_pass switch/no-fault
+fi
+
+# Same writer PID throughout, counter and uptime continuing, for each slot.
+for s in a b; do
+        tr -d '\r' <"$log" |
+                sed -n "s/^GUEST: tick slot=$s pid=\([0-9]*\) n=\([0-9]*\) up=\([0-9.]*\)$/\1 \2 \3/p" >"$w/ticks-$s"
+        if awk 'NR == 1 { pid = $1; n = $2; up = $3; next }
+                $1 != pid { print "pid changed " pid " -> " $1; bad = 1 }
+                $2 != n + 1 { print "counter jumped " n " -> " $2; bad = 1 }
+                $3 + 0 < up + 0 { print "uptime went back " up " -> " $3; bad = 1 }
+                { n = $2; up = $3 }
+                END { if (NR < 2) { print "only " NR " ticks"; bad = 1 } exit bad }' "$w/ticks-$s" >"$w/ticks-$s.err"; then
+                t_pass "switch/slot-$s-alive"
+        else
+                t_fail "switch/slot-$s-alive" "$(head -n 3 "$w/ticks-$s.err" | tr '\n' ' ')"
+        fi
+        # The file on the partition: exactly the ticks, in order.
+        pid=$(awk 'NR == 1 { print $1 }' "$w/ticks-$s")
+        last=$(awk 'END { print $2 }' "$w/ticks-$s")
+        disk_readfile "$w/disk.img" "slot-$s" /count.txt >"$w/count-$s.txt" 2>/dev/null || true
+        seq 1 "${last:-0}" | sed "s/^/slot=$s pid=$pid n=/" >"$w/want-$s.txt"
+        if [ -n "$last" ] && cmp -s "$w/count-$s.txt" "$w/want-$s.txt"; then
+                t_pass "switch/slot-$s-file-exact"
+        else
+                t_fail "switch/slot-$s-file-exact" "$(diff "$w/want-$s.txt" "$w/count-$s.txt" | head -n 4 | tr '\n' ' ')"
+        fi
+        if disk_fsck "$w/disk.img" "slot-$s" >"$w/fsck-$s.log" 2>&1; then
+                t_pass "switch/slot-$s-fsck"
+        else
+                t_fail "switch/slot-$s-fsck" "$(tail -n 3 "$w/fsck-$s.log" | tr '\n' ' ')"
+        fi
+done
+awk '{ print "switch: " $1 ": " $2 " ms" }' "$timings"
+t_summary
