@@ -4,6 +4,7 @@
 #   make test       every test: host unit tests, then the QEMU + OVMF boots
 #   make unit       host unit tests only
 #   make demo       provision a disk from partitions.conf and boot it in QEMU
+#   make bench      switch latency and copy rate, as ratios from one QEMU run
 #   make deps       install missing Debian packages (as root), else print the line
 #   make clean
 #   V=1             show full commands
@@ -135,6 +136,9 @@ test: deps all $(UNIT_BINS)
 
 demo: deps all
 	$(Q)./tests/ovmf/demo.sh $(BUILD)
+
+bench: deps all
+	$(Q)./tests/bench/bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

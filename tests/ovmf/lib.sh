@@ -504,6 +504,7 @@ sw_agent_initrd() {
         rm -rf "$work/extra"
         mkdir -p "$work/extra/bin" "$work/extra/roles"
         cp "$build/guest-agent/switchctl" "$build/guest-agent/switcher-agent" "$work/extra/bin/"
+        [ -n "${SW_EXTRA_BIN:-}" ] && cp $SW_EXTRA_BIN "$work/extra/bin/"
         for r in "$@"; do
                 cp "$SW_OVMF_DIR/roles/$r.sh" "$work/extra/roles/"
         done

@@ -48,6 +48,12 @@ if [ "$badreq" = 1 ]; then
         say "badreq csum rc $? $(echo "$out" | tail -n 1)"
 fi
 
+# make bench: the copy rate this VM gets from the C library, for comparison
+# with the switcher's swap copy.
+if [ -x /bin/memcpy-bench ] && [ "$badreq" = 1 ]; then
+        say "bench $(memcpy-bench 64)"
+fi
+
 cat >/tmp/writer.sh <<WRITER_END
 n=0
 while :; do
