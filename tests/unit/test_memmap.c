@@ -14,26 +14,12 @@
 
 #include <cmocka.h>
 
+#include "util_capture.h"
+
 #include "memmap.h"
 
 /* ---- diagnostics captured for the assertions ---- */
 
-struct capture {
-        unsigned n;
-        char msg[16][512];
-        enum sw_severity sev[16];
-};
-
-static void capture_emit(void *ctx, enum sw_severity sev, const char *msg)
-{
-        struct capture *c = ctx;
-
-        if (c->n < 16) {
-                snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-                c->sev[c->n] = sev;
-        }
-        c->n++;
-}
 
 static struct sw_memmap map; /* too big for a comfortable stack frame */
 static struct sw_memmap map2;

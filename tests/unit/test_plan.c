@@ -17,28 +17,14 @@
 
 #include <cmocka.h>
 
+#include "util_capture.h"
+
 #include "fmt.h"
 #include "plan.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024 * MiB)
 
-struct capture {
-        unsigned n;
-        char msg[16][512];
-        enum sw_severity sev[16];
-};
-
-static void capture_emit(void *ctx, enum sw_severity sev, const char *msg)
-{
-        struct capture *c = ctx;
-
-        if (c->n < 16) {
-                snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", msg);
-                c->sev[c->n] = sev;
-        }
-        c->n++;
-}
 
 static struct sw_memmap map;
 static struct sw_plan plan;
