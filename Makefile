@@ -119,6 +119,8 @@ $(BUILD)/switcher.efi: $(BUILD)/switcher.so
 # ---------------------------------------------------------------------------
 .PHONY: all deps unit test demo bench clean check-deps
 .DEFAULT_GOAL := all
+# Objects and generated blobs are kept between runs, not deleted as intermediates.
+.SECONDARY:
 
 all: deps-check $(BUILD)/switcher.efi $(BUILD)/mkslot
 
