@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "util_capture.h"
+#include "util_fixture.h"
 
 #include "fmt.h"
 #include "plan.h"
@@ -31,21 +32,7 @@ static struct sw_plan plan;
 
 static void load_fixture(const char *name)
 {
-        char path[512];
-        static char buf[65536];
-        struct sw_diag d = { 0 };
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-        f = fopen(path, "rb");
-        assert_non_null(f);
-        n = fread(buf, 1, sizeof(buf), f);
-        assert_true(n > 0 && n < sizeof(buf));
-        fclose(f);
-        sw_memmap_init(&map);
-        assert_int_equal(sw_memmap_parse_dump(&map, buf, n, name, &d), 0);
-        assert_int_equal(d.errors, 0);
+        load_memmap_fixture(&map, name);
 }
 
 /* ---- independent checks against the map ---- */

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "util_fixture.h"
+
+void load_memmap_fixture(struct sw_memmap *m, const char *name)
+{
+        char path[512];
+        static char buf[65536];
+        struct sw_diag d = { 0 };
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        n = fread(buf, 1, sizeof(buf), f);
+        assert_true(n > 0 && n < sizeof(buf));
+        fclose(f);
+        sw_memmap_init(m);
+        assert_int_equal(sw_memmap_parse_dump(m, buf, n, name, &d), 0);
+        assert_int_equal(d.errors, 0);
+}
