@@ -22,7 +22,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
         return (v + a - 1) & ~(a - 1);
 }
 
-int linux_preload(struct slot_rt *rt, const struct sw_slot_config *s, struct sw_diag *d)
+int linux_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ram, struct sw_diag *d)
 {
         char what[SW_PATH_MAX + SW_ID_MAX + 32];
         void *buf;
@@ -39,12 +39,6 @@ int linux_preload(struct slot_rt *rt, const struct sw_slot_config *s, struct sw_
         if (sw_bzimage_parse(buf, size, what, &rt->info, d) < 0) {
                 sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': not a usable kernel; slot dropped",
                          fs_conf_path(), s->linux_line, s->id);
-                FreePool(buf);
-                return -1;
-        }
-        if (!rt->info.can_64bit_entry) {
-                sw_diagf(d, SW_ERROR, "%s:%u: %s: has no 64-bit entry point (32-bit kernels are not supported yet); slot dropped",
-                         fs_conf_path(), s->linux_line, what);
                 FreePool(buf);
                 return -1;
         }
@@ -90,8 +84,19 @@ int linux_preload(struct slot_rt *rt, const struct sw_slot_config *s, struct sw_
                 rt->initrd = cat;
                 rt->initrd_size = total;
         }
-        sw_diagf(d, SW_INFO, "slot '%s': kernel %s (protocol %u.%02u, %zu KiB), initrd %zu KiB",
-                 s->id, rt->info.kernel_version[0] ? rt->info.kernel_version : "?",
+        /* The kernel against the slot: its architecture, and whether it
+         * fits the slot's RAM with its initrds at all. */
+        if (sw_bzimage_check_slot(&rt->info, s, slot_ram, rt->initrd_size, what, d) < 0) {
+                sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': kernel cannot run in this slot; slot dropped",
+                         fs_conf_path(), s->linux_line, s->id);
+                if (rt->initrd)
+                        FreePool(rt->initrd);
+                FreePool(rt->kernel);
+                rt->initrd = rt->kernel = NULL;
+                return -1;
+        }
+        sw_diagf(d, SW_INFO, "slot '%s': kernel %s (%s, protocol %u.%02u, %zu KiB), initrd %zu KiB",
+                 s->id, rt->info.kernel_version[0] ? rt->info.kernel_version : "?", sw_arch_name(s->arch),
                  rt->info.version >> 8, rt->info.version & 0xff, size / 1024, rt->initrd_size / 1024);
         return 0;
 }

@@ -27,8 +27,15 @@ struct slot_rt {
         int ne820;
 };
 
-/* Reads kernel + initrds and checks the bzImage header. */
-int linux_preload(struct slot_rt *rt, const struct sw_slot_config *s, struct sw_diag *d);
+/* Reads kernel + initrds, checks the bzImage header and the kernel against
+ * the slot (sw_bzimage_check_slot(): arch, size against slot_ram), and
+ * resolves s->arch. */
+int linux_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ram, struct sw_diag *d);
+/* Enters slot rt's kernel through the boot protocol entry its arch needs:
+ * the 64-bit one, or the 32-bit one through the wake blob's wake_boot32 at
+ * low_page.  Never returns. */
+void linux_enter(const struct slot_rt *rt, const struct sw_slot_config *s, uint64_t low_page)
+        __attribute__((noreturn));
 /* Picks addresses in the slot's RAM; allocates them when the slot boots now. */
 int linux_layout(struct slot_rt *rt, const struct sw_slot_config *s, const struct sw_memmap *m,
                  bool boot_now, struct sw_diag *d);

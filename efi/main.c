@@ -99,7 +99,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
         static struct sw_range owned[1];
         static const char *ids[SW_MAX_SLOTS];
-        static uint64_t sizes[SW_MAX_SLOTS];
+        static uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
         EFI_LOADED_IMAGE *li;
         struct sw_acpi_fw fw;
         struct sw_fb fb;
@@ -129,7 +129,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         for (unsigned i = 0; i < cfg.nslots; i++) {
                 if (!cfg.slots[i].valid)
                         continue;
-                if (linux_preload(&rt[i], &cfg.slots[i], &con_diag) < 0)
+                if (linux_preload(&rt[i], &cfg.slots[i], sw_slot_memory(&cfg, &cfg.slots[i]), &con_diag) < 0)
                         cfg.slots[i].valid = false;
                 else
                         rt[i].loaded = true;
@@ -153,7 +153,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         owned[0].size = ((uint64_t)(uintptr_t)li->ImageBase + li->ImageSize - owned[0].base +
                          SW_PAGE_SIZE - 1) & ~(SW_PAGE_SIZE - 1);
         map_top = sw_memmap_top(&map);
-        nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, owned, 1, map_top, &req);
+        nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, limits, owned, 1, map_top, &req);
         if (sw_plan_build(&map, &req, &plan, &con_diag) < 0)
                 return error_screen("the memory plan failed (see above)");
         sw_plan_print(&plan, con_plan_line, NULL);
@@ -284,7 +284,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         return error_screen("ExitBootServices kept failing");
         }
         con_after_exit();
-        serial_printf("switcher: boot services ended; entering slot '%s' at 0x%llx\n", cfg.slots[chosen].id,
-                      (unsigned long long)sw_bootparams_entry64(&rt[chosen].info, rt[chosen].kernel_load));
-        sw_boot_linux64(sw_bootparams_entry64(&rt[chosen].info, rt[chosen].kernel_load), rt[chosen].bp_addr);
+        serial_printf("switcher: boot services ended\n");
+        linux_enter(&rt[chosen], &cfg.slots[chosen], plan.low_page);
 }

@@ -52,7 +52,7 @@ int resident_setup(uint64_t map_top, struct sw_diag *d)
 {
         const uint8_t *blob = sw_wake16_start;
         size_t len = (size_t)(sw_wake16_end - sw_wake16_start);
-        uint32_t magic, params_off, exit_off, size;
+        uint32_t magic, params_off, exit_off, boot32_off, size;
         struct sw_wake_params *wp;
         struct idt_gate *idt;
         uint64_t cr3, t0, t1;
@@ -63,7 +63,8 @@ int resident_setup(uint64_t map_top, struct sw_diag *d)
         memcpy(&exit_off, blob + SW_WAKE_HDR_EXIT, 4);
         memcpy(&params_off, blob + SW_WAKE_HDR_PARAMS, 4);
         memcpy(&size, blob + SW_WAKE_HDR_SIZE, 4);
-        if (magic != SW_WAKE_MAGIC || size > len || size > SW_PAGE_SIZE || exit_off >= size ||
+        memcpy(&boot32_off, blob + SW_WAKE_HDR_BOOT32, 4);
+        if (magic != SW_WAKE_MAGIC || size > len || size > SW_PAGE_SIZE || exit_off >= size || boot32_off >= size ||
             params_off + sizeof(struct sw_wake_params) > size) {
                 sw_diagf(d, SW_ERROR, "wake blob: bad header (magic 0x%x, size %u)", magic, size);
                 return -1;
@@ -175,6 +176,37 @@ static void __attribute__((noreturn)) enter_vector(int i)
         __builtin_unreachable();
 }
 
+void linux_enter(const struct slot_rt *rt, const struct sw_slot_config *s, uint64_t low_page)
+{
+        struct sw_wake_params *wp;
+        void (*boot32)(uint64_t);
+        uint64_t entry;
+
+        if (s->arch != SW_ARCH_I386) {
+                entry = sw_bootparams_entry64(&rt->info, rt->kernel_load);
+                serial_printf("switcher: entering slot '%s' at 0x%llx (64-bit entry)\n", s->id,
+                              (unsigned long long)entry);
+                sw_boot_linux64(entry, rt->bp_addr);
+        }
+        /* The 32-bit entry: the kernel and boot_params lie below 4 GiB (the
+         * plan keeps an i386 slot's RAM there), so they fit the blob's
+         * 32-bit fields. */
+        entry = sw_bootparams_entry32(&rt->info, rt->kernel_load);
+        wp = wake_params(low_page);
+        wp->entry32 = (uint32_t)entry;
+        wp->boot_params32 = (uint32_t)rt->bp_addr;
+        serial_printf("switcher: entering slot '%s' at 0x%llx (32-bit entry, boot_params 0x%llx)\n", s->id,
+                      (unsigned long long)entry, (unsigned long long)rt->bp_addr);
+        if (!entry || rt->bp_addr >= SW_I386_LIMIT) {
+                serial_printf("switcher: slot '%s': kernel or boot_params above 4 GiB; halting\n", s->id);
+                for (;;)
+                        __asm__ volatile("cli; hlt");
+        }
+        boot32 = (void (*)(uint64_t))(uintptr_t)(low_page + *(const uint32_t *)(uintptr_t)(low_page + SW_WAKE_HDR_BOOT32));
+        boot32(low_page);
+        __builtin_unreachable();
+}
+
 /* A mailbox the guest damaged is rebuilt from the switcher's own state. */
 static void mailbox_rebuild(void *mb)
 {
@@ -262,11 +294,9 @@ void sw_resident_entry(uint64_t low_page)
                       (unsigned long long)(restored / 1024), res.last_us[t],
                       res.last_us[t] ? (unsigned long long)((saved + restored) / res.last_us[t]) : 0ULL);
         if (cold) {
-                uint64_t entry = sw_bootparams_entry64(&res.rt[t].info, res.rt[t].kernel_load);
-
-                serial_printf("switcher: cold boot of slot '%s' at 0x%llx\n", res.cfg->slots[t].id,
-                              (unsigned long long)entry);
-                sw_boot_linux64(entry, res.rt[t].bp_addr);
+                serial_printf("switcher: cold boot of slot '%s' (%s)\n", res.cfg->slots[t].id,
+                              sw_arch_name(res.cfg->slots[t].arch));
+                linux_enter(&res.rt[t], &res.cfg->slots[t], res.low_page);
         }
         enter_vector(t);
 }

@@ -3,6 +3,7 @@
 
 #include "bootparams.h"
 #include "bzimage.h"
+#include "fmt.h"
 
 /* The header through the version field: enough to tell whether this is a
  * bzImage at all and which protocol it speaks. */
@@ -196,4 +197,39 @@ int sw_bzimage_parse(const void *img, size_t len, const char *what,
                      struct sw_bzimage_info *out, struct sw_diag *d)
 {
         return sw_bzimage_parse_head(img, len, len, what, out, d);
+}
+
+int sw_bzimage_check_slot(const struct sw_bzimage_info *info, struct sw_slot_config *s,
+                          uint64_t slot_ram, uint64_t initrd_size, const char *what,
+                          struct sw_diag *d)
+{
+        enum sw_arch arch = info->is_64bit_kernel ? SW_ARCH_X86_64 : SW_ARCH_I386;
+        uint64_t need;
+        uint64_t kmem = info->init_size > info->pm_size ? info->init_size : info->pm_size;
+        char a[24], b[24], c[24], e[24];
+
+        if (!what)
+                what = "kernel";
+        if (s->arch == SW_ARCH_I386 && arch == SW_ARCH_X86_64) {
+                sw_diagf(d, SW_ERROR, "%s: is a 64-bit (x86_64) kernel, but the slot says 'arch i386'; "
+                         "an i386 slot needs a 32-bit kernel", what);
+                return -1;
+        }
+        if (s->arch == SW_ARCH_X86_64 && arch == SW_ARCH_I386) {
+                sw_diagf(d, SW_ERROR, "%s: is a 32-bit kernel (no 64-bit entry point), but the slot says "
+                         "'arch x86_64'; use 'arch i386' or 'arch auto'", what);
+                return -1;
+        }
+        /* init_size is what the kernel needs from its load address to run
+         * (decompressor, decompressed image, early page tables); the
+         * initrds come on top.  A slot smaller than that can never boot. */
+        need = kmem + initrd_size;
+        if (need < initrd_size || need > slot_ram) {
+                sw_diagf(d, SW_ERROR, "%s: needs %s (init_size %s plus initrds %s), more than the slot's %s of RAM",
+                         what, sw_fmt_size(a, sizeof(a), need), sw_fmt_size(b, sizeof(b), kmem),
+                         sw_fmt_size(c, sizeof(c), initrd_size), sw_fmt_size(e, sizeof(e), slot_ram));
+                return -1;
+        }
+        s->arch = arch;
+        return 0;
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "diag.h"
 
 /* The oldest boot protocol we accept: 2.12 brought xloadflags (so we know
@@ -90,6 +91,24 @@ int sw_bzimage_parse_head(const void *head, size_t head_len, uint64_t file_len,
 /* sw_bzimage_parse_head() on a whole file of len bytes at img. */
 int sw_bzimage_parse(const void *img, size_t len, const char *what,
                      struct sw_bzimage_info *out, struct sw_diag *d);
+
+/*
+ * Whether a kernel whose header parsed into info can run in slot s, which
+ * sees slot_ram bytes and loads initrd_size bytes of initrds.  what names
+ * the slot's kernel in messages, as for sw_bzimage_parse_head().
+ *
+ * Refused, each with one SW_ERROR message that says why:
+ *   - a 64-bit (x86_64) kernel in an 'arch i386' slot: the slot's RAM and
+ *     entry are 32-bit;
+ *   - a kernel without a 64-bit entry in an 'arch x86_64' slot;
+ *   - a kernel whose init_size plus the initrds does not fit in slot_ram.
+ * On success returns 0 and, for 'arch auto', resolves s->arch from the
+ * header (XLF_KERNEL_64 set: x86_64, else i386), so the planner sees the
+ * limit of a 32-bit slot.  Returns -1 otherwise, s unchanged.
+ */
+int sw_bzimage_check_slot(const struct sw_bzimage_info *info, struct sw_slot_config *s,
+                          uint64_t slot_ram, uint64_t initrd_size, const char *what,
+                          struct sw_diag *d);
 
 /* A fixed English text for a -SW_BZ_ERR_* (either sign); never NULL. */
 const char *sw_bzimage_strerror(int err);

@@ -1209,6 +1209,11 @@ uint64_t sw_slot_memory(const struct sw_config *c, const struct sw_slot_config *
         return s->memory ? s->memory : c->active_size;
 }
 
+uint64_t sw_slot_limit(const struct sw_slot_config *s)
+{
+        return s->arch == SW_ARCH_I386 ? SW_I386_LIMIT : 0;
+}
+
 const char *sw_mode_name(enum sw_slot_mode m)
 {
         switch (m) {

@@ -104,6 +104,16 @@ struct sw_config {
 /* The RAM a slot's OS sees: its 'memory', else the whole active region. */
 uint64_t sw_slot_memory(const struct sw_config *c, const struct sw_slot_config *s);
 
+/* A 32-bit kernel's RAM must lie below 4 GiB: it has no way to address more
+ * than 4 GiB of physical memory without PAE, and the boot protocol's 32-bit
+ * entry takes 32-bit pointers. */
+#define SW_I386_LIMIT (4ULL << 30)
+
+/* The address a slot's RAM must stay below: SW_I386_LIMIT for an i386 slot,
+ * 0 (no limit) otherwise.  'arch auto' counts as x86_64 until the kernel's
+ * header was read (see sw_bzimage_check_slot()). */
+uint64_t sw_slot_limit(const struct sw_slot_config *s);
+
 /*
  * Parses len bytes of buf (no NUL terminator needed) into c, which is
  * overwritten completely.  filename is what messages name (NULL means

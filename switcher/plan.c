@@ -285,6 +285,21 @@ static bool find_top(const struct sw_memmap *m, const struct taken *t, uint64_t 
         return found;
 }
 
+/* Bytes of the active region below address limit. */
+static uint64_t active_bytes_below(const struct sw_plan *p, uint64_t limit)
+{
+        uint64_t n = 0;
+
+        for (unsigned i = 0; i < p->nactive; i++) {
+                const struct sw_range *r = &p->active[i];
+
+                if (r->base >= limit)
+                        break;
+                n += sw_range_end(r) <= limit ? r->size : limit - r->base;
+        }
+        return n;
+}
+
 static const char *slot_id(const struct sw_plan_request *req, unsigned i)
 {
         if (!req->slot_ids || !req->slot_ids[i])
@@ -359,14 +374,13 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
                 ok = false;
         }
 
-        if (place_active(m, &t, req->active_size, p, d) < 0)
-                return -1;
-        for (unsigned i = 0; i < p->nactive; i++)
-                if (taken_add(&t, p->active[i].base, sw_range_end(&p->active[i])) < 0)
-                        return -1;
-
         /* The resident block stays below 4 GiB because the trampoline and
-         * the 32-bit ACPI pointers into the table copies must reach it. */
+         * the 32-bit ACPI pointers into the table copies must reach it.  It
+         * is placed before the active region (at the top of the RAM below
+         * 4 GiB, where an active region growing from the bottom reaches
+         * last), so an active region larger than the RAM below 4 GiB can
+         * spill above it: the original 4 GiB active region on a machine
+         * with a PCI hole. */
         p->resident_size = rsize;
         if (rsize) {
                 if (find_top(m, &t, 4 * GiB, rsize, SW_PAGE_SIZE, &p->resident_base, &largest)) {
@@ -381,6 +395,11 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
         }
         if (!ok)
                 return -1;
+        if (place_active(m, &t, req->active_size, p, d) < 0)
+                return -1;
+        for (unsigned i = 0; i < p->nactive; i++)
+                if (taken_add(&t, p->active[i].base, sw_range_end(&p->active[i])) < 0)
+                        return -1;
 
         /*
          * Stores from the top of RAM down: they hold no guest's running
@@ -398,6 +417,28 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
                 s->store_size = p->active_bytes;
                 if (req->slot_sizes && req->slot_sizes[i] && req->slot_sizes[i] < p->active_bytes)
                         s->store_size = align_up_page(req->slot_sizes[i]);
+                /* A slot with an address limit (a 32-bit kernel) sees only
+                 * the part of the active region below it: its RAM is the
+                 * first store_size bytes, so cutting the size is enough. */
+                if (req->slot_limits && req->slot_limits[i]) {
+                        uint64_t below = active_bytes_below(p, req->slot_limits[i]);
+
+                        if (below < s->store_size) {
+                                sw_diagf(d, SW_INFO, "slot '%s': sees %s of the active region (its limit is 0x%llx)",
+                                         s->id, sw_fmt_size(a, sizeof(a), below),
+                                         (unsigned long long)req->slot_limits[i]);
+                                s->store_size = below;
+                        }
+                        if (s->store_size < SW_PLAN_SLOT_MIN) {
+                                s->placed = false;
+                                s->store_base = 0;
+                                left_out++;
+                                sw_diagf(d, SW_WARN, "slot '%s': only %s of the active region lies below 0x%llx; slot left out",
+                                         s->id, sw_fmt_size(a, sizeof(a), s->store_size),
+                                         (unsigned long long)req->slot_limits[i]);
+                                continue;
+                        }
+                }
                 if (find_top(m, &t, UINT64_MAX, s->store_size, STORE_ALIGN, &s->store_base,
                              &largest)) {
                         s->placed = true;

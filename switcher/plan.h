@@ -38,7 +38,16 @@ struct sw_plan_request {
          * of the active region, and the size of its store.  NULL, or a 0
          * entry, means the whole active region. */
         const uint64_t *slot_sizes;
+        /* The address each slot's RAM must stay below (4 GiB for a 32-bit
+         * kernel), in the same order; NULL, or a 0 entry, means no limit.
+         * The slot then sees the first slot_sizes[i] bytes of the active
+         * region that lie below it. */
+        const uint64_t *slot_limits;
 };
+
+/* The least RAM a slot is given at all: no stock kernel plus initrd comes up
+ * in less (the same floor as the config's active-size). */
+#define SW_PLAN_SLOT_MIN (16ULL << 20)
 
 struct sw_slot_plan {
         const char *id;

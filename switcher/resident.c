@@ -27,7 +27,7 @@ uint64_t sw_resident_acpi_page(const struct sw_resident_layout *l, unsigned k)
 }
 
 unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids, uint64_t *sizes,
-                                     const struct sw_range *owned, unsigned nowned, uint64_t map_top,
+                                     uint64_t *limits, const struct sw_range *owned, unsigned nowned, uint64_t map_top,
                                      struct sw_plan_request *req)
 {
         struct sw_resident_layout l;
@@ -36,11 +36,13 @@ unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids
 
         if (def >= 0) {
                 sizes[n] = sw_slot_memory(c, &c->slots[def]);
+                limits[n] = sw_slot_limit(&c->slots[def]);
                 ids[n++] = c->slots[def].id;
         }
         for (unsigned i = 0; i < c->nslots && n < SW_PLAN_SLOTS; i++) {
                 if (c->slots[i].valid && (int)i != def) {
                         sizes[n] = sw_slot_memory(c, &c->slots[i]);
+                        limits[n] = sw_slot_limit(&c->slots[i]);
                         ids[n++] = c->slots[i].id;
                 }
         }
@@ -52,6 +54,7 @@ unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids
                 .nslots = n,
                 .slot_ids = ids,
                 .slot_sizes = sizes,
+                .slot_limits = limits,
         };
         return n;
 }

@@ -41,12 +41,14 @@ uint64_t sw_resident_acpi_page(const struct sw_resident_layout *l, unsigned k);
 
 /*
  * Fills req for the valid slots of c, the default slot first (if RAM is
- * short, it is the one that keeps its store); ids and sizes must hold
- * SW_MAX_SLOTS entries (sizes gets each slot's RAM, see sw_slot_memory()).
+ * short, it is the one that keeps its store); ids, sizes and limits must
+ * hold SW_MAX_SLOTS entries (sizes gets each slot's RAM, see
+ * sw_slot_memory(); limits the address its RAM stays below, see
+ * sw_slot_limit(): a slot's arch must be resolved before this call).
  * owned/nowned are the switcher's own ranges (its image); map_top sizes the
  * resident block's page tables.
  * Returns the number of slots in the request.
  */
 unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids, uint64_t *sizes,
-                                     const struct sw_range *owned, unsigned nowned, uint64_t map_top,
+                                     uint64_t *limits, const struct sw_range *owned, unsigned nowned, uint64_t map_top,
                                      struct sw_plan_request *req);

@@ -18,6 +18,7 @@ int main(void)
         DEF(SW_WAKE_HDR_EXIT, SW_WAKE_HDR_EXIT);
         DEF(SW_WAKE_HDR_PARAMS, SW_WAKE_HDR_PARAMS);
         DEF(SW_WAKE_HDR_SIZE, SW_WAKE_HDR_SIZE);
+        DEF(SW_WAKE_HDR_BOOT32, SW_WAKE_HDR_BOOT32);
         DEF(WP_CR3, offsetof(struct sw_wake_params, cr3));
         DEF(WP_ENTRY64, offsetof(struct sw_wake_params, entry64));
         DEF(WP_STACK_TOP, offsetof(struct sw_wake_params, stack_top));
@@ -26,6 +27,8 @@ int main(void)
         DEF(WP_VECTOR_IP, offsetof(struct sw_wake_params, vector_ip));
         DEF(WP_VECTOR_CS, offsetof(struct sw_wake_params, vector_cs));
         DEF(WP_WAKES, offsetof(struct sw_wake_params, wakes));
+        DEF(WP_ENTRY32, offsetof(struct sw_wake_params, entry32));
+        DEF(WP_BOOT_PARAMS32, offsetof(struct sw_wake_params, boot_params32));
         DEF(WP_SIZE, sizeof(struct sw_wake_params));
         return 0;
 }

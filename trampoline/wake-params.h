@@ -20,6 +20,7 @@
 #define SW_WAKE_HDR_EXIT 8             /* u32 offset of wake_exit64 */
 #define SW_WAKE_HDR_PARAMS 12          /* u32 offset of the parameter block */
 #define SW_WAKE_HDR_SIZE 16            /* u32 total size of the blob */
+#define SW_WAKE_HDR_BOOT32 20          /* u32 offset of wake_boot32 */
 
 /* Filled by C at boot (cr3, entry, stack) and before each exit (the rest). */
 struct sw_wake_params {
@@ -32,6 +33,8 @@ struct sw_wake_params {
         uint16_t vector_ip;     /* exit target, real mode: vector & 0xf */
         uint16_t vector_cs;     /*                         vector >> 4 */
         uint32_t wakes;         /* count of wake entries (set by the blob) */
+        uint32_t entry32;       /* wake_boot32's target: a 32-bit kernel's code32_start */
+        uint32_t boot_params32; /*                    its boot_params, for %esi */
 };
 
 _Static_assert(offsetof(struct sw_wake_params, cr3) == 0, "layout");
@@ -42,3 +45,5 @@ _Static_assert(offsetof(struct sw_wake_params, real_cs) == 28, "layout");
 _Static_assert(offsetof(struct sw_wake_params, vector_ip) == 32, "layout");
 _Static_assert(offsetof(struct sw_wake_params, vector_cs) == 34, "layout");
 _Static_assert(offsetof(struct sw_wake_params, wakes) == 36, "layout");
+_Static_assert(offsetof(struct sw_wake_params, entry32) == 40, "layout");
+_Static_assert(offsetof(struct sw_wake_params, boot_params32) == 44, "layout");

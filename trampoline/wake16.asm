@@ -41,6 +41,9 @@ SEL_DATA        equ 0x10
 SEL_CODE64      equ 0x18
 SEL_CODE16      equ 0x20
 SEL_DATA16      equ 0x28
+; The Linux boot protocol's own selectors, in boot_gdt (wake_boot32).
+BOOT_CS         equ 0x10
+BOOT_DS         equ 0x18
 
 ; ---------------------------------------------------------------------------
 ; Header at fixed offsets (wake-params.h).  A negative TIMES count fails the
@@ -55,6 +58,8 @@ hdr:
         dd params
         times SW_WAKE_HDR_SIZE - ($ - $$) db 0
         dd blob_end
+        times SW_WAKE_HDR_BOOT32 - ($ - $$) db 0
+        dd wake_boot32
 
 ; ---------------------------------------------------------------------------
 ; wake_entry16: the firmware's S3 resume jumps here.
@@ -244,6 +249,66 @@ jmp_vector:
         jmp 0:0                         ; patched: the guest's vector
 
 ; ---------------------------------------------------------------------------
+; wake_boot32: out of long mode into a 32-bit kernel's protected-mode entry,
+; as Documentation/arch/x86/boot.rst ("32-bit BOOT PROTOCOL") asks.  Used for
+; the first boot of an i386 slot, right after ExitBootServices, and for its
+; cold boot from the resident switcher after a wake.
+;   Expects: long mode, paging on with the low page identity mapped (UEFI's
+;            tables or the resident ones), RDI = linear address of the low
+;            page, params.entry32 / params.boot_params32 set by C (both below
+;            4 GiB); called like a C function, from any stack.
+;   Leaves:  32-bit protected mode, paging, PAE and long mode off, CR3 = 0,
+;            interrupts off, DF = 0, the blob's boot GDT loaded with CS =
+;            __BOOT_CS (0x10, flat 32-bit code), DS = ES = SS = FS = GS =
+;            __BOOT_DS (0x18, flat data), ESI = boot_params, EBP = EDI =
+;            EBX = 0, ESP at the top of the low page (the kernel sets its
+;            own before it relies on one), and jumps to params.entry32.
+;   Clobbers: everything; never returns.
+        bits 64
+wake_boot32:
+        cli
+        cld
+        mov rbx, rdi
+        ; This path may run without a wake before it (the first boot), so
+        ; the boot GDT's pointer is filled in here, not by wake_entry16.
+        lea eax, [rbx + boot_gdt]
+        mov [rbx + boot_gdtr + 2], eax
+        lgdt [rbx + boot_gdtr]
+        lea rax, [rbx + boot32_compat]
+        push BOOT_CS
+        push rax
+        o64 retf
+
+        bits 32
+; Compatibility mode on the boot GDT: turning paging off leaves long mode.
+boot32_compat:
+        mov ax, BOOT_DS
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        mov fs, ax
+        mov gs, ax
+        lea esp, [ebx + WAKE16_STACK_TOP]
+        mov eax, cr0
+        and eax, ~CR0_PG
+        mov cr0, eax
+        mov ecx, MSR_EFER
+        rdmsr
+        and eax, ~EFER_LME
+        wrmsr
+        mov eax, cr4
+        and eax, ~CR4_PAE
+        mov cr4, eax
+        xor eax, eax
+        mov cr3, eax
+        mov esi, [ebx + params + WP_BOOT_PARAMS32]
+        mov eax, [ebx + params + WP_ENTRY32]
+        xor ebx, ebx
+        xor ebp, ebp
+        xor edi, edi
+        jmp eax
+
+; ---------------------------------------------------------------------------
         align 16
 gdt:
         dq 0                            ; 0x00 null
@@ -253,6 +318,17 @@ gdt:
         dq 0x00009a000000ffff           ; 0x20 code, 16-bit, base = page (patched)
         dq 0x000092000000ffff           ; 0x28 data, 16-bit, base = page (patched)
 gdt_end:
+        align 16
+boot_gdt:
+        dq 0                            ; 0x00 null
+        dq 0                            ; 0x08 unused
+        dq 0x00cf9a000000ffff           ; 0x10 __BOOT_CS: code, 32-bit, flat
+        dq 0x00cf92000000ffff           ; 0x18 __BOOT_DS: data, flat
+boot_gdt_end:
+        align 8
+boot_gdtr:
+        dw boot_gdt_end - boot_gdt - 1
+        dq 0                            ; base patched by wake_boot32
         align 8
 gdtr:
         dw gdt_end - gdt - 1

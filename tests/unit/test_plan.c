@@ -289,7 +289,7 @@ static const char *const ids4[] = { "a", "b", "c", "d" };
 
 static void test_plan_512M(void **state)
 {
-        struct sw_plan_request req = { 256 * MiB, 2 * MiB, NULL, 0, 1, ids2, NULL };
+        struct sw_plan_request req = { 256 * MiB, 2 * MiB, NULL, 0, 1, ids2, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -318,7 +318,7 @@ static void test_plan_2G_with_owned_image(void **state)
                 { 0x4000800, 0x123400 },
                 { 0x7000000, 0x1000 },
         };
-        struct sw_plan_request req = { 512 * MiB, 4 * MiB, owned, 2, 2, ids2, NULL };
+        struct sw_plan_request req = { 512 * MiB, 4 * MiB, owned, 2, 2, ids2, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -349,7 +349,7 @@ static void test_plan_2G_with_owned_image(void **state)
 
 static void test_plan_6G_stores_above_4G(void **state)
 {
-        struct sw_plan_request req = { 1 * GiB, 8 * MiB, NULL, 0, 2, ids2, NULL };
+        struct sw_plan_request req = { 1 * GiB, 8 * MiB, NULL, 0, 2, ids2, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -373,7 +373,7 @@ static void test_plan_6G_stores_above_4G(void **state)
 
 static void test_plan_6G_ram_short(void **state)
 {
-        struct sw_plan_request req = { 1536 * MiB, 1 * MiB, NULL, 0, 4, ids4, NULL };
+        struct sw_plan_request req = { 1536 * MiB, 1 * MiB, NULL, 0, 4, ids4, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         char want[160], sz[32];
@@ -405,20 +405,32 @@ static void test_plan_6G_ram_short(void **state)
         check_print();
 }
 
-static void test_plan_6G_active_eats_low_ram(void **state)
+static void test_plan_6G_active_spills_above_4G(void **state)
 {
-        struct sw_plan_request req = { 2 * GiB, 1 * MiB, NULL, 0, 1, ids2, NULL };
+        struct sw_plan_request req = { 2 * GiB, 1 * MiB, NULL, 0, 1, ids2, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
+        uint64_t below = 0;
         (void)state;
 
-        /* The active region is placed first, and a 2 GiB one takes all the
-         * RAM q35 has below 4 GiB: the resident block has nowhere to go. */
+        /* q35 with 6 GiB has less than 2 GiB of RAM below 4 GiB.  The
+         * resident block is placed first, at the top of that RAM, so a
+         * 2 GiB active region takes the rest and goes on above 4 GiB. */
         load_fixture("memmap-ovmf-6G.txt");
-        assert_int_equal(sw_plan_build(&map, &req, &plan, &d), -1);
-        assert_int_equal(cap.n, 1);
-        assert_string_equal(cap.msg[0],
-                            "plan: no room below 4 GiB for the switcher's resident block of 1 MiB (largest free piece: 0 B); no plan");
+        assert_int_equal(sw_plan_build(&map, &req, &plan, &d), 1);
+        assert_int_equal(cap.n, 0);
+        assert_int_equal(plan.active_bytes, 2 * GiB);
+        assert_true(plan.resident_base + plan.resident_size <= 4 * GiB);
+        assert_true(plan.active[plan.nactive - 1].base >= 4 * GiB);
+        for (unsigned i = 0; i < plan.nactive; i++) {
+                /* Never over the resident block. */
+                assert_true(sw_range_end(&plan.active[i]) <= plan.resident_base ||
+                            plan.active[i].base >= plan.resident_base + plan.resident_size);
+                if (plan.active[i].base < 4 * GiB)
+                        below += plan.active[i].size;
+        }
+        assert_true(below > 1 * GiB && below < 2 * GiB);
+        check_print();
 }
 
 /* ---- hand-made maps for the exact messages ---- */
@@ -444,7 +456,7 @@ static void small_map(void)
 
 static void test_active_too_big(void **state)
 {
-        struct sw_plan_request req = { 48 * MiB, 1 * MiB, NULL, 0, 0, NULL, NULL };
+        struct sw_plan_request req = { 48 * MiB, 1 * MiB, NULL, 0, 0, NULL, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -453,8 +465,9 @@ static void test_active_too_big(void **state)
         assert_int_equal(sw_plan_build(&map, &req, &plan, &d), -1);
         assert_int_equal(cap.n, 1);
         assert_int_equal(cap.sev[0], SW_ERROR);
-        /* The low page is not counted as free for the active region. */
-        assert_string_equal(cap.msg[0], "active region needs 48 MiB but only 32 MiB of RAM is free; missing 16 MiB");
+        /* Neither the low page nor the resident block (placed first, at the
+         * top below 4 GiB) counts as free for the active region. */
+        assert_string_equal(cap.msg[0], "active region needs 48 MiB but only 31 MiB of RAM is free; missing 17 MiB");
 
         /* Exactly what there is works, and takes the lowest RAM first. */
         req.active_size = 20 * MiB;
@@ -473,7 +486,7 @@ static void test_active_too_big(void **state)
 
 static void test_slots_left_out(void **state)
 {
-        struct sw_plan_request req = { 16 * MiB, 1 * MiB, NULL, 0, 3, NULL, NULL };
+        struct sw_plan_request req = { 16 * MiB, 1 * MiB, NULL, 0, 3, NULL, NULL, NULL };
         static const char *const ids[] = { "a", "b", "c" };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
@@ -503,7 +516,7 @@ static void test_slots_left_out(void **state)
 
 static void test_store_alignment_fallback(void **state)
 {
-        struct sw_plan_request req = { 16 * MiB, 0, NULL, 0, 2, ids2, NULL };
+        struct sw_plan_request req = { 16 * MiB, 0, NULL, 0, 2, ids2, NULL, NULL };
         struct sw_diag d = { 0 };
         (void)state;
 
@@ -526,7 +539,7 @@ static void test_store_alignment_fallback(void **state)
 static void test_slot_memory_smaller(void **state)
 {
         static const uint64_t sizes[] = { 0, 128 * MiB };
-        struct sw_plan_request req = { 512 * MiB, 1 * MiB, NULL, 0, 2, ids2, sizes };
+        struct sw_plan_request req = { 512 * MiB, 1 * MiB, NULL, 0, 2, ids2, sizes, NULL };
         struct sw_range r[SW_ACTIVE_MAX];
         uint64_t total;
         int n;
@@ -563,7 +576,7 @@ static void test_slot_memory_smaller(void **state)
 
 static void test_no_low_page_no_resident(void **state)
 {
-        struct sw_plan_request req = { 8 * MiB, 32 * MiB, NULL, 0, 0, NULL, NULL };
+        struct sw_plan_request req = { 8 * MiB, 32 * MiB, NULL, 0, 0, NULL, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -577,13 +590,13 @@ static void test_no_low_page_no_resident(void **state)
         assert_string_equal(cap.msg[0],
                             "plan: no conventional 4 KiB page below 0xA0000 for the trampoline's real-mode entry; no plan");
         assert_string_equal(cap.msg[1],
-                            "plan: no room below 4 GiB for the switcher's resident block of 32 MiB (largest free piece: 8.6 MiB); no plan");
+                            "plan: no room below 4 GiB for the switcher's resident block of 32 MiB (largest free piece: 16 MiB); no plan");
         assert_int_equal(d.errors, 2);
 }
 
 static void test_bad_requests(void **state)
 {
-        struct sw_plan_request req = { 8 * MiB, 0, NULL, 0, 17, ids4, NULL };
+        struct sw_plan_request req = { 8 * MiB, 0, NULL, 0, 17, ids4, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -617,7 +630,7 @@ static void test_bad_requests(void **state)
 
 static void test_fragmented_map(void **state)
 {
-        struct sw_plan_request req = { 0, 0, NULL, 0, 0, NULL, NULL };
+        struct sw_plan_request req = { 0, 0, NULL, 0, 0, NULL, NULL, NULL };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -645,7 +658,7 @@ int main(void)
                 cmocka_unit_test(test_plan_2G_with_owned_image),
                 cmocka_unit_test(test_plan_6G_stores_above_4G),
                 cmocka_unit_test(test_plan_6G_ram_short),
-                cmocka_unit_test(test_plan_6G_active_eats_low_ram),
+                cmocka_unit_test(test_plan_6G_active_spills_above_4G),
                 cmocka_unit_test(test_active_too_big),
                 cmocka_unit_test(test_slots_left_out),
                 cmocka_unit_test(test_store_alignment_fallback),

@@ -27,3 +27,18 @@ void load_memmap_fixture(struct sw_memmap *m, const char *name)
         assert_int_equal(sw_memmap_parse_dump(m, buf, n, name, &d), 0);
         assert_int_equal(d.errors, 0);
 }
+
+size_t load_file_fixture(const char *name, void *dst, size_t cap)
+{
+        char path[512];
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        n = fread(dst, 1, cap, f);
+        assert_true(n > 0 && n < cap);
+        fclose(f);
+        return n;
+}

@@ -6,3 +6,8 @@
 
 /* Reads FIXTURES/name into m; fails the running cmocka test on any error. */
 void load_memmap_fixture(struct sw_memmap *m, const char *name);
+
+/* Reads tests/fixtures/NAME into dst (at most cap bytes; the file must be
+ * shorter than cap, so a fixture that grew is noticed) and returns its
+ * length.  Fails the running test when the file cannot be read. */
+size_t load_file_fixture(const char *name, void *dst, size_t cap);

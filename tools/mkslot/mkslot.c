@@ -209,7 +209,7 @@ static int cmd_plan(const char *conf, const char *memmap_path)
         struct sw_diag d = { .emit = diag_stderr };
         struct sw_plan_request req;
         const char *ids[SW_MAX_SLOTS];
-        uint64_t sizes[SW_MAX_SLOTS];
+        uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
         size_t len;
         char *buf;
         int placed;
@@ -236,7 +236,7 @@ static int cmd_plan(const char *conf, const char *memmap_path)
         free(buf);
         sw_memmap_normalize(&m);
         sw_config_sort(&c);
-        sw_plan_request_from_config(&c, ids, sizes, NULL, 0, sw_memmap_top(&m), &req);
+        sw_plan_request_from_config(&c, ids, sizes, limits, NULL, 0, sw_memmap_top(&m), &req);
         placed = sw_plan_build(&m, &req, &p, &d);
         if (placed < 0)
                 return 1;
