@@ -5,6 +5,7 @@
 #   make unit       host unit tests only
 #   make demo       provision a disk from partitions.conf and boot it in QEMU
 #   make bench      switch latency and copy rate, as ratios from one QEMU run
+#   make agent32    the guest agent for i386 guests (fetches Debian's i386 libfdt.a)
 #   make deps       install missing Debian packages (as root), else print the line
 #   make clean
 #   V=1             show full commands
@@ -133,10 +134,10 @@ deps-check:
 unit: deps $(UNIT_BINS)
 	$(Q)./tests/run-unit.sh $(UNIT_BINS)
 
-test: deps all $(UNIT_BINS)
+test: deps all agent32 $(UNIT_BINS)
 	$(Q)./tests/run-all.sh $(BUILD)
 
-demo: deps all
+demo: deps all agent32
 	$(Q)./tests/ovmf/demo.sh $(BUILD)
 
 bench: deps all

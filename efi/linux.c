@@ -24,16 +24,16 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 int linux_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ram, struct sw_diag *d)
 {
-        char what[SW_PATH_MAX + SW_ID_MAX + 32];
+        char what[2 * SW_PATH_MAX + SW_ID_MAX + 48];
         void *buf;
         size_t size, total = 0;
         EFI_STATUS st;
 
-        sw_snprintf(what, sizeof(what), "slot '%s': kernel '%s'", s->id, s->linux_path);
+        sw_snprintf(what, sizeof(what), "%s:%u: slot '%s': kernel '%s'", fs_conf_path(), s->linux_line, s->id,
+                    s->linux_path);
         st = fs_read(s->linux_path, &buf, &size, KERNEL_MAX);
         if (EFI_ERROR(st)) {
-                sw_diagf(d, SW_ERROR, "%s:%u: %s: cannot read: %s; slot dropped",
-                         fs_conf_path(), s->linux_line, what, efi_strerror(st));
+                sw_diagf(d, SW_ERROR, "%s: cannot read: %s; slot dropped", what, efi_strerror(st));
                 return -1;
         }
         if (sw_bzimage_parse(buf, size, what, &rt->info, d) < 0) {

@@ -495,21 +495,27 @@ hexnum() {
 # sw_agent_initrd BUILD WORK ROLE...: the test initramfs plus the guest agent
 # (switchctl, switcher-agent), evdev for the hotkeys, and the given roles from
 # tests/ovmf/roles/; sets SW_INITRD to WORK/initrd.gz.  Call sw_guest first.
+# SW_GUEST_ARCH=i386 builds it for Debian's i386 kernel, with the i386 agent
+# (make agent32); the default is amd64.
 sw_agent_initrd() {
-        local build=$1 work=$2 b r
+        local build=$1 work=$2 arch=${SW_GUEST_ARCH:-amd64} bindir=$1/guest-agent target=agent b r
         shift 2
+        if [ "$arch" = i386 ]; then
+                bindir=$build/guest-agent/i386
+                target=agent32
+        fi
         for b in switchctl switcher-agent; do
-                [ -x "$build/guest-agent/$b" ] || { sw_log "$build/guest-agent/$b is missing: run make"; return 1; }
+                [ -x "$bindir/$b" ] || { sw_log "$bindir/$b is missing: run make $target"; return 1; }
         done
         rm -rf "$work/extra"
         mkdir -p "$work/extra/bin" "$work/extra/roles"
-        cp "$build/guest-agent/switchctl" "$build/guest-agent/switcher-agent" "$work/extra/bin/"
+        cp "$bindir/switchctl" "$bindir/switcher-agent" "$work/extra/bin/"
         [ -n "${SW_EXTRA_BIN:-}" ] && cp $SW_EXTRA_BIN "$work/extra/bin/"
         for r in "$@"; do
                 cp "$SW_OVMF_DIR/roles/$r.sh" "$work/extra/roles/"
         done
         if ! SW_INITRD_EXTRA=$work/extra SW_INITRD_MODULES=evdev \
-                "$SW_OVMF_DIR/mkinitramfs.sh" amd64 "$build/cache" "$work/initrd.gz" >"$work/mkinitramfs.log" 2>&1; then
+                "$SW_OVMF_DIR/mkinitramfs.sh" "$arch" "$build/cache" "$work/initrd.gz" >"$work/mkinitramfs.log" 2>&1; then
                 sw_log "mkinitramfs failed: $(tail -n 3 "$work/mkinitramfs.log")"
                 return 1
         fi
@@ -529,5 +535,82 @@ wait_for_count() {
                 [ "$(log_count "$log" "$re")" -ge "$want" ] && return 0
                 sleep 0.2
         done
+        return 1
+}
+
+# check_slot_writer LOG WORK NAME SLOT DISK: the checks of a slot that ran the
+# "switch" role's writer across switches (t-switch, t-i386): the same writer
+# PID throughout with its counter and uptime continuing (NAME/slot-SLOT-alive),
+# the file on its partition exactly the ticks, in order (…-file-exact), and
+# the partition clean under e2fsck -fn (…-fsck).  DISK must be the image
+# after QEMU exited.
+check_slot_writer() {
+        local log=$1 w=$2 name=$3 s=$4 disk=$5 pid last
+        tr -d '\r' <"$log" |
+                sed -n "s/^GUEST: tick slot=$s pid=\([0-9]*\) n=\([0-9]*\) up=\([0-9.]*\)$/\1 \2 \3/p" >"$w/ticks-$s"
+        if awk 'NR == 1 { pid = $1; n = $2; up = $3; next }
+                $1 != pid { print "pid changed " pid " -> " $1; bad = 1 }
+                $2 != n + 1 { print "counter jumped " n " -> " $2; bad = 1 }
+                $3 + 0 < up + 0 { print "uptime went back " up " -> " $3; bad = 1 }
+                { n = $2; up = $3 }
+                END { if (NR < 2) { print "only " NR " ticks"; bad = 1 } exit bad }' "$w/ticks-$s" >"$w/ticks-$s.err"; then
+                t_pass "$name/slot-$s-alive"
+        else
+                t_fail "$name/slot-$s-alive" "$(head -n 3 "$w/ticks-$s.err" | tr '\n' ' ')"
+        fi
+        pid=$(awk 'NR == 1 { print $1 }' "$w/ticks-$s")
+        last=$(awk 'END { print $2 }' "$w/ticks-$s")
+        disk_readfile "$disk" "slot-$s" /count.txt >"$w/count-$s.txt" 2>/dev/null || true
+        seq 1 "${last:-0}" | sed "s/^/slot=$s pid=$pid n=/" >"$w/want-$s.txt"
+        if [ -n "$last" ] && cmp -s "$w/count-$s.txt" "$w/want-$s.txt"; then
+                t_pass "$name/slot-$s-file-exact"
+        else
+                t_fail "$name/slot-$s-file-exact" "$(diff "$w/want-$s.txt" "$w/count-$s.txt" | head -n 4 | tr '\n' ' ')"
+        fi
+        if disk_fsck "$disk" "slot-$s" >"$w/fsck-$s.log" 2>&1; then
+                t_pass "$name/slot-$s-fsck"
+        else
+                t_fail "$name/slot-$s-fsck" "$(tail -n 3 "$w/fsck-$s.log" | tr '\n' ' ')"
+        fi
+}
+
+# qemu_stop PID RUN_DIR: quit a background QEMU (run_qemu with SW_QEMU_BG=1)
+# through its monitor, kill it if that did not work, and reap it.
+qemu_stop() {
+        local qpid=$1 run=$2
+        if kill -0 "$qpid" 2>/dev/null; then
+                qemu_monitor "$run" quit 2>/dev/null || true
+                sleep 1
+                kill "$qpid" 2>/dev/null || true
+        fi
+        wait "$qpid" 2>/dev/null || true
+}
+
+# no_fault NAME LOG: a test line that fails on a switcher exception or a
+# guest's FAIL marker anywhere in LOG.
+no_fault() {
+        local bad
+        bad=$(tr -d '\r' <"$2" | grep -a -m1 'EXCEPTION\|GUEST: FAIL' || true)
+        if [ -n "$bad" ]; then
+                t_fail "$1/no-fault" "$bad"
+        else
+                t_pass "$1/no-fault"
+        fi
+}
+
+# press_hotkey RUN LOG TIMINGS KEYS NAME MARKER_RE N: press the hotkey KEYS
+# (QEMU sendkey syntax) through the monitor in RUN, wait up to 120 s for the
+# Nth line of LOG matching MARKER_RE, and append "NAME MS" (press to marker)
+# to TIMINGS.  Fails (status 1) when the marker does not come.
+press_hotkey() {
+        local run=$1 log=$2 timings=$3 keys=$4 name=$5 re=$6 n=$7 t0
+        # The agent ignores hotkeys for 1 s after a switch (bouncing keys).
+        sleep 1.5
+        t0=$(sw_now_ms)
+        qemu_monitor "$run" "sendkey $keys"
+        if wait_for_count "$log" "$re" "$n" 120; then
+                echo "$name $(($(sw_now_ms) - t0))" >>"$timings"
+                return 0
+        fi
         return 1
 }

@@ -17,6 +17,12 @@ w=$build/ovmf/badconf
 rm -rf "$w"
 mkdir -p "$w"
 
+if ! sw_guest i386 "$build" >/dev/null; then
+        t_fail badconf/prepare "could not fetch the i386 kernel"
+        t_summary
+        exit 1
+fi
+k32=$SW_KERNEL
 if ! sw_guest amd64 "$build"; then
         t_fail badconf/prepare "could not fetch the kernel or build the initramfs"
         t_summary
@@ -24,7 +30,10 @@ if ! sw_guest amd64 "$build"; then
 fi
 # Mistakes, one per block: an unknown global key (warning, ignored), a slot
 # whose kernel is not on the ESP, one whose initrd is not, a bad 'memory'
-# size, a second block with an id already used, a malformed partition.
+# size, a second block with an id already used, a malformed partition.  Then
+# kernels that cannot run in their slot, found when the switcher reads them:
+# a file that is no bzImage, a 64-bit kernel in an 'arch i386' slot, Debian's
+# i386 kernel in an 'arch x86_64' slot, and a kernel larger than its slot.
 cat >"$w/partitions.conf" <<'CONF'
 timeout 0
 default good
@@ -67,10 +76,32 @@ title Bad partition
 linux /slots/good/vmlinuz
 initrd /slots/good/initrd.img
 partition FOO=bar
+
+slot notbz
+title Not a kernel
+linux /slots/good/initrd.img
+
+slot want32
+title 64-bit kernel in an i386 slot
+linux /slots/good/vmlinuz
+arch i386
+
+slot want64
+title i386 kernel in an x86_64 slot
+linux /slots/i386/vmlinuz
+arch x86_64
+
+slot toobig
+title Kernel larger than the slot
+linux /slots/good/vmlinuz
+initrd /slots/good/initrd.img
+memory 16M
 CONF
 conf=$w/partitions.conf
 sw_esp "$w/esp" "$build" "$conf"
 sw_esp_slot "$w/esp" good
+mkdir -p "$w/esp/slots/i386"
+cp "$k32" "$w/esp/slots/i386/vmlinuz"
 "$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-good,size=16M >/dev/null
 
 # line_of REGEX: the line number of the first line of the config matching REGEX.
@@ -85,6 +116,14 @@ l_noinitrd=$(line_of '^initrd /slots/noinitrd/')
 l_memory=$(line_of '^memory 12X')
 l_dup=$(grep -n '^slot good$' "$conf" | sed -n 2p | cut -d: -f1)
 l_part=$(line_of '^partition FOO=bar')
+l_notbz=$(line_of '^linux /slots/good/initrd.img')
+# linux_line_of ID: the line of the 'linux' key in the block of slot ID.
+linux_line_of() {
+        awk -v id="$1" '$1 == "slot" { in_slot = ($2 == id) } in_slot && $1 == "linux" { print NR; exit }' "$conf"
+}
+l_want32=$(linux_line_of want32)
+l_want64=$(linux_line_of want64)
+l_toobig=$(linux_line_of toobig)
 
 log=$w/serial.log
 t0=$(sw_now_ms)
@@ -123,6 +162,27 @@ t_line badconf/duplicate-id \
 t_line badconf/bad-partition \
         "switcher: error: $esp_conf:$l_part: slot 'badpart': invalid partition 'FOO=bar' (PARTUUID=<uuid> or PARTLABEL=<label of at most 36 characters>); slot dropped"
 
+if grep -Eq "^switcher: error: $esp_conf:$l_notbz: slot 'notbz': kernel '/slots/good/initrd.img': no boot sector signature 0xAA55 at 0x1fe \(found 0x[0-9a-f]{4}\): not a bzImage$" "$w/serial.txt"; then
+        t_pass badconf/not-a-bzimage
+else
+        t_fail badconf/not-a-bzimage "no 'not a bzImage' line for slot 'notbz'"
+fi
+t_line badconf/not-a-bzimage-dropped \
+        "switcher: error: $esp_conf:$l_notbz: slot 'notbz': not a usable kernel; slot dropped"
+t_line badconf/64bit-in-i386-slot \
+        "switcher: error: $esp_conf:$l_want32: slot 'want32': kernel '/slots/good/vmlinuz': is a 64-bit (x86_64) kernel, but the slot says 'arch i386'; an i386 slot needs a 32-bit kernel"
+t_line badconf/i386-in-x86_64-slot \
+        "switcher: error: $esp_conf:$l_want64: slot 'want64': kernel '/slots/i386/vmlinuz': is a 32-bit kernel (no 64-bit entry point), but the slot says 'arch x86_64'; use 'arch i386' or 'arch auto'"
+if grep -Eq "^switcher: error: $esp_conf:$l_toobig: slot 'toobig': kernel '/slots/good/vmlinuz': needs [0-9.]+ MiB \(init_size [0-9.]+ MiB plus initrds [0-9.]+ [KM]iB\), more than the slot's 16 MiB of RAM$" "$w/serial.txt"; then
+        t_pass badconf/kernel-larger-than-slot
+else
+        t_fail badconf/kernel-larger-than-slot "no 'needs ... more than the slot's 16 MiB' line for slot 'toobig'"
+fi
+for id in want32 want64 toobig; do
+        l=$(eval echo "\$l_$id")
+        t_line "badconf/$id-dropped" "switcher: error: $esp_conf:$l: slot '$id': kernel cannot run in this slot; slot dropped"
+done
+
 # mkslot on the same ESP says the same things: one parser.  Its messages name
 # the host path; the switcher's the ESP path and carry a "switcher: " prefix.
 if [ -x "$build/mkslot" ]; then
@@ -152,7 +212,7 @@ else
 fi
 
 # Only the valid slot is preloaded, planned and offered.
-if [ "$(grep -c '^switcher: slot .*: kernel .* (protocol' "$w/serial.txt")" = 1 ] &&
+if [ "$(grep -c '^switcher: slot .*: kernel .* ([a-z0-9_]*, protocol' "$w/serial.txt")" = 1 ] &&
         grep -q "^switcher: slot 'good': kernel " "$w/serial.txt"; then
         t_pass badconf/preload-only-good
 else

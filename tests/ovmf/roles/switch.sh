@@ -6,7 +6,10 @@
 # The host presses the hotkeys (QEMU monitor sendkey).
 #
 # Command line: sw.part=LABEL, sw.other=ID (the other slot), sw.rounds=R,
-# sw.last=1 on the slot that powers the machine off at the end.
+# sw.last=1 on the slot that powers the machine off at the end; sw.want=N
+# overrides how many switches into this slot it waits for before it ends
+# (tests with more than two slots); sw.basics=1 first reports the RAM map
+# and RSDP the switcher gave it (iomem-ram/rsdp markers).
 #
 # First, on the slot booted first (sw.badreq=1), two requests the switcher
 # must refuse, each through a real suspend/resume: an unknown target and a
@@ -25,7 +28,7 @@
 #   GUEST: agent-log switcher-agent: ...
 #   GUEST: final slot=ID lines=N
 
-other='' rounds=3 last=0 badreq=0
+other='' rounds=3 last=0 badreq=0 want='' basics=0
 # shellcheck disable=SC2013
 for w in $(cat /proc/cmdline); do
         case $w in
@@ -33,10 +36,14 @@ for w in $(cat /proc/cmdline); do
         sw.rounds=*) rounds=${w#sw.rounds=} ;;
         sw.last=*) last=${w#sw.last=} ;;
         sw.badreq=*) badreq=${w#sw.badreq=} ;;
+        sw.want=*) want=${w#sw.want=} ;;
+        sw.basics=*) basics=${w#sw.basics=} ;;
         esac
 done
 [ -n "$part" ] || fail "role switch needs sw.part=LABEL"
 [ -n "$other" ] || fail "role switch needs sw.other=ID"
+
+[ "$basics" = 1 ] && report_basics
 
 dev=$(find_part "$part") || fail "no partition labelled '$part'"
 mount -t ext4 "$dev" /mnt || fail "mount -t ext4 $dev"
@@ -78,8 +85,10 @@ my_switches() {
         switchctl list --json 2>/dev/null | tr '{' '\n' | grep "\"id\":\"$slot\"" |
                 sed -n 's/.*"switches":\([0-9]*\).*/\1/p'
 }
-want=$rounds
-[ "$last" = 1 ] && want=$((rounds + 1))
+if [ -z "$want" ]; then
+        want=$rounds
+        [ "$last" = 1 ] && want=$((rounds + 1))
+fi
 while :; do
         sleep 1
         n=$(my_switches)

@@ -1,0 +1,204 @@
+#!/bin/bash
+# t-i386.sh BUILD
+#
+# 32-bit slots, end to end, the original idea: at -m 6G, three swap slots in
+# one active region, two stock Debian amd64 kernels (a, b) and Debian's stock
+# i386 kernel (c, 'arch auto': the switcher reads it from the header), with
+# their stores above 4 GiB.  The active region (2 GiB) is larger than the
+# RAM q35 has below 4 GiB, so it runs on above 4 GiB; a and b see its first
+# 128 MiB ('memory 128M'), c sees all of it that lies below 4 GiB and nothing
+# above.  c is entered through the boot protocol's 32-bit entry and runs the
+# i386 build of the agent.
+#
+# The hotkeys go round the three in both directions, R times (SW_I386_ROUNDS,
+# default 1): a -> c (cold the first time) -> a -> b (cold) -> c -> b -> a.
+# Every slot runs the "switch" role's writer; then a leaves for b, b for c,
+# and c powers off.  Checked: every switch's marker, c's RAM map (no RAM at or
+# above 4 GiB, and the plan's active region does reach above it), the 32-bit
+# entry and the arch the switcher detected, and for each slot the same
+# writer PID throughout, its file exact and its partition clean.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+build=$(cd "${1:-build}" && pwd)
+need_switcher "$build"
+w=$build/ovmf/i386
+rm -rf "$w"
+mkdir -p "$w"
+rounds=${SW_I386_ROUNDS:-1}
+
+if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w/amd64" switch; then
+        t_fail i386/prepare-amd64 "could not build the amd64 guest with the agent (see above)"
+        t_summary
+        exit 1
+fi
+k64=$SW_KERNEL i64=$SW_INITRD
+if ! sw_guest i386 "$build" || ! SW_GUEST_ARCH=i386 sw_agent_initrd "$build" "$w/i386" switch; then
+        t_fail i386/prepare-i386 "could not build the i386 guest with the i386 agent (see above; make agent32)"
+        t_summary
+        exit 1
+fi
+k32=$SW_KERNEL i32=$SW_INITRD
+
+# Switches into each slot: two per round each; then a leaves for b and b for
+# c, one more each for b and c.
+common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=switch"
+cat >"$w/partitions.conf" <<CONF
+timeout 0
+default a
+active-size 2G
+
+slot a
+title amd64 A
+linux /slots/a/vmlinuz
+initrd /slots/a/initrd.img
+options $common sw.part=slot-a sw.other=b sw.want=$((2 * rounds)) sw.badreq=0
+partition PARTLABEL=slot-a
+memory 128M
+hotkey ctrl+alt+1
+
+slot b
+title amd64 B
+linux /slots/b/vmlinuz
+initrd /slots/b/initrd.img
+options $common sw.part=slot-b sw.other=c sw.want=$((2 * rounds + 1))
+partition PARTLABEL=slot-b
+memory 128M
+hotkey ctrl+alt+2
+
+slot c
+title i386 C
+linux /slots/c/vmlinuz
+initrd /slots/c/initrd.img
+options $common sw.part=slot-c sw.other=a sw.want=$((2 * rounds + 1)) sw.last=1 sw.basics=1
+partition PARTLABEL=slot-c
+hotkey ctrl+alt+3
+CONF
+sw_esp "$w/esp" "$build" "$w/partitions.conf"
+for s in a b; do
+        mkdir -p "$w/esp/slots/$s"
+        cp "$k64" "$w/esp/slots/$s/vmlinuz"
+        cp "$i64" "$w/esp/slots/$s/initrd.img"
+done
+mkdir -p "$w/esp/slots/c"
+cp "$k32" "$w/esp/slots/c/vmlinuz"
+cp "$i32" "$w/esp/slots/c/initrd.img"
+"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-a,size=16M label=slot-b,size=16M \
+        label=slot-c,size=16M >/dev/null
+
+log=$w/serial.log
+timings=$w/timings.txt
+: >"$timings"
+SW_QEMU_BG=1 run_qemu i386 6G $((420 + rounds * 300)) "$w/disk.img" "$log"
+qpid=$SW_QEMU_PID
+run=$SW_QEMU_RUN_DIR
+t_boot=$(sw_now_ms)
+
+press() {
+        press_hotkey "$run" "$log" "$timings" "$@"
+}
+
+ok=1
+if wait_for_marker "$log" '^GUEST: ready slot=a ' 300; then
+        echo "i386: slot a ready after $(sw_since "$t_boot") s"
+else
+        t_fail i386/boot-a "slot a did not come up"
+        ok=0
+fi
+
+# go KEY SLOT: press KEY and wait for SLOT's userspace: its 'ready' marker
+# on its first visit (a cold boot), else one more "resumed after" line.
+declare -A visited=([a]=1)
+resumes=0
+go() {
+        local key=$1 s=$2
+        [ "$ok" = 1 ] || return 0
+        if [ -z "${visited[$s]:-}" ]; then
+                visited[$s]=1
+                press "$key" "cold-$s" "^GUEST: ready slot=$s " 1 || ok=0
+        else
+                resumes=$((resumes + 1))
+                press "$key" "resume-$s" '^GUEST: agent-log .*resumed after' "$resumes" || ok=0
+        fi
+        if [ "$ok" = 1 ]; then
+                echo "i386: -> $s after $(sw_since "$t_boot") s"
+        else
+                t_fail "i386/to-$s" "no marker after $key (switch $((resumes + 1)))"
+        fi
+}
+for r in $(seq 1 "$rounds"); do
+        go ctrl-alt-3 c
+        go ctrl-alt-1 a
+        go ctrl-alt-2 b
+        go ctrl-alt-3 c
+        go ctrl-alt-2 b
+        go ctrl-alt-1 a
+done
+[ "$ok" = 1 ] && t_pass "i386/$rounds-tours-both-directions"
+
+# The end: a leaves for b, b for c, c powers the machine off.
+if [ "$ok" = 1 ]; then
+        wait_for_marker "$log" '^GUEST: final slot=c ' 300 || true
+        for s in a b c; do
+                t_check "i386/final-$s" "$log" "^GUEST: final slot=$s lines=[0-9]+$"
+        done
+        for _ in $(seq 1 60); do
+                kill -0 "$qpid" 2>/dev/null || break
+                sleep 1
+        done
+        if kill -0 "$qpid" 2>/dev/null; then
+                t_fail i386/power-off "QEMU still running after the last slot's power-off"
+        fi
+fi
+qemu_stop "$qpid" "$run"
+
+# What the switcher said about c: arch from the header, 32-bit entry.
+t_check i386/detected-arch "$log" "^switcher: slot 'c': kernel [^ ]*-686 \(i386, protocol 2\.[0-9]+"
+t_check i386/entry32 "$log" "^switcher: entering slot 'c' at 0x[0-9a-f]+ \(32-bit entry, boot_params 0x[0-9a-f]+\)"
+t_check i386/guest-is-i686 "$log" '^GUEST: up slot=c arch=i686$'
+n_sw=$(log_count "$log" "^switcher: switch '[abc]' -> '[abc]'")
+if [ "$n_sw" -ge $((6 * rounds + 2)) ]; then
+        t_pass i386/switcher-switches
+else
+        t_fail i386/switcher-switches "$n_sw switches logged, want at least $((6 * rounds + 2))"
+fi
+no_fault i386 "$log"
+
+# Stores above 4 GiB, an active region that reaches above 4 GiB, and none of
+# that above-4-GiB RAM in c's map.
+stores_high=1
+while read -r _ _ id _ range _; do
+        start=${range%-*}
+        [ "$(hexnum "$start")" -ge $((4 << 30)) ] || { stores_high=0; echo "i386: store of $id at $range"; }
+done < <(tr -d '\r' <"$log" | grep -a '^plan:   slot .* store ')
+if [ "$stores_high" = 1 ] && [ "$(log_count "$log" '^plan:   slot .* store ')" = 3 ]; then
+        t_pass i386/stores-above-4G
+else
+        t_fail i386/stores-above-4G "not all three stores lie above 4 GiB"
+fi
+active_top=0
+while read -r range; do
+        end=$(hexnum "${range#*-}")
+        [ "$end" -gt "$active_top" ] && active_top=$end
+done < <(tr -d '\r' <"$log" | sed -n 's/^plan:   active   \(0x[0-9a-fA-F]*-0x[0-9a-fA-F]*\).*/\1/p')
+c_top=0 c_ram=0
+while read -r range; do
+        lo=$(hexnum "${range%-*}")
+        hi=$(hexnum "${range#*-}")
+        c_ram=$((c_ram + hi - lo + 1))
+        [ "$hi" -gt "$c_top" ] && c_top=$hi
+done < <(tr -d '\r' <"$log" | sed -n 's/^GUEST: iomem-ram \([0-9a-fA-F]*-[0-9a-fA-F]*\)$/\1/p')
+echo "i386: active region ends at $(printf '0x%x' "$active_top"); slot c's RAM ends at $(printf '0x%x' "$c_top"), $((c_ram >> 20)) MiB"
+if [ "$active_top" -ge $((4 << 30)) ] && [ "$c_top" -gt 0 ] && [ "$c_top" -lt $((4 << 30)) ] &&
+        [ "$c_ram" -gt $((1 << 30)) ]; then
+        t_pass i386/guest-ram-below-4G
+else
+        t_fail i386/guest-ram-below-4G "active top $(printf '0x%x' "$active_top"), c's RAM top $(printf '0x%x' "$c_top"), $((c_ram >> 20)) MiB"
+fi
+
+for s in a b c; do
+        check_slot_writer "$log" "$w" i386 "$s" "$w/disk.img"
+done
+awk '{ print "i386: " $1 ": " $2 " ms" }' "$timings"
+t_summary
