@@ -34,6 +34,7 @@ enum key {
         K_MODE,
         K_ARCH,
         K_MEMORY,
+        K_VERIFY_STORE,
         K_COUNT,
         K_UNKNOWN = K_COUNT,
 };
@@ -67,6 +68,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_MODE] = { "mode", SCOPE_SLOT, false, true },
         [K_ARCH] = { "arch", SCOPE_SLOT, false, true },
         [K_MEMORY] = { "memory", SCOPE_SLOT, false, true },
+        [K_VERIFY_STORE] = { "verify-store", SCOPE_SLOT, false, false },
 };
 
 enum section {
@@ -749,6 +751,18 @@ static void key_mode(struct parser *p, const char *v, size_t n)
                 drop_slot(p, p->line, "invalid mode '%s' (swap or in-place)", Q(v, n));
 }
 
+/* Turning the check off is a choice for speed; a typo must not make it,
+ * so anything but a clear "no" keeps it on. */
+static void key_verify_store(struct parser *p, const char *v, size_t n)
+{
+        if (slice_is(v, n, "yes"))
+                p->s->verify_store = true;
+        else if (slice_is(v, n, "no"))
+                p->s->verify_store = false;
+        else
+                say_slot(p, p->line, SW_WARN, "invalid verify-store '%s' (yes or no), kept at yes", Q(v, n));
+}
+
 static void key_arch(struct parser *p, const char *v, size_t n)
 {
         if (slice_is(v, n, "auto"))
@@ -866,6 +880,7 @@ static void open_block(struct parser *p, const char *v, size_t n)
         memset(s, 0, sizeof(*s));
         copy_slice(s->id, sizeof(s->id), v, n);
         s->mode = SW_MODE_SWAP;
+        s->verify_store = true;
         s->arch = SW_ARCH_AUTO;
         s->part_kind = SW_PART_NONE;
         s->line = p->line;
@@ -1013,6 +1028,9 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 break;
         case K_MODE:
                 key_mode(p, v, vn);
+                break;
+        case K_VERIFY_STORE:
+                key_verify_store(p, v, vn);
                 break;
         case K_ARCH:
                 key_arch(p, v, vn);

@@ -81,6 +81,7 @@ struct sw_slot_config {
         enum sw_slot_mode mode;
         enum sw_arch arch;
         uint64_t memory;               /* RAM the slot sees; 0 = the whole active region */
+        bool verify_store;             /* checksum the store at each save, check it before each resume */
         unsigned memory_line;
         unsigned line;                 /* line of its 'slot' keyword */
         unsigned linux_line;

@@ -8,6 +8,7 @@
  *   acpi      one ACPI page per slot (RSDP..FACS copies)
  *   mailbox   SW_MAILBOX_SIZE, pages of its own (a guest maps them)
  *   idt       one page: the resident switcher's exception handlers
+ *   saves     one struct sw_save_header per slot (savestate.h), whole pages
  *   stack     SW_RESIDENT_STACK bytes for the code that runs after a wake
  *   tables    identity page tables (see pagetable.h)
  */
@@ -24,6 +25,7 @@ struct sw_resident_layout {
         uint64_t acpi;          /* first ACPI page */
         uint64_t mailbox;
         uint64_t idt;
+        uint64_t saves;         /* the first slot's save header */
         uint64_t stack_base;
         uint64_t stack_top;
         uint64_t tables;
@@ -38,6 +40,8 @@ struct sw_resident_layout {
 uint64_t sw_resident_layout(uint64_t base, unsigned nslots, uint64_t map_top,
                             struct sw_resident_layout *l);
 uint64_t sw_resident_acpi_page(const struct sw_resident_layout *l, unsigned k);
+/* The address of the k-th slot's save header (k < nslots). */
+uint64_t sw_resident_save_header(const struct sw_resident_layout *l, unsigned k);
 
 /*
  * Fills req for the valid slots of c, the default slot first (if RAM is

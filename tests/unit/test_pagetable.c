@@ -13,6 +13,7 @@
 #include "mailbox.h"
 #include "pagetable.h"
 #include "resident.h"
+#include "savestate.h"
 
 #define GIB (1ULL << 30)
 #define PAGE 4096ULL
@@ -95,7 +96,11 @@ static void resident_layout_is_disjoint(void **state)
         assert_int_equal(sw_resident_acpi_page(&l, 2), base + 2 * SW_ACPI_COPY_SIZE);
         assert_int_equal(l.mailbox, base + 3 * SW_ACPI_COPY_SIZE);
         assert_true(l.idt >= l.mailbox + SW_MAILBOX_SIZE);
-        assert_true(l.stack_base >= l.idt + PAGE);
+        assert_true(l.saves >= l.idt + PAGE);
+        assert_int_equal(l.saves % PAGE, 0);
+        assert_int_equal(sw_resident_save_header(&l, 2), l.saves + 2 * sizeof(struct sw_save_header));
+        assert_true(l.stack_base >= sw_resident_save_header(&l, 3));
+        assert_int_equal(l.stack_base % PAGE, 0);
         assert_int_equal(l.stack_top - l.stack_base, SW_RESIDENT_STACK);
         assert_true(l.tables >= l.stack_top);
         assert_int_equal(l.tables % PAGE, 0);
