@@ -236,6 +236,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         res.current = chosen;
         if (sw_mailbox_build((void *)(uintptr_t)mailbox, SW_MAILBOX_SIZE, &cfg, res.state, chosen, &con_diag) < 0)
                 return error_screen("cannot build the mailbox");
+        for (unsigned i = 0; i < cfg.nslots; i++)
+                if (cfg.slots[i].valid && rt[i].plan_index >= 0)
+                        sw_mb_set_store((void *)(uintptr_t)mailbox, cfg.slots[i].id,
+                                        plan.slots[rt[i].plan_index].store_base,
+                                        plan.slots[rt[i].plan_index].store_size);
 
         /* Lay out and stage every slot.  The chosen one is allocated in the
          * active region now; the others are written into their stores. */

@@ -11,7 +11,9 @@
 #include "sw-efi.h"
 #include "acpi.h"
 #include "fmt.h"
+#include "hash64.h"
 #include "pagetable.h"
+#include "savestate.h"
 #include "resident_efi.h"
 #include "wake-params.h"
 
@@ -84,6 +86,8 @@ int resident_setup(uint64_t map_top, struct sw_diag *d)
                 idt[v] = (struct idt_gate){ .off0 = (uint16_t)h, .sel = WAKE_SEL_CODE64, .type = 0x8e,
                                             .off1 = (uint16_t)(h >> 16), .off2 = (uint32_t)(h >> 32) };
         }
+        /* No slot has been saved yet: every header reads "never saved". */
+        SetMem((void *)(uintptr_t)res.lay.saves, res.lay.stack_base - res.lay.saves, 0);
         wp = wake_params(res.low_page);
         wp->cr3 = cr3;
         wp->entry64 = (uint64_t)(uintptr_t)sw_resident_entry;
@@ -153,6 +157,63 @@ static uint64_t copy_slot(int i, bool save)
         return bytes;
 }
 
+/* ---- saved-state integrity (savestate.h) ---- */
+
+static struct sw_save_header *save_hdr(int i)
+{
+        return (struct sw_save_header *)(uintptr_t)sw_resident_save_header(&res.lay, (unsigned)res.rt[i].plan_index);
+}
+
+static const struct sw_slot_plan *slot_plan(int i)
+{
+        return &res.plan->slots[res.rt[i].plan_index];
+}
+
+/* What slot i's store must belong to: the same facts at save and resume. */
+static void save_identity(int i, struct sw_save_identity *id)
+{
+        const struct slot_rt *rt = &res.rt[i];
+
+        sw_save_identity_make(id, &res.cfg->slots[i], rt->info.kernel_version, rt->kernel_size, rt->e820,
+                              rt->ne820 > 0 ? (size_t)rt->ne820 * sizeof(rt->e820[0]) : 0,
+                              slot_plan(i)->store_base, slot_plan(i)->store_size);
+}
+
+static uint64_t store_hash(int i)
+{
+        return sw_hash64((const void *)(uintptr_t)slot_plan(i)->store_base, slot_plan(i)->store_size, 0);
+}
+
+/* Before resuming slot i: its header, then (if it verifies) its bytes.
+ * Adds the TSC ticks spent hashing to *ticks. */
+static enum sw_save_verdict save_verify(int i, char *why, size_t n, uint64_t *ticks)
+{
+        struct sw_save_identity id;
+        enum sw_save_verdict v;
+        uint64_t t0;
+
+        save_identity(i, &id);
+        v = sw_save_check(save_hdr(i), &id, why, n);
+        if (v != SW_SAVE_OK || !(save_hdr(i)->flags & SW_SAVE_HASHED))
+                return v;
+        t0 = rdtsc();
+        v = sw_save_check_data(save_hdr(i), store_hash(i), why, n);
+        *ticks += rdtsc() - t0;
+        return v;
+}
+
+/* After saving slot i into its store. */
+static void save_record(int i, uint64_t *ticks)
+{
+        struct sw_save_identity id;
+        bool verify = res.cfg->slots[i].verify_store;
+        uint64_t t0 = rdtsc(), h = verify ? store_hash(i) : 0;
+
+        *ticks += rdtsc() - t0;
+        save_identity(i, &id);
+        sw_save_record(save_hdr(i), &id, verify, h);
+}
+
 static uint32_t waking_vector(int i)
 {
         const struct sw_acpi_facs *f = (const struct sw_acpi_facs *)(uintptr_t)res.rt[i].facs;
@@ -215,6 +276,9 @@ static void mailbox_rebuild(void *mb)
                 if (!res.cfg->slots[i].valid)
                         continue;
                 sw_mb_set_result(mb, res.cfg->slots[i].id, res.result_seq[i], SW_MB_OK, "");
+                if (res.rt[i].plan_index >= 0)
+                        sw_mb_set_store(mb, res.cfg->slots[i].id, slot_plan((int)i)->store_base,
+                                        slot_plan((int)i)->store_size);
         }
 }
 
@@ -228,14 +292,15 @@ static void mailbox_publish(void *mb)
 
 void sw_resident_entry(uint64_t low_page)
 {
-        uint64_t t0 = rdtsc(), t1, saved, restored;
+        uint64_t t0 = rdtsc(), t1, saved, restored, verify_ticks = 0, record_ticks = 0;
         void *mb = (void *)(uintptr_t)res.lay.mailbox;
         int cur = res.current, t = -1;
         const char *cur_id = res.cfg->slots[cur].id;
         struct sw_mb_request req;
         enum sw_mb_status st;
-        char msg[SW_MB_MSG_LEN];
+        char msg[SW_MB_MSG_LEN], why[160];
         bool cold;
+        uint32_t copy_us;
 
         load_idt();
         memset(&req, 0, sizeof(req));
@@ -258,8 +323,24 @@ void sw_resident_entry(uint64_t low_page)
                         st = SW_MB_TARGET_FAILED;
                 }
         }
+        msg[0] = '\0';
+        if (st == SW_MB_OK && res.state[t] == SW_SLOT_SUSPENDED) {
+                /* The target's saved state, checked before anything is
+                 * overwritten: on a refusal the requester's RAM is still in
+                 * place and it simply goes on. */
+                enum sw_save_verdict v = save_verify(t, why, sizeof(why), &verify_ticks);
+
+                if (v != SW_SAVE_OK) {
+                        res.state[t] = SW_SLOT_FAILED;
+                        st = SW_MB_TARGET_FAILED;
+                        serial_printf("switcher: slot '%s': cannot resume: %s (%s); slot marked failed\n",
+                                      res.cfg->slots[t].id, why, sw_save_verdict_name(v));
+                        sw_snprintf(msg, sizeof(msg), "cannot resume '%s': %s", res.cfg->slots[t].id, why);
+                }
+        }
         if (st != SW_MB_OK) {
-                sw_snprintf(msg, sizeof(msg), "request refused: %s", sw_mb_status_name(st));
+                if (!msg[0])
+                        sw_snprintf(msg, sizeof(msg), "request refused: %s", sw_mb_status_name(st));
                 serial_printf("switcher: slot '%s': %s\n", cur_id, msg);
                 if (st != SW_MB_MALFORMED || sw_mb_check(mb, SW_MAILBOX_SIZE) == 0) {
                         uint32_t seq = st == SW_MB_BAD_SEQ || st == SW_MB_NO_REQUEST ? res.result_seq[cur] : req.seq;
@@ -275,7 +356,12 @@ void sw_resident_entry(uint64_t low_page)
          * is the active region overwritten with the target's. */
         res.result_seq[cur] = req.seq;
         saved = copy_slot(cur, true);
+        save_record(cur, &record_ticks);
         res.state[cur] = SW_SLOT_SUSPENDED;
+        /* One save, one resume: marked before the store is even read, so a
+         * fault or a second wake from here on can never replay it. */
+        if (res.state[t] == SW_SLOT_SUSPENDED)
+                sw_save_consume(save_hdr(t));
         restored = copy_slot(t, false);
         cold = res.state[t] == SW_SLOT_EMPTY;
         res.state[t] = SW_SLOT_RUNNING;
@@ -283,16 +369,21 @@ void sw_resident_entry(uint64_t low_page)
         t1 = rdtsc();
         res.switches[t]++;
         res.last_us[t] = (uint32_t)((t1 - t0) / res.tsc_per_us);
+        copy_us = (uint32_t)((t1 - t0 - verify_ticks - record_ticks) / res.tsc_per_us);
 
         sw_snprintf(msg, sizeof(msg), "switched to '%s'", res.cfg->slots[t].id);
         sw_mb_set_result(mb, cur_id, req.seq, SW_MB_OK, msg);
         sw_mb_request_clear(mb);
         sw_mb_note_switch(mb, res.cfg->slots[t].id, res.last_us[t]);
         mailbox_publish(mb);
+        /* The copy's own rate (checksums left out), then the checksums'. */
         serial_printf("switcher: switch '%s' -> '%s': saved %llu KiB, restored %llu KiB in %u us (%llu MB/s)\n",
                       cur_id, res.cfg->slots[t].id, (unsigned long long)(saved / 1024),
-                      (unsigned long long)(restored / 1024), res.last_us[t],
-                      res.last_us[t] ? (unsigned long long)((saved + restored) / res.last_us[t]) : 0ULL);
+                      (unsigned long long)(restored / 1024), copy_us,
+                      copy_us ? (unsigned long long)((saved + restored) / copy_us) : 0ULL);
+        serial_printf("switcher: checksums: verify '%s' %llu us, record '%s' %llu us; switcher total %u us\n",
+                      res.cfg->slots[t].id, (unsigned long long)(verify_ticks / res.tsc_per_us), cur_id,
+                      (unsigned long long)(record_ticks / res.tsc_per_us), res.last_us[t]);
         if (cold) {
                 serial_printf("switcher: cold boot of slot '%s' (%s)\n", res.cfg->slots[t].id,
                               sw_arch_name(res.cfg->slots[t].arch));

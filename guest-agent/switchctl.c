@@ -287,6 +287,7 @@ static int cmd_list(const struct globals *g, int argc, char **argv)
                 const char *hotkey = agent_prop_str(m, node, "hotkey");
                 const char *part = agent_prop_str(m, node, "partition");
                 uint32_t sw = 0, us = 0;
+                uint64_t store = 0, store_size = 0;
 
                 agent_prop_u32(m, node, "switches", &sw);
                 agent_prop_u32(m, node, "last-switch-us", &us);
@@ -309,8 +310,13 @@ static int cmd_list(const struct globals *g, int argc, char **argv)
                                 json_str(part);
                         else
                                 printf("null");
-                        printf(",\"switches\":%u,\"last_switch_us\":%u,\"current\":%s}", sw, us,
+                        printf(",\"switches\":%u,\"last_switch_us\":%u,\"current\":%s", sw, us,
                                id && strcmp(id, cur) == 0 ? "true" : "false");
+                        if (id && sw_mb_get_store(m->base, id, &store, &store_size) == 0)
+                                printf(",\"store\":%llu,\"store_size\":%llu}", (unsigned long long)store,
+                                       (unsigned long long)store_size);
+                        else
+                                printf(",\"store\":null,\"store_size\":null}");
                 } else {
                         printf("%c %-12s %-24s %-8s %-9s %-12s %8u %14u  %s\n",
                                id && strcmp(id, cur) == 0 ? '*' : ' ', str_or(id, "?"), str_or(title, ""),

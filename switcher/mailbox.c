@@ -131,6 +131,11 @@ static int build_slot(void *fdt, int slots, const struct sw_slot_config *s, enum
                 err = fdt_setprop_u32(fdt, node, "result-status", SW_MB_OK);
         if (!err)
                 err = setprop_padded(fdt, node, "result-message", "", SW_MB_MSG_LEN);
+        if (!err) {
+                static const uint8_t none[16];
+
+                err = fdt_setprop(fdt, node, "store", none, sizeof(none));
+        }
         return err;
 }
 
@@ -528,4 +533,37 @@ int sw_mb_note_switch(void *fdt, const char *slot, uint32_t switch_us)
         if (!err)
                 err = set_u32(fdt, node, "last-switch-us", switch_us);
         return err;
+}
+
+int sw_mb_set_store(void *fdt, const char *slot, uint64_t base, uint64_t size)
+{
+        uint8_t v[16];
+        int node = sw_mb_slot_offset(fdt, slot);
+
+        if (node < 0)
+                return node;
+        for (unsigned i = 0; i < 8; i++) {
+                v[i] = (uint8_t)(base >> (56 - 8 * i));
+                v[8 + i] = (uint8_t)(size >> (56 - 8 * i));
+        }
+        return fdt_setprop_inplace(fdt, node, "store", v, sizeof(v)) ? -SW_MB_MALFORMED : 0;
+}
+
+int sw_mb_get_store(const void *fdt, const char *slot, uint64_t *base, uint64_t *size)
+{
+        int node = sw_mb_slot_offset(fdt, slot);
+        const uint8_t *p;
+
+        if (node < 0)
+                return node;
+        p = prop_exact(fdt, node, "store", 16);
+        if (!p)
+                return -SW_MB_MALFORMED;
+        *base = 0;
+        *size = 0;
+        for (unsigned i = 0; i < 8; i++) {
+                *base = *base << 8 | p[i];
+                *size = *size << 8 | p[8 + i];
+        }
+        return 0;
 }

@@ -25,6 +25,8 @@
  *               result-seq = <u32>;      seq of the last request this slot made
  *               result-status = <u32>;   enum sw_mb_status for that request
  *               result-message = [128 bytes, NUL-padded text];
+ *               store = <u64 base, u64 size>;   where the slot's RAM is kept while
+ *                                    another slot runs (0, 0: none); read only
  *           };
  *       };
  *       request {                        written in place by the running slot's agent
@@ -202,6 +204,12 @@ int sw_mb_set_current(void *fdt, const char *slot);
 /* switches += 1 (wrapping at 2^32), last-switch-us = switch_us, for slot.
  * Returns 0, -SW_MB_UNKNOWN_SLOT or -SW_MB_MALFORMED. */
 int sw_mb_note_switch(void *fdt, const char *slot, uint32_t switch_us);
+
+/* Slot's store, as the switcher planned it: set once at boot; read by the
+ * agent for `switchctl list`.  Return 0 or a negative enum sw_mb_status
+ * (-SW_MB_MALFORMED also for a mailbox without the property). */
+int sw_mb_set_store(void *fdt, const char *slot, uint64_t base, uint64_t size);
+int sw_mb_get_store(const void *fdt, const char *slot, uint64_t *base, uint64_t *size);
 
 /*
  * Offset of the /slots child named exactly id (libfdt's own lookup would
