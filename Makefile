@@ -5,6 +5,7 @@
 #   make unit       host unit tests only
 #   make demo       provision a disk from partitions.conf and boot it in QEMU
 #   make bench      switch latency and copy rate, as ratios from one QEMU run
+#   make soak       200 hotkey switches between two writing slots (SOAK_ROUNDS round trips)
 #   make agent32    the guest agent for i386 guests (fetches Debian's i386 libfdt.a)
 #   make deps       install missing Debian packages (as root), else print the line
 #   make clean
@@ -118,7 +119,7 @@ $(BUILD)/switcher.efi: $(BUILD)/switcher.so
 	  --subsystem=10 $< $@
 
 # ---------------------------------------------------------------------------
-.PHONY: all deps unit test demo bench clean check-deps
+.PHONY: all deps unit test demo bench soak clean check-deps
 .DEFAULT_GOAL := all
 # Objects and generated blobs are kept between runs, not deleted as intermediates.
 .SECONDARY:
@@ -142,6 +143,12 @@ demo: deps all agent32
 
 bench: deps all
 	$(Q)./tests/bench/bench.sh $(BUILD)
+
+# The switch test at length: every switch checked, then every file exact and
+# both partitions clean.  About 10 s per round trip under TCG.
+SOAK_ROUNDS ?= 100
+soak: deps all
+	$(Q)SW_RESULTS= SW_SWITCH_ROUNDS=$(SOAK_ROUNDS) ./tests/ovmf/t-switch.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

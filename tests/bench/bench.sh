@@ -29,6 +29,11 @@ cold=$(awk '/^cold-b/ { print $2 }' "$w/timings.txt")
 copy=$(tr -d '\r' <"$w/serial.log" | sed -n "s/^switcher: switch .* (\([0-9]*\) MB\/s)$/\1/p" | median)
 mcpy=$(tr -d '\r' <"$w/serial.log" | sed -n 's/^GUEST: bench memcpy .*: \([0-9]*\) MB\/s$/\1/p' | head -n 1)
 n=$(echo "$resumes" | wc -l)
+# Saved-state checksums (verify the target, record the requester), against
+# the switcher's whole part of the same switches.
+sums=$(tr -d '\r' <"$w/serial.log" | sed -n "s/^switcher: checksums: verify '[^']*' \([0-9]*\) us, record '[^']*' \([0-9]*\) us; switcher total \([0-9]*\) us$/\1 \2 \3/p")
+sum_med=$(echo "$sums" | awk '{ print $1 + $2 }' | median)
+tot_med=$(echo "$sums" | awk '{ print $3 }' | median)
 
 printf '\n%-58s %s\n' "figure (one run, QEMU TCG, 256 MiB active region)" "value"
 printf '%-58s %s ms (min %s, max %s, n=%s)\n' "resume switch, hotkey -> target userspace, median" "$res_med" "$res_min" "$res_max" "$n"
@@ -37,3 +42,4 @@ awk -v r="$res_med" -v c="$cold" 'BEGIN { printf "%-58s %.2f (target for in-plac
 printf '%-58s %s MB/s\n' "switcher swap copy (save + restore + bookkeeping), median" "$copy"
 printf '%-58s %s MB/s\n' "glibc memcpy in the same VM (64 MiB, best of 3)" "${mcpy:-?}"
 [ -n "$mcpy" ] && awk -v a="$copy" -v b="$mcpy" 'BEGIN { printf "%-58s %.2f (target >= 0.8)\n", "ratio swap copy / memcpy", a / b }'
+awk -v s="$sum_med" -v t="$tot_med" 'BEGIN { printf "%-58s %.1f ms of %.1f ms (%.0f%%; verify-store no drops it)\n", "store checksums per switch (verify + record), median", s / 1000, t / 1000, t ? 100 * s / t : 0 }'

@@ -190,15 +190,21 @@ run_qemu() {
         return "$rc"
 }
 
-# qemu_monitor RUN_DIR COMMAND: one HMP command through the monitor socket
-# (for example 'sendkey a' or 'system_wakeup').  Needs socat or python3.
+# qemu_monitor RUN_DIR COMMAND...: HMP commands through the monitor socket
+# (for example 'sendkey a' or 'system_wakeup'), one connection, 50 ms apart.
+# Needs socat or python3.
 qemu_monitor() {
-        local sock=$1/monitor.sock cmd=$2
+        local sock=$1/monitor.sock
+        shift
         [ -S "$sock" ] || sw_die "qemu_monitor: no monitor socket at $sock"
         if command -v socat >/dev/null 2>&1; then
-                printf '%s\n' "$cmd" | socat - "UNIX-CONNECT:$sock" >/dev/null
+                local c
+                for c in "$@"; do
+                        printf '%s\n' "$c"
+                        sleep 0.05
+                done | socat - "UNIX-CONNECT:$sock" >/dev/null
         elif command -v python3 >/dev/null 2>&1; then
-                python3 - "$sock" "$cmd" <<'EOF'
+                python3 - "$sock" "$@" <<'EOF'
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -207,7 +213,9 @@ try:
     s.recv(4096)        # the banner and first prompt
 except socket.timeout:
     pass
-s.sendall(sys.argv[2].encode() + b"\n")
+for cmd in sys.argv[2:]:
+    s.sendall(cmd.encode() + b"\n")
+    time.sleep(0.05)
 time.sleep(0.3)
 s.close()
 EOF
@@ -599,15 +607,20 @@ no_fault() {
 }
 
 # press_hotkey RUN LOG TIMINGS KEYS NAME MARKER_RE N: press the hotkey KEYS
-# (QEMU sendkey syntax) through the monitor in RUN, wait up to 120 s for the
-# Nth line of LOG matching MARKER_RE, and append "NAME MS" (press to marker)
-# to TIMINGS.  Fails (status 1) when the marker does not come.
+# (QEMU sendkey syntax; "ctrl-alt-2 1500" holds it 1.5 s, so the keyboard
+# repeats it) through the monitor in RUN, wait up to 120 s for the Nth line
+# of LOG matching MARKER_RE, and append "NAME MS" (press to marker) to
+# TIMINGS.  SW_PRESS_TIMES=N presses it N times, 50 ms apart (a storm).
+# Fails (status 1) when the marker does not come.
 press_hotkey() {
-        local run=$1 log=$2 timings=$3 keys=$4 name=$5 re=$6 n=$7 t0
+        local run=$1 log=$2 timings=$3 keys=$4 name=$5 re=$6 n=$7 t0 i cmds=()
         # The agent ignores hotkeys for 1 s after a switch (bouncing keys).
         sleep 1.5
+        for ((i = 0; i < ${SW_PRESS_TIMES:-1}; i++)); do
+                cmds+=("sendkey $keys")
+        done
         t0=$(sw_now_ms)
-        qemu_monitor "$run" "sendkey $keys"
+        qemu_monitor "$run" "${cmds[@]}"
         if wait_for_count "$log" "$re" "$n" 120; then
                 echo "$name $(($(sw_now_ms) - t0))" >>"$timings"
                 return 0
