@@ -108,7 +108,7 @@ mk noconf check
 expect_rc mkslot/no-conf noconf 2
 mk nomemmap plan "$top/partitions.conf"
 expect_rc mkslot/plan-without-memmap nomemmap 2
-expect_text mkslot/plan-without-memmap-msg nomemmap err "mkslot: plan: --memmap FILE is required"
+expect_text mkslot/plan-without-memmap-msg nomemmap err "mkslot plan: give one of --memory SIZE or --memmap FILE"
 
 # --- check on the shipped partitions.conf -------------------------------------
 mk shipped check "$top/partitions.conf"
