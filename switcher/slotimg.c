@@ -458,3 +458,31 @@ int sw_slotimg_apply(const struct sw_slotimg *img, struct sw_slot_config *s, con
                 memcpy(s->title, img->title, sizeof(s->title));
         return 0;
 }
+
+int sw_slotimg_for_slot(const void *buf, size_t len, struct sw_slot_config *s, const char *conf_file,
+                        struct sw_slotimg *img, struct sw_bzimage_info *info, struct sw_diag *d)
+{
+        char what[SW_PATH_MAX + SW_ID_MAX + 16];
+        char kwhat[sizeof(what) + 16];
+
+        if (!conf_file)
+                conf_file = "partitions.conf";
+        sw_snprintf(what, sizeof(what), "slot '%s': %s", s->id, s->image_path);
+        sw_snprintf(kwhat, sizeof(kwhat), "%s: kernel", what);
+        if (sw_slotimg_load(buf, len, what, img, d) < 0 ||
+            sw_bzimage_parse(img->kernel.data, img->kernel.size, kwhat, info, d) < 0)
+                goto refused;
+        if (info->is_64bit_kernel != (img->arch == SW_ARCH_X86_64)) {
+                sw_diagf(d, SW_ERROR, "%s: the kernel is %s, the image says %s", what,
+                         info->is_64bit_kernel ? "x86_64" : "i386", sw_arch_name(img->arch));
+                goto refused;
+        }
+        if (sw_slotimg_apply(img, s, conf_file, d) < 0)
+                return -1;
+        return 0;
+refused:
+        sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': image '%s' refused; slot dropped", conf_file, s->image_line,
+                 s->id, s->image_path);
+        s->valid = false;
+        return -1;
+}

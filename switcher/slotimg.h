@@ -51,6 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bzimage.h"
 #include "config.h"
 #include "diag.h"
 #include "sha256.h"
@@ -145,3 +146,14 @@ int sw_slotimg_load(const void *buf, size_t len, const char *what, struct sw_slo
  */
 int sw_slotimg_apply(const struct sw_slotimg *img, struct sw_slot_config *s, const char *conf_file,
                      struct sw_diag *d);
+
+/*
+ * What the switcher (and mkslot check) does with the bytes of slot s's
+ * image file: sw_slotimg_load() with "slot 'ID': PATH" naming it, the
+ * kernel read as a bzImage into *info (its arch must be the image's), and
+ * sw_slotimg_apply().  On any failure the reason comes first, then
+ * "FILE:LINE: slot 'ID': image 'PATH' refused; slot dropped", and
+ * s->valid is cleared.  Returns 0 or -1.
+ */
+int sw_slotimg_for_slot(const void *buf, size_t len, struct sw_slot_config *s, const char *conf_file,
+                        struct sw_slotimg *img, struct sw_bzimage_info *info, struct sw_diag *d);
