@@ -45,9 +45,37 @@ $(BUILD)/libswitcher.a: $(HOST_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # ---------------------------------------------------------------------------
+# gnulib for mkslot: imported from Debian's gnulib package into the build
+# folder (never committed) by gnulib-tool, configured and built once.  The
+# import runs autoreconf, so the first build takes a minute or two.  After
+# changing GNULIB_MODULES, remove $(BUILD)/gnulib to import again.
+GNULIB_TOOL    ?= gnulib-tool
+GNULIB_MODULES := argp error progname xalloc xvasprintf full-write safe-read
+GL_DIR := $(BUILD)/gnulib
+GL_LIB := $(GL_DIR)/build/gllib/libgnu.a
+# gnulib headers want its config.h first; switcher/config.h has the same
+# name, so it is forced in with -include rather than #include <config.h>.
+GL_CFLAGS := -include $(GL_DIR)/build/config.h -isystem $(GL_DIR)/build -isystem $(GL_DIR)/build/gllib -isystem $(GL_DIR)/src/gllib
+
+$(GL_LIB):
+	$(call say,GNULIB,$(GL_DIR))
+	$(Q)rm -rf $(GL_DIR) && mkdir -p $(GL_DIR)/build
+	$(Q)$(GNULIB_TOOL) --create-testdir --dir=$(GL_DIR)/src --without-tests \
+	  --no-conditional-dependencies $(GNULIB_MODULES) >$(GL_DIR)/import.log 2>&1 || \
+	  { tail -n 20 $(GL_DIR)/import.log; echo "gnulib-tool failed (log: $(GL_DIR)/import.log)"; exit 1; }
+	$(Q)cd $(GL_DIR)/build && ../src/configure -q CFLAGS="-O2 -g" >../configure.log 2>&1 && \
+	  $(MAKE) -s >../make.log 2>&1 || \
+	  { tail -n 20 $(GL_DIR)/configure.log $(GL_DIR)/make.log; echo "building gnulib failed"; exit 1; }
+
+# ---------------------------------------------------------------------------
 # Host tools.
 MKSLOT_SRC := $(sort $(wildcard tools/mkslot/*.c))
-$(BUILD)/mkslot: $(patsubst %.c,$(BUILD)/host/%.o,$(MKSLOT_SRC)) $(BUILD)/libswitcher.a
+MKSLOT_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(MKSLOT_SRC))
+# config.h is gnulib's, not ours: -Wundef stays on for our code through
+# everything else, but gnulib's own config.h tests undefined macros.
+$(MKSLOT_OBJ): HOST_CFLAGS += $(GL_CFLAGS) -Itools/mkslot -Wno-undef
+$(MKSLOT_OBJ): $(GL_LIB) $(wildcard tools/mkslot/*.h)
+$(BUILD)/mkslot: $(MKSLOT_OBJ) $(BUILD)/libswitcher.a $(GL_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
 

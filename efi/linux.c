@@ -24,22 +24,14 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 int linux_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ram, struct sw_diag *d)
 {
-        char what[2 * SW_PATH_MAX + SW_ID_MAX + 48];
         void *buf;
         size_t size, total = 0;
         EFI_STATUS st;
 
-        sw_snprintf(what, sizeof(what), "%s:%u: slot '%s': kernel '%s'", fs_conf_path(), s->linux_line, s->id,
-                    s->linux_path);
         st = fs_read(s->linux_path, &buf, &size, KERNEL_MAX);
         if (EFI_ERROR(st)) {
-                sw_diagf(d, SW_ERROR, "%s: cannot read: %s; slot dropped", what, efi_strerror(st));
-                return -1;
-        }
-        if (sw_bzimage_parse(buf, size, what, &rt->info, d) < 0) {
-                sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': not a usable kernel; slot dropped",
-                         fs_conf_path(), s->linux_line, s->id);
-                FreePool(buf);
+                sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': kernel '%s': cannot read: %s; slot dropped",
+                         fs_conf_path(), s->linux_line, s->id, s->linux_path, efi_strerror(st));
                 return -1;
         }
         rt->kernel = buf;
@@ -63,6 +55,18 @@ int linux_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ra
                 }
                 total += align_up(sizes[i], 4);
         }
+
+        /* The header, then the kernel against the slot: its architecture,
+         * and whether it fits the slot's RAM with its initrds at all.  The
+         * same check as `mkslot check --esp`. */
+        if (sw_slot_kernel_check(s, fs_conf_path(), buf, size, size, slot_ram, total, &rt->info, d) < 0) {
+                for (unsigned j = 0; j < s->ninitrd; j++)
+                        FreePool(parts[j]);
+                FreePool(rt->kernel);
+                rt->kernel = NULL;
+                return -1;
+        }
+
         rt->initrd = NULL;
         rt->initrd_size = 0;
         if (s->ninitrd) {
@@ -83,17 +87,6 @@ int linux_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ra
                 }
                 rt->initrd = cat;
                 rt->initrd_size = total;
-        }
-        /* The kernel against the slot: its architecture, and whether it
-         * fits the slot's RAM with its initrds at all. */
-        if (sw_bzimage_check_slot(&rt->info, s, slot_ram, rt->initrd_size, what, d) < 0) {
-                sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': kernel cannot run in this slot; slot dropped",
-                         fs_conf_path(), s->linux_line, s->id);
-                if (rt->initrd)
-                        FreePool(rt->initrd);
-                FreePool(rt->kernel);
-                rt->initrd = rt->kernel = NULL;
-                return -1;
         }
         sw_diagf(d, SW_INFO, "slot '%s': kernel %s (%s, protocol %u.%02u, %zu KiB), initrd %zu KiB",
                  s->id, rt->info.kernel_version[0] ? rt->info.kernel_version : "?", sw_arch_name(s->arch),

@@ -14,6 +14,7 @@
 #include "linux.h"
 #include "mailbox.h"
 #include "resident_efi.h"
+#include "slotimg-load.h"
 
 #define SWITCHER_VERSION "0.1"
 #define CONF_MAX (256 * 1024)
@@ -129,7 +130,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         for (unsigned i = 0; i < cfg.nslots; i++) {
                 if (!cfg.slots[i].valid)
                         continue;
-                if (linux_preload(&rt[i], &cfg.slots[i], sw_slot_memory(&cfg, &cfg.slots[i]), &con_diag) < 0)
+                if (slot_preload(&rt[i], &cfg.slots[i], sw_slot_memory(&cfg, &cfg.slots[i]), &con_diag) < 0)
                         cfg.slots[i].valid = false;
                 else
                         rt[i].loaded = true;

@@ -233,3 +233,26 @@ int sw_bzimage_check_slot(const struct sw_bzimage_info *info, struct sw_slot_con
         s->arch = arch;
         return 0;
 }
+
+int sw_slot_kernel_check(struct sw_slot_config *s, const char *file, const void *head, size_t head_len,
+                         uint64_t file_len, uint64_t slot_ram, uint64_t initrd_size,
+                         struct sw_bzimage_info *info, struct sw_diag *d)
+{
+        char what[2 * SW_PATH_MAX + SW_ID_MAX + 48];
+
+        if (!file)
+                file = "partitions.conf";
+        sw_snprintf(what, sizeof(what), "%s:%u: slot '%s': kernel '%s'", file, s->linux_line, s->id,
+                    s->linux_path);
+        if (sw_bzimage_parse_head(head, head_len, file_len, what, info, d) < 0) {
+                sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': not a usable kernel; slot dropped", file, s->linux_line,
+                         s->id);
+                return -1;
+        }
+        if (sw_bzimage_check_slot(info, s, slot_ram, initrd_size, what, d) < 0) {
+                sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': kernel cannot run in this slot; slot dropped", file,
+                         s->linux_line, s->id);
+                return -1;
+        }
+        return 0;
+}

@@ -110,5 +110,19 @@ int sw_bzimage_check_slot(const struct sw_bzimage_info *info, struct sw_slot_con
                           uint64_t slot_ram, uint64_t initrd_size, const char *what,
                           struct sw_diag *d);
 
+/*
+ * The whole start-up check of a slot's plain 'linux' kernel, as the switcher
+ * and `mkslot check --esp` both make it: parses the head (head_len bytes of
+ * a file_len-byte file) and checks it against the slot (see
+ * sw_bzimage_check_slot(); initrd_size is the initrds' total, each padded
+ * to 4 bytes).  file is the config's name for messages.  On failure says
+ * why with "FILE:LINE: slot 'ID': kernel 'PATH': ..." and then "FILE:LINE:
+ * slot 'ID': not a usable kernel; slot dropped" (a bad header) or "...:
+ * kernel cannot run in this slot; slot dropped", and returns -1.
+ */
+int sw_slot_kernel_check(struct sw_slot_config *s, const char *file, const void *head, size_t head_len,
+                         uint64_t file_len, uint64_t slot_ram, uint64_t initrd_size,
+                         struct sw_bzimage_info *info, struct sw_diag *d);
+
 /* A fixed English text for a -SW_BZ_ERR_* (either sign); never NULL. */
 const char *sw_bzimage_strerror(int err);

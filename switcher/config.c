@@ -35,6 +35,7 @@ enum key {
         K_ARCH,
         K_MEMORY,
         K_VERIFY_STORE,
+        K_IMAGE,
         K_COUNT,
         K_UNKNOWN = K_COUNT,
 };
@@ -69,6 +70,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_ARCH] = { "arch", SCOPE_SLOT, false, true },
         [K_MEMORY] = { "memory", SCOPE_SLOT, false, true },
         [K_VERIFY_STORE] = { "verify-store", SCOPE_SLOT, false, false },
+        [K_IMAGE] = { "image", SCOPE_SLOT, false, true },
 };
 
 enum section {
@@ -629,6 +631,21 @@ static void key_linux(struct parser *p, const char *v, size_t n)
         memcpy(p->s->linux_path, path, sizeof(path));
 }
 
+/* A slot image (mkslot image): kernel, initrds and command line in one
+ * verified file, instead of 'linux' and 'initrd'. */
+static void key_image(struct parser *p, const char *v, size_t n)
+{
+        char path[SW_PATH_MAX];
+        const char *why = normalize_path(v, n, path);
+
+        p->s->image_line = p->line;
+        if (why) {
+                drop_slot(p, p->line, "image path '%s' %s", Q(v, n), why);
+                return;
+        }
+        memcpy(p->s->image_path, path, sizeof(path));
+}
+
 static void key_initrd(struct parser *p, const char *v, size_t n)
 {
         struct sw_slot_config *s = p->s;
@@ -819,8 +836,19 @@ static void finish_block(struct parser *p)
         idx = (size_t)(s - p->c->slots);
         if (!s->title[0])
                 memcpy(s->title, s->id, sizeof(s->id));
-        if (!p->seen[K_LINUX])
-                drop_slot(p, s->line, "no 'linux' line");
+        /* A slot image fills in what the block leaves open. */
+        s->title_line = p->seen[K_TITLE];
+        s->mode_line = p->seen[K_MODE];
+        s->arch_line = p->seen[K_ARCH];
+        /* One source of truth for what boots: an image carries its own
+         * kernel and initrds, so mixing it with either is a mistake. */
+        if (p->seen[K_IMAGE] && p->seen[K_LINUX])
+                drop_slot(p, p->seen[K_LINUX], "both 'image' (line %u) and 'linux' given; use one", p->seen[K_IMAGE]);
+        else if (p->seen[K_IMAGE] && p->seen[K_INITRD])
+                drop_slot(p, p->seen[K_INITRD], "'initrd' with 'image' (line %u): the image carries its initrds",
+                          p->seen[K_IMAGE]);
+        else if (!p->seen[K_LINUX] && !p->seen[K_IMAGE])
+                drop_slot(p, s->line, "no 'linux' or 'image' line");
         if (!s->valid || s->part_kind == SW_PART_NONE)
                 return;
         /* Two slots on one partition would each boot the other's root. */
@@ -1038,6 +1066,9 @@ static void parse_line(struct parser *p, const char *l, size_t n)
         case K_MEMORY:
                 key_memory(p, v, vn);
                 break;
+        case K_IMAGE:
+                key_image(p, v, vn);
+                break;
         case K_SLOT:
         case K_UNKNOWN:
                 break;
@@ -1124,6 +1155,15 @@ int sw_config_check_files(struct sw_config *c,
 
                 if (!s->valid)
                         continue;
+                if (s->image_path[0]) {
+                        if (!exists(ctx, s->image_path)) {
+                                s->valid = false;
+                                last = s->image_line;
+                                sw_diagf(d, SW_ERROR, "%s:%u: slot '%s': image '%s' not found; slot dropped",
+                                         c->filename, s->image_line, s->id, s->image_path);
+                        }
+                        continue;
+                }
                 if (!exists(ctx, s->linux_path)) {
                         s->valid = false;
                         last = s->linux_line;

@@ -19,6 +19,9 @@
  *     partition    PARTUUID=0fc63daf-8483-4772-8e79-3d69d8477de4
  *     hotkey       ctrl+alt+1
  *
+ *     slot packed
+ *     image        /slots/packed.slot    # kernel, initrds, options in one file
+ *
  * One "keyword value" per line; '#' starts a comment only at the start of a
  * line; UTF-8 (a leading BOM is skipped), LF or CRLF.  Global keys come
  * before the first "slot ID" line; each "slot" line opens a block that runs
@@ -85,6 +88,12 @@ struct sw_slot_config {
         unsigned memory_line;
         unsigned line;                 /* line of its 'slot' keyword */
         unsigned linux_line;
+        /* A slot image (see slotimg.h) instead of linux/initrd: "" if none. */
+        char image_path[SW_PATH_MAX];
+        unsigned image_line;
+        /* Lines of 'title', 'mode', 'arch' in the block; 0 when absent, so
+         * a slot image may supply them. */
+        unsigned title_line, mode_line, arch_line;
         unsigned initrd_line[SW_MAX_INITRD];
         bool valid;                    /* false once dropped; the reason was reported */
 };
@@ -134,7 +143,8 @@ int sw_config_parse(struct sw_config *c, const char *buf, size_t len,
 /*
  * Drops every valid slot whose kernel or one of whose initrds does not exist
  * on the ESP, saying "FILE:LINE: slot 'a': kernel '/x' not found; slot
- * dropped" (or "initrd '/y' not found"), LINE being the line of that key.
+ * dropped" (or "initrd '/y' not found", "image '/z' not found"), LINE being
+ * the line of that key.
  * exists(ctx, path) gets the normalized ESP path ("/slots/a/vmlinuz") and
  * returns true when the file is there.  Says so when this leaves no valid
  * slot.  Returns the number of valid slots left.

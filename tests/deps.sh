@@ -4,8 +4,8 @@
 #   deps.sh check     only check the packages the build itself needs
 set -eu
 
-BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev"
-TEST_PKGS="gcc-multilib qemu-system-x86 ovmf mtools gdisk dosfstools e2fsprogs busybox-static cpio kmod zstd xz-utils"
+BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev gnulib autoconf automake"
+TEST_PKGS="gcc-multilib qemu-system-x86 ovmf mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils"
 
 mode=${1:-install}
 case $mode in

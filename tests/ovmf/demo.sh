@@ -1,6 +1,6 @@
 #!/bin/bash
-# demo.sh BUILD: `make demo`.  Provisions a disk from the shipped
-# partitions.conf (two Debian amd64 slots, preloaded kernels on the ESP),
+# demo.sh BUILD: `make demo`.  Provisions a disk with `mkslot disk` from the
+# shipped partitions.conf (two Debian amd64 slots, preloaded kernels on the ESP),
 # boots it under QEMU + OVMF and shows a switch: slot debian-a starts,
 # switches to debian-b (cold boot), which switches back; debian-a resumes
 # with its counter still running.  On a terminal you then get the guest's
@@ -17,10 +17,13 @@ echo "demo: fetching Debian's stock kernel (cached in $build/cache) and building
 sw_guest amd64 "$build" || sw_die "could not fetch the kernel"
 sw_agent_initrd "$build" "$w" demo || sw_die "could not build the guest initramfs"
 "$build/mkslot" check "$SW_TOP/partitions.conf"
-sw_esp "$w/esp" "$build" "$SW_TOP/partitions.conf"
-sw_esp_slot "$w/esp" debian-a
-sw_esp_slot "$w/esp" debian-b
-"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-a,size=32M label=slot-b,size=32M >/dev/null
+# The files partitions.conf names, laid out as on the ESP; mkslot disk puts
+# them, the switcher and the config onto a fresh GPT disk.
+rm -rf "$w/files"
+sw_esp_slot "$w/files" debian-a
+sw_esp_slot "$w/files" debian-b
+"$build/mkslot" disk --force --files "$w/files" --switcher "$build/switcher.efi" \
+        --part slot-a:32M --part slot-b:32M -o "$w/disk.img" "$SW_TOP/partitions.conf"
 echo "demo: disk image $w/disk.img; booting it (QEMU + OVMF, no KVM: about a minute)..."
 
 log=$w/serial.log

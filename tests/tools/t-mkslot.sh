@@ -7,6 +7,12 @@
 # stderr, exit 1 when no slot is left), `check --json`, `plan --memmap` on the
 # OVMF 6 GiB memory map (slot stores above 4 GiB), `plan --json` (the same
 # numbers as the text plan), and unreadable inputs (exit 1, path named).
+# Then the provisioning verbs, each with its broken inputs: `image` (missing
+# kernel or initrd, not a bzImage, output exists), `inspect` (hashes against
+# sha256sum; truncated, flipped byte, not a slot image), `check --esp` on
+# slot images, `disk` (contents read back from the image; exists, too small,
+# partition too small, damaged image: nothing left behind) and `install`
+# (with a stand-in efibootmgr on PATH).
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/../ovmf/lib.sh"
@@ -108,7 +114,7 @@ mk noconf check
 expect_rc mkslot/no-conf noconf 2
 mk nomemmap plan "$top/partitions.conf"
 expect_rc mkslot/plan-without-memmap nomemmap 2
-expect_text mkslot/plan-without-memmap-msg nomemmap err "mkslot: plan: --memmap FILE is required"
+expect_text mkslot/plan-without-memmap-msg nomemmap err "mkslot plan: give one of --memory SIZE or --memmap FILE"
 
 # --- check on the shipped partitions.conf -------------------------------------
 mk shipped check "$top/partitions.conf"
@@ -139,7 +145,10 @@ json_ok mkslot/check-json shipped-json \
 # --- check --esp: files on the ESP ---------------------------------------------
 esp=$w/esp
 mkdir -p "$esp/slots/debian-a" "$esp/slots/debian-b"
-: >"$esp/slots/debian-a/vmlinuz"
+# A stand-in kernel the header checks accept: the real amd64 setup header,
+# padded (sparse) to the whole file's length (tests/fixtures/README.bzimage).
+cp "$top/tests/fixtures/bzimage-amd64-head.bin" "$esp/slots/debian-a/vmlinuz"
+truncate -s 8247232 "$esp/slots/debian-a/vmlinuz"
 : >"$esp/slots/debian-a/initrd.img"
 : >"$esp/slots/debian-b/initrd.img"
 conf=$top/partitions.conf
@@ -338,5 +347,248 @@ mk planconf plan --memmap "$mm6" "$w/does-not-exist.conf"
 expect_rc mkslot/plan-missing-conf-exit planconf 1
 expect_text mkslot/plan-missing-conf-msg planconf err \
         "mkslot: cannot read $w/does-not-exist.conf: No such file or directory"
+
+# --- plan --memory: a plain machine --------------------------------------------
+mk planmem plan --memory 2G "$conf"
+expect_rc mkslot/plan-memory-exit planmem 0
+expect_text mkslot/plan-memory-active planmem out "plan: active region 256 MiB in 2 range(s)"
+mk planmem-bad plan --memory 12X "$conf"
+expect_rc mkslot/plan-memory-bad-exit planmem-bad 2
+expect_text mkslot/plan-memory-bad-msg planmem-bad err \
+        "mkslot: plan: --memory '12X' is not a size of at least 64M, in whole pages"
+mk planboth plan --memory 2G --memmap "$mm6" "$conf"
+expect_rc mkslot/plan-memory-and-memmap planboth 2
+
+# --- image and inspect -------------------------------------------------------
+# A bzImage with Debian's real setup header and a zeroed body, as long as the
+# real file: the header reader sees a complete stock kernel.
+kern=$w/vmlinuz
+cp "$fixtures/bzimage-amd64-head.bin" "$kern"
+truncate -s 8247232 "$kern"
+head -c 3000 /dev/urandom >"$w/initrd1"
+printf 'second initrd' >"$w/initrd2"
+mk image image -k "$kern" -i "$w/initrd1" -i "$w/initrd2" --cmdline "console=ttyS0 quiet" --title "Test A" -o "$w/a.slot"
+expect_rc mkslot/image-exit image 0
+expect_text mkslot/image-summary image out \
+        "$w/a.slot: slot image, $(stat -c %s "$w/a.slot" 2>/dev/null || echo '?') bytes: kernel 6.1.0-56-amd64 (x86_64), 2 initrd(s), mode swap"
+if ls "$w"/a.slot.* >/dev/null 2>&1; then
+        t_fail mkslot/image-no-temp "temporary files left: $(ls "$w"/a.slot.*)"
+else
+        t_pass mkslot/image-no-temp
+fi
+mk inspect inspect "$w/a.slot"
+expect_rc mkslot/inspect-exit inspect 0
+expect_text mkslot/inspect-title inspect out "  title     Test A"
+if grep -Eq "^  kernel +8247232 bytes  sha256 $(sha256sum "$kern" | cut -c1-64)  ok  \(Linux 6\.1\.0-56-amd64, boot protocol 2\.15\)$" "$w/inspect.out" &&
+        grep -Eq "^  initrd-1 +3000 bytes  sha256 $(sha256sum "$w/initrd1" | cut -c1-64)  ok$" "$w/inspect.out" &&
+        grep -Eq "^  initrd-2 +13 bytes  sha256 $(sha256sum "$w/initrd2" | cut -c1-64)  ok$" "$w/inspect.out"; then
+        t_pass mkslot/inspect-hashes-are-sha256sum
+else
+        show inspect
+        t_fail mkslot/inspect-hashes-are-sha256sum "blob lines do not carry sha256sum's digests"
+fi
+mk inspect-json inspect --json "$w/a.slot"
+json_ok mkslot/inspect-json inspect-json \
+        'j["title"] == "Test A" and j["arch"] == "x86_64" and j["mode"] == "swap" and
+         j["kernel_release"] == "6.1.0-56-amd64" and j["kernel"]["size"] == 8247232 and j["kernel"]["ok"] and
+         [i["size"] for i in j["initrds"]] == [3000, 13] and j["verified"]'
+# The blobs are in the file as they were given.
+off=$(grep -obUaP 'HdrS' "$w/a.slot" | head -n1 | cut -d: -f1)
+if cmp -s <(tail -c +$((off - 0x202 + 1)) "$w/a.slot" | head -c 8247232) "$kern"; then
+        t_pass mkslot/image-kernel-verbatim
+else
+        t_fail mkslot/image-kernel-verbatim "the kernel bytes in the image differ from the file"
+fi
+
+mk image-exists image -k "$kern" -o "$w/a.slot"
+expect_rc mkslot/image-exists-exit image-exists 1
+expect_text mkslot/image-exists-msg image-exists err "mkslot: $w/a.slot exists; not replaced (use --force)"
+if cmp -s <("$mk" inspect --json "$w/a.slot") "$w/inspect-json.out"; then
+        t_pass mkslot/image-exists-untouched
+else
+        t_fail mkslot/image-exists-untouched "the existing image changed"
+fi
+mk image-force image -k "$kern" --mode in-place -o "$w/a.slot" --force
+expect_rc mkslot/image-force-exit image-force 0
+mk inspect-forced inspect --json "$w/a.slot"
+json_ok mkslot/image-force-replaced inspect-forced 'j["mode"] == "in-place" and j["initrds"] == [] and j["title"] == "6.1.0-56-amd64"'
+
+mk image-nokernel image -k "$w/no-such-vmlinuz" -o "$w/nk.slot"
+expect_rc mkslot/image-missing-kernel-exit image-nokernel 1
+expect_text mkslot/image-missing-kernel-msg image-nokernel err \
+        "mkslot: cannot read kernel $w/no-such-vmlinuz: No such file or directory"
+mk image-notbz image -k "$fixtures/conf-good.conf" -o "$w/nb.slot"
+expect_rc mkslot/image-not-bzimage-exit image-notbz 1
+expect_text mkslot/image-not-bzimage-msg image-notbz err \
+        "mkslot: image: $fixtures/conf-good.conf is not a usable x86 bzImage; nothing written"
+mk image-noinitrd image -k "$kern" -i "$w/no-such-initrd" -o "$w/ni.slot"
+expect_rc mkslot/image-missing-initrd-exit image-noinitrd 1
+expect_text mkslot/image-missing-initrd-msg image-noinitrd err "mkslot: cannot read $w/no-such-initrd: No such file or directory"
+mk image-noout image -k "$kern"
+expect_rc mkslot/image-no-output image-noout 2
+if ls "$w"/nk.slot* "$w"/nb.slot* "$w"/ni.slot* >/dev/null 2>&1; then
+        t_fail mkslot/image-failures-write-nothing "files left: $(ls "$w"/nk.slot* "$w"/nb.slot* "$w"/ni.slot* 2>/dev/null)"
+else
+        t_pass mkslot/image-failures-write-nothing
+fi
+
+# Damaged images: truncated, a flipped kernel byte, not a slot image at all.
+mk image-b image -k "$kern" -i "$w/initrd1" -o "$w/b.slot"
+size=$(stat -c %s "$w/b.slot")
+head -c $((size - 100)) "$w/b.slot" >"$w/trunc.slot"
+mk inspect-trunc inspect "$w/trunc.slot"
+expect_rc mkslot/inspect-truncated-exit inspect-trunc 1
+expect_text mkslot/inspect-truncated-msg inspect-trunc err \
+        "error: $w/trunc.slot: truncated: initrd-1 ends at byte $size, the file has $((size - 100))"
+head -c 20 "$w/b.slot" >"$w/tiny.slot"
+mk inspect-tiny inspect "$w/tiny.slot"
+expect_text mkslot/inspect-tiny-msg inspect-tiny err "error: $w/tiny.slot: truncated: 20 bytes, less than a slot image header"
+cp "$w/b.slot" "$w/flip.slot"
+off=$(grep -obUaP 'HdrS' "$w/flip.slot" | head -n1 | cut -d: -f1)
+printf '\x01' | dd of="$w/flip.slot" bs=1 seek=$((off + 0x1000)) conv=notrunc status=none
+mk inspect-flip inspect "$w/flip.slot"
+expect_rc mkslot/inspect-flipped-exit inspect-flip 1
+expect_text mkslot/inspect-flipped-msg inspect-flip err "error: $w/flip.slot: kernel hash mismatch"
+expect_text mkslot/inspect-flipped-verdict inspect-flip err "mkslot: $w/flip.slot: damaged: the switcher would refuse it"
+if grep -Eq '^  kernel .*  MISMATCH  ' "$w/inspect-flip.out" && grep -Eq '^  initrd-1 .*  ok$' "$w/inspect-flip.out"; then
+        t_pass mkslot/inspect-flipped-lines
+else
+        show inspect-flip
+        t_fail mkslot/inspect-flipped-lines "expected kernel MISMATCH and initrd-1 ok"
+fi
+mk inspect-kern inspect "$kern"
+expect_text mkslot/inspect-not-slot inspect-kern err "error: $kern: not a slot image (no device-tree header)"
+
+# --- check --esp with slot images ----------------------------------------------
+iesp=$w/iesp
+mkdir -p "$iesp/slots"
+cp "$w/b.slot" "$iesp/slots/good.slot"
+cp "$w/flip.slot" "$iesp/slots/bad.slot"
+cat >"$w/img.conf" <<'CONF'
+slot good
+image /slots/good.slot
+options root=PARTLABEL=good
+slot bad
+image /slots/bad.slot
+slot gone
+image /slots/gone.slot
+CONF
+mk check-img check --esp "$iesp" "$w/img.conf"
+expect_rc mkslot/check-images-exit check-img 0
+expect_text mkslot/check-images-flipped check-img err "error: slot 'bad': /slots/bad.slot: kernel hash mismatch"
+expect_text mkslot/check-images-refused check-img err \
+        "error: $w/img.conf:5: slot 'bad': image '/slots/bad.slot' refused; slot dropped"
+expect_text mkslot/check-images-missing check-img err \
+        "error: $w/img.conf:7: slot 'gone': image '/slots/gone.slot' not found; slot dropped"
+expect_text mkslot/check-images-good check-img out "slot good         swap     6.1.0-56-amd64  (default)"
+
+# --- disk ----------------------------------------------------------------------
+if [ -f "$build/switcher.efi" ] && command -v sgdisk >/dev/null && command -v mformat >/dev/null &&
+        command -v mke2fs >/dev/null; then
+        desp=$w/desp
+        mkdir -p "$desp/slots" "$w/tree"
+        cp "$w/b.slot" "$desp/slots/a.slot"
+        echo "in the tree" >"$w/tree/file.txt"
+        tar -cf "$w/tree.tar" -C "$w/tree" .
+        printf 'timeout 0\nslot a\nimage /slots/a.slot\npartition PARTLABEL=part-a\nslot b\nimage /slots/a.slot\npartition PARTLABEL=part-b\n' >"$w/disk.conf"
+        mk disk disk --files "$desp" --part part-a:8M:"$w/tree.tar" --part part-b:4M:"$w/tree" -o "$w/disk.img" "$w/disk.conf"
+        expect_rc mkslot/disk-exit disk 0
+        expect_text mkslot/disk-summary disk out \
+                "$w/disk.img: 78 MiB GPT: ESP 64 MiB (3 files), part-a 8 MiB ext4, part-b 4 MiB ext4"
+        if [ "$(disk_readfile "$w/disk.img" part-a /file.txt 2>/dev/null)" = "in the tree" ] &&
+                [ "$(disk_readfile "$w/disk.img" part-b /file.txt 2>/dev/null)" = "in the tree" ]; then
+                t_pass mkslot/disk-partitions-filled
+        else
+                t_fail mkslot/disk-partitions-filled "file.txt missing from part-a (tarball) or part-b (directory)"
+        fi
+        disk_extract "$w/disk.img" ESP "$w/esp.img"
+        if MTOOLS_SKIP_CHECK=1 mcopy -i "$w/esp.img" ::/EFI/BOOT/BOOTX64.EFI "$w/boot.efi" &&
+                cmp -s "$w/boot.efi" "$build/switcher.efi" &&
+                MTOOLS_SKIP_CHECK=1 mcopy -i "$w/esp.img" ::/EFI/BOOT/partitions.conf - | cmp -s - "$w/disk.conf" &&
+                MTOOLS_SKIP_CHECK=1 mcopy -i "$w/esp.img" ::/slots/a.slot - | cmp -s - "$w/b.slot"; then
+                t_pass mkslot/disk-esp-files
+        else
+                t_fail mkslot/disk-esp-files "BOOTX64.EFI, partitions.conf or /slots/a.slot differ on the ESP"
+        fi
+        mk disk-json disk --json --files "$desp" -o "$w/disk2.img" "$w/disk.conf"
+        json_ok mkslot/disk-json disk-json \
+                '[p["label"] for p in j["partitions"]] == ["part-a", "part-b"] and j["esp"]["start"] == 1 << 20 and
+                 sorted(j["esp"]["files"]) == ["/EFI/BOOT/BOOTX64.EFI", "/EFI/BOOT/partitions.conf", "/slots/a.slot"] and
+                 j["size"] == (1 + 64 + 64 + 64 + 1) << 20'
+
+        mk disk-exists disk --files "$desp" -o "$w/disk.img" "$w/disk.conf"
+        expect_rc mkslot/disk-exists-exit disk-exists 1
+        expect_text mkslot/disk-exists-msg disk-exists err "mkslot: $w/disk.img exists; not replaced (use --force)"
+        mk disk-small disk --files "$desp" --size 100M -o "$w/small.img" "$w/disk.conf"
+        expect_rc mkslot/disk-too-small-exit disk-small 1
+        expect_text mkslot/disk-too-small-msg disk-small err \
+                "mkslot: disk: $w/small.img: 100 MiB is too small: this layout needs 194 MiB (ESP 64 MiB + 2 partition(s) + 2 MiB for the partition tables)"
+        # Contents larger than the partition: mke2fs fails half-way through the work.
+        head -c 6M /dev/urandom >"$w/tree/big.bin"
+        mk disk-full disk --files "$desp" --part part-b:4M:"$w/tree" -o "$w/full.img" "$w/disk.conf"
+        expect_rc mkslot/disk-part-too-small-exit disk-full 1
+        expect_text mkslot/disk-part-too-small-msg disk-full err \
+                "mkslot: disk: mke2fs failed for partition part-b (contents larger than 4 MiB?):"
+        rm -f "$w/tree/big.bin"
+        cp "$w/flip.slot" "$desp/slots/a.slot"
+        mk disk-damaged disk --files "$desp" -o "$w/damaged.img" "$w/disk.conf"
+        expect_rc mkslot/disk-damaged-image-exit disk-damaged 1
+        expect_text mkslot/disk-damaged-image-msg disk-damaged err "error: slot 'a': /slots/a.slot: kernel hash mismatch"
+        mk disk-badpart disk --files "$desp" --part nosuch:8M -o "$w/badpart.img" "$w/disk.conf"
+        expect_rc mkslot/disk-unknown-part-exit disk-badpart 1
+        if ls "$w"/small.img* "$w"/full.img* "$w"/damaged.img* "$w"/badpart.img* "$w"/disk.img.* >/dev/null 2>&1; then
+                t_fail mkslot/disk-failures-write-nothing "left behind: $(ls -d "$w"/small.img* "$w"/full.img* "$w"/damaged.img* "$w"/badpart.img* "$w"/disk.img.* 2>/dev/null)"
+        else
+                t_pass mkslot/disk-failures-write-nothing
+        fi
+else
+        t_fail mkslot/disk "needs $build/switcher.efi, sgdisk, mformat and mke2fs"
+fi
+
+# --- install ---------------------------------------------------------------------
+tesp=$w/target-esp
+mkdir -p "$tesp" "$w/fakebin"
+cp "$w/b.slot" "$desp/slots/a.slot"
+printf '#!/bin/sh\necho "$@" >"%s"\n' "$w/efibootmgr.args" >"$w/fakebin/efibootmgr"
+chmod +x "$w/fakebin/efibootmgr"
+rc=0
+PATH=$w/fakebin:$PATH "$mk" install --esp "$tesp" --files "$desp" --efibootmgr --disk /dev/vdz --part 3 "$w/disk.conf" \
+        >"$w/install.out" 2>"$w/install.err" || rc=$?
+expect_rc mkslot/install-exit install 0
+if cmp -s "$tesp/EFI/switcher/switcher.efi" "$build/switcher.efi" && cmp -s "$tesp/EFI/switcher/partitions.conf" "$w/disk.conf" &&
+        cmp -s "$tesp/slots/a.slot" "$w/b.slot"; then
+        t_pass mkslot/install-files
+else
+        t_fail mkslot/install-files "switcher.efi, partitions.conf or slots/a.slot not installed as given"
+fi
+if [ "$(cat "$w/efibootmgr.args" 2>/dev/null)" = '--create --disk /dev/vdz --part 3 --loader \EFI\switcher\switcher.efi --label Switcher' ]; then
+        t_pass mkslot/install-efibootmgr
+else
+        t_fail mkslot/install-efibootmgr "efibootmgr got: $(cat "$w/efibootmgr.args" 2>/dev/null)"
+fi
+cp "$w/flip.slot" "$desp/slots/a.slot"
+rm -rf "$tesp"
+mkdir -p "$tesp"
+mk install-bad install --esp "$tesp" --files "$desp" "$w/disk.conf"
+expect_rc mkslot/install-damaged-exit install-bad 1
+expect_text mkslot/install-damaged-msg install-bad err "mkslot: install: $w/disk.conf has errors (above); nothing installed"
+if [ -z "$(ls -A "$tesp")" ]; then
+        t_pass mkslot/install-damaged-nothing-copied
+else
+        t_fail mkslot/install-damaged-nothing-copied "files in the ESP: $(find "$tesp" -type f)"
+fi
+mk install-noesp install "$w/disk.conf"
+expect_rc mkslot/install-no-esp install-noesp 2
+
+# --- every verb has --help -------------------------------------------------------
+for v in image inspect check plan disk install; do
+        mk "help-$v" "$v" --help
+        if [ "$rc" = 0 ] && grep -q "^Usage: mkslot $v " "$w/help-$v.out"; then
+                t_pass "mkslot/help-$v"
+        else
+                show "help-$v"
+                t_fail "mkslot/help-$v" "exit $rc or no 'Usage: mkslot $v' line"
+        fi
+done
 
 t_summary

@@ -426,7 +426,7 @@ static void test_duplicate_partition(void **state)
                                "slot b\n"
                                "linux /b\n"
                                "partition PARTLABEL=data\n"), 1);
-        EXPECT("E: p.conf:1: slot 'a': no 'linux' line; slot dropped");
+        EXPECT("E: p.conf:1: slot 'a': no 'linux' or 'image' line; slot dropped");
         assert_true(slot("b")->valid);
 }
 
@@ -809,7 +809,7 @@ static void test_empty_and_no_valid_slot(void **state)
         EXPECT("E: p.conf:4: no valid slot; nothing to boot");
 
         assert_int_equal(parse("timeout 3\nslot a\ntitle No kernel\nslot b\nlinux /k\nmode bad\n"), 0);
-        EXPECT("E: p.conf:2: slot 'a': no 'linux' line; slot dropped",
+        EXPECT("E: p.conf:2: slot 'a': no 'linux' or 'image' line; slot dropped",
                "E: p.conf:6: slot 'b': invalid mode 'bad' (swap or in-place); slot dropped",
                "E: p.conf:6: no valid slot; nothing to boot");
         assert_int_equal(cfg.nslots, 2);
@@ -1018,7 +1018,7 @@ static void test_fixture_errors(void **state)
                "E: conf-errors.conf:30: slot 'oddmode': invalid mode 'sideways' (swap or in-place); slot dropped",
                "E: conf-errors.conf:31: slot 'oddmode': invalid arch 'arm64' (auto, x86_64 or i386); "
                "slot dropped",
-               "E: conf-errors.conf:33: slot 'nokernel': no 'linux' line; slot dropped",
+               "E: conf-errors.conf:33: slot 'nokernel': no 'linux' or 'image' line; slot dropped",
                "W: conf-errors.conf:3: default slot 'nosuchslot' does not exist or was dropped; using the "
                "first valid slot");
         assert_int_equal(diag.errors, 7);
@@ -1038,6 +1038,37 @@ static void test_fixture_crlf_bom(void **state)
         assert_int_equal(cfg.timeout, 3);
         assert_string_equal(cfg.slots[0].title, "Caf\xc3\xa9 \xe2\x80\x94 CRLF");
         assert_string_equal(cfg.slots[0].linux_path, "/EFI/win/vmlinuz");
+}
+
+/* 'image': a slot image instead of linux/initrd; never both. */
+static void test_image_key(void **state)
+{
+        static const char *present[] = { "/slots/a.slot", NULL };
+
+        (void)state;
+        assert_int_equal(parse("slot a\nimage \\slots\\a.slot\noptions root=/dev/sda2\n"
+                               "slot b\nimage /slots/b.slot\ntitle B\nmode swap\narch x86_64\n"
+                               "slot c\nlinux /c/vmlinuz\nimage /slots/c.slot\n"
+                               "slot d\nimage /slots/d.slot\ninitrd /d/initrd\n"
+                               "slot e\nimage\n"), 2);
+        EXPECT("E: p.conf:10: slot 'c': both 'image' (line 11) and 'linux' given; use one; slot dropped",
+               "E: p.conf:14: slot 'd': 'initrd' with 'image' (line 13): the image carries its initrds; slot dropped",
+               "W: p.conf:16: slot 'e': key 'image' has no value, ignored",
+               "E: p.conf:15: slot 'e': no 'linux' or 'image' line; slot dropped");
+        assert_string_equal(slot("a")->image_path, "/slots/a.slot");
+        assert_int_equal(slot("a")->image_line, 2);
+        assert_string_equal(slot("a")->linux_path, "");
+        assert_int_equal(slot("a")->title_line, 0);
+        assert_int_equal(slot("a")->mode_line, 0);
+        assert_int_equal(slot("a")->arch_line, 0);
+        assert_int_equal(slot("b")->title_line, 6);
+        assert_int_equal(slot("b")->mode_line, 7);
+        assert_int_equal(slot("b")->arch_line, 8);
+
+        reset_diag();
+        assert_int_equal(sw_config_check_files(&cfg, fake_exists, (void *)present, &diag), 1);
+        EXPECT("E: p.conf:5: slot 'b': image '/slots/b.slot' not found; slot dropped");
+        assert_true(slot("a")->valid);
 }
 
 int main(void)
@@ -1068,6 +1099,7 @@ int main(void)
                 cmocka_unit_test(test_empty_and_no_valid_slot),
                 cmocka_unit_test(test_length_is_respected),
                 cmocka_unit_test(test_check_files),
+                cmocka_unit_test(test_image_key),
                 cmocka_unit_test(test_sort),
                 cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_fixture_good),

@@ -1,0 +1,144 @@
+#!/bin/bash
+# t-mkslot-disk.sh BUILD
+#
+# A disk made only by `mkslot image` and `mkslot disk` boots: two slots from
+# slot images, slot a's partition filled from a tarball.  Run 1 checks that
+# slot a boots with the image's title and command line plus its own
+# 'options', that the guest finds the tarball's file and writes its own,
+# and that `mkslot plan --memmap` on the serial log prints the very plan
+# lines the switcher printed.  Run 2 flips one byte of slot a's kernel
+# inside that disk's ESP: the switcher refuses slot a, naming the slot, the
+# file and the reason, and boots slot b instead.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+build=$(cd "${1:-build}" && pwd)
+need_switcher "$build"
+w=$build/ovmf/mkslot-disk
+rm -rf "$w"
+mkdir -p "$w/files/slots" "$w/root-a"
+mk=$build/mkslot
+sw_need_cmd sgdisk mcopy mke2fs debugfs
+
+if ! sw_guest amd64 "$build"; then
+        t_fail mkslot-disk/prepare "could not fetch the kernel or build the initramfs"
+        t_summary
+        exit 1
+fi
+for id in a b; do
+        if ! "$mk" image -k "$SW_KERNEL" -i "$SW_INITRD" --title "Packed $id" \
+                --cmdline "console=ttyS0,115200 panic=-1 sw.test=boot" -o "$w/files/slots/$id.slot" >"$w/image-$id.log" 2>&1; then
+                t_fail mkslot-disk/image "mkslot image: $(cat "$w/image-$id.log")"
+                t_summary
+                exit 1
+        fi
+done
+cat >"$w/partitions.conf" <<'CONF'
+timeout 0
+default a
+active-size 160M
+console both
+
+slot a
+image /slots/a.slot
+options sw.part=slot-a
+partition PARTLABEL=slot-a
+
+slot b
+image /slots/b.slot
+options sw.part=slot-b
+partition PARTLABEL=slot-b
+memory 96M
+CONF
+echo "from the tarball" >"$w/root-a/hello.txt"
+tar -cf "$w/root-a.tar" -C "$w/root-a" .
+if "$mk" disk --files "$w/files" --part slot-a:16M:"$w/root-a.tar" --part slot-b:16M \
+        -o "$w/disk.img" "$w/partitions.conf" >"$w/disk.log" 2>&1; then
+        t_pass mkslot-disk/disk
+else
+        t_fail mkslot-disk/disk "$(cat "$w/disk.log")"
+        t_summary
+        exit 1
+fi
+cp "$w/disk.img" "$w/pristine.img"
+
+# --- run 1: the disk as mkslot made it ------------------------------------------
+log=$w/serial.log
+rc=0
+run_qemu mkslot-disk 512M 180 "$w/disk.img" "$log" || rc=$?
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        t_fail mkslot-disk/exit "QEMU timed out"
+else
+        t_pass mkslot-disk/exit
+fi
+t_check mkslot-disk/verified "$log" "^switcher: slot 'a': image /slots/a.slot verified: kernel 6\.[0-9.]+-[0-9]+-amd64"
+t_check mkslot-disk/menu-title "$log" '=> 1\) Packed a'
+t_check mkslot-disk/up "$log" '^GUEST: up slot=a arch=x86_64$'
+t_check mkslot-disk/cmdline "$log" '^GUEST: cmdline .*sw\.test=boot sw\.part=slot-a switcher\.slot=a '
+t_check mkslot-disk/done "$log" '^GUEST: done$'
+content=$(disk_readfile "$w/disk.img" slot-a /sw-test.txt 2>/dev/null || true)
+if [ "$content" = "slot=a boot=1" ]; then
+        t_pass mkslot-disk/file-written
+else
+        t_fail mkslot-disk/file-written "slot-a:/sw-test.txt is '$content'"
+fi
+content=$(disk_readfile "$w/disk.img" slot-a /hello.txt 2>/dev/null || true)
+if [ "$content" = "from the tarball" ]; then
+        t_pass mkslot-disk/tarball-contents
+else
+        t_fail mkslot-disk/tarball-contents "slot-a:/hello.txt is '$content'"
+fi
+if disk_fsck "$w/disk.img" slot-a >"$w/fsck.log" 2>&1; then
+        t_pass mkslot-disk/fsck
+else
+        t_fail mkslot-disk/fsck "$(tail -n 5 "$w/fsck.log")"
+fi
+# mkslot plan on this machine's memory map (from the serial log): the same
+# lines, byte for byte, as the switcher printed at boot.
+tr -d '\r' <"$log" | grep -a '^plan:' >"$w/plan-boot.txt" || true
+if "$mk" plan --memmap "$log" "$w/partitions.conf" >"$w/plan-host.txt" 2>"$w/plan-host.err" &&
+        [ -s "$w/plan-boot.txt" ] && cmp -s "$w/plan-boot.txt" "$w/plan-host.txt"; then
+        t_pass mkslot-disk/plan-matches-boot
+else
+        t_fail mkslot-disk/plan-matches-boot "$(diff "$w/plan-boot.txt" "$w/plan-host.txt" | head -n 10)"
+fi
+
+# --- run 2: one byte of slot a's kernel flipped on the ESP --------------------------
+cp "$w/pristine.img" "$w/disk.img"
+disk_extract "$w/disk.img" ESP "$w/esp.img"
+MTOOLS_SKIP_CHECK=1 mcopy -i "$w/esp.img" ::/slots/a.slot "$w/a.slot"
+# The kernel's "HdrS" sits 0x202 bytes into it; flip a byte 1 MiB further on.
+hdrs=$(grep -obUaP 'HdrS' "$w/a.slot" | head -n1 | cut -d: -f1)
+at=$((hdrs - 0x202 + 0x100000))
+printf "$(printf '\\x%02x' $(($(od -An -tu1 -j "$at" -N1 "$w/a.slot") ^ 0x01)))" |
+        dd of="$w/a.slot" bs=1 seek="$at" conv=notrunc status=none
+"$mk" inspect "$w/a.slot" >"$w/inspect.out" 2>"$w/inspect.err" && t_fail mkslot-disk/inspect-damaged "inspect accepted it" ||
+        t_check mkslot-disk/inspect-damaged "$w/inspect.err" "^error: $w/a\.slot: kernel hash mismatch$"
+MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/esp.img" "$w/a.slot" ::/slots/a.slot
+dd if="$w/esp.img" of="$w/disk.img" bs=1M seek=1 conv=notrunc status=none
+
+log=$w/serial-flipped.log
+rc=0
+run_qemu mkslot-flipped 512M 180 "$w/disk.img" "$log" || rc=$?
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        t_fail mkslot-disk/flipped-exit "QEMU timed out"
+else
+        t_pass mkslot-disk/flipped-exit
+fi
+t_check mkslot-disk/flipped-reason "$log" "^switcher: error: slot 'a': /slots/a\.slot: kernel hash mismatch$"
+t_check mkslot-disk/flipped-refused "$log" \
+        "^switcher: error: /EFI/BOOT/partitions\.conf:7: slot 'a': image '/slots/a\.slot' refused; slot dropped$"
+t_check mkslot-disk/flipped-other-boots "$log" '^GUEST: up slot=b arch=x86_64$'
+if tr -d '\r' <"$log" | grep -q '^GUEST: up slot=a'; then
+        t_fail mkslot-disk/flipped-not-booted "slot a booted from a damaged image"
+else
+        t_pass mkslot-disk/flipped-not-booted
+fi
+content=$(disk_readfile "$w/disk.img" slot-b /sw-test.txt 2>/dev/null || true)
+if [ "$content" = "slot=b boot=1" ]; then
+        t_pass mkslot-disk/flipped-b-wrote
+else
+        t_fail mkslot-disk/flipped-b-wrote "slot-b:/sw-test.txt is '$content'"
+fi
+t_summary
