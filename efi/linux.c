@@ -149,6 +149,12 @@ int linux_layout(struct slot_rt *rt, const struct sw_slot_config *s, const struc
         uint64_t ksize = align_up(rt->info.init_size > rt->info.pm_size ? rt->info.init_size : rt->info.pm_size,
                                   SW_PAGE_SIZE);
         uint64_t kalign = rt->info.kernel_alignment ? rt->info.kernel_alignment : 2 * MIB;
+        /* An in-place slot's own RAM was allocated whole with its store, so
+         * nothing in it is "free" and nothing more is allocated there. */
+        bool in_place = s->mode == SW_MODE_IN_PLACE;
+
+        if (in_place)
+                boot_now = false;
 
         /* The kernel goes low (at 16 MiB or above, where x86-64 Linux
          * decompresses anyway); the initrd high, out of the way of the
@@ -178,7 +184,13 @@ int linux_layout(struct slot_rt *rt, const struct sw_slot_config *s, const struc
                 if (boot_now && EFI_ERROR(mem_alloc_at(rt->initrd_addr, isize, EfiLoaderData)))
                         goto nomem;
         }
-        if (find_spot(rt, m, boot_now, 2 * SW_PAGE_SIZE, SW_PAGE_SIZE, MIB, false, &rt->bp_addr) < 0) {
+        /* Nothing is allocated while laying out a slot that does not boot
+         * now, or an in-place one, so boot_params go past the kernel
+         * rather than wherever find_spot() would see room (for an in-place
+         * slot the only RAM above 1 MiB is its own, where the kernel is). */
+        if (find_spot(rt, m, boot_now, 2 * SW_PAGE_SIZE, SW_PAGE_SIZE, boot_now ? MIB : rt->kernel_load + ksize,
+                      false, &rt->bp_addr) < 0 &&
+            find_spot(rt, m, boot_now, 2 * SW_PAGE_SIZE, SW_PAGE_SIZE, MIB, false, &rt->bp_addr) < 0) {
                 sw_diagf(d, SW_ERROR, "slot '%s': no room in its RAM for boot_params", s->id);
                 return -1;
         }
@@ -191,12 +203,15 @@ nomem:
         return -1;
 }
 
-/* Where an active-region address of this slot is written now. */
+/* Where an address of this slot's RAM is written now: in place for the slot
+ * that boots now and for an in-place slot's own RAM, else in its store. */
 static void *stage_ptr(const struct slot_rt *rt, const struct sw_plan *p, uint64_t active_addr)
 {
         uint64_t a = active_addr;
 
-        if (!rt->boot_now && sw_plan_store_addr(p, (unsigned)rt->plan_index, active_addr, &a) < 0)
+        if (rt->boot_now || sw_plan_in_own(p, (unsigned)rt->plan_index, active_addr, 1))
+                return (void *)(uintptr_t)a;
+        if (sw_plan_store_addr(p, (unsigned)rt->plan_index, active_addr, &a) < 0)
                 return NULL;
         return (void *)(uintptr_t)a;
 }

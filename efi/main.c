@@ -101,6 +101,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         static struct sw_range owned[1];
         static const char *ids[SW_MAX_SLOTS];
         static uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
+        static bool in_place[SW_MAX_SLOTS];
         EFI_LOADED_IMAGE *li;
         struct sw_acpi_fw fw;
         struct sw_fb fb;
@@ -154,7 +155,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         owned[0].size = ((uint64_t)(uintptr_t)li->ImageBase + li->ImageSize - owned[0].base +
                          SW_PAGE_SIZE - 1) & ~(SW_PAGE_SIZE - 1);
         map_top = sw_memmap_top(&map);
-        nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, limits, owned, 1, map_top, &req);
+        nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, limits, in_place, owned, 1, map_top, &req);
         if (sw_plan_build(&map, &req, &plan, &con_diag) < 0)
                 return error_screen("the memory plan failed (see above)");
         sw_plan_print(&plan, con_plan_line, NULL);
@@ -172,7 +173,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                                 cfg.slots[ci].valid = false;
                         continue;
                 }
-                s = mem_alloc_at(plan.slots[j].store_base, plan.slots[j].store_size, EfiReservedMemoryType);
+                /* A swap slot's store is reserved in every e820.  An in-place
+                 * slot's store is its own RAM: LoaderData, which its e820
+                 * offers as RAM and every other slot's as reserved. */
+                s = mem_alloc_at(plan.slots[j].store_base, plan.slots[j].store_size,
+                                 plan.slots[j].in_place ? EfiLoaderData : EfiReservedMemoryType);
                 if (EFI_ERROR(s)) {
                         sw_diagf(&con_diag, SW_ERROR, "slot '%s': cannot reserve its store at 0x%llx: %s; slot left out",
                                  plan.slots[j].id, (unsigned long long)plan.slots[j].store_base, efi_strerror(s));

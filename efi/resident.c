@@ -179,9 +179,12 @@ static void save_identity(int i, struct sw_save_identity *id)
                               slot_plan(i)->store_base, slot_plan(i)->store_size);
 }
 
+/* The saved image only: all of a swap slot's store, the low-memory part of
+ * an in-place slot's (its own RAM is not a copy; it stays where it runs). */
 static uint64_t store_hash(int i)
 {
-        return sw_hash64((const void *)(uintptr_t)slot_plan(i)->store_base, slot_plan(i)->store_size, 0);
+        return sw_hash64((const void *)(uintptr_t)slot_plan(i)->store_base,
+                         sw_plan_saved_bytes(res.plan, (unsigned)res.rt[i].plan_index), 0);
 }
 
 /* Before resuming slot i: its header, then (if it verifies) its bytes.

@@ -220,6 +220,13 @@ int sw_bzimage_check_slot(const struct sw_bzimage_info *info, struct sw_slot_con
                          "'arch x86_64'; use 'arch i386' or 'arch auto'", what);
                 return -1;
         }
+        /* An in-place slot runs in its own RAM, wherever the planner put
+         * it: above 4 GiB on most machines. */
+        if (s->mode == SW_MODE_IN_PLACE && (arch != SW_ARCH_X86_64 || !info->can_load_above_4g)) {
+                sw_diagf(d, SW_ERROR, "%s: an in-place slot needs a 64-bit kernel that may be loaded above 4 GiB "
+                         "(XLF_CAN_BE_LOADED_ABOVE_4G); use 'mode swap'", what);
+                return -1;
+        }
         /* init_size is what the kernel needs from its load address to run
          * (decompressor, decompressed image, early page tables); the
          * initrds come on top.  A slot smaller than that can never boot. */

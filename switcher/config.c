@@ -793,13 +793,15 @@ static void key_arch(struct parser *p, const char *v, size_t n)
 }
 
 /*
- * The RAM this slot's OS sees: the first SIZE bytes of the active region.
- * A smaller slot gets a smaller store.  Sizes are never guessed: a value that
- * cannot be used drops the slot.
+ * The RAM this slot's OS sees: the first SIZE bytes of the active region
+ * (a swap slot: at most active-size, checked at the end of the block, when
+ * its mode is known), or its own RAM (an in-place slot).  A smaller slot
+ * gets a smaller store.  Sizes are never guessed: a value that cannot be
+ * used drops the slot.
  */
 static void key_memory(struct parser *p, const char *v, size_t n)
 {
-        char tmp[32], a[24];
+        char tmp[32];
         uint64_t size;
 
         if (n >= sizeof(tmp)) {
@@ -813,9 +815,6 @@ static void key_memory(struct parser *p, const char *v, size_t n)
                 drop_slot(p, p->line, "memory '%s' is not a multiple of 4 KiB", tmp);
         else if (size < SW_ACTIVE_SIZE_MIN)
                 drop_slot(p, p->line, "memory '%s' is less than 16 MiB", tmp);
-        else if (size > p->c->active_size)
-                drop_slot(p, p->line, "memory '%s' is more than the active region (active-size %s)", tmp,
-                          sw_fmt_size(a, sizeof(a), p->c->active_size));
         else {
                 p->s->memory = size;
                 p->s->memory_line = p->line;
@@ -849,6 +848,13 @@ static void finish_block(struct parser *p)
                           p->seen[K_IMAGE]);
         else if (!p->seen[K_LINUX] && !p->seen[K_IMAGE])
                 drop_slot(p, s->line, "no 'linux' or 'image' line");
+        else if (s->memory > p->c->active_size && s->mode == SW_MODE_SWAP) {
+                char a[24], b[24];
+
+                drop_slot(p, s->memory_line, "memory '%s' is more than the active region (active-size %s); "
+                          "only an in-place slot may have more", sw_fmt_size(b, sizeof(b), s->memory),
+                          sw_fmt_size(a, sizeof(a), p->c->active_size));
+        }
         if (!s->valid || s->part_kind == SW_PART_NONE)
                 return;
         /* Two slots on one partition would each boot the other's root. */

@@ -412,15 +412,25 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
                 struct sw_slot_plan *s = &p->slots[i];
 
                 s->id = slot_id(req, i);
+                s->in_place = req->slot_in_place && req->slot_in_place[i];
                 /* A slot that sees less RAM than the active region only
                  * needs a store for the part it sees. */
                 s->store_size = p->active_bytes;
                 if (req->slot_sizes && req->slot_sizes[i] && req->slot_sizes[i] < p->active_bytes)
                         s->store_size = align_up_page(req->slot_sizes[i]);
+                /* An in-place slot's store is its RAM, of the size it asked
+                 * for (even beyond the active region's), after its saved low
+                 * memory. */
+                if (s->in_place) {
+                        uint64_t want = req->slot_sizes && req->slot_sizes[i] ? req->slot_sizes[i]
+                                                                               : p->active_bytes;
+
+                        s->store_size = SW_INPLACE_LOW + align_up_page(want);
+                }
                 /* A slot with an address limit (a 32-bit kernel) sees only
                  * the part of the active region below it: its RAM is the
                  * first store_size bytes, so cutting the size is enough. */
-                if (req->slot_limits && req->slot_limits[i]) {
+                if (!s->in_place && req->slot_limits && req->slot_limits[i]) {
                         uint64_t below = active_bytes_below(p, req->slot_limits[i]);
 
                         if (below < s->store_size) {
@@ -460,18 +470,31 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
         return (int)placed;
 }
 
+/* Bytes of the active ranges below 1 MiB: what an in-place slot shares. */
+static uint64_t low_active_bytes(const struct sw_plan *p)
+{
+        return active_bytes_below(p, LEGACY_END);
+}
+
 int sw_plan_store_addr(const struct sw_plan *p, unsigned slot, uint64_t active_addr,
                        uint64_t *out)
 {
-        uint64_t off = 0;
+        const struct sw_slot_plan *s;
+        uint64_t off = 0, limit;
 
         if (slot >= p->nslots || slot >= SW_PLAN_SLOTS || !p->slots[slot].placed)
                 return -1;
+        s = &p->slots[slot];
+        /* Only what the slot sees is in its store; an address past that
+         * must not land past the end of the store. */
+        limit = s->in_place ? low_active_bytes(p) : s->store_size;
         for (unsigned i = 0; i < p->nactive && i < SW_ACTIVE_MAX; i++) {
                 const struct sw_range *r = &p->active[i];
 
                 if (active_addr >= r->base && active_addr - r->base < r->size) {
-                        *out = p->slots[slot].store_base + off + (active_addr - r->base);
+                        if (off + (active_addr - r->base) >= limit)
+                                return -1;
+                        *out = s->store_base + off + (active_addr - r->base);
                         return 0;
                 }
                 off += r->size;
@@ -481,12 +504,14 @@ int sw_plan_store_addr(const struct sw_plan *p, unsigned slot, uint64_t active_a
 
 int sw_plan_slot_ranges(const struct sw_plan *p, unsigned slot, struct sw_range *out, unsigned max)
 {
+        const struct sw_slot_plan *s;
         uint64_t left;
         unsigned n = 0;
 
         if (slot >= p->nslots || slot >= SW_PLAN_SLOTS || !p->slots[slot].placed)
                 return -1;
-        left = p->slots[slot].store_size;
+        s = &p->slots[slot];
+        left = s->in_place ? low_active_bytes(p) : s->store_size;
         for (unsigned i = 0; i < p->nactive && i < SW_ACTIVE_MAX && left && n < max; i++) {
                 uint64_t take = p->active[i].size < left ? p->active[i].size : left;
 
@@ -495,7 +520,32 @@ int sw_plan_slot_ranges(const struct sw_plan *p, unsigned slot, struct sw_range 
                 n++;
                 left -= take;
         }
+        if (s->in_place && n < max) {
+                out[n].base = s->store_base + SW_INPLACE_LOW;
+                out[n].size = s->store_size - SW_INPLACE_LOW;
+                n++;
+        }
         return (int)n;
+}
+
+uint64_t sw_plan_saved_bytes(const struct sw_plan *p, unsigned slot)
+{
+        if (slot >= p->nslots || slot >= SW_PLAN_SLOTS || !p->slots[slot].placed)
+                return 0;
+        return p->slots[slot].in_place ? low_active_bytes(p) : p->slots[slot].store_size;
+}
+
+bool sw_plan_in_own(const struct sw_plan *p, unsigned slot, uint64_t addr, uint64_t len)
+{
+        const struct sw_slot_plan *s;
+        uint64_t lo, hi;
+
+        if (slot >= p->nslots || slot >= SW_PLAN_SLOTS || !p->slots[slot].placed || !p->slots[slot].in_place)
+                return false;
+        s = &p->slots[slot];
+        lo = s->store_base + SW_INPLACE_LOW;
+        hi = s->store_base + s->store_size;
+        return len <= hi - lo && addr >= lo && addr - lo <= hi - lo - len;
 }
 
 bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size)
@@ -542,8 +592,9 @@ void sw_plan_print(const struct sw_plan *p, void (*line)(void *ctx, const char *
 
                 if (s->placed)
                         sw_snprintf(buf, sizeof(buf),
-                                    "plan:   slot %-12s store 0x%016llx-0x%016llx  %s",
-                                    s->id ? s->id : "?", (unsigned long long)s->store_base,
+                                    "plan:   slot %-12s %s 0x%016llx-0x%016llx  %s",
+                                    s->id ? s->id : "?", s->in_place ? "in-place" : "store",
+                                    (unsigned long long)s->store_base,
                                     (unsigned long long)(s->store_base + s->store_size - 1),
                                     sw_fmt_size(sz, sizeof(sz), s->store_size));
                 else

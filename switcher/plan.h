@@ -43,7 +43,22 @@ struct sw_plan_request {
          * The slot then sees the first slot_sizes[i] bytes of the active
          * region that lie below it. */
         const uint64_t *slot_limits;
+        /* Which slots are in place (see below); NULL means none. */
+        const bool *slot_in_place;
 };
+
+/*
+ * An IN-PLACE slot (a relocatable 64-bit kernel) does not run in the active
+ * region: its store is its own RAM, so a switch copies almost nothing.  What
+ * it still shares with every other slot is the low memory below 1 MiB (the
+ * active ranges there: Linux puts its real-mode trampoline and its S3 wake
+ * code there, and the firmware's waking vector must point below 1 MiB), and
+ * that part is swapped like a swap slot's RAM, into the first
+ * SW_INPLACE_LOW bytes of its store.  Its RAM is then
+ *     the active ranges below 1 MiB  +  [store_base + SW_INPLACE_LOW, store end)
+ * and its store is SW_INPLACE_LOW + the RAM it asked for.
+ */
+#define SW_INPLACE_LOW (2ULL << 20)
 
 /* The least RAM a slot is given at all: no stock kernel plus initrd comes up
  * in less (the same floor as the config's active-size). */
@@ -52,6 +67,7 @@ struct sw_plan_request {
 struct sw_slot_plan {
         const char *id;
         bool placed;
+        bool in_place;
         uint64_t store_base;
         uint64_t store_size;
 };
@@ -87,17 +103,29 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
 /*
  * Where active-region address A of slot i lives in its store (active ranges
  * are packed back to back in the store in address order).  Returns 0 and
- * *out, or -1 if A is not in the active region or the slot has no store.
+ * *out, or -1 if A is not in the slot's part of the active region (for an
+ * in-place slot: the active ranges below 1 MiB) or the slot has no store.
  */
 int sw_plan_store_addr(const struct sw_plan *p, unsigned slot, uint64_t active_addr,
                        uint64_t *out);
 
 /*
- * The part of the active region slot i sees: the active ranges, in address
- * order, cut after the slot's store_size bytes.  Writes at most max ranges
- * to out and returns how many, or -1 for a slot that was not placed.
+ * The RAM slot i sees: for a swap slot the active ranges, in address order,
+ * cut after the slot's store_size bytes; for an in-place slot the active
+ * ranges below 1 MiB and then its own RAM (see SW_INPLACE_LOW).  Writes at
+ * most max ranges to out and returns how many, or -1 for a slot that was
+ * not placed.
  */
 int sw_plan_slot_ranges(const struct sw_plan *p, unsigned slot, struct sw_range *out, unsigned max);
+
+/* Bytes of slot i's store that hold a saved image at a switch: all of it
+ * for a swap slot, the low-memory part for an in-place slot; 0 if the slot
+ * was not placed. */
+uint64_t sw_plan_saved_bytes(const struct sw_plan *p, unsigned slot);
+
+/* True if slot i is in place and [addr, addr+len) lies in its own RAM, i.e.
+ * stays where it is at a switch (written directly when staging). */
+bool sw_plan_in_own(const struct sw_plan *p, unsigned slot, uint64_t addr, uint64_t len);
 
 /* True if [base, base+size) (size > 0) lies inside ONE active range. */
 bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size);
@@ -110,6 +138,7 @@ bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size);
  *     plan:   low page 0x%016llx
  *     plan:   resident 0x%016llx-0x%016llx  SIZE     (left out if size 0)
  *     plan:   slot %-12s store 0x%016llx-0x%016llx  SIZE
+ *     plan:   slot %-12s in-place 0x%016llx-0x%016llx  SIZE  (its own RAM, low memory saved first)
  *     plan:   slot %-12s not placed (no room)
  * Ends are inclusive, like /proc/iomem; SIZE comes from sw_fmt_size().
  */

@@ -35,7 +35,7 @@ uint64_t sw_resident_acpi_page(const struct sw_resident_layout *l, unsigned k)
 }
 
 unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids, uint64_t *sizes,
-                                     uint64_t *limits, const struct sw_range *owned, unsigned nowned, uint64_t map_top,
+                                     uint64_t *limits, bool *in_place, const struct sw_range *owned, unsigned nowned, uint64_t map_top,
                                      struct sw_plan_request *req)
 {
         struct sw_resident_layout l;
@@ -45,12 +45,14 @@ unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids
         if (def >= 0) {
                 sizes[n] = sw_slot_memory(c, &c->slots[def]);
                 limits[n] = sw_slot_limit(&c->slots[def]);
+                in_place[n] = c->slots[def].mode == SW_MODE_IN_PLACE;
                 ids[n++] = c->slots[def].id;
         }
         for (unsigned i = 0; i < c->nslots && n < SW_PLAN_SLOTS; i++) {
                 if (c->slots[i].valid && (int)i != def) {
                         sizes[n] = sw_slot_memory(c, &c->slots[i]);
                         limits[n] = sw_slot_limit(&c->slots[i]);
+                        in_place[n] = c->slots[i].mode == SW_MODE_IN_PLACE;
                         ids[n++] = c->slots[i].id;
                 }
         }
@@ -63,6 +65,7 @@ unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids
                 .slot_ids = ids,
                 .slot_sizes = sizes,
                 .slot_limits = limits,
+                .slot_in_place = in_place,
         };
         return n;
 }

@@ -46,7 +46,7 @@ uint64_t sw_resident_save_header(const struct sw_resident_layout *l, unsigned k)
 /*
  * Fills req for the valid slots of c, the default slot first (if RAM is
  * short, it is the one that keeps its store); ids, sizes and limits must
- * hold SW_MAX_SLOTS entries (sizes gets each slot's RAM, see
+ * and in_place hold SW_MAX_SLOTS entries (sizes gets each slot's RAM, see
  * sw_slot_memory(); limits the address its RAM stays below, see
  * sw_slot_limit(): a slot's arch must be resolved before this call).
  * owned/nowned are the switcher's own ranges (its image); map_top sizes the
@@ -54,5 +54,5 @@ uint64_t sw_resident_save_header(const struct sw_resident_layout *l, unsigned k)
  * Returns the number of slots in the request.
  */
 unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids, uint64_t *sizes,
-                                     uint64_t *limits, const struct sw_range *owned, unsigned nowned, uint64_t map_top,
+                                     uint64_t *limits, bool *in_place, const struct sw_range *owned, unsigned nowned, uint64_t map_top,
                                      struct sw_plan_request *req);

@@ -461,7 +461,7 @@ static void test_slot_memory(void **state)
                                "slot d\nlinux /k\nmemory 128M\n"
                                "slot e\nlinux /k\n"), 2);
         EXPECT("E: p.conf:4: slot 'a': memory '12X' is not a size like 128M or 1G; slot dropped",
-               "E: p.conf:7: slot 'b': memory '512M' is more than the active region (active-size 256 MiB); slot dropped",
+               "E: p.conf:7: slot 'b': memory '512 MiB' is more than the active region (active-size 256 MiB); only an in-place slot may have more; slot dropped",
                "E: p.conf:10: slot 'c': memory '8M' is less than 16 MiB; slot dropped");
         assert_int_equal(slot("d")->memory, 128ULL << 20);
         assert_int_equal(sw_slot_memory(&cfg, slot("d")), 128ULL << 20);

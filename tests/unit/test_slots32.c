@@ -179,7 +179,7 @@ static void test_plan_limit_6G(void **state)
 {
         static const char *const ids[] = { "a", "c" };
         static const uint64_t limits[] = { 0, 4 * GiB };
-        struct sw_plan_request req = { 3 * GiB, 1 * MiB, NULL, 0, 2, ids, NULL, limits };
+        struct sw_plan_request req = { 3 * GiB, 1 * MiB, NULL, 0, 2, ids, NULL, limits, NULL };
         struct sw_range r[SW_ACTIVE_MAX];
         uint64_t below = 0, total = 0;
         int n;
@@ -222,7 +222,7 @@ static void test_plan_limit_small_active(void **state)
 {
         static const char *const ids[] = { "a", "b", "c" };
         static const uint64_t limits[] = { 0, 0, 4 * GiB };
-        struct sw_plan_request req = { 256 * MiB, 1 * MiB, NULL, 0, 3, ids, NULL, limits };
+        struct sw_plan_request req = { 256 * MiB, 1 * MiB, NULL, 0, 3, ids, NULL, limits, NULL };
         (void)state;
 
         load_memmap_fixture(&map, "memmap-ovmf-6G.txt");
@@ -247,6 +247,7 @@ static void test_config_to_e820(void **state)
         static struct sw_config c;
         const char *ids[SW_MAX_SLOTS];
         uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
+        bool in_place[SW_MAX_SLOTS];
         struct sw_plan_request req;
         struct sw_range r[SW_ACTIVE_MAX];
         struct sw_e820_entry e[SW_E820_MAX];
@@ -256,7 +257,7 @@ static void test_config_to_e820(void **state)
         reset_diag();
         assert_int_equal(sw_config_parse(&c, conf, sizeof(conf) - 1, "t.conf", &diag), 2);
         load_memmap_fixture(&map, "memmap-ovmf-6G.txt");
-        assert_int_equal(sw_plan_request_from_config(&c, ids, sizes, limits, NULL, 0, sw_memmap_top(&map), &req), 2);
+        assert_int_equal(sw_plan_request_from_config(&c, ids, sizes, limits, in_place, NULL, 0, sw_memmap_top(&map), &req), 2);
         assert_string_equal(ids[1], "c");
         assert_int_equal(limits[0], 0);
         assert_int_equal(limits[1], 4 * GiB);

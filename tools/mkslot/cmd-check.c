@@ -176,6 +176,7 @@ int cmd_plan(int argc, char **argv)
         struct sw_plan_request req;
         const char *ids[SW_MAX_SLOTS];
         uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS], mem;
+        bool in_place[SW_MAX_SLOTS];
         size_t len;
         char *buf;
         int placed;
@@ -206,7 +207,7 @@ int cmd_plan(int argc, char **argv)
                 return 1;
         }
         sw_config_sort(&c);
-        sw_plan_request_from_config(&c, ids, sizes, limits, NULL, 0, sw_memmap_top(&m), &req);
+        sw_plan_request_from_config(&c, ids, sizes, limits, in_place, NULL, 0, sw_memmap_top(&m), &req);
         placed = sw_plan_build(&m, &req, &p, &d);
         if (placed < 0)
                 return 1;
