@@ -108,7 +108,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         struct sw_plan_request req;
         uint64_t rsdp, mailbox, map_top;
         char oneshot[SW_ID_MAX];
-        int def, chosen, nids;
+        int def, chosen, boot, nids;
         unsigned nplaced = 0;
         UINTN key;
         EFI_STATUS s;
@@ -237,11 +237,27 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         if (chosen < 0)
                 return error_screen("no valid slot left");
 
+        /* Prewarm: every other valid 'prewarm' slot boots first, in menu
+         * order, each handing over to the next as soon as its agent runs,
+         * the chosen slot last; the first switch to any of them is then a
+         * resume.  'boot' is the slot this boot enters. */
+        res.nprewarm = 0;
         for (unsigned i = 0; i < cfg.nslots; i++)
-                res.state[i] = (int)i == chosen ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
-        res.current = chosen;
-        if (sw_mailbox_build((void *)(uintptr_t)mailbox, SW_MAILBOX_SIZE, &cfg, res.state, chosen, &con_diag) < 0)
+                if (cfg.slots[i].valid && cfg.slots[i].prewarm && (int)i != chosen && rt[i].plan_index >= 0)
+                        res.chain[res.nprewarm++] = (int)i;
+        res.chain[res.nprewarm] = chosen;
+        res.pos = 0;
+        boot = res.chain[0];
+        if (res.nprewarm)
+                con_printf("switcher: prewarm: %u slot(s) start first and suspend; '%s' comes up last\n",
+                           res.nprewarm, cfg.slots[chosen].id);
+        for (unsigned i = 0; i < cfg.nslots; i++)
+                res.state[i] = (int)i == boot ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
+        res.current = boot;
+        if (sw_mailbox_build((void *)(uintptr_t)mailbox, SW_MAILBOX_SIZE, &cfg, res.state, boot, &con_diag) < 0)
                 return error_screen("cannot build the mailbox");
+        if (res.nprewarm)
+                sw_mb_set_prewarm_next((void *)(uintptr_t)mailbox, cfg.slots[res.chain[1]].id);
         for (unsigned i = 0; i < cfg.nslots; i++)
                 if (cfg.slots[i].valid && rt[i].plan_index >= 0)
                         sw_mb_set_store((void *)(uintptr_t)mailbox, cfg.slots[i].id,
@@ -253,12 +269,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         s = mem_get_map(&map, &key);
         if (EFI_ERROR(s))
                 return error_screen("cannot read the firmware memory map");
-        rt[chosen].boot_now = true;
-        if (linux_layout(&rt[chosen], &cfg.slots[chosen], &map, true, &con_diag) < 0 ||
-            linux_stage(&rt[chosen], &cfg.slots[chosen], &plan, mailbox, &con_diag) < 0)
+        rt[boot].boot_now = true;
+        if (linux_layout(&rt[boot], &cfg.slots[boot], &map, true, &con_diag) < 0 ||
+            linux_stage(&rt[boot], &cfg.slots[boot], &plan, mailbox, &con_diag) < 0)
                 return error_screen("the chosen slot cannot be staged (see above)");
         for (unsigned i = 0; i < cfg.nslots; i++) {
-                if (!cfg.slots[i].valid || (int)i == chosen)
+                if (!cfg.slots[i].valid || (int)i == boot)
                         continue;
                 if (linux_layout(&rt[i], &cfg.slots[i], &map, false, &con_diag) < 0 ||
                     linux_stage(&rt[i], &cfg.slots[i], &plan, mailbox, &con_diag) < 0) {
@@ -271,11 +287,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
         /* A dry run with messages, on the map as it is now: ExitBootServices'
          * retry loop below cannot print. */
-        if (linux_build_bp(&rt[chosen], &plan, &map, &fb, &con_diag) < 0)
+        if (linux_build_bp(&rt[boot], &plan, &map, &fb, &con_diag) < 0)
                 return error_screen("cannot describe the machine to the kernel (see above)");
         con_printf("switcher: booting slot '%s' (%s): kernel at 0x%llx, initrd at 0x%llx (%zu KiB), e820 %d entries\n",
-                   cfg.slots[chosen].id, cfg.slots[chosen].title, (unsigned long long)rt[chosen].kernel_load,
-                   (unsigned long long)rt[chosen].initrd_addr, rt[chosen].initrd_size / 1024, rt[chosen].ne820);
+                   cfg.slots[boot].id, cfg.slots[boot].title, (unsigned long long)rt[boot].kernel_load,
+                   (unsigned long long)rt[boot].initrd_addr, rt[boot].initrd_size / 1024, rt[boot].ne820);
 
         for (int tries = 0;; tries++) {
                 s = mem_get_map(&map, &key);
@@ -283,9 +299,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         /* The other slots' boot_params live in their stores; a
                          * failure there only costs that slot its cold boot. */
                         for (unsigned i = 0; i < cfg.nslots; i++)
-                                if (cfg.slots[i].valid && rt[i].loaded && (int)i != chosen)
+                                if (cfg.slots[i].valid && rt[i].loaded && (int)i != boot)
                                         linux_build_bp(&rt[i], &plan, &map, &fb, NULL);
-                        if (linux_build_bp(&rt[chosen], &plan, &map, &fb, NULL) < 0)
+                        if (linux_build_bp(&rt[boot], &plan, &map, &fb, NULL) < 0)
                                 return error_screen("the memory map changed into one the kernel cannot be given");
                         s = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
                 }
@@ -296,5 +312,5 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         }
         con_after_exit();
         serial_printf("switcher: boot services ended\n");
-        linux_enter(&rt[chosen], &cfg.slots[chosen], plan.low_page);
+        linux_enter(&rt[boot], &cfg.slots[boot], plan.low_page);
 }

@@ -271,10 +271,29 @@ void linux_enter(const struct slot_rt *rt, const struct sw_slot_config *s, uint6
         __builtin_unreachable();
 }
 
+/* After a switch to t: the prewarm chain moves on when t is its next link,
+ * and ends (prewarm-next cleared) when it is the last or anything else. */
+static void prewarm_step(void *mb, int t)
+{
+        if (res.pos >= res.nprewarm)
+                return;
+        if (t == res.chain[res.pos + 1])
+                res.pos++;
+        else
+                res.pos = res.nprewarm;
+        sw_mb_set_prewarm_next(mb, res.pos < res.nprewarm ? res.cfg->slots[res.chain[res.pos + 1]].id : "");
+        if (res.pos < res.nprewarm)
+                serial_printf("switcher: prewarm: next is '%s'\n", res.cfg->slots[res.chain[res.pos + 1]].id);
+        else
+                serial_printf("switcher: prewarm done\n");
+}
+
 /* A mailbox the guest damaged is rebuilt from the switcher's own state. */
 static void mailbox_rebuild(void *mb)
 {
         sw_mailbox_build(mb, SW_MAILBOX_SIZE, res.cfg, res.state, res.current, NULL);
+        if (res.pos < res.nprewarm)
+                sw_mb_set_prewarm_next(mb, res.cfg->slots[res.chain[res.pos + 1]].id);
         for (unsigned i = 0; i < res.cfg->nslots; i++) {
                 if (!res.cfg->slots[i].valid)
                         continue;
@@ -378,6 +397,7 @@ void sw_resident_entry(uint64_t low_page)
         sw_mb_set_result(mb, cur_id, req.seq, SW_MB_OK, msg);
         sw_mb_request_clear(mb);
         sw_mb_note_switch(mb, res.cfg->slots[t].id, res.last_us[t]);
+        prewarm_step(mb, t);
         mailbox_publish(mb);
         /* The copy's own rate (checksums left out), then the checksums'. */
         serial_printf("switcher: switch '%s' -> '%s': saved %llu KiB, restored %llu KiB in %u us (%llu MB/s)\n",

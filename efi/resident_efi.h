@@ -23,6 +23,12 @@ struct resident {
         uint64_t low_page;
         struct sw_resident_layout lay;
         uint64_t tsc_per_us;
+        /* The start-up prewarm chain: the 'prewarm' slots in menu order,
+         * then the chosen slot (chain[nprewarm]).  chain[pos] is running;
+         * prewarm-next in the mailbox names chain[pos + 1] until the chain
+         * is done (pos == nprewarm). */
+        int chain[SW_MAX_SLOTS + 1];
+        unsigned nprewarm, pos;
 };
 
 extern struct resident res;

@@ -404,6 +404,26 @@ static int run_devices(struct state *s)
         return s->done ? s->rc : 0;
 }
 
+/*
+ * A 'prewarm' slot is booted by the switcher at start-up only to be ready:
+ * the mailbox's prewarm-next names where to go as soon as the agent runs.
+ * Handing over is an ordinary switch; when this slot is first switched to,
+ * it resumes here and the daemon goes on watching the hotkeys.
+ */
+static void prewarm_handover(struct state *s)
+{
+        char next[SW_MB_ID_LEN];
+
+        if (s->sw.dry_run || sw_mb_get_prewarm_next(s->m->base, next) < 0 || !next[0] ||
+            strcmp(next, s->self) == 0)
+                return;
+        agent_info("prewarm: slot '%s' is up; handing over to '%s' until the first switch here", s->self, next);
+        if (agent_switch(s->m, s->self, next, &s->sw) != 0)
+                agent_log("prewarm: the hand-over to '%s' failed; this slot stays running", next);
+        else
+                agent_info("prewarm: slot '%s' resumed by its first switch", s->self);
+}
+
 int main(int argc, char **argv)
 {
         struct agent_source src = { 0 };
@@ -477,6 +497,7 @@ int main(int argc, char **argv)
         agent_info("running as slot '%s', mailbox at %s, %u hotkey(s)", s->self, s->m->where, s->nhk);
         if (s->nhk == 0)
                 agent_log("no hotkeys in the mailbox: nothing to watch for (waiting anyway)");
+        prewarm_handover(s);
         rc = events ? run_events_file(s, events) : run_devices(s);
         agent_mb_close(s->m);
         return rc;

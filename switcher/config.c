@@ -35,6 +35,7 @@ enum key {
         K_ARCH,
         K_MEMORY,
         K_VERIFY_STORE,
+        K_PREWARM,
         K_IMAGE,
         K_COUNT,
         K_UNKNOWN = K_COUNT,
@@ -70,6 +71,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_ARCH] = { "arch", SCOPE_SLOT, false, true },
         [K_MEMORY] = { "memory", SCOPE_SLOT, false, true },
         [K_VERIFY_STORE] = { "verify-store", SCOPE_SLOT, false, false },
+        [K_PREWARM] = { "prewarm", SCOPE_SLOT, false, false },
         [K_IMAGE] = { "image", SCOPE_SLOT, false, true },
 };
 
@@ -780,6 +782,17 @@ static void key_verify_store(struct parser *p, const char *v, size_t n)
                 say_slot(p, p->line, SW_WARN, "invalid verify-store '%s' (yes or no), kept at yes", Q(v, n));
 }
 
+/* Prewarm costs a boot at start-up; a typo leaves it off. */
+static void key_prewarm(struct parser *p, const char *v, size_t n)
+{
+        if (slice_is(v, n, "yes"))
+                p->s->prewarm = true;
+        else if (slice_is(v, n, "no"))
+                p->s->prewarm = false;
+        else
+                say_slot(p, p->line, SW_WARN, "invalid prewarm '%s' (yes or no), kept at no", Q(v, n));
+}
+
 static void key_arch(struct parser *p, const char *v, size_t n)
 {
         if (slice_is(v, n, "auto"))
@@ -1062,6 +1075,9 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 break;
         case K_MODE:
                 key_mode(p, v, vn);
+                break;
+        case K_PREWARM:
+                key_prewarm(p, v, vn);
                 break;
         case K_VERIFY_STORE:
                 key_verify_store(p, v, vn);

@@ -85,6 +85,7 @@ struct sw_slot_config {
         enum sw_arch arch;
         uint64_t memory;               /* RAM the slot sees; 0 = the whole active region */
         bool verify_store;             /* checksum the store at each save, check it before each resume */
+        bool prewarm;                  /* booted at start-up and suspended at once, so the first switch resumes it */
         unsigned memory_line;
         unsigned line;                 /* line of its 'slot' keyword */
         unsigned linux_line;

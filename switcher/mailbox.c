@@ -158,6 +158,8 @@ int sw_mailbox_build(void *buf, size_t size, const struct sw_config *c,
         if (current >= 0 && (unsigned)current < c->nslots && c->slots[current].valid)
                 cur = c->slots[current].id;
         err = setprop_padded(buf, 0, "current", cur, SW_MB_ID_LEN);
+        if (!err)
+                err = setprop_padded(buf, 0, "prewarm-next", "", SW_MB_ID_LEN);
         if (err)
                 goto fail;
         def = sw_config_default_index(c);
@@ -565,5 +567,23 @@ int sw_mb_get_store(const void *fdt, const char *slot, uint64_t *base, uint64_t 
                 *base = *base << 8 | p[i];
                 *size = *size << 8 | p[8 + i];
         }
+        return 0;
+}
+
+int sw_mb_set_prewarm_next(void *fdt, const char *slot)
+{
+        if (slot && strnlen(slot, SW_MB_ID_LEN) >= SW_MB_ID_LEN)
+                return -SW_MB_MALFORMED;
+        return set_padded(fdt, 0, "prewarm-next", slot, SW_MB_ID_LEN, false);
+}
+
+int sw_mb_get_prewarm_next(const void *fdt, char out[SW_MB_ID_LEN])
+{
+        const char *p = prop_exact(fdt, 0, "prewarm-next", SW_MB_ID_LEN);
+
+        out[0] = '\0';
+        if (!p || !text_field_ok(p, SW_MB_ID_LEN))
+                return -SW_MB_MALFORMED;
+        memcpy(out, p, SW_MB_ID_LEN);
         return 0;
 }

@@ -11,6 +11,9 @@
  *   / {
  *       version = <1>;
  *       current = [64 bytes, NUL-padded id of the running slot];  "" before any slot runs
+ *       prewarm-next = [64 bytes, NUL-padded id]; set while a 'prewarm' slot is
+ *                                        booted at start-up: its agent switches
+ *                                        there as soon as it runs; "" otherwise
  *       default = "ID";                  the slot booted when nobody chooses (read only)
  *       next-hotkey = "ctrl+alt+0";      optional: "switch to the next slot"
  *       slots {
@@ -204,6 +207,12 @@ int sw_mb_set_current(void *fdt, const char *slot);
 /* switches += 1 (wrapping at 2^32), last-switch-us = switch_us, for slot.
  * Returns 0, -SW_MB_UNKNOWN_SLOT or -SW_MB_MALFORMED. */
 int sw_mb_note_switch(void *fdt, const char *slot, uint32_t switch_us);
+
+/* The start-up prewarm chain (see the layout above): set by the switcher,
+ * read by the agent.  "" or NULL clears it.  Return 0 or a negative enum
+ * sw_mb_status; get fills out with "" on any error. */
+int sw_mb_set_prewarm_next(void *fdt, const char *slot);
+int sw_mb_get_prewarm_next(const void *fdt, char out[SW_MB_ID_LEN]);
 
 /* Slot's store, as the switcher planned it: set once at boot; read by the
  * agent for `switchctl list`.  Return 0 or a negative enum sw_mb_status

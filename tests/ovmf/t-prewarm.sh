@@ -1,0 +1,109 @@
+#!/bin/bash
+# t-prewarm.sh BUILD
+#
+# Prewarm, end to end: slot b ('prewarm yes') is booted at start-up before
+# the default slot a; its agent hands the machine over to a as soon as it
+# runs, so the first hotkey switch to b is already a resume (b's writer keeps
+# its PID from before).  Then back to a; a leaves for b, b powers off.
+# Checked: the boot order, no cold boot of b after start-up, b's first switch
+# is a resume, the writers' PIDs, exact files and clean partitions.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+build=$(cd "${1:-build}" && pwd)
+need_switcher "$build"
+w=$build/ovmf/prewarm
+rm -rf "$w"
+mkdir -p "$w"
+
+if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" switch; then
+        t_fail prewarm/prepare "could not build the guest with the agent (see above)"
+        t_summary
+        exit 1
+fi
+common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=switch"
+cat >"$w/partitions.conf" <<CONF
+timeout 0
+default a
+active-size 128M
+
+slot a
+linux /slots/a/vmlinuz
+initrd /slots/a/initrd.img
+options $common sw.part=slot-a sw.other=b sw.want=2
+partition PARTLABEL=slot-a
+hotkey ctrl+alt+1
+
+slot b
+linux /slots/b/vmlinuz
+initrd /slots/b/initrd.img
+options $common sw.part=slot-b sw.other=a sw.want=2 sw.last=1
+partition PARTLABEL=slot-b
+hotkey ctrl+alt+2
+prewarm yes
+CONF
+sw_esp "$w/esp" "$build" "$w/partitions.conf"
+sw_esp_slot "$w/esp" a
+sw_esp_slot "$w/esp" b
+"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-a,size=16M label=slot-b,size=16M >/dev/null
+
+log=$w/serial.log
+timings=$w/timings.txt
+: >"$timings"
+SW_QEMU_BG=1 run_qemu prewarm 1G 400 "$w/disk.img" "$log"
+qpid=$SW_QEMU_PID
+run=$SW_QEMU_RUN_DIR
+t_boot=$(sw_now_ms)
+
+ok=1
+if wait_for_marker "$log" '^GUEST: ready slot=a ' 300; then
+        echo "prewarm: slot a ready after $(sw_since "$t_boot") s (b was booted first)"
+        echo "boot-a-after-prewarm $(($(sw_now_ms) - t_boot))" >>"$timings"
+else
+        t_fail prewarm/boot-a "slot a did not come up"
+        ok=0
+fi
+resumed='^GUEST: agent-log .*resumed after'
+if [ "$ok" = 1 ]; then
+        press_hotkey "$run" "$log" "$timings" ctrl-alt-2 first-switch-to-b "$resumed" 1 || ok=0
+        [ "$ok" = 1 ] || t_fail prewarm/to-b "no resume marker after the hotkey to b"
+fi
+if [ "$ok" = 1 ]; then
+        press_hotkey "$run" "$log" "$timings" ctrl-alt-1 back-to-a "$resumed" 2 || ok=0
+        [ "$ok" = 1 ] || t_fail prewarm/to-a "no resume marker after the hotkey to a"
+fi
+if [ "$ok" = 1 ]; then
+        t_pass prewarm/switches
+        wait_for_marker "$log" '^GUEST: final slot=b ' 120 || true
+        for _ in $(seq 1 60); do
+                kill -0 "$qpid" 2>/dev/null || break
+                sleep 1
+        done
+fi
+qemu_stop "$qpid" "$run"
+no_fault prewarm "$log"
+
+tr -d '\r' <"$log" >"$w/serial.txt"
+t_check prewarm/announced "$log" "^switcher: prewarm: 1 slot\\(s\\) start first and suspend; 'a' comes up last$"
+first_up=$(grep -m1 '^GUEST: up slot=' "$w/serial.txt" || true)
+if [ "$first_up" = "GUEST: up slot=b arch=x86_64" ]; then
+        t_pass prewarm/b-boots-first
+else
+        t_fail prewarm/b-boots-first "first guest up: '$first_up'"
+fi
+t_check prewarm/handover "$log" "^GUEST: agent-log switcher-agent: prewarm: slot 'b' is up; handing over to 'a'"
+t_check prewarm/chain-done "$log" '^switcher: prewarm done$'
+t_check prewarm/b-resumed "$log" "^switcher: resuming slot 'b' at its waking vector"
+n_cold=$(log_count "$log" "^switcher: cold boot of slot 'b'")
+if [ "$n_cold" = 0 ]; then
+        t_pass prewarm/b-never-cold-booted-again
+else
+        t_fail prewarm/b-never-cold-booted-again "slot b was cold-booted $n_cold time(s) after start-up"
+fi
+for s in a b; do
+        t_check "prewarm/final-$s" "$log" "^GUEST: final slot=$s lines=[0-9]+$"
+        check_slot_writer "$log" "$w" prewarm "$s" "$w/disk.img"
+done
+awk '{ print "prewarm: " $1 ": " $2 " ms" }' "$timings"
+t_summary
