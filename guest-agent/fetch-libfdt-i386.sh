@@ -21,14 +21,7 @@ if [ -s "$out/libfdt.a" ]; then
         exit 0
 fi
 sw_need_cmd apt-get apt-cache dpkg-deb
-if ! dpkg --print-foreign-architectures | grep -qx i386; then
-        if [ "$(id -u)" != 0 ]; then
-                sw_die "i386 is not a dpkg architecture here: as root run 'dpkg --add-architecture i386 && apt-get update'"
-        fi
-        sw_log "adding dpkg architecture i386 and updating apt lists"
-        dpkg --add-architecture i386
-        apt-get update -q >/dev/null || sw_log "apt-get update reported errors; trying with what it fetched"
-fi
+sw_need_i386_arch
 sw_apt_lists_ready
 deb=$(sw_apt_download libfdt-dev:i386 "$cache/debs")
 tmp=$(mktemp -d "$cache/.libfdt.XXXXXX")

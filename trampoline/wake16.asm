@@ -41,6 +41,24 @@ SEL_DATA        equ 0x10
 SEL_CODE64      equ 0x18
 SEL_CODE16      equ 0x20
 SEL_DATA16      equ 0x28
+; LEAVE_LONG_MODE: from compatibility mode (32-bit code on an identity-
+; mapped page) to 32-bit protected mode with paging, PAE and long mode off
+; and CR3 = 0.  Clobbers EAX, ECX, EDX.  Used by both ways out of long mode.
+%macro LEAVE_LONG_MODE 0
+        mov eax, cr0
+        and eax, ~CR0_PG                ; paging off: long mode deactivates
+        mov cr0, eax
+        mov ecx, MSR_EFER
+        rdmsr
+        and eax, ~EFER_LME
+        wrmsr
+        mov eax, cr4
+        and eax, ~CR4_PAE
+        mov cr4, eax
+        xor eax, eax
+        mov cr3, eax
+%endmacro
+
 ; The Linux boot protocol's own selectors, in boot_gdt (wake_boot32).
 BOOT_CS         equ 0x10
 BOOT_DS         equ 0x18
@@ -210,18 +228,7 @@ exit32:
         mov ds, ax
         mov es, ax
         mov ss, ax
-        mov eax, cr0
-        and eax, ~CR0_PG                ; paging off: long mode deactivates
-        mov cr0, eax
-        mov ecx, MSR_EFER
-        rdmsr
-        and eax, ~EFER_LME
-        wrmsr
-        mov eax, cr4
-        and eax, ~CR4_PAE
-        mov cr4, eax
-        xor eax, eax
-        mov cr3, eax
+        LEAVE_LONG_MODE
         lidt [ebx + idt_real]
         jmp SEL_CODE16:exit16           ; CS base = this page: offsets are labels
 
@@ -289,18 +296,7 @@ boot32_compat:
         mov fs, ax
         mov gs, ax
         lea esp, [ebx + WAKE16_STACK_TOP]
-        mov eax, cr0
-        and eax, ~CR0_PG
-        mov cr0, eax
-        mov ecx, MSR_EFER
-        rdmsr
-        and eax, ~EFER_LME
-        wrmsr
-        mov eax, cr4
-        and eax, ~CR4_PAE
-        mov cr4, eax
-        xor eax, eax
-        mov cr3, eax
+        LEAVE_LONG_MODE
         mov esi, [ebx + params + WP_BOOT_PARAMS32]
         mov eax, [ebx + params + WP_ENTRY32]
         xor ebx, ebx

@@ -39,17 +39,7 @@ if [ -s "$out/vmlinuz" ] && [ -s "$out/modules/modules.dep" ] && [ -s "$out/vers
         exit 0
 fi
 
-if [ "$arch" = i386 ] && ! dpkg --print-foreign-architectures | grep -qx i386; then
-        if [ "$(id -u)" != 0 ]; then
-                sw_die "i386 is not a dpkg architecture here: as root run 'dpkg --add-architecture i386 && apt-get update'"
-        fi
-        sw_log "adding dpkg architecture i386 and updating apt lists"
-        dpkg --add-architecture i386
-        # One stale index (a mirror mid-sync) makes apt-get update fail as a
-        # whole although the rest is usable: go on and let the resolution below
-        # decide.
-        apt-get update -q >/dev/null || sw_log "apt-get update reported errors; trying with what it fetched"
-fi
+[ "$arch" = i386 ] && sw_need_i386_arch
 sw_apt_lists_ready
 
 pkg=$(resolve)

@@ -88,6 +88,22 @@ sw_apt_lists_ready() {
         apt-get update -q >/dev/null || sw_log "apt-get update reported errors; trying with what it fetched"
 }
 
+# sw_need_i386_arch: make sure dpkg knows the i386 architecture (for
+# `apt-get download PKG:i386`); as root add it and update the lists, else
+# die with the command to run.
+sw_need_i386_arch() {
+        dpkg --print-foreign-architectures | grep -qx i386 && return 0
+        if [ "$(id -u)" != 0 ]; then
+                sw_die "i386 is not a dpkg architecture here: as root run 'dpkg --add-architecture i386 && apt-get update'"
+        fi
+        sw_log "adding dpkg architecture i386 and updating apt lists"
+        dpkg --add-architecture i386
+        # One stale index (a mirror mid-sync) makes apt-get update fail as a
+        # whole although the rest is usable: go on and let the resolution
+        # decide.
+        apt-get update -q >/dev/null || sw_log "apt-get update reported errors; trying with what it fetched"
+}
+
 # sw_apt_download PKG DIR: make sure the .deb of PKG's candidate version is in
 # DIR (download only when it is not there yet) and print its path.  PKG may
 # carry an architecture qualifier (busybox-static:i386).
@@ -626,4 +642,73 @@ press_hotkey() {
                 return 0
         fi
         return 1
+}
+
+# A hotkey tour of several slots running the "switch" role (t-i386,
+# t-inplace).  tour_init NAME RUN LOG TIMINGS FIRST: FIRST is the slot that
+# booted.  tour_go KEY SLOT: press KEY and wait for SLOT's userspace, its
+# 'ready' marker on its first visit (a cold boot), else one more "resumed
+# after" line; records the time as cold-SLOT / resume-SLOT.  tour_end
+# LAST SLOT...: after the last press, wait for LAST's final marker, check
+# each SLOT's, and for QEMU (pid SW_QEMU_PID) to power off.  TOUR_OK is 1
+# while everything went well.
+tour_init() {
+        TOUR_NAME=$1 TOUR_RUN=$2 TOUR_LOG=$3 TOUR_TIMINGS=$4
+        TOUR_OK=1 TOUR_RESUMES=0 TOUR_T0=$(sw_now_ms)
+        declare -gA TOUR_VISITED=([$5]=1)
+}
+
+tour_go() {
+        local key=$1 s=$2
+        [ "$TOUR_OK" = 1 ] || return 0
+        if [ -z "${TOUR_VISITED[$s]:-}" ]; then
+                TOUR_VISITED[$s]=1
+                press_hotkey "$TOUR_RUN" "$TOUR_LOG" "$TOUR_TIMINGS" "$key" "cold-$s" "^GUEST: ready slot=$s " 1 ||
+                        TOUR_OK=0
+        else
+                TOUR_RESUMES=$((TOUR_RESUMES + 1))
+                press_hotkey "$TOUR_RUN" "$TOUR_LOG" "$TOUR_TIMINGS" "$key" "resume-$s" \
+                        '^GUEST: agent-log .*resumed after' "$TOUR_RESUMES" || TOUR_OK=0
+        fi
+        if [ "$TOUR_OK" = 1 ]; then
+                echo "$TOUR_NAME: -> $s after $(sw_since "$TOUR_T0") s"
+        else
+                t_fail "$TOUR_NAME/to-$s" "no marker after $key (switch $((TOUR_RESUMES + 1)))"
+        fi
+}
+
+tour_end() {
+        local last=$1 s
+        shift
+        [ "$TOUR_OK" = 1 ] || return 0
+        wait_for_marker "$TOUR_LOG" "^GUEST: final slot=$last " 300 || true
+        for s in "$@"; do
+                t_check "$TOUR_NAME/final-$s" "$TOUR_LOG" "^GUEST: final slot=$s lines=[0-9]+$"
+        done
+        for _ in $(seq 1 60); do
+                kill -0 "$SW_QEMU_PID" 2>/dev/null || break
+                sleep 1
+        done
+        if kill -0 "$SW_QEMU_PID" 2>/dev/null; then
+                t_fail "$TOUR_NAME/power-off" "QEMU still running after the last slot's power-off"
+        fi
+}
+
+# sw_agent_test NAME BUILD_ARG ROLE...: the start of a test whose amd64
+# guests run the agent: sets build (absolute), w (a fresh BUILD/ovmf/NAME),
+# SW_KERNEL and SW_INITRD (the test initramfs with the agent and ROLEs), or
+# fails NAME/prepare and exits.
+sw_agent_test() {
+        local name=$1
+        build=$(cd "${2:-build}" && pwd)
+        shift 2
+        need_switcher "$build"
+        w=$build/ovmf/$name
+        rm -rf "$w"
+        mkdir -p "$w"
+        if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" "$@"; then
+                t_fail "$name/prepare" "could not build the guest with the agent (see above)"
+                t_summary
+                exit 1
+        fi
 }

@@ -11,17 +11,7 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/agent
-rm -rf "$w"
-mkdir -p "$w"
-
-if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" agent; then
-        t_fail agent/prepare "could not build the guest with the agent (see above)"
-        t_summary
-        exit 1
-fi
+sw_agent_test agent "${1:-build}" agent
 
 cat >"$w/partitions.conf" <<'CONF'
 timeout 0

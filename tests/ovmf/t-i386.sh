@@ -95,10 +95,6 @@ qpid=$SW_QEMU_PID
 run=$SW_QEMU_RUN_DIR
 t_boot=$(sw_now_ms)
 
-press() {
-        press_hotkey "$run" "$log" "$timings" "$@"
-}
-
 ok=1
 if wait_for_marker "$log" '^GUEST: ready slot=a ' 300; then
         echo "i386: slot a ready after $(sw_since "$t_boot") s"
@@ -106,51 +102,19 @@ else
         t_fail i386/boot-a "slot a did not come up"
         ok=0
 fi
-
-# go KEY SLOT: press KEY and wait for SLOT's userspace: its 'ready' marker
-# on its first visit (a cold boot), else one more "resumed after" line.
-declare -A visited=([a]=1)
-resumes=0
-go() {
-        local key=$1 s=$2
-        [ "$ok" = 1 ] || return 0
-        if [ -z "${visited[$s]:-}" ]; then
-                visited[$s]=1
-                press "$key" "cold-$s" "^GUEST: ready slot=$s " 1 || ok=0
-        else
-                resumes=$((resumes + 1))
-                press "$key" "resume-$s" '^GUEST: agent-log .*resumed after' "$resumes" || ok=0
-        fi
-        if [ "$ok" = 1 ]; then
-                echo "i386: -> $s after $(sw_since "$t_boot") s"
-        else
-                t_fail "i386/to-$s" "no marker after $key (switch $((resumes + 1)))"
-        fi
-}
+tour_init i386 "$run" "$log" "$timings" a
+TOUR_OK=$ok
 for r in $(seq 1 "$rounds"); do
-        go ctrl-alt-3 c
-        go ctrl-alt-1 a
-        go ctrl-alt-2 b
-        go ctrl-alt-3 c
-        go ctrl-alt-2 b
-        go ctrl-alt-1 a
+        tour_go ctrl-alt-3 c
+        tour_go ctrl-alt-1 a
+        tour_go ctrl-alt-2 b
+        tour_go ctrl-alt-3 c
+        tour_go ctrl-alt-2 b
+        tour_go ctrl-alt-1 a
 done
-[ "$ok" = 1 ] && t_pass "i386/$rounds-tours-both-directions"
-
+[ "$TOUR_OK" = 1 ] && t_pass "i386/$rounds-tours-both-directions"
 # The end: a leaves for b, b for c, c powers the machine off.
-if [ "$ok" = 1 ]; then
-        wait_for_marker "$log" '^GUEST: final slot=c ' 300 || true
-        for s in a b c; do
-                t_check "i386/final-$s" "$log" "^GUEST: final slot=$s lines=[0-9]+$"
-        done
-        for _ in $(seq 1 60); do
-                kill -0 "$qpid" 2>/dev/null || break
-                sleep 1
-        done
-        if kill -0 "$qpid" 2>/dev/null; then
-                t_fail i386/power-off "QEMU still running after the last slot's power-off"
-        fi
-fi
+tour_end c a b c
 qemu_stop "$qpid" "$run"
 
 # What the switcher said about c: arch from the header, 32-bit entry.

@@ -19,18 +19,8 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/inplace
-rm -rf "$w"
-mkdir -p "$w"
+sw_agent_test inplace "${1:-build}" switch
 rounds=${SW_INPLACE_ROUNDS:-3}
-
-if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" switch; then
-        t_fail inplace/prepare "could not build the guest with the agent (see above)"
-        t_summary
-        exit 1
-fi
 common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=switch"
 cat >"$w/partitions.conf" <<CONF
 timeout 0
@@ -80,50 +70,22 @@ qpid=$SW_QEMU_PID
 run=$SW_QEMU_RUN_DIR
 t_boot=$(sw_now_ms)
 
-press() {
-        press_hotkey "$run" "$log" "$timings" "$@"
-}
-
 ok=1
 if ! wait_for_marker "$log" '^GUEST: ready slot=a ' 300; then
         t_fail inplace/boot-a "slot a did not come up"
         ok=0
 fi
-resumes=0
-# go KEY SLOT cold|resume
-go() {
-        [ "$ok" = 1 ] || return 0
-        if [ "$3" = cold ]; then
-                press "$1" "cold-$2" "^GUEST: ready slot=$2 " 1 || ok=0
-        else
-                resumes=$((resumes + 1))
-                press "$1" "resume-$2" '^GUEST: agent-log .*resumed after' "$resumes" || ok=0
-        fi
-        if [ "$ok" = 1 ]; then
-                echo "inplace: -> $2 after $(sw_since "$t_boot") s"
-        else
-                t_fail "inplace/to-$2" "no marker after $1"
-        fi
-}
-go ctrl-alt-2 b cold
-go ctrl-alt-3 c cold
+tour_init inplace "$run" "$log" "$timings" a
+TOUR_OK=$ok
+tour_go ctrl-alt-2 b
+tour_go ctrl-alt-3 c
 for _ in $(seq 1 "$rounds"); do
-        go ctrl-alt-2 b resume
-        go ctrl-alt-3 c resume
+        tour_go ctrl-alt-2 b
+        tour_go ctrl-alt-3 c
 done
-go ctrl-alt-1 a resume
-[ "$ok" = 1 ] && t_pass "inplace/tour"
-if [ "$ok" = 1 ]; then
-        wait_for_marker "$log" '^GUEST: final slot=c ' 300 || true
-        for s in a b c; do
-                t_check "inplace/final-$s" "$log" "^GUEST: final slot=$s lines=[0-9]+$"
-        done
-        for _ in $(seq 1 60); do
-                kill -0 "$qpid" 2>/dev/null || break
-                sleep 1
-        done
-        kill -0 "$qpid" 2>/dev/null && t_fail inplace/power-off "QEMU still running after the last slot's power-off"
-fi
+tour_go ctrl-alt-1 a
+[ "$TOUR_OK" = 1 ] && t_pass "inplace/tour"
+tour_end c a b c
 qemu_stop "$qpid" "$run"
 no_fault inplace "$log"
 

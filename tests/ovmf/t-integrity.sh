@@ -9,17 +9,7 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/integrity
-rm -rf "$w"
-mkdir -p "$w"
-
-if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" integrity; then
-        t_fail integrity/prepare "could not build the guest with the agent (see above)"
-        t_summary
-        exit 1
-fi
+sw_agent_test integrity "${1:-build}" integrity
 cat >"$w/partitions.conf" <<CONF
 timeout 0
 default a

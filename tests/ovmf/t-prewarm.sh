@@ -11,17 +11,7 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/prewarm
-rm -rf "$w"
-mkdir -p "$w"
-
-if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" switch; then
-        t_fail prewarm/prepare "could not build the guest with the agent (see above)"
-        t_summary
-        exit 1
-fi
+sw_agent_test prewarm "${1:-build}" switch
 common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=switch"
 cat >"$w/partitions.conf" <<CONF
 timeout 0

@@ -18,19 +18,9 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/switch
-rm -rf "$w"
-mkdir -p "$w"
+sw_agent_test switch "${1:-build}" switch
 rounds=${SW_SWITCH_ROUNDS:-10}
 active=${SW_SWITCH_ACTIVE:-128M}
-
-if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w" switch; then
-        t_fail switch/prepare "could not build the guest with the agent (see above)"
-        t_summary
-        exit 1
-fi
 cat >"$w/partitions.conf" <<CONF
 timeout 0
 default a
