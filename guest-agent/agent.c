@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -592,8 +593,38 @@ static void withdraw(struct agent_mb *m)
                 agent_mb_commit(m);
 }
 
+static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
+                         const struct agent_switch_opts *o);
+
+/*
+ * One switch at a time per guest: a second `switchctl switch` (or a hotkey)
+ * while one is under way would overwrite its request and suspend again on
+ * top of it.  The lock is an flock on the mailbox's own descriptor (/dev/mem
+ * or the mailbox file), so every agent process in this guest shares it and
+ * it goes away with a process that dies.
+ */
 int agent_switch(struct agent_mb *m, const char *self, const char *spec,
                  const struct agent_switch_opts *o)
+{
+        int rc;
+
+        if (m->fd >= 0 && flock(m->fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK)
+                        agent_log("another switch is already in progress in this slot; not starting a second one");
+                else
+                        agent_log("cannot lock the mailbox for the switch: %s", strerror(errno));
+                return 1;
+        }
+        if (o->hold)
+                sleep(o->hold);
+        rc = switch_locked(m, self, spec, o);
+        if (m->fd >= 0)
+                flock(m->fd, LOCK_UN);
+        return rc;
+}
+
+static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
+                         const struct agent_switch_opts *o)
 {
         char target[SW_MB_ID_LEN], why[600], msg[SW_MB_MSG_LEN], alarm[32];
         uint32_t prev, seq, rseq, rst, us = 0;

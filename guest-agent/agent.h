@@ -117,6 +117,9 @@ struct agent_switch_opts {
          * it against the slot list; bad_csum: corrupt the checksum. */
         bool unchecked;
         bool bad_csum;
+        /* Test hook: hold the switch lock this many seconds before starting,
+         * to show that a second switch meanwhile is refused. */
+        unsigned hold;
 };
 
 /*

@@ -73,7 +73,8 @@ static const char usage_switch[] =
         "request and stops there; --mounts reads FILE instead of /proc/self/mounts.\n"
         "Test hooks (to prove the switcher refuses bad requests): --test-unchecked\n"
         "sends SLOT as given, without checking it exists; --test-bad-csum corrupts\n"
-        "the request's checksum.\n"
+        "the request's checksum; --test-hold SECONDS holds the switch lock that long\n"
+        "before starting (a second switch meanwhile is refused).\n"
         "Exit status 0 when the switcher reports success, 1 otherwise.\n";
 static const char usage_set_default[] =
         "usage: switchctl set-default SLOT [--efivars DIR]\n"
@@ -363,6 +364,12 @@ static int cmd_switch(const struct globals *g, int argc, char **argv)
                         o.unchecked = true;
                 } else if (strcmp(argv[i], "--test-bad-csum") == 0) {
                         o.bad_csum = true;
+                } else if (strcmp(argv[i], "--test-hold") == 0 && i + 1 < argc) {
+                        if (agent_parse_u64(argv[++i], &v) < 0 || v > 60) {
+                                agent_log("switch: --test-hold '%s' is not a number of seconds in 0..60", argv[i]);
+                                return 1;
+                        }
+                        o.hold = (unsigned)v;
                 } else if (argv[i][0] == '-' && argv[i][1]) {
                         agent_log("switch: unknown option '%s' (see switchctl switch --help)", argv[i]);
                         return 1;

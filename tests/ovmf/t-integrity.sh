@@ -4,7 +4,10 @@
 # Saved-state integrity, end to end: slot b's store is damaged (one byte, by
 # slot a through /dev/mem) while b is suspended; the switcher must refuse to
 # resume b, say why on serial and in the mailbox, mark b failed and resume
-# a, which goes on and powers off cleanly.  See tests/ovmf/roles/integrity.sh.
+# a, which goes on and powers off cleanly.  Then, in a: a second switch while
+# one is under way (refused in the guest), and a suspend with the mailbox
+# overwritten with garbage (the switcher rebuilds it and resumes a).  See
+# tests/ovmf/roles/integrity.sh.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +55,12 @@ t_check integrity/guest-told "$log" \
 t_check integrity/state-failed "$log" '^GUEST: integrity state b failed$'
 t_check integrity/again-refused "$log" '^GUEST: integrity again rc [1-9][0-9]* .*target-failed'
 t_check integrity/self-refused "$log" '^GUEST: integrity self rc [1-9][0-9]* .*same-slot'
+t_check integrity/concurrent-refused "$log" \
+        '^GUEST: integrity concurrent rc 1 switchctl: another switch is already in progress in this slot; not starting a second one$'
+t_check integrity/first-went-through "$log" '^GUEST: integrity first rc 1 .*same-slot'
+t_check integrity/garbage-seen-by-agent "$log" '^GUEST: integrity garbage-status rc [1-9]'
+t_check integrity/garbage-refused "$log" "^switcher: slot 'a': request refused: malformed$"
+t_check integrity/mailbox-rebuilt "$log" '^GUEST: integrity rebuilt rc 0 \{"current":"a",'
 t_check integrity/done "$log" '^GUEST: integrity done$'
 n=$(log_count "$log" "^switcher: resuming slot 'b'")
 if [ "$n" = 0 ]; then

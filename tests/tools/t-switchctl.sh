@@ -135,6 +135,23 @@ check switch-next 0 '^switchctl: request 2: a -> b written' \
         "$sc" --mailbox-file "$mb" switch @next --dry-run --mounts "$w/mounts-empty"
 check switch-next-wraps 0 '^switchctl: request 1: c -> a written' \
         "$sc" --mailbox-file "$mb" --slot c switch @next --dry-run --mounts "$w/mounts-empty"
+# One switch at a time: while another process holds the switch lock (an
+# flock on the mailbox, as a switchctl or daemon mid-switch does), a second
+# switch is refused and writes nothing.
+if command -v flock >/dev/null; then
+        before=$(md5sum <"$mb")
+        flock "$mb" sleep 2 &
+        lockpid=$!
+        sleep 0.5
+        check switch-in-progress 1 '^switchctl: another switch is already in progress in this slot; not starting a second one$' \
+                "$sc" --mailbox-file "$mb" switch b --dry-run --mounts "$w/mounts-empty"
+        [ "$(md5sum <"$mb")" = "$before" ] && t_pass switchctl/in-progress-wrote-nothing ||
+                t_fail switchctl/in-progress-wrote-nothing "the mailbox changed"
+        # The lock dies with its holder (sleep, not flock, holds it).
+        wait "$lockpid" 2>/dev/null || true
+else
+        t_fail switchctl/switch-in-progress "flock (util-linux) is missing"
+fi
 check mounts-unreadable 1 '^switchctl: cannot read /nonexistent/mounts: No such file or directory; refusing to switch' \
         "$sc" --mailbox-file "$mb" switch b --dry-run --mounts /nonexistent/mounts
 

@@ -59,5 +59,33 @@ out=$(switchctl switch b 2>&1)
 say "integrity again rc $? $(echo "$out" | tail -n 1)"
 out=$(switchctl switch a --test-unchecked 2>&1)
 say "integrity self rc $? $(echo "$out" | tail -n 1)"
+
+# A second switch while one is under way: the switch lock is an flock on
+# /dev/mem (the mailbox's descriptor), held by a switch from its start to
+# the answer.  Holding it the way a switch does, a new switch is refused
+# at once, with nothing written.
+switchctl switch a --test-unchecked --test-hold 3 >/tmp/first.out 2>&1 &
+fpid=$!
+sleep 1
+out=$(switchctl switch a --test-unchecked 2>&1)
+say "integrity concurrent rc $? $(echo "$out" | tail -n 1)"
+wait "$fpid"
+say "integrity first rc $? $(tail -n 1 /tmp/first.out)"
+
+# A mailbox full of garbage, then a suspend: the switcher finds it damaged,
+# rebuilds it from its own state and resumes this slot.
+mbaddr=$(sed -n 's/.*switcher.mailbox=\(0x[0-9a-fA-F]*\).*/\1/p' /proc/cmdline)
+i=0
+while [ $i -lt 256 ]; do
+        devmem "$(printf '0x%x' $((mbaddr + i * 4)))" 32 0xdeadbeef
+        i=$((i + 1))
+done
+out=$(switchctl status 2>&1)
+say "integrity garbage-status rc $? $(echo "$out" | tail -n 1)"
+echo 0 >/sys/class/rtc/rtc0/wakealarm
+echo +2 >/sys/class/rtc/rtc0/wakealarm
+echo mem >/sys/power/state
+out=$(switchctl list --json 2>&1)
+say "integrity rebuilt rc $? $(echo "$out" | tail -n 1)"
 say "integrity done"
 finish
