@@ -291,6 +291,18 @@ int sw_mb_check(const void *fdt, size_t size)
 
         if (!fdt || size < sizeof(struct fdt_header) || fdt_magic(fdt) != FDT_MAGIC)
                 return -SW_MB_MALFORMED;
+        /*
+         * Only the header version sw_mailbox_build() writes (17, compatible
+         * with 16).  libfdt still reads versions 2 to 15, and its 1.6.1
+         * fdt_check_full() dereferences NULL on such a tree: for them
+         * fdt_get_name() looks for a '/' in the root node's name, finds
+         * none and returns NULL, which the check then reads.  A guest
+         * writing two header words must not crash the switcher (found by
+         * tests/fuzz/fuzz_mailbox.c; input in tests/fuzz/regress/mailbox/).
+         */
+        if (fdt_version(fdt) != FDT_LAST_SUPPORTED_VERSION ||
+            fdt_last_comp_version(fdt) != FDT_LAST_COMPATIBLE_VERSION)
+                return -SW_MB_MALFORMED;
         if (fdt_totalsize(fdt) > size || fdt_check_full(fdt, size) != 0)
                 return -SW_MB_MALFORMED;
         if (!u32_prop(fdt, 0, "version", &version) || version != SW_MAILBOX_VERSION)

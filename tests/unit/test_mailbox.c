@@ -459,6 +459,119 @@ static void test_check_version(void **state)
         assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
 }
 
+/*
+ * A guest that writes two header words, version 3 and last compatible
+ * version 2, made libfdt 1.6.1's fdt_check_full() read through a NULL name
+ * pointer (found by tests/fuzz/fuzz_mailbox.c): the check must refuse every
+ * header version but the one the codec writes, before libfdt walks the tree.
+ */
+static void test_check_old_header_version(void **state)
+{
+        static const struct {
+                uint32_t version, last_comp;
+        } bad[] = { { 3, 2 }, { 2, 2 }, { 15, 15 }, { 16, 16 }, { 17, 2 }, { 18, 16 }, { 0xffffffff, 16 } };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                fdt_set_version(mb, bad[i].version);
+                fdt_set_last_comp_version(mb, bad[i].last_comp);
+                assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        }
+        fdt_set_version(mb, 17);
+        fdt_set_last_comp_version(mb, 16);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+}
+
+/* xorshift32: the same "garbage" on every run. */
+static uint32_t rnd_state = 0x9e3779b9;
+
+static uint32_t rnd(void)
+{
+        rnd_state ^= rnd_state << 13;
+        rnd_state ^= rnd_state >> 17;
+        rnd_state ^= rnd_state << 5;
+        return rnd_state;
+}
+
+static void fill_garbage(void *p, size_t n, bool nonzero)
+{
+        uint8_t *b = p;
+
+        for (size_t i = 0; i < n; i++) {
+                b[i] = (uint8_t)rnd();
+                if (nonzero && b[i] == 0)
+                        b[i] = 0x5a;
+        }
+}
+
+/* A mailbox full of garbage, whole or behind a good header: refused, and the
+ * resident switcher rebuilds it from its own state. */
+static void test_garbage_mailbox(void **state)
+{
+        enum sw_slot_state st[SW_MAX_SLOTS] = { SW_SLOT_RUNNING, SW_SLOT_EMPTY, SW_SLOT_SUSPENDED };
+        uint8_t header[40];
+
+        memcpy(header, mb, sizeof(header));
+        for (int round = 0; round < 64; round++) {
+                fill_garbage(mb, sizeof(mb), false);
+                assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+                /* The real header in front: the blocks it points at are junk. */
+                memcpy(mb, header, sizeof(header));
+                assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        }
+        assert_int_equal(sw_mailbox_build(mb, sizeof(mb), &cfg, st, 0, &diag), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+}
+
+/* Garbage in the values only: every size is right, so the tree passes its
+ * check, and each reader refuses what it cannot use. */
+static void test_garbage_values(void **state)
+{
+        int req = fdt_path_offset(mb, "/request"), node = sw_mb_slot_offset(mb, "a");
+        uint8_t junk[SW_MB_MSG_LEN];
+        struct sw_mb_request r;
+        uint32_t seq, st;
+        char msg[SW_MB_MSG_LEN];
+
+        /* Unterminated ids: no request can be read from them. */
+        fill_garbage(junk, SW_MB_ID_LEN, true);
+        assert_int_equal(fdt_setprop_inplace(mb, req, "slot", junk, SW_MB_ID_LEN), 0);
+        fill_garbage(junk, SW_MB_ID_LEN, true);
+        assert_int_equal(fdt_setprop_inplace(mb, req, "target", junk, SW_MB_ID_LEN), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_request_read(mb, &r), -SW_MB_MALFORMED);
+        assert_int_equal(r.seq, 0);
+
+        /* Good ids with a garbage seq and checksum: refused for the checksum. */
+        assert_int_equal(sw_mb_request_write(mb, "a", "b", 1), 0);
+        fill_garbage(junk, 8, true);
+        assert_int_equal(fdt_setprop_inplace(mb, req, "seq", junk, 4), 0);
+        assert_int_equal(fdt_setprop_inplace(mb, req, "csum", junk + 4, 4), 0);
+        assert_int_equal(sw_mb_request_read(mb, &r), 0);
+        assert_int_equal(sw_mb_request_validate(mb, &r, "a"), SW_MB_BAD_CSUM);
+
+        /* An unterminated result message: the result cannot be read ... */
+        fill_garbage(junk, SW_MB_MSG_LEN, true);
+        assert_int_equal(fdt_setprop_inplace(mb, node, "result-message", junk, SW_MB_MSG_LEN), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_get_result(mb, "a", &seq, &st, msg, sizeof(msg)), -SW_MB_MALFORMED);
+        assert_string_equal(msg, "");
+
+        /* ... until the switcher writes the refusal, as after any bad wake. */
+        assert_int_equal(sw_mb_set_result(mb, "a", 0, SW_MB_BAD_CSUM, "request refused: bad-csum"), 0);
+        assert_int_equal(sw_mb_request_clear(mb), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_get_result(mb, "a", &seq, &st, msg, sizeof(msg)), 0);
+        assert_int_equal(st, SW_MB_BAD_CSUM);
+        assert_string_equal(msg, "request refused: bad-csum");
+        assert_int_equal(sw_mb_request_read(mb, &r), 0);
+        assert_int_equal(sw_mb_request_validate(mb, &r, "a"), SW_MB_NO_REQUEST);
+
+        /* A state that is not terminated fails the whole check. */
+        fill_garbage(junk, SW_MB_STATE_LEN, true);
+        assert_int_equal(fdt_setprop_inplace(mb, node, "state", junk, SW_MB_STATE_LEN), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+}
+
 static void test_results(void **state)
 {
         uint32_t seq = 99, st = 99;
@@ -582,6 +695,9 @@ int main(void)
                 cmocka_unit_test_setup(test_check_wrong_sizes, setup),
                 cmocka_unit_test_setup(test_check_header, setup),
                 cmocka_unit_test_setup(test_check_version, setup),
+                cmocka_unit_test_setup(test_check_old_header_version, setup),
+                cmocka_unit_test_setup(test_garbage_mailbox, setup),
+                cmocka_unit_test_setup(test_garbage_values, setup),
                 cmocka_unit_test_setup(test_results, setup),
                 cmocka_unit_test_setup(test_set_state_current_switch, setup),
                 cmocka_unit_test(test_names),
