@@ -5,7 +5,7 @@
 set -eu
 
 BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev"
-TEST_PKGS="qemu-system-x86 ovmf mtools gdisk dosfstools e2fsprogs busybox-static cpio kmod zstd xz-utils"
+TEST_PKGS="qemu-system-x86 ovmf mtools gdisk dosfstools e2fsprogs busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev"
 
 mode=${1:-install}
 case $mode in
