@@ -283,6 +283,59 @@ static bool slot_node_ok(const void *fdt, int node)
                prop_exact(fdt, node, "result-seq", 4) && prop_exact(fdt, node, "result-status", 4);
 }
 
+/*
+ * Walks the structure block's tags with checked arithmetic before libfdt
+ * does: every node name must end and every property value must fit inside
+ * the block, and the walk must reach FDT_END.  libfdt 1.6.1 adds a property's
+ * length to an int offset unchecked, so a length near 2^32 wraps the offset
+ * backwards and fdt_check_full() loops forever: a guest could hang the
+ * switcher with one word (found by tests/fuzz/fuzz_mailbox.c; input in
+ * tests/fuzz/regress/mailbox/).  Depth, names and string offsets are left
+ * to fdt_check_full(), which is safe once no length can wrap.
+ */
+static bool struct_block_ok(const uint8_t *blob, uint32_t total)
+{
+        uint64_t off = fdt_off_dt_struct(blob), len = fdt_size_dt_struct(blob), pos = 0;
+        const uint8_t *st;
+
+        if (off % 4 || len % 4 || off > total || len > total - off)
+                return false;
+        st = blob + off;
+        while (pos + 4 <= len) {
+                uint32_t tag = be32_at(st + pos);
+                uint64_t n;
+
+                pos += 4;
+                switch (tag) {
+                case FDT_BEGIN_NODE:
+                        for (n = 0; pos + n < len && st[pos + n]; n++)
+                                ;
+                        if (pos + n == len)
+                                return false;
+                        pos += n + 1;
+                        break;
+                case FDT_PROP:
+                        if (len - pos < 8)
+                                return false;
+                        n = be32_at(st + pos);
+                        pos += 8;
+                        if (n > len - pos)
+                                return false;
+                        pos += n;
+                        break;
+                case FDT_END_NODE:
+                case FDT_NOP:
+                        break;
+                case FDT_END:
+                        return true;
+                default:
+                        return false;
+                }
+                pos = (pos + 3) & ~(uint64_t)3;
+        }
+        return false;
+}
+
 int sw_mb_check(const void *fdt, size_t size)
 {
         uint32_t version;
@@ -303,7 +356,8 @@ int sw_mb_check(const void *fdt, size_t size)
         if (fdt_version(fdt) != FDT_LAST_SUPPORTED_VERSION ||
             fdt_last_comp_version(fdt) != FDT_LAST_COMPATIBLE_VERSION)
                 return -SW_MB_MALFORMED;
-        if (fdt_totalsize(fdt) > size || fdt_check_full(fdt, size) != 0)
+        if (fdt_totalsize(fdt) > size || !struct_block_ok(fdt, fdt_totalsize(fdt)) ||
+            fdt_check_full(fdt, size) != 0)
                 return -SW_MB_MALFORMED;
         if (!u32_prop(fdt, 0, "version", &version) || version != SW_MAILBOX_VERSION)
                 return -SW_MB_MALFORMED;

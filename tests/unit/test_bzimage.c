@@ -16,6 +16,7 @@
 
 #include "bootparams.h"
 #include "bzimage.h"
+#include "util_garbage.h"
 
 /* Lengths of the whole vmlinuz files the heads were cut from (README.bzimage):
  * an input fact for the parser, which reads only the head. */
@@ -431,17 +432,6 @@ static void test_truncated_at_every_length(void **state)
         assert_int_equal(cap.count, 0);
 }
 
-/* xorshift32: the same garbage on every run. */
-static uint32_t rnd_state = 0x2545f491;
-
-static uint32_t rnd(void)
-{
-        rnd_state ^= rnd_state << 13;
-        rnd_state ^= rnd_state >> 17;
-        rnd_state ^= rnd_state << 5;
-        return rnd_state;
-}
-
 /*
  * Garbage files: wholly random, then random behind a real boot sector
  * signature, "HdrS" and protocol 2.15.  Each is refused with exactly one
@@ -456,14 +446,13 @@ static void test_garbage_heads(void **state)
 
         (void)state;
         for (int round = 0; round < 400; round++) {
-                for (size_t i = 0; i < 4096; i++)
-                        buf[i] = (uint8_t)rnd();
+                garbage_fill(buf, 4096, false);
                 if (round % 2) {
                         memcpy(buf + 0x1fe, amd64 + 0x1fe, 0x208 - 0x1fe);
-                        buf[0x201] = (uint8_t)(0x66 + rnd() % 0x9a);  /* a header reaching 2.12's fields */
+                        buf[0x201] = (uint8_t)(0x66 + garbage_u32() % 0x9a);  /* a header reaching 2.12's fields */
                 }
                 reset_diag();
-                rc = sw_bzimage_parse_head(buf, 4096, 1ULL << (20 + rnd() % 12), WHAT, &info, &diag);
+                rc = sw_bzimage_parse_head(buf, 4096, 1ULL << (20 + garbage_u32() % 12), WHAT, &info, &diag);
                 assert_true(rc <= 0 && rc > -SW_BZ_ERR_MAX);
                 if (rc < 0) {
                         refused++;

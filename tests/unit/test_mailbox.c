@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libfdt.h>
@@ -18,6 +19,7 @@
 #include "config.h"
 #include "diag.h"
 #include "mailbox.h"
+#include "util_garbage.h"
 
 static const char conf_text[] =
         "timeout 0\n"
@@ -481,26 +483,36 @@ static void test_check_old_header_version(void **state)
         assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
 }
 
-/* xorshift32: the same "garbage" on every run. */
-static uint32_t rnd_state = 0x9e3779b9;
-
-static uint32_t rnd(void)
+/*
+ * A property length near 2^32 wrapped libfdt 1.6.1's int offset backwards,
+ * and fdt_check_full() looped forever (found by tests/fuzz/fuzz_mailbox.c):
+ * the check must refuse every length that does not fit the structure block.
+ * The alarm turns a regression into a failed test instead of a hung one.
+ */
+static void test_check_property_length_wraps(void **state)
 {
-        rnd_state ^= rnd_state << 13;
-        rnd_state ^= rnd_state >> 17;
-        rnd_state ^= rnd_state << 5;
-        return rnd_state;
-}
+        static const uint32_t lens[] = { 0xfffffff4, 0xfffffffc, 0x80000000, 0x7ffffff0, SW_MAILBOX_SIZE };
+        int req = fdt_path_offset(mb, "/request");
+        int prop = fdt_first_property_offset(mb, req);
+        uint8_t *lenp = mb + fdt_off_dt_struct(mb) + prop + 4;
+        uint8_t keep[4];
 
-static void fill_garbage(void *p, size_t n, bool nonzero)
-{
-        uint8_t *b = p;
-
-        for (size_t i = 0; i < n; i++) {
-                b[i] = (uint8_t)rnd();
-                if (nonzero && b[i] == 0)
-                        b[i] = 0x5a;
+        assert_true(prop >= 0);
+        memcpy(keep, lenp, 4);
+        alarm(10);
+        for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+                lenp[0] = (uint8_t)(lens[i] >> 24);
+                lenp[1] = (uint8_t)(lens[i] >> 16);
+                lenp[2] = (uint8_t)(lens[i] >> 8);
+                lenp[3] = (uint8_t)lens[i];
+                assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
         }
+        /* A structure block that stops before its FDT_END. */
+        memcpy(lenp, keep, 4);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        fdt_set_size_dt_struct(mb, (uint32_t)(prop - 4));
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        alarm(0);
 }
 
 /* A mailbox full of garbage, whole or behind a good header: refused, and the
@@ -512,7 +524,7 @@ static void test_garbage_mailbox(void **state)
 
         memcpy(header, mb, sizeof(header));
         for (int round = 0; round < 64; round++) {
-                fill_garbage(mb, sizeof(mb), false);
+                garbage_fill(mb, sizeof(mb), false);
                 assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
                 /* The real header in front: the blocks it points at are junk. */
                 memcpy(mb, header, sizeof(header));
@@ -533,9 +545,9 @@ static void test_garbage_values(void **state)
         char msg[SW_MB_MSG_LEN];
 
         /* Unterminated ids: no request can be read from them. */
-        fill_garbage(junk, SW_MB_ID_LEN, true);
+        garbage_fill(junk, SW_MB_ID_LEN, true);
         assert_int_equal(fdt_setprop_inplace(mb, req, "slot", junk, SW_MB_ID_LEN), 0);
-        fill_garbage(junk, SW_MB_ID_LEN, true);
+        garbage_fill(junk, SW_MB_ID_LEN, true);
         assert_int_equal(fdt_setprop_inplace(mb, req, "target", junk, SW_MB_ID_LEN), 0);
         assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
         assert_int_equal(sw_mb_request_read(mb, &r), -SW_MB_MALFORMED);
@@ -543,14 +555,14 @@ static void test_garbage_values(void **state)
 
         /* Good ids with a garbage seq and checksum: refused for the checksum. */
         assert_int_equal(sw_mb_request_write(mb, "a", "b", 1), 0);
-        fill_garbage(junk, 8, true);
+        garbage_fill(junk, 8, true);
         assert_int_equal(fdt_setprop_inplace(mb, req, "seq", junk, 4), 0);
         assert_int_equal(fdt_setprop_inplace(mb, req, "csum", junk + 4, 4), 0);
         assert_int_equal(sw_mb_request_read(mb, &r), 0);
         assert_int_equal(sw_mb_request_validate(mb, &r, "a"), SW_MB_BAD_CSUM);
 
         /* An unterminated result message: the result cannot be read ... */
-        fill_garbage(junk, SW_MB_MSG_LEN, true);
+        garbage_fill(junk, SW_MB_MSG_LEN, true);
         assert_int_equal(fdt_setprop_inplace(mb, node, "result-message", junk, SW_MB_MSG_LEN), 0);
         assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
         assert_int_equal(sw_mb_get_result(mb, "a", &seq, &st, msg, sizeof(msg)), -SW_MB_MALFORMED);
@@ -567,7 +579,7 @@ static void test_garbage_values(void **state)
         assert_int_equal(sw_mb_request_validate(mb, &r, "a"), SW_MB_NO_REQUEST);
 
         /* A state that is not terminated fails the whole check. */
-        fill_garbage(junk, SW_MB_STATE_LEN, true);
+        garbage_fill(junk, SW_MB_STATE_LEN, true);
         assert_int_equal(fdt_setprop_inplace(mb, node, "state", junk, SW_MB_STATE_LEN), 0);
         assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
 }
@@ -696,6 +708,7 @@ int main(void)
                 cmocka_unit_test_setup(test_check_header, setup),
                 cmocka_unit_test_setup(test_check_version, setup),
                 cmocka_unit_test_setup(test_check_old_header_version, setup),
+                cmocka_unit_test_setup(test_check_property_length_wraps, setup),
                 cmocka_unit_test_setup(test_garbage_mailbox, setup),
                 cmocka_unit_test_setup(test_garbage_values, setup),
                 cmocka_unit_test_setup(test_results, setup),
