@@ -33,6 +33,13 @@ void fuzz_seeds(const char *dir) __attribute__((weak));
 /* Writes one seed file dir/name; exits with a message on failure. */
 void fuzz_write_seed(const char *dir, const char *name, const void *data, size_t len);
 
+/*
+ * An exact-size heap copy of the input (at least one byte allocated), so
+ * ASan reports any read past its end, and 8-byte aligned as libfdt wants.
+ * NULL when out of memory; free() it.
+ */
+void *fuzz_copy(const uint8_t *data, size_t size);
+
 /* Prints "fuzz invariant failed: FILE:LINE: what" and aborts. */
 void fuzz_fail(const char *file, int line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4), noreturn));

@@ -144,12 +144,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct sw_bzimage_info info;
         uint8_t *p;
 
-        /* An exact-size heap copy: ASan sees any read past the head. */
-        p = malloc(size ? size : 1);
+        p = fuzz_copy(data, size);
         if (!p)
                 return 0;
-        if (size)
-                memcpy(p, data, size);
         for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
                 one(p, size, lens[i]);
         /* The whole file in memory, as efi/linux.c has it at boot. */

@@ -172,12 +172,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned nvalid;
         int rc;
 
-        /* An exact-size heap copy: ASan sees any read past the length. */
-        copy = malloc(size ? size : 1);
+        copy = fuzz_copy(data, size);
         if (!copy)
                 return 0;
-        if (size)
-                memcpy(copy, data, size);
         rc = sw_config_parse(&c, copy, size, "p.conf", d);
         free(copy);
 

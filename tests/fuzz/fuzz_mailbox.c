@@ -130,13 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         void *fdt;
         unsigned n;
 
-        /* libfdt wants the blob 8-byte aligned; malloc gives that, and an
-         * exact size lets ASan see a read past the end. */
-        fdt = malloc(size ? size : 1);
+        fdt = fuzz_copy(data, size);
         if (!fdt)
                 return 0;
-        if (size)
-                memcpy(fdt, data, size);
         if (sw_mb_check(fdt, size) != 0) {
                 free(fdt);
                 return 0;

@@ -127,12 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *text;
         int rc;
 
-        /* An exact-size heap copy: ASan sees any read past the length. */
-        text = malloc(size ? size : 1);
+        text = fuzz_copy(data, size);
         if (!text)
                 return 0;
-        if (size)
-                memcpy(text, data, size);
         sw_memmap_init(&m);
         rc = sw_memmap_parse_dump(&m, text, size, "m.txt", fuzz_diag_init(&fd, false));
         free(text);

@@ -39,11 +39,8 @@ if ! command -v "$cc" >/dev/null 2>&1; then
         exit 1
 fi
 
-# The Makefile's rules, from a script that may itself run under make: without
-# the parent's jobserver flags, which a plain child make cannot use.
 mkdir -p "$fz"
-if ! (cd "$top" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -j2 --no-print-directory \
-        BUILD="$build" FUZZ_CC="$cc" fuzz-build) >"$fz/build.log" 2>&1; then
+if ! sw_make "$build" "$fz/build.log" FUZZ_CC="$cc" fuzz-build; then
         tail -n 30 "$fz/build.log" | sed 's/^/    | /'
         t_fail fuzz/build "the fuzz targets do not build (log: $fz/build.log)"
         t_summary

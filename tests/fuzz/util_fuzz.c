@@ -19,6 +19,15 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...)
         abort();
 }
 
+void *fuzz_copy(const uint8_t *data, size_t size)
+{
+        void *p = malloc(size ? size : 1);
+
+        if (p && size)
+                memcpy(p, data, size);
+        return p;
+}
+
 bool fuzz_terminated(const char *p, size_t n)
 {
         return memchr(p, '\0', n) != NULL;

@@ -15,13 +15,10 @@ set -eu
 build=${1:-build}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-top=$SW_TOP
 san=$build/san
 mkdir -p "$san"
 
-# The Makefile's rules, without the jobserver flags of a make above us.
-if ! (cd "$top" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -j2 --no-print-directory \
-        BUILD="$build" sanitize-build) >"$san/build.log" 2>&1; then
+if ! sw_make "$build" "$san/build.log" sanitize-build; then
         tail -n 30 "$san/build.log" | sed 's/^/    | /'
         t_fail san/build "the unit tests do not build with -fsanitize=address,undefined (log: $san/build.log)"
         t_summary
@@ -30,6 +27,11 @@ fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+# san_report LOG: the sanitizer's own words.
+san_report() {
+        grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY:' "$1" | head -n 8 | sed 's/^/    | /'
+}
 
 shopt -s nullglob
 bins=("$san"/tests/test_*)
@@ -43,7 +45,7 @@ for bin in "${bins[@]}"; do
         log=$san/$b.log
         rc=0
         "$bin" >"$log" 2>&1 || rc=$?
-        running= failed=0
+        running='' failed=0
         while IFS= read -r line; do
                 case $line in
                 "[ RUN      ] "*) running=${line#\[ RUN      \] } ;;
@@ -64,12 +66,10 @@ for bin in "${bins[@]}"; do
         done <"$log"
         if [ -n "$running" ]; then
                 # Stopped inside a test: a sanitizer report, or a crash.
-                grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY:' "$log" |
-                        head -n 8 | sed 's/^/    | /'
+                san_report "$log"
                 t_fail "san/$b/$running" "stopped by a sanitizer (log: $log)"
         elif [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
-                grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY:' "$log" |
-                        head -n 8 | sed 's/^/    | /'
+                san_report "$log"
                 t_fail "san/$b/exit" "exit status $rc after its tests passed (log: $log)"
         fi
 done
