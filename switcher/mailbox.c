@@ -284,6 +284,31 @@ static bool slot_node_ok(const void *fdt, int node)
 }
 
 /*
+ * The blocks in the order and shape sw_mailbox_build() lays them out: the
+ * header, an empty memory reservation map, the structure block, the strings
+ * block, none overlapping another, all inside total.  libfdt's read-only
+ * checks allow overlapping blocks, and then an in-place write of one value
+ * changes another: a "state" written over the reservation map's terminator
+ * made a mailbox that had passed sw_mb_check() fail it afterwards (found by
+ * tests/fuzz/fuzz_mailbox.c).  Offsets and sizes are 32-bit, so the sums
+ * below cannot overflow 64 bits.
+ */
+static bool layout_ok(const uint8_t *blob, uint32_t total)
+{
+        static const uint8_t no_entry[16];
+        uint64_t rsv = fdt_off_mem_rsvmap(blob), st = fdt_off_dt_struct(blob);
+        uint64_t str = fdt_off_dt_strings(blob);
+
+        if (rsv < sizeof(struct fdt_header) || rsv % 8 || rsv + sizeof(no_entry) > st ||
+            memcmp(blob + rsv, no_entry, sizeof(no_entry)) != 0)
+                return false;
+        if (st % 4 || fdt_size_dt_struct(blob) % 4 || st + fdt_size_dt_struct(blob) > str ||
+            str + fdt_size_dt_strings(blob) > total)
+                return false;
+        return true;
+}
+
+/*
  * Walks the structure block's tags with checked arithmetic before libfdt
  * does: every node name must end and every property value must fit inside
  * the block, and the walk must reach FDT_END.  libfdt 1.6.1 adds a property's
@@ -291,16 +316,14 @@ static bool slot_node_ok(const void *fdt, int node)
  * backwards and fdt_check_full() loops forever: a guest could hang the
  * switcher with one word (found by tests/fuzz/fuzz_mailbox.c; input in
  * tests/fuzz/regress/mailbox/).  Depth, names and string offsets are left
- * to fdt_check_full(), which is safe once no length can wrap.
+ * to fdt_check_full(), which is safe once no length can wrap.  Call
+ * layout_ok() first: the block must lie inside the blob.
  */
-static bool struct_block_ok(const uint8_t *blob, uint32_t total)
+static bool struct_block_ok(const uint8_t *blob)
 {
-        uint64_t off = fdt_off_dt_struct(blob), len = fdt_size_dt_struct(blob), pos = 0;
-        const uint8_t *st;
+        uint64_t len = fdt_size_dt_struct(blob), pos = 0;
+        const uint8_t *st = blob + fdt_off_dt_struct(blob);
 
-        if (off % 4 || len % 4 || off > total || len > total - off)
-                return false;
-        st = blob + off;
         while (pos + 4 <= len) {
                 uint32_t tag = be32_at(st + pos);
                 uint64_t n;
@@ -356,8 +379,8 @@ int sw_mb_check(const void *fdt, size_t size)
         if (fdt_version(fdt) != FDT_LAST_SUPPORTED_VERSION ||
             fdt_last_comp_version(fdt) != FDT_LAST_COMPATIBLE_VERSION)
                 return -SW_MB_MALFORMED;
-        if (fdt_totalsize(fdt) > size || !struct_block_ok(fdt, fdt_totalsize(fdt)) ||
-            fdt_check_full(fdt, size) != 0)
+        if (fdt_totalsize(fdt) > size || !layout_ok(fdt, fdt_totalsize(fdt)) ||
+            !struct_block_ok(fdt) || fdt_check_full(fdt, size) != 0)
                 return -SW_MB_MALFORMED;
         if (!u32_prop(fdt, 0, "version", &version) || version != SW_MAILBOX_VERSION)
                 return -SW_MB_MALFORMED;

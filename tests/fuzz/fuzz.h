@@ -4,11 +4,12 @@
  *
  * A target is one file, tests/fuzz/fuzz_NAME.c, that defines
  * LLVMFuzzerTestOneInput().  The Makefile links it with the core built by
- * clang under ASan + UBSan (build/fuzz/fuzz_NAME); tests/fuzz/run.sh seeds
- * it from the files named on the " * Seeds:" line of its header comment, plus
- * whatever its optional fuzz_seeds() writes, replays tests/fuzz/regress/NAME/
- * and fuzzes it.  A crash is a sanitizer report, or an invariant the target
- * checks with FUZZ_CHECK() failing: both abort, and libFuzzer keeps the input.
+ * clang under ASan + UBSan (build/fuzz/fuzz_NAME).  tests/fuzz/run-fuzz.sh
+ * seeds it from the files named on the " * Seeds:" line of its header
+ * comment, plus whatever its optional fuzz_seeds() writes, replays
+ * tests/fuzz/regress/NAME/ and fuzzes it.  A crash is a sanitizer report, or
+ * an invariant the target checks with FUZZ_CHECK() failing: both abort, and
+ * libFuzzer keeps the input.
  */
 #pragma once
 

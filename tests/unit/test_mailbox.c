@@ -515,6 +515,48 @@ static void test_check_property_length_wraps(void **state)
         alarm(0);
 }
 
+/*
+ * The blocks overlapping or out of the codec's order: refused, because an
+ * in-place write of one value would change another.  A reservation map
+ * inside the structure block let a "state" written over its terminator turn
+ * a mailbox that had passed the check into one that failed it (found by
+ * tests/fuzz/fuzz_mailbox.c).
+ */
+static void test_check_block_layout(void **state)
+{
+        uint32_t rsv = fdt_off_mem_rsvmap(mb), st = fdt_off_dt_struct(mb), str = fdt_off_dt_strings(mb);
+        int node = sw_mb_slot_offset(mb, "c");
+        const uint8_t *mp = fdt_getprop(mb, node, "result-message", NULL);
+
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        /* The reservation map moved onto zero bytes inside the structure
+         * block (c's empty result message): libfdt itself reads that fine. */
+        assert_non_null(mp);
+        fdt_set_off_mem_rsvmap(mb, ((uint32_t)(mp - mb) + 7) & ~7u);
+        assert_int_equal(fdt_num_mem_rsv(mb), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_mem_rsvmap(mb, rsv);
+        /* Before the header's end, misaligned, or not empty. */
+        fdt_set_off_mem_rsvmap(mb, 32);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_mem_rsvmap(mb, rsv + 4);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_mem_rsvmap(mb, rsv);
+        mb[rsv + 7] = 1;
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        mb[rsv + 7] = 0;
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        /* The strings block starting inside the structure block. */
+        fdt_set_off_dt_strings(mb, st + fdt_size_dt_struct(mb) - 4);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_dt_strings(mb, str);
+        /* The structure block before the reservation map. */
+        fdt_set_off_dt_struct(mb, rsv - 8);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_dt_struct(mb, st);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+}
+
 /* A mailbox full of garbage, whole or behind a good header: refused, and the
  * resident switcher rebuilds it from its own state. */
 static void test_garbage_mailbox(void **state)
@@ -709,6 +751,7 @@ int main(void)
                 cmocka_unit_test_setup(test_check_version, setup),
                 cmocka_unit_test_setup(test_check_old_header_version, setup),
                 cmocka_unit_test_setup(test_check_property_length_wraps, setup),
+                cmocka_unit_test_setup(test_check_block_layout, setup),
                 cmocka_unit_test_setup(test_garbage_mailbox, setup),
                 cmocka_unit_test_setup(test_garbage_values, setup),
                 cmocka_unit_test_setup(test_results, setup),

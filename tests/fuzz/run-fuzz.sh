@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh BUILD
+# run-fuzz.sh BUILD
 #
 # Builds the libFuzzer targets (make fuzz-build: clang, ASan + UBSan) and, for
 # each tests/fuzz/fuzz_NAME.c:
@@ -115,12 +115,13 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
         "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
                 -artifact_prefix="$crashes/" "${dict[@]}" "${dirs[@]}" >"$fz/$name.log" 2>&1 || rc=$?
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$fz/$name.log" | tail -n 1)
+        took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$fz/$name.log" | tail -n 1)
         stats=$(grep -E '^#[0-9]+.* cov: ' "$fz/$name.log" | tail -n 1 || true)
         cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$stats")
         ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$stats")
         corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$stats")
         new=$(($(find "$crashes" -type f | wc -l) - before))
-        echo "fuzz: $name: ${runs:-0} runs in ${secs} s, cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?}, crashes $new"
+        echo "fuzz: $name: ${runs:-0} runs in ${took:-?} s, cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?}, crashes $new"
         if [ "$rc" = 0 ] && [ "$new" = 0 ]; then
                 t_pass "fuzz/$name"
         else
