@@ -68,7 +68,7 @@ $(BUILD)/host/tests/unit/%.o: HOST_CFLAGS += -Itests/unit -DFIXTURES=\"$(CURDIR)
 # Fuzzing (libFuzzer): tests/fuzz/fuzz_NAME.c -> $(BUILD)/fuzz/fuzz_NAME, found
 # like the unit tests, so a new parser's target is one new file.  The core is
 # compiled again by clang into $(BUILD)/fuzz/obj with coverage and ASan +
-# UBSan: the gcc objects above carry neither.  tests/fuzz/run.sh seeds,
+# UBSan: the gcc objects above carry neither.  tests/fuzz/run-fuzz.sh seeds,
 # replays and runs them (make fuzz, and briefly tests/tools/t-fuzz.sh).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 120
@@ -191,7 +191,7 @@ bench: deps all
 
 # Both scripts build what they run (so make test can run them as they are).
 fuzz:
-	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CC=$(FUZZ_CC) ./tests/fuzz/run.sh $(BUILD)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CC=$(FUZZ_CC) ./tests/fuzz/run-fuzz.sh $(BUILD)
 
 sanitize:
 	$(Q)./tests/tools/t-sanitize.sh $(BUILD)
