@@ -299,13 +299,13 @@ static bool layout_ok(const uint8_t *blob, uint32_t total)
         uint64_t rsv = fdt_off_mem_rsvmap(blob), st = fdt_off_dt_struct(blob);
         uint64_t str = fdt_off_dt_strings(blob);
 
-        if (rsv < sizeof(struct fdt_header) || rsv % 8 || rsv + sizeof(no_entry) > st ||
-            memcmp(blob + rsv, no_entry, sizeof(no_entry)) != 0)
+        /* Every bound first: only then is the map known to lie in the blob. */
+        if (rsv < sizeof(struct fdt_header) || rsv % 8 || rsv + sizeof(no_entry) > st)
                 return false;
         if (st % 4 || fdt_size_dt_struct(blob) % 4 || st + fdt_size_dt_struct(blob) > str ||
             str + fdt_size_dt_strings(blob) > total)
                 return false;
-        return true;
+        return memcmp(blob + rsv, no_entry, sizeof(no_entry)) == 0;
 }
 
 /*

@@ -536,6 +536,14 @@ static void test_check_block_layout(void **state)
         assert_int_equal(fdt_num_mem_rsv(mb), 0);
         assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
         fdt_set_off_mem_rsvmap(mb, rsv);
+        /* A map running past the end of the blob, before a structure block
+         * further out still: refused before the map is read (make sanitize
+         * sees any read past mb[]; the fuzz target found this one). */
+        fdt_set_off_mem_rsvmap(mb, SW_MAILBOX_SIZE - 8);
+        fdt_set_off_dt_struct(mb, SW_MAILBOX_SIZE + 8);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_dt_struct(mb, st);
+        fdt_set_off_mem_rsvmap(mb, rsv);
         /* Before the header's end, misaligned, or not empty. */
         fdt_set_off_mem_rsvmap(mb, 32);
         assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
