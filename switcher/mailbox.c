@@ -295,17 +295,21 @@ static bool slot_node_ok(const void *fdt, int node)
  */
 static bool layout_ok(const uint8_t *blob, uint32_t total)
 {
-        static const uint8_t no_entry[16];
+        const size_t entry = sizeof(struct fdt_reserve_entry);
         uint64_t rsv = fdt_off_mem_rsvmap(blob), st = fdt_off_dt_struct(blob);
         uint64_t str = fdt_off_dt_strings(blob);
 
         /* Every bound first: only then is the map known to lie in the blob. */
-        if (rsv < sizeof(struct fdt_header) || rsv % 8 || rsv + sizeof(no_entry) > st)
+        if (rsv < sizeof(struct fdt_header) || rsv % 8 || rsv + entry > st)
                 return false;
         if (st % 4 || fdt_size_dt_struct(blob) % 4 || st + fdt_size_dt_struct(blob) > str ||
             str + fdt_size_dt_strings(blob) > total)
                 return false;
-        return memcmp(blob + rsv, no_entry, sizeof(no_entry)) == 0;
+        /* Empty: its first entry is the all-zero terminator. */
+        for (size_t i = 0; i < entry; i++)
+                if (blob[rsv + i])
+                        return false;
+        return true;
 }
 
 /*
