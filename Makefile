@@ -7,6 +7,8 @@
 #   make bench      switch latency and copy rate, as ratios from one QEMU run
 #   make soak       200 hotkey switches between two writing slots (SOAK_ROUNDS round trips)
 #   make agent32    the guest agent for i386 guests (fetches Debian's i386 libfdt.a)
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 120) (clang)
+#   make sanitize   the unit tests again under ASan + UBSan, from $(BUILD)/san
 #   make deps       install missing Debian packages (as root), else print the line
 #   make clean
 #   V=1             show full commands
@@ -93,6 +95,54 @@ $(BUILD)/tests/test_%: $(BUILD)/host/tests/unit/test_%.o $(UNIT_UTIL) $(BUILD)/l
 $(BUILD)/host/tests/unit/%.o: HOST_CFLAGS += -Itests/unit -DFIXTURES=\"$(CURDIR)/tests/fixtures\"
 
 # ---------------------------------------------------------------------------
+# Fuzzing (libFuzzer): tests/fuzz/fuzz_NAME.c -> $(BUILD)/fuzz/fuzz_NAME, found
+# like the unit tests, so a new parser's target is one new file.  The core is
+# compiled again by clang into $(BUILD)/fuzz/obj with coverage and ASan +
+# UBSan: the gcc objects above carry neither.  tests/fuzz/run-fuzz.sh seeds,
+# replays and runs them (make fuzz, and briefly tests/tools/t-fuzz.sh).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 120
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) -Iswitcher -Itests/fuzz \
+                $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_UTIL    := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(sort $(wildcard tests/fuzz/util_*.c)))
+
+$(BUILD)/fuzz/obj/%.o: %.c $(SW_HDR) $(wildcard tests/fuzz/*.h)
+	$(call say,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+# Targets that build their seeds from fixtures (fuzz_seeds) find them here.
+$(BUILD)/fuzz/obj/tests/fuzz/%.o: FUZZ_CFLAGS += -DFIXTURES=\"$(CURDIR)/tests/fixtures\"
+
+$(BUILD)/fuzz/libswitcher.a: $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(SW_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_UTIL) $(BUILD)/fuzz/libswitcher.a
+	$(call say,LINK,$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -lfdt
+
+# Without clang, say how to get it instead of failing on a missing command.
+fuzz-cc:
+	$(Q)command -v $(FUZZ_CC) >/dev/null || { \
+	  echo "fuzz: $(FUZZ_CC) is missing: run as root:  apt-get install -y clang libclang-rt-14-dev" >&2; exit 1; }
+
+fuzz-build: fuzz-cc
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+# The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer: the
+# same rules with another build folder and flags (gcc's sanitizers).
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_BINS  := $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(UNIT_BINS))
+
+sanitize-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san EXTRA_CFLAGS="$(SAN_FLAGS)" \
+	  EXTRA_LDFLAGS="$(SAN_FLAGS)" $(SAN_BINS)
+
+# ---------------------------------------------------------------------------
 # The EFI binary: GNU-EFI, libfdt.a from Debian, the trampoline from nasm.
 EFI_INC   ?= /usr/include/efi
 EFI_LIB   ?= /usr/lib
@@ -147,7 +197,7 @@ $(BUILD)/switcher.efi: $(BUILD)/switcher.so
 	  --subsystem=10 $< $@
 
 # ---------------------------------------------------------------------------
-.PHONY: all deps unit test demo bench soak clean check-deps
+.PHONY: all deps unit test demo bench soak clean check-deps fuzz fuzz-cc fuzz-build sanitize sanitize-build
 .DEFAULT_GOAL := all
 # Objects and generated blobs are kept between runs, not deleted as intermediates.
 .SECONDARY:
@@ -177,6 +227,13 @@ bench: deps all
 SOAK_ROUNDS ?= 100
 soak: deps all
 	$(Q)SW_RESULTS= SW_SWITCH_ROUNDS=$(SOAK_ROUNDS) ./tests/ovmf/t-switch.sh $(BUILD)
+
+# Both scripts build what they run (so make test can run them as they are).
+fuzz:
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CC=$(FUZZ_CC) ./tests/fuzz/run-fuzz.sh $(BUILD)
+
+sanitize:
+	$(Q)./tests/tools/t-sanitize.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -290,6 +290,86 @@ static bool slot_node_ok(const void *fdt, int node)
                prop_exact(fdt, node, "result-seq", 4) && prop_exact(fdt, node, "result-status", 4);
 }
 
+/*
+ * The blocks in the order and shape sw_mailbox_build() lays them out: the
+ * header, an empty memory reservation map, the structure block, the strings
+ * block, none overlapping another, all inside total.  libfdt's read-only
+ * checks allow overlapping blocks, and then an in-place write of one value
+ * changes another: a "state" written over the reservation map's terminator
+ * made a mailbox that had passed sw_mb_check() fail it afterwards (found by
+ * tests/fuzz/fuzz_mailbox.c).  Offsets and sizes are 32-bit, so the sums
+ * below cannot overflow 64 bits.
+ */
+static bool layout_ok(const uint8_t *blob, uint32_t total)
+{
+        const size_t entry = sizeof(struct fdt_reserve_entry);
+        uint64_t rsv = fdt_off_mem_rsvmap(blob), st = fdt_off_dt_struct(blob);
+        uint64_t str = fdt_off_dt_strings(blob);
+
+        /* Every bound first: only then is the map known to lie in the blob. */
+        if (rsv < sizeof(struct fdt_header) || rsv % 8 || rsv + entry > st)
+                return false;
+        if (st % 4 || fdt_size_dt_struct(blob) % 4 || st + fdt_size_dt_struct(blob) > str ||
+            str + fdt_size_dt_strings(blob) > total)
+                return false;
+        /* Empty: its first entry is the all-zero terminator. */
+        for (size_t i = 0; i < entry; i++)
+                if (blob[rsv + i])
+                        return false;
+        return true;
+}
+
+/*
+ * Walks the structure block's tags with checked arithmetic before libfdt
+ * does: every node name must end and every property value must fit inside
+ * the block, and the walk must reach FDT_END.  libfdt 1.6.1 adds a property's
+ * length to an int offset unchecked, so a length near 2^32 wraps the offset
+ * backwards and fdt_check_full() loops forever: a guest could hang the
+ * switcher with one word (found by tests/fuzz/fuzz_mailbox.c; input in
+ * tests/fuzz/regress/mailbox/).  Depth, names and string offsets are left
+ * to fdt_check_full(), which is safe once no length can wrap.  Call
+ * layout_ok() first: the block must lie inside the blob.
+ */
+static bool struct_block_ok(const uint8_t *blob)
+{
+        uint64_t len = fdt_size_dt_struct(blob), pos = 0;
+        const uint8_t *st = blob + fdt_off_dt_struct(blob);
+
+        while (pos + 4 <= len) {
+                uint32_t tag = be32_at(st + pos);
+                uint64_t n;
+
+                pos += 4;
+                switch (tag) {
+                case FDT_BEGIN_NODE:
+                        for (n = 0; pos + n < len && st[pos + n]; n++)
+                                ;
+                        if (pos + n == len)
+                                return false;
+                        pos += n + 1;
+                        break;
+                case FDT_PROP:
+                        if (len - pos < 8)
+                                return false;
+                        n = be32_at(st + pos);
+                        pos += 8;
+                        if (n > len - pos)
+                                return false;
+                        pos += n;
+                        break;
+                case FDT_END_NODE:
+                case FDT_NOP:
+                        break;
+                case FDT_END:
+                        return true;
+                default:
+                        return false;
+                }
+                pos = (pos + 3) & ~(uint64_t)3;
+        }
+        return false;
+}
+
 int sw_mb_check(const void *fdt, size_t size)
 {
         uint32_t version;
@@ -298,7 +378,20 @@ int sw_mb_check(const void *fdt, size_t size)
 
         if (!fdt || size < sizeof(struct fdt_header) || fdt_magic(fdt) != FDT_MAGIC)
                 return -SW_MB_MALFORMED;
-        if (fdt_totalsize(fdt) > size || fdt_check_full(fdt, size) != 0)
+        /*
+         * Only the header version sw_mailbox_build() writes (17, compatible
+         * with 16).  libfdt still reads versions 2 to 15, and its 1.6.1
+         * fdt_check_full() dereferences NULL on such a tree: for them
+         * fdt_get_name() looks for a '/' in the root node's name, finds
+         * none and returns NULL, which the check then reads.  A guest
+         * writing two header words must not crash the switcher (found by
+         * tests/fuzz/fuzz_mailbox.c; input in tests/fuzz/regress/mailbox/).
+         */
+        if (fdt_version(fdt) != FDT_LAST_SUPPORTED_VERSION ||
+            fdt_last_comp_version(fdt) != FDT_LAST_COMPATIBLE_VERSION)
+                return -SW_MB_MALFORMED;
+        if (fdt_totalsize(fdt) > size || !layout_ok(fdt, fdt_totalsize(fdt)) ||
+            !struct_block_ok(fdt) || fdt_check_full(fdt, size) != 0)
                 return -SW_MB_MALFORMED;
         if (!u32_prop(fdt, 0, "version", &version) || version != SW_MAILBOX_VERSION)
                 return -SW_MB_MALFORMED;

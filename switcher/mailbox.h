@@ -137,12 +137,16 @@ int sw_mailbox_build(void *buf, size_t size, const struct sw_config *c,
  */
 
 /*
- * Validates a mailbox of size bytes: the FDT header and the whole structure
- * block (fdt_check_full()), totalsize <= size, version == SW_MAILBOX_VERSION,
- * a 64-byte "current", /slots with every child's fixed-size properties at
- * their size (state 16, result-message 128, switches, last-switch-us,
- * result-seq, result-status 4), and /request with slot 64, target 64, seq 4,
- * csum 4.  Returns 0 or -SW_MB_MALFORMED.
+ * Validates a mailbox of size bytes: the FDT header (header version 17,
+ * compatible with 16, as sw_mailbox_build() writes it), its blocks in the
+ * codec's order without overlap (an empty reservation map, the structure
+ * block, the strings block), the whole structure block (every tag and
+ * length inside it, walked with checked arithmetic, then fdt_check_full()),
+ * totalsize <= size, version == SW_MAILBOX_VERSION, a 64-byte "current",
+ * /slots with every child's fixed-size properties at their size (state 16,
+ * result-message 128, switches, last-switch-us, result-seq, result-status
+ * 4), and /request with slot 64, target 64, seq 4, csum 4.  Returns 0 or
+ * -SW_MB_MALFORMED.
  */
 int sw_mb_check(const void *fdt, size_t size);
 

@@ -177,6 +177,12 @@ struct reader {
 
 /* A property that is a NUL-terminated string shorter than max, copied to
  * out (max bytes); "" and -1 when absent or malformed (not reported). */
+/*
+ * A string property of at most max bytes with its NUL, and no control
+ * characters: every one of them ends up in a message, on the menu or on a
+ * kernel command line, and a stray escape byte would garble the console.
+ * The fuzzer found messages quoting raw bytes.
+ */
 static int get_str(const struct reader *r, int node, const char *name, char *out, size_t max)
 {
         int len;
@@ -185,6 +191,9 @@ static int get_str(const struct reader *r, int node, const char *name, char *out
         out[0] = '\0';
         if (!v || len < 1 || (size_t)len > max || v[len - 1] != '\0' || strnlen(v, (size_t)len) != (size_t)len - 1)
                 return -1;
+        for (int i = 0; i < len - 1; i++)
+                if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+                        return -1;
         memcpy(out, v, (size_t)len);
         return 0;
 }
@@ -240,6 +249,15 @@ static int read_image(const struct reader *r, const char *name, const char *type
         int node, images = fdt_subnode_offset(r->fdt, 0, "images");
         uint64_t end;
 
+        /* The names come from the configuration's string lists, not through
+         * get_str(): they must be printable before a message quotes one. */
+        for (const char *c = name; *c; c++) {
+                if (*c <= 0x20 || *c >= 0x7f) {
+                        sw_diagf(r->d, SW_ERROR, "%s: /configuration names an image whose name is not printable text",
+                                 r->what);
+                        return -1;
+                }
+        }
         sw_snprintf(path, sizeof(path), "/images/%s", name);
         if (strnlen(name, SW_SLOTIMG_NAME_MAX) >= SW_SLOTIMG_NAME_MAX ||
             (node = images < 0 ? images : fdt_subnode_offset(r->fdt, images, name)) < 0) {
@@ -325,12 +343,12 @@ int sw_slotimg_parse(const void *buf, size_t len, const char *what, struct sw_sl
                 return -1;
         }
         if (get_str(&r, conf, "title", out->title, sizeof(out->title)) < 0) {
-                sw_diagf(d, SW_ERROR, "%s: /configuration: no 'title' string (at most %d bytes)", r.what,
+                sw_diagf(d, SW_ERROR, "%s: /configuration: no 'title' string of printable text (at most %d bytes)", r.what,
                          SW_TITLE_MAX - 1);
                 return -1;
         }
         if (get_str(&r, conf, "cmdline", out->cmdline, sizeof(out->cmdline)) < 0) {
-                sw_diagf(d, SW_ERROR, "%s: /configuration: no 'cmdline' string (at most %d bytes)", r.what,
+                sw_diagf(d, SW_ERROR, "%s: /configuration: no 'cmdline' string of printable text (at most %d bytes)", r.what,
                          SW_OPTIONS_MAX - 1);
                 return -1;
         }

@@ -112,7 +112,7 @@ int sw_slotimg_build(struct sw_slotimg *img, void *fdt, size_t cap, const char *
  *   "WHAT: damaged header: FDT_ERR_BADSTRUCTURE"
  *   "WHAT: not a slot image (format 'x', expected 'switcher-slot-v1')"
  *   "WHAT: no /configuration node"
- *   "WHAT: /configuration: no 'cmdline' string (at most 2047 bytes)"
+ *   "WHAT: /configuration: no 'cmdline' string of printable text (at most 2047 bytes)"
  *   "WHAT: /configuration: arch 'arm' is not x86_64 or i386"
  *   "WHAT: no /images/kernel node"
  *   "WHAT: /images/initrd-1: type 'kernel', expected 'ramdisk'"

@@ -54,6 +54,17 @@ sw_die() {
         exit 1
 }
 
+# sw_make BUILD LOG TARGET...: this tree's Makefile for TARGET with BUILD as
+# its build folder (-j2), all output in LOG.  For scripts that build what
+# they test and may themselves run under make: the parent's jobserver flags
+# are dropped, since a child make started by a plain command cannot use them.
+sw_make() {
+        local build=$1 log=$2
+        shift 2
+        (cd "$SW_TOP" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -j2 --no-print-directory \
+                BUILD="$build" "$@") >"$log" 2>&1
+}
+
 # Maps a missing tool to the Debian package that ships it, so the message says
 # what to install instead of just "not found".
 sw_need_cmd() {

@@ -16,6 +16,7 @@
 
 #include "bootparams.h"
 #include "bzimage.h"
+#include "util_garbage.h"
 
 /* Lengths of the whole vmlinuz files the heads were cut from (README.bzimage):
  * an input fact for the parser, which reads only the head. */
@@ -404,6 +405,92 @@ static void test_version_string(void **state)
         assert_int_equal(cap.count, 0);
 }
 
+/* The real head cut at every length short of its header: always the
+ * "too short" error, naming what is needed. */
+static void test_truncated_at_every_length(void **state)
+{
+        struct sw_bzimage_info info;
+        size_t hdr_end = 0x202 + (size_t)amd64[0x201], copy_end = hdr_end < 0x26c ? hdr_end : 0x26c;
+        char want[256];
+
+        (void)state;
+        for (size_t len = 0; len < copy_end; len++) {
+                reset_diag();
+                assert_int_equal(sw_bzimage_parse_head(amd64, len, AMD64_FILE_LEN, WHAT, &info, &diag),
+                                 -SW_BZ_ERR_SHORT);
+                snprintf(want, sizeof(want), WHAT ": %zu bytes is too short for a bzImage setup header "
+                         "(need at least %zu)", len, len < 0x208 ? (size_t)0x208 : copy_end);
+                assert_string_equal(cap.last, want);
+                assert_int_equal(cap.count, 1);
+                assert_int_equal(cap.sev, SW_ERROR);
+                /* Nothing from a refused header leaks into the result. */
+                assert_int_equal(info.version, 0);
+                assert_int_equal(info.setup_size, 0);
+        }
+        reset_diag();
+        assert_int_equal(sw_bzimage_parse_head(amd64, copy_end, AMD64_FILE_LEN, WHAT, &info, &diag), 0);
+        assert_int_equal(cap.count, 0);
+}
+
+/*
+ * Garbage files: wholly random, then random behind a real boot sector
+ * signature, "HdrS" and protocol 2.15.  Each is refused with exactly one
+ * error naming the kernel, or (rarely, for the second kind) accepted with
+ * numbers that hold together.
+ */
+static void test_garbage_heads(void **state)
+{
+        struct sw_bzimage_info info;
+        unsigned refused = 0;
+        int rc;
+
+        (void)state;
+        for (int round = 0; round < 400; round++) {
+                garbage_fill(buf, 4096, false);
+                if (round % 2) {
+                        memcpy(buf + 0x1fe, amd64 + 0x1fe, 0x208 - 0x1fe);
+                        buf[0x201] = (uint8_t)(0x66 + garbage_u32() % 0x9a);  /* a header reaching 2.12's fields */
+                }
+                reset_diag();
+                rc = sw_bzimage_parse_head(buf, 4096, 1ULL << (20 + garbage_u32() % 12), WHAT, &info, &diag);
+                assert_true(rc <= 0 && rc > -SW_BZ_ERR_MAX);
+                if (rc < 0) {
+                        refused++;
+                        assert_int_equal(cap.count, 1);
+                        assert_int_equal(strncmp(cap.last, WHAT ": ", strlen(WHAT) + 2), 0);
+                        if (round % 2 == 0)
+                                assert_int_equal(rc, -SW_BZ_ERR_BOOT_FLAG);
+                } else {
+                        assert_int_equal(cap.count, 0);
+                        assert_true((uint64_t)info.setup_size + info.pm_size <= 1ULL << 31);
+                        assert_true(info.kernel_alignment && !(info.kernel_alignment & (info.kernel_alignment - 1)));
+                        assert_true(info.init_size >= info.pm_size);
+                }
+        }
+        assert_true(refused > 200);
+        memcpy(buf, amd64, amd64_len);
+}
+
+/* The header fields all zero behind a good signature: LOADED_HIGH is the
+ * first thing missing. */
+static void test_zeroed_header(void **state)
+{
+        struct sw_bzimage_info info;
+
+        (void)state;
+        memset(buf + 0x1f1, 0, 0x1fe - 0x1f1);
+        memset(buf + 0x208, 0, 0x26c - 0x208);
+        assert_int_equal(parse_buf(&info), -SW_BZ_ERR_NOT_HIGH);
+        assert_string_equal(cap.last, WHAT ": loadflags 0x00 lacks LOADED_HIGH: a zImage, which must run at "
+                            "0x10000, is not supported");
+        /* With LOADED_HIGH back, setup_sects 0 means 4, and syssize 0 is no kernel. */
+        buf[0x211] = 0x01;
+        assert_int_equal(parse_buf(&info), -SW_BZ_ERR_TRUNCATED);
+        assert_string_equal(cap.last, WHAT ": the header declares 0 bytes of kernel after 2560 bytes of setup, "
+                            "but the file has 8247232 bytes: truncated or damaged");
+        memcpy(buf, amd64, amd64_len);
+}
+
 static void test_strerror(void **state)
 {
         int i, j;
@@ -446,6 +533,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_init_size, setup, restore),
                 cmocka_unit_test_setup_teardown(test_cmdline_size, setup, restore),
                 cmocka_unit_test_setup_teardown(test_version_string, setup, restore),
+                cmocka_unit_test_setup_teardown(test_truncated_at_every_length, setup, restore),
+                cmocka_unit_test_setup_teardown(test_garbage_heads, setup, restore),
+                cmocka_unit_test_setup_teardown(test_zeroed_header, setup, restore),
                 cmocka_unit_test(test_strerror),
         };
 

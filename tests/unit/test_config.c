@@ -818,6 +818,186 @@ static void test_empty_and_no_valid_slot(void **state)
         assert_int_equal(sw_config_find_slot(&cfg, "a"), -1);
 }
 
+/*
+ * An unreadable line is never parsed for its value.  For a key that decides
+ * what or where a slot boots that drops the slot (and the key counts as
+ * seen: no "no 'linux' line" on top); for any other key it is a warning.
+ */
+static void test_unreadable_line_per_key(void **state)
+{
+        static const char *const safety[] = { "linux", "initrd", "options", "partition", "mode", "arch", "memory" };
+        static const char *const cosmetic[] = { "title", "sort-key", "hotkey", "colour" };
+        static const char *const global[] = { "timeout", "default", "console", "next-hotkey", "colour" };
+        char text[256], want[256];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(safety) / sizeof(safety[0]); i++) {
+                snprintf(text, sizeof(text), "slot a\nlinux /k\n%s x\x01y\n", safety[i]);
+                assert_int_equal(parse(text), 0);
+                snprintf(want, sizeof(want), "E: p.conf:3: slot 'a': '%s' line contains a control character; "
+                         "slot dropped", safety[i]);
+                EXPECT(want, "E: p.conf:3: no valid slot; nothing to boot");
+        }
+        /* The unreadable 'linux' line is the slot's only one: still one error. */
+        assert_int_equal(parse("slot a\nlinux /k\x1b[0m\n"), 0);
+        EXPECT("E: p.conf:2: slot 'a': 'linux' line contains a control character; slot dropped",
+               "E: p.conf:2: no valid slot; nothing to boot");
+
+        for (size_t i = 0; i < sizeof(cosmetic) / sizeof(cosmetic[0]); i++) {
+                snprintf(text, sizeof(text), "slot a\nlinux /k\n%s x\x7fy\n", cosmetic[i]);
+                assert_int_equal(parse(text), 1);
+                EXPECT("W: p.conf:3: slot 'a': line contains a control character, ignored");
+        }
+        for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++) {
+                snprintf(text, sizeof(text), "%s \x80\nslot a\nlinux /k\n", global[i]);
+                assert_int_equal(parse(text), 1);
+                EXPECT("W: p.conf:1: line is not valid UTF-8, ignored");
+        }
+}
+
+/* Each way a byte sequence can fail to be UTF-8, and the edges that pass. */
+static void test_utf8_edges(void **state)
+{
+        static const char *const bad[] = {
+                "\x80",                 /* a continuation byte alone */
+                "\xbf",
+                "\xc1\xbf",             /* overlong 2-byte */
+                "\xe0\x80\x80",         /* overlong 3-byte */
+                "\xe0\x9f\xbf",
+                "\xf0\x8f\xbf\xbf",     /* overlong 4-byte */
+                "\xed\xbf\xbf",         /* a low surrogate */
+                "\xf4\x90\x80\x80",     /* above U+10FFFF */
+                "\xf5\x80\x80\x80",
+                "\xff",
+                "\xe2\x82",             /* cut by the end of the line */
+                "\xf0\x9f\x90",
+                "\xe2\x28\xa1",         /* a continuation that is not one */
+        };
+        static const char *const good[] = {
+                "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
+                "\xef\xbf\xbd", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+        };
+        char text[128];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                snprintf(text, sizeof(text), "slot a\nlinux /k\ntitle [%s]\n", bad[i]);
+                assert_int_equal(parse(text), 1);
+                EXPECT("W: p.conf:3: slot 'a': line is not valid UTF-8, ignored");
+                assert_string_equal(slot("a")->title, "a");
+        }
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                snprintf(text, sizeof(text), "slot a\nlinux /k\ntitle [%s]\n", good[i]);
+                assert_int_equal(parse(text), 1);
+                EXPECT_NONE();
+                snprintf(text, sizeof(text), "[%s]", good[i]);
+                assert_string_equal(slot("a")->title, text);
+        }
+        /* A sequence cut by the end of the buffer (no newline after it). */
+        assert_int_equal(parse_n("slot a\nlinux /k\ntitle \xe2\x82\xac", 24), 1);
+        EXPECT("W: p.conf:3: slot 'a': line is not valid UTF-8, ignored");
+}
+
+/* An unreadable 'slot' line closes the block before it and opens none: its
+ * keys, even broken ones, are skipped without another word. */
+static void test_unreadable_slot_line(void **state)
+{
+        (void)state;
+        assert_int_equal(parse("slot a\n"
+                               "linux /a\n"
+                               "slot b\x1b[31m\n"
+                               "linux /b\n"
+                               "mode sideways\n"
+                               "title \x01\n"
+                               "slot c\n"
+                               "linux /c\n"), 2);
+        EXPECT("E: p.conf:3: 'slot' line contains a control character; slot dropped");
+        assert_int_equal(cfg.nslots, 2);
+        assert_string_equal(slot("a")->linux_path, "/a");
+        assert_int_equal(slot("a")->mode, SW_MODE_SWAP);
+        assert_string_equal(slot("c")->linux_path, "/c");
+}
+
+/* The size keys: every way a value can be unusable. */
+static void test_size_values(void **state)
+{
+        static const struct {
+                const char *value, *msg;
+        } memory[] = {
+                { "16777217", "memory '16777217' is not a multiple of 4 KiB" },
+                { "64M+1", "memory '64M+1' is not a size like 128M or 1G" },
+                { "0", "memory '0' is less than 16 MiB" },
+                { "99999999999999999999", "memory '99999999999999999999' is not a size like 128M or 1G" },
+                { "18014398509481984K", "memory '18014398509481984K' is not a size like 128M or 1G" },
+                { "0x1000000", "memory '0x1000000' is not a size like 128M or 1G" },
+                { "1234567890123456789012345678901234567890",
+                  "memory '1234567890123456789012345678901234567890' is not a size like 128M or 1G" },
+                { "16M 32M", "memory '16M 32M' is not a size like 128M or 1G" },
+                { "1G", "memory '1 GiB' is more than the active region (active-size 512 MiB); only an in-place slot may have more" },
+        };
+        char text[256], want[512];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(memory) / sizeof(memory[0]); i++) {
+                snprintf(text, sizeof(text), "active-size 512M\nslot a\nlinux /k\nmemory %s\nslot b\nlinux /k\n",
+                         memory[i].value);
+                assert_int_equal(parse(text), 1);
+                snprintf(want, sizeof(want), "E: p.conf:4: slot 'a': %s; slot dropped", memory[i].msg);
+                EXPECT(want);
+                assert_false(slot("a")->valid);
+                assert_true(slot("b")->valid);
+        }
+        /* A value too long to be a size is quoted, not cut into one. */
+        assert_int_equal(parse("active-size 0000000000000000000000000000000256M\nslot a\nlinux /k\n"), 0);
+        EXPECT("E: p.conf:1: active-size '0000000000000000000000000000000256M' is not a size like 256M or 1G; "
+               "configuration unusable, every slot dropped");
+        /* The smallest slot, in the smallest active region. */
+        assert_int_equal(parse("active-size 16M\nslot a\nlinux /k\nmemory 16384K\n"), 1);
+        EXPECT_NONE();
+        assert_true(slot("a")->memory == 16ULL << 20);
+}
+
+static void test_initrd_path_too_long(void **state)
+{
+        char text[700], want[700], path[300];
+
+        (void)state;
+        memset(path, 'i', 256);
+        path[0] = '/';
+        path[256] = '\0';
+        snprintf(text, sizeof(text), "slot a\nlinux /k\ninitrd /ok\ninitrd %s\n", path);
+        assert_int_equal(parse(text), 0);
+        snprintf(want, sizeof(want), "E: p.conf:4: slot 'a': initrd path '%.80s' is longer than 255 bytes; "
+                 "slot dropped", path);
+        EXPECT(want, "E: p.conf:4: no valid slot; nothing to boot");
+        /* 255 bytes with its leading '/': the longest that fits. */
+        path[255] = '\0';
+        snprintf(text, sizeof(text), "slot a\nlinux /k\ninitrd %s\n", path);
+        assert_int_equal(parse(text), 1);
+        assert_string_equal(slot("a")->initrd[0], path);
+}
+
+/* A quoted value is cut at 80 bytes, but never inside a UTF-8 character. */
+static void test_quote_cut_on_character(void **state)
+{
+        char key[256], text[300], want[300];
+        size_t n = 0;
+
+        (void)state;
+        key[n++] = 'x';
+        for (int i = 0; i < 50; i++) {
+                key[n++] = '\xc3';
+                key[n++] = '\xa9';
+        }
+        key[n] = '\0';
+        snprintf(text, sizeof(text), "%s 1\nslot a\nlinux /k\n", key);
+        assert_int_equal(parse(text), 1);
+        /* Byte 80 is inside the 40th e-acute: the quote stops before it. */
+        key[79] = '\0';
+        snprintf(want, sizeof(want), "W: p.conf:1: unknown key '%s', ignored", key);
+        EXPECT(want);
+}
+
 static void test_length_is_respected(void **state)
 {
         /* The parser must stop at len, even in the middle of a line. */
@@ -1101,6 +1281,12 @@ int main(void)
                 cmocka_unit_test(test_check_files),
                 cmocka_unit_test(test_image_key),
                 cmocka_unit_test(test_sort),
+                cmocka_unit_test(test_unreadable_line_per_key),
+                cmocka_unit_test(test_utf8_edges),
+                cmocka_unit_test(test_unreadable_slot_line),
+                cmocka_unit_test(test_size_values),
+                cmocka_unit_test(test_initrd_path_too_long),
+                cmocka_unit_test(test_quote_cut_on_character),
                 cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_fixture_good),
                 cmocka_unit_test(test_fixture_errors),

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libfdt.h>
@@ -18,6 +19,7 @@
 #include "config.h"
 #include "diag.h"
 #include "mailbox.h"
+#include "util_garbage.h"
 
 static const char conf_text[] =
         "timeout 0\n"
@@ -459,6 +461,179 @@ static void test_check_version(void **state)
         assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
 }
 
+/*
+ * A guest that writes two header words, version 3 and last compatible
+ * version 2, made libfdt 1.6.1's fdt_check_full() read through a NULL name
+ * pointer (found by tests/fuzz/fuzz_mailbox.c): the check must refuse every
+ * header version but the one the codec writes, before libfdt walks the tree.
+ */
+static void test_check_old_header_version(void **state)
+{
+        static const struct {
+                uint32_t version, last_comp;
+        } bad[] = { { 3, 2 }, { 2, 2 }, { 15, 15 }, { 16, 16 }, { 17, 2 }, { 18, 16 }, { 0xffffffff, 16 } };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                fdt_set_version(mb, bad[i].version);
+                fdt_set_last_comp_version(mb, bad[i].last_comp);
+                assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        }
+        fdt_set_version(mb, 17);
+        fdt_set_last_comp_version(mb, 16);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+}
+
+/*
+ * A property length near 2^32 wrapped libfdt 1.6.1's int offset backwards,
+ * and fdt_check_full() looped forever (found by tests/fuzz/fuzz_mailbox.c):
+ * the check must refuse every length that does not fit the structure block.
+ * The alarm turns a regression into a failed test instead of a hung one.
+ */
+static void test_check_property_length_wraps(void **state)
+{
+        static const uint32_t lens[] = { 0xfffffff4, 0xfffffffc, 0x80000000, 0x7ffffff0, SW_MAILBOX_SIZE };
+        int req = fdt_path_offset(mb, "/request");
+        int prop = fdt_first_property_offset(mb, req);
+        uint8_t *lenp = mb + fdt_off_dt_struct(mb) + prop + 4;
+        uint8_t keep[4];
+
+        assert_true(prop >= 0);
+        memcpy(keep, lenp, 4);
+        alarm(10);
+        for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+                lenp[0] = (uint8_t)(lens[i] >> 24);
+                lenp[1] = (uint8_t)(lens[i] >> 16);
+                lenp[2] = (uint8_t)(lens[i] >> 8);
+                lenp[3] = (uint8_t)lens[i];
+                assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        }
+        /* A structure block that stops before its FDT_END. */
+        memcpy(lenp, keep, 4);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        fdt_set_size_dt_struct(mb, (uint32_t)(prop - 4));
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        alarm(0);
+}
+
+/*
+ * The blocks overlapping or out of the codec's order: refused, because an
+ * in-place write of one value would change another.  A reservation map
+ * inside the structure block let a "state" written over its terminator turn
+ * a mailbox that had passed the check into one that failed it (found by
+ * tests/fuzz/fuzz_mailbox.c).
+ */
+static void test_check_block_layout(void **state)
+{
+        uint32_t rsv = fdt_off_mem_rsvmap(mb), st = fdt_off_dt_struct(mb), str = fdt_off_dt_strings(mb);
+        int node = sw_mb_slot_offset(mb, "c");
+        const uint8_t *mp = fdt_getprop(mb, node, "result-message", NULL);
+
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        /* The reservation map moved onto zero bytes inside the structure
+         * block (c's empty result message): libfdt itself reads that fine. */
+        assert_non_null(mp);
+        fdt_set_off_mem_rsvmap(mb, ((uint32_t)(mp - mb) + 7) & ~7u);
+        assert_int_equal(fdt_num_mem_rsv(mb), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_mem_rsvmap(mb, rsv);
+        /* A map running past the end of the blob, before a structure block
+         * further out still: refused before the map is read (make sanitize
+         * sees any read past mb[]; the fuzz target found this one). */
+        fdt_set_off_mem_rsvmap(mb, SW_MAILBOX_SIZE - 8);
+        fdt_set_off_dt_struct(mb, SW_MAILBOX_SIZE + 8);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_dt_struct(mb, st);
+        fdt_set_off_mem_rsvmap(mb, rsv);
+        /* Before the header's end, misaligned, or not empty. */
+        fdt_set_off_mem_rsvmap(mb, 32);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_mem_rsvmap(mb, rsv + 4);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_mem_rsvmap(mb, rsv);
+        mb[rsv + 7] = 1;
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        mb[rsv + 7] = 0;
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        /* The strings block starting inside the structure block. */
+        fdt_set_off_dt_strings(mb, st + fdt_size_dt_struct(mb) - 4);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_dt_strings(mb, str);
+        /* The structure block before the reservation map. */
+        fdt_set_off_dt_struct(mb, rsv - 8);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        fdt_set_off_dt_struct(mb, st);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+}
+
+/* A mailbox full of garbage, whole or behind a good header: refused, and the
+ * resident switcher rebuilds it from its own state. */
+static void test_garbage_mailbox(void **state)
+{
+        enum sw_slot_state st[SW_MAX_SLOTS] = { SW_SLOT_RUNNING, SW_SLOT_EMPTY, SW_SLOT_SUSPENDED };
+        uint8_t header[40];
+
+        memcpy(header, mb, sizeof(header));
+        for (int round = 0; round < 64; round++) {
+                garbage_fill(mb, sizeof(mb), false);
+                assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+                /* The real header in front: the blocks it points at are junk. */
+                memcpy(mb, header, sizeof(header));
+                assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+        }
+        assert_int_equal(sw_mailbox_build(mb, sizeof(mb), &cfg, st, 0, &diag), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+}
+
+/* Garbage in the values only: every size is right, so the tree passes its
+ * check, and each reader refuses what it cannot use. */
+static void test_garbage_values(void **state)
+{
+        int req = fdt_path_offset(mb, "/request"), node = sw_mb_slot_offset(mb, "a");
+        uint8_t junk[SW_MB_MSG_LEN];
+        struct sw_mb_request r;
+        uint32_t seq, st;
+        char msg[SW_MB_MSG_LEN];
+
+        /* Unterminated ids: no request can be read from them. */
+        garbage_fill(junk, SW_MB_ID_LEN, true);
+        assert_int_equal(fdt_setprop_inplace(mb, req, "slot", junk, SW_MB_ID_LEN), 0);
+        garbage_fill(junk, SW_MB_ID_LEN, true);
+        assert_int_equal(fdt_setprop_inplace(mb, req, "target", junk, SW_MB_ID_LEN), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_request_read(mb, &r), -SW_MB_MALFORMED);
+        assert_int_equal(r.seq, 0);
+
+        /* Good ids with a garbage seq and checksum: refused for the checksum. */
+        assert_int_equal(sw_mb_request_write(mb, "a", "b", 1), 0);
+        garbage_fill(junk, 8, true);
+        assert_int_equal(fdt_setprop_inplace(mb, req, "seq", junk, 4), 0);
+        assert_int_equal(fdt_setprop_inplace(mb, req, "csum", junk + 4, 4), 0);
+        assert_int_equal(sw_mb_request_read(mb, &r), 0);
+        assert_int_equal(sw_mb_request_validate(mb, &r, "a"), SW_MB_BAD_CSUM);
+
+        /* An unterminated result message: the result cannot be read ... */
+        garbage_fill(junk, SW_MB_MSG_LEN, true);
+        assert_int_equal(fdt_setprop_inplace(mb, node, "result-message", junk, SW_MB_MSG_LEN), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_get_result(mb, "a", &seq, &st, msg, sizeof(msg)), -SW_MB_MALFORMED);
+        assert_string_equal(msg, "");
+
+        /* ... until the switcher writes the refusal, as after any bad wake. */
+        assert_int_equal(sw_mb_set_result(mb, "a", 0, SW_MB_BAD_CSUM, "request refused: bad-csum"), 0);
+        assert_int_equal(sw_mb_request_clear(mb), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_get_result(mb, "a", &seq, &st, msg, sizeof(msg)), 0);
+        assert_int_equal(st, SW_MB_BAD_CSUM);
+        assert_string_equal(msg, "request refused: bad-csum");
+        assert_int_equal(sw_mb_request_read(mb, &r), 0);
+        assert_int_equal(sw_mb_request_validate(mb, &r, "a"), SW_MB_NO_REQUEST);
+
+        /* A state that is not terminated fails the whole check. */
+        garbage_fill(junk, SW_MB_STATE_LEN, true);
+        assert_int_equal(fdt_setprop_inplace(mb, node, "state", junk, SW_MB_STATE_LEN), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), -SW_MB_MALFORMED);
+}
+
 static void test_results(void **state)
 {
         uint32_t seq = 99, st = 99;
@@ -582,6 +757,11 @@ int main(void)
                 cmocka_unit_test_setup(test_check_wrong_sizes, setup),
                 cmocka_unit_test_setup(test_check_header, setup),
                 cmocka_unit_test_setup(test_check_version, setup),
+                cmocka_unit_test_setup(test_check_old_header_version, setup),
+                cmocka_unit_test_setup(test_check_property_length_wraps, setup),
+                cmocka_unit_test_setup(test_check_block_layout, setup),
+                cmocka_unit_test_setup(test_garbage_mailbox, setup),
+                cmocka_unit_test_setup(test_garbage_values, setup),
                 cmocka_unit_test_setup(test_results, setup),
                 cmocka_unit_test_setup(test_set_state_current_switch, setup),
                 cmocka_unit_test(test_names),

@@ -320,7 +320,24 @@ static void test_bad_values(void **state)
         memcpy(work, img, img_len);
         assert_int_equal(fdt_setprop_inplace(work, node("/configuration"), "title", "Debian 12!", 10), 0);
         assert_int_equal(parse_work(img_len, &s), -1);
-        expect_one(WHAT ": /configuration: no 'title' string (at most 127 bytes)");
+        expect_one(WHAT ": /configuration: no 'title' string of printable text (at most 127 bytes)");
+        /* Control characters never reach a message, the menu or a command
+         * line (the fuzzer found a message quoting raw bytes). */
+        memcpy(work, img, img_len);
+        assert_int_equal(fdt_setprop_inplace(work, node("/images/kernel"), "type", "ker\033el", 7), 0);
+        assert_int_equal(parse_work(img_len, &s), -1);
+        expect_one(WHAT ": /images/kernel: type '', expected 'kernel'");
+        memcpy(work, img, img_len);
+        {
+                int len;
+                char *v = (char *)(uintptr_t)fdt_getprop(work, node("/configuration"), "cmdline", &len);
+
+                assert_non_null(v);
+                assert_true(len > 1);
+                v[0] = '\t';
+        }
+        assert_int_equal(parse_work(img_len, &s), -1);
+        expect_one(WHAT ": /configuration: no 'cmdline' string of printable text (at most 2047 bytes)");
 }
 
 static void test_not_a_slot_image(void **state)
