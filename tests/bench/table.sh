@@ -138,12 +138,15 @@ ratio_row() { # FIGURE A B OP LIMIT
 echo
 echo "make bench: one run, QEMU TCG, -m 1G, ${active:-?} active region, ${nslots:-?} slots (medians; ratios within this run)"
 row "figure" "value" "target"
+# shellcheck disable=SC2086 # "MEDIAN MIN MAX N": four words on purpose
 set -- $res_all
 row "resume switch, hotkey -> target userspace (n=${4:-0})" "$(ms "${1:-}")" "min ${2:-?}, max ${3:-?}"
 row "cold boot of slot ${cold_id:-?} at a switch, hotkey -> userspace" "$(ms "$cold")"
+# shellcheck disable=SC2086
 set -- $viasw
 row "plain reboot, power-on -> switcher -> slot a (n=${4:-0})" "$(ms "${1:-}")"
 viasw_med=${1:-}
+# shellcheck disable=SC2086
 set -- $direct
 row "direct boot, power-on -> OVMF -> EFI stub (n=${4:-0})" "$(ms "${1:-}")"
 direct_med=${1:-}

@@ -22,6 +22,8 @@
 #   GUEST: kmsg slot=ID TS_US MESSAGE     (the kernel's suspend/resume records)
 #   GUEST: efivars written
 
+# slot comes from guest-init.sh.
+# shellcheck disable=SC2154
 mode=switch memcpy=0
 # shellcheck disable=SC2013
 for w in $(cat /proc/cmdline); do
@@ -59,6 +61,8 @@ fi
 
 # The kernel's records, from the start of the buffer: "PRIO,SEQ,TS_US,FLAGS;MSG".
 # Only the ones that mark the suspend and resume path.
+# cat, not a redirection: each read of /dev/kmsg must take a whole record.
+# shellcheck disable=SC2002
 cat /dev/kmsg | while IFS= read -r r; do
         case $r in
         *";PM: suspend entry"* | *";PM: suspend exit"* | *";ACPI: PM: Low-level resume complete"* | \
