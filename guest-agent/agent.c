@@ -674,6 +674,9 @@ static void plan_alarm(const struct agent_switch_opts *o, char *val, size_t n, u
         const struct agent_rtc_tick *t = o->tick;
         unsigned margin = o->margin_ms ? o->margin_ms : AGENT_ALARM_MARGIN_MS;
         uint64_t now = now_ms();
+
+        if (o->slowest_ms && *o->slowest_ms < 60000u && *o->slowest_ms * 3u / 2u > margin)
+                margin = *o->slowest_ms * 3u / 2u;
         int64_t rtc;
 
         *in_ms = 0;
@@ -846,13 +849,16 @@ int agent_switch(struct agent_mb *m, const char *self, const char *spec,
                 return 1;
         }
         t1 = now_ms();
-        if (in_ms && kmsg_arm_to_sleep(&slept_at) == 0 && slept_at <= in_ms)
+        if (in_ms && kmsg_arm_to_sleep(&slept_at) == 0 && slept_at <= in_ms) {
+                if (o->slowest_ms && slept_at > *o->slowest_ms)
+                        *o->slowest_ms = (unsigned)slept_at;
                 agent_info("resumed after %llu ms; the machine slept %llu ms after the alarm was armed and "
                            "waited %llu ms for it",
                            (unsigned long long)(t1 - t0), (unsigned long long)slept_at,
                            (unsigned long long)(in_ms - slept_at));
-        else
+        } else {
                 agent_info("resumed after %llu ms", (unsigned long long)(t1 - t0));
+        }
 
         if (agent_mb_refresh(m) < 0)
                 return 1;

@@ -126,7 +126,8 @@ struct agent_rtc_tick {
 #define AGENT_TICK_MAX_AGE_MS 20000u
 /* Alarm no sooner than this after it is armed: the guest's suspend (armed
  * -> S3 took 0.13-0.28 s under QEMU TCG on a loaded host, see make bench)
- * must be over by then.  An alarm that fires while the kernel suspends
+ * must be over by then (and the margin grows with the slowest suspend this
+ * agent saw, see slowest_ms).  An alarm that fires while the kernel suspends
  * devices aborts the suspend (EBUSY: agent_switch retries with +delay);
  * one that fires after the kernel turned interrupts off is lost, and the
  * machine sleeps until a key wakes it.  The alarm fires 0.5-1.5 s after it
@@ -152,6 +153,10 @@ struct agent_switch_opts {
          * RTC second at least margin_ms away.  NULL: "+delay". */
         const struct agent_rtc_tick *tick;
         unsigned margin_ms;        /* 0: AGENT_ALARM_MARGIN_MS */
+        /* The longest arm -> sleep seen so far (the daemon keeps it; NULL
+         * for none): the margin grows to 1.5 times it, so a guest that
+         * suspends slowly gets a later alarm.  Updated after each resume. */
+        unsigned *slowest_ms;
         bool dry_run;              /* write the request, do not suspend */
         const char *mounts;        /* NULL = /proc/self/mounts */
         /* Test hooks: send the switcher a request it must refuse, to prove

@@ -279,6 +279,7 @@ struct state {
         int tick_fd;                /* a measurement under way, or -1 */
         uint64_t tick_due;
         bool tick_off;              /* no usable /dev/rtc0: stop trying */
+        unsigned slowest_ms;        /* longest arm -> sleep seen (agent_switch) */
         bool once;
         bool done;
         int rc;
@@ -448,6 +449,7 @@ int main(int argc, char **argv)
                 return 1;
         s->sw.delay = 2;
         s->sw.tick = &s->tick;
+        s->sw.slowest_ms = &s->slowest_ms;
         s->tick_fd = -1;
         s->armed = -1;
         for (int i = 1; i < argc; i++) {
