@@ -4,7 +4,7 @@
 #   make test       every test: host unit tests, then the QEMU + OVMF boots
 #   make unit       host unit tests only
 #   make demo       provision a disk from partitions.conf and boot it in QEMU
-#   make bench      switch latency and copy rate, as ratios from one QEMU run
+#   make bench      the issue 7 table: switches, boots (direct vs switcher), copy rate, S3 path
 #   make soak       200 hotkey switches between two writing slots (SOAK_ROUNDS round trips)
 #   make agent32    the guest agent for i386 guests (fetches Debian's i386 libfdt.a)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 120) (clang)

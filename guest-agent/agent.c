@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/rtc.h>
 
 #include <libfdt.h>
 
@@ -593,6 +596,170 @@ static void withdraw(struct agent_mb *m)
                 agent_mb_commit(m);
 }
 
+/* The RTC's current second, as the wakealarm file counts them.  0 or -1. */
+static int rtc_since_epoch(int64_t *s)
+{
+        char buf[32];
+        uint64_t v;
+        ssize_t n;
+        int fd = open("/sys/class/rtc/rtc0/since_epoch", O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -1;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return -1;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        if (agent_parse_u64(buf, &v) < 0 || v > INT64_MAX)
+                return -1;
+        *s = (int64_t)v;
+        return 0;
+}
+
+int agent_rtc_tick_start(void)
+{
+        int fd = open("/dev/rtc0", O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0) {
+                agent_log("cannot open /dev/rtc0: %s; wake-up alarms are not aligned to the RTC's ticks",
+                          strerror(errno));
+                return -1;
+        }
+        if (ioctl(fd, RTC_UIE_ON, 0) < 0) {
+                agent_log("cannot turn on the RTC's update interrupt (/dev/rtc0): %s; wake-up alarms are "
+                          "not aligned to its ticks",
+                          strerror(errno));
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+int agent_rtc_tick_finish(int fd, struct agent_rtc_tick *t)
+{
+        unsigned long data;
+        ssize_t r;
+        int rc = -1;
+
+        t->valid = false;
+        do {
+                r = read(fd, &data, sizeof(data));
+        } while (r < 0 && errno == EINTR);
+        t->mono_ms = now_ms();
+        if (r != (ssize_t)sizeof(data))
+                agent_log("reading the RTC's update from /dev/rtc0: %s; wake-up alarm not aligned",
+                          r < 0 ? strerror(errno) : "short read");
+        else if (rtc_since_epoch(&t->rtc_s) < 0)
+                agent_log("cannot read /sys/class/rtc/rtc0/since_epoch; wake-up alarm not aligned");
+        else
+                rc = 0;
+        t->valid = rc == 0;
+        if (ioctl(fd, RTC_UIE_OFF, 0) < 0) {
+                /* Closing the device turns it off as well. */
+        }
+        close(fd);
+        return rc;
+}
+
+/*
+ * The wake-up alarm.  With a fresh tick: the first RTC second at least the
+ * margin away, as an absolute value (so the alarm is never "now + 1 s" a few
+ * milliseconds before a tick); *in_ms says when it fires.  Otherwise, or
+ * when the RTC does not read the second the tick predicts (a stale or late
+ * tick), "+delay" and *in_ms = 0.
+ */
+static void plan_alarm(const struct agent_switch_opts *o, char *val, size_t n, unsigned *in_ms)
+{
+        const struct agent_rtc_tick *t = o->tick;
+        unsigned margin = o->margin_ms ? o->margin_ms : AGENT_ALARM_MARGIN_MS;
+        uint64_t now = now_ms();
+
+        if (o->slowest_ms && *o->slowest_ms < 60000u && *o->slowest_ms * 3u / 2u > margin)
+                margin = *o->slowest_ms * 3u / 2u;
+        int64_t rtc;
+
+        *in_ms = 0;
+        if (t && t->valid && now >= t->mono_ms && now - t->mono_ms < AGENT_TICK_MAX_AGE_MS &&
+            rtc_since_epoch(&rtc) == 0) {
+                uint64_t since = now - t->mono_ms;
+                int64_t cur = t->rtc_s + (int64_t)(since / 1000u);
+                unsigned phase = (unsigned)(since % 1000u), k = 1;
+
+                if (rtc == cur) {
+                        while (k * 1000u - phase < margin)
+                                k++;
+                        *in_ms = k * 1000u - phase;
+                        snprintf(val, n, "%lld", (long long)(cur + k));
+                        return;
+                }
+        }
+        snprintf(val, n, "+%u", o->delay ? o->delay : 2);
+}
+
+static int arm_alarm(struct agent_mb *m, const char *val)
+{
+        /* A stale alarm would make the kernel refuse the new one (EBUSY). */
+        if (write_file("/sys/class/rtc/rtc0/wakealarm", "0") < 0 ||
+            write_file("/sys/class/rtc/rtc0/wakealarm", val) < 0) {
+                agent_log("cannot arm the RTC wake-up (/sys/class/rtc/rtc0/wakealarm): %s; not suspending",
+                          strerror(errno));
+                withdraw(m);
+                return -1;
+        }
+        return 0;
+}
+
+/*
+ * From the kernel log, after a resume: how long after our last "suspending"
+ * record the machine went to sleep (the kernel stamps "Low-level resume
+ * complete" with its clock, which stood still while the machine slept).  Only
+ * the daemon writes its lines to the kernel log.  0, or -1 when not found.
+ */
+static int kmsg_arm_to_sleep(uint64_t *ms)
+{
+        char rec[2048];
+        uint64_t arm = 0, low = 0;
+        bool have_arm = false, have_low = false;
+        int fd;
+
+        if (!agent_log_kmsg)
+                return -1;
+        fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        for (;;) {
+                ssize_t r = read(fd, rec, sizeof(rec) - 1);
+                unsigned long long ts;
+                const char *msg;
+
+                if (r < 0 && errno == EPIPE)
+                        continue;        /* overwritten while we read: go on */
+                if (r <= 0)
+                        break;
+                rec[r] = '\0';
+                msg = strchr(rec, ';');
+                /* "PRIO,SEQ,TS_US,FLAGS;MESSAGE" */
+                if (!msg || sscanf(rec, "%*u,%*u,%llu", &ts) != 1)
+                        continue;
+                msg++;
+                if (strncmp(msg, "switcher-agent: suspending to RAM", 33) == 0) {
+                        arm = ts;
+                        have_arm = true;
+                        have_low = false;
+                } else if (have_arm && !have_low && strstr(msg, "Low-level resume complete")) {
+                        low = ts;
+                        have_low = true;
+                }
+        }
+        close(fd);
+        if (!have_low || low < arm)
+                return -1;
+        *ms = (low - arm) / 1000u;
+        return 0;
+}
+
 static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                          const struct agent_switch_opts *o);
 
@@ -628,7 +795,8 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
 {
         char target[SW_MB_ID_LEN], why[600], msg[SW_MB_MSG_LEN], alarm[32];
         uint32_t prev, seq, rseq, rst, us = 0;
-        uint64_t t0;
+        uint64_t t0, t1, slept_at = 0;
+        unsigned in_ms = 0;
         int err, node;
 
         if (agent_mb_refresh(m) < 0)
@@ -674,30 +842,54 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                 return 0;
         }
 
-        /* A stale alarm would make the kernel refuse the new one (EBUSY). */
-        snprintf(alarm, sizeof(alarm), "+%u", o->delay ? o->delay : 2);
-        if (write_file("/sys/class/rtc/rtc0/wakealarm", "0") < 0 ||
-            write_file("/sys/class/rtc/rtc0/wakealarm", alarm) < 0) {
-                agent_log("cannot arm the RTC wake-up (/sys/class/rtc/rtc0/wakealarm): %s; not suspending",
-                          strerror(errno));
-                withdraw(m);
+        plan_alarm(o, alarm, sizeof(alarm), &in_ms);
+        if (arm_alarm(m, alarm) < 0)
                 return 1;
-        }
         if (access("/sys/power/mem_sleep", F_OK) == 0 && write_file("/sys/power/mem_sleep", "deep") < 0) {
                 agent_log("cannot select S3 ('deep' in /sys/power/mem_sleep): %s; not suspending",
                           strerror(errno));
                 withdraw(m);
                 return 1;
         }
-        agent_info("suspending to RAM (wake-up alarm in %s s)", alarm + 1);
-        t0 = now_ms();
-        /* This write returns only after the machine resumed. */
-        if (write_file("/sys/power/state", "mem") < 0) {
+        for (unsigned attempt = 0;; attempt++) {
+                if (in_ms)
+                        agent_info("suspending to RAM (wake-up alarm in %u ms, on the RTC's tick %s)", in_ms,
+                                   alarm);
+                else
+                        agent_info("suspending to RAM (wake-up alarm in %s s)", alarm + 1);
+                t0 = now_ms();
+                /* This write returns only after the machine resumed. */
+                if (write_file("/sys/power/state", "mem") == 0)
+                        break;
+                /* A wake-up event during the suspend (the alarm itself, if
+                 * the suspend ran late) makes the kernel give up with EBUSY
+                 * before the machine sleeps: nothing reached the switcher,
+                 * so try once more with the old, roomy alarm. */
+                if (errno == EBUSY && attempt == 0) {
+                        agent_log("suspend aborted by a wake-up event (EBUSY); trying once more with the "
+                                  "alarm at +%u s",
+                                  o->delay ? o->delay : 2);
+                        snprintf(alarm, sizeof(alarm), "+%u", o->delay ? o->delay : 2);
+                        in_ms = 0;
+                        if (arm_alarm(m, alarm) < 0)
+                                return 1;
+                        continue;
+                }
                 agent_log("suspend failed ('mem' into /sys/power/state): %s; request withdrawn", strerror(errno));
                 withdraw(m);
                 return 1;
         }
-        agent_info("resumed after %llu ms", (unsigned long long)(now_ms() - t0));
+        t1 = now_ms();
+        if (in_ms && kmsg_arm_to_sleep(&slept_at) == 0 && slept_at <= in_ms) {
+                if (o->slowest_ms && slept_at > *o->slowest_ms)
+                        *o->slowest_ms = (unsigned)slept_at;
+                agent_info("resumed after %llu ms; the machine slept %llu ms after the alarm was armed and "
+                           "waited %llu ms for it",
+                           (unsigned long long)(t1 - t0), (unsigned long long)slept_at,
+                           (unsigned long long)(in_ms - slept_at));
+        } else {
+                agent_info("resumed after %llu ms", (unsigned long long)(t1 - t0));
+        }
 
         if (agent_mb_refresh(m) < 0)
                 return 1;

@@ -108,8 +108,55 @@ int agent_self(const struct agent_mb *m, const struct agent_source *src, const c
 int agent_resolve_target(const struct agent_mb *m, const char *self, const char *spec,
                          char out[SW_MB_ID_LEN], char *why, size_t n);
 
+/*
+ * The RTC's second boundary on CLOCK_MONOTONIC.  The RTC alarm has one-second
+ * resolution and fires on a tick; knowing when the RTC ticks lets the agent
+ * pick the first tick that is safely after the suspend instead of "now + 2
+ * s", which cuts the time the machine sleeps waiting for its wake-up.
+ * CLOCK_MONOTONIC stops while the machine sleeps, so a tick seen before a
+ * suspend says nothing afterwards: re-measure after every resume, and at
+ * least every AGENT_TICK_MAX_AGE_MS (the two clocks drift apart slowly).
+ */
+struct agent_rtc_tick {
+        bool valid;
+        uint64_t mono_ms;          /* CLOCK_MONOTONIC when the RTC ticked */
+        int64_t rtc_s;             /* the RTC second that began then (since_epoch) */
+};
+
+#define AGENT_TICK_MAX_AGE_MS 20000u
+/* Alarm no sooner than this after it is armed: the guest's suspend (armed
+ * -> S3 took 0.13-0.28 s under QEMU TCG on a loaded host, see make bench)
+ * must be over by then (and the margin grows with the slowest suspend this
+ * agent saw, see slowest_ms).  An alarm that fires while the kernel suspends
+ * devices aborts the suspend (EBUSY: agent_switch retries with +delay);
+ * one that fires after the kernel turned interrupts off is lost, and the
+ * machine sleeps until a key wakes it.  The alarm fires 0.5-1.5 s after it
+ * is armed, 1 s on average, where "+2" took 1-2 s. */
+#define AGENT_ALARM_MARGIN_MS 500u
+
+/*
+ * Starts measuring a tick: opens /dev/rtc0 and turns its update interrupt
+ * on.  Returns the descriptor to poll for reading, or -1 (logged).
+ */
+int agent_rtc_tick_start(void);
+
+/*
+ * Finishes a measurement once fd is readable (or blocks until it is): reads
+ * the update, records the tick in *t, turns the interrupt off and closes fd.
+ * Returns 0, or -1 (logged; *t is then invalid).
+ */
+int agent_rtc_tick_finish(int fd, struct agent_rtc_tick *t);
+
 struct agent_switch_opts {
-        unsigned delay;            /* RTC alarm, seconds from now (>= 1) */
+        unsigned delay;            /* RTC alarm, seconds from now (>= 1), when no tick is known */
+        /* A fresh tick (the daemon keeps one): the alarm goes on the first
+         * RTC second at least margin_ms away.  NULL: "+delay". */
+        const struct agent_rtc_tick *tick;
+        unsigned margin_ms;        /* 0: AGENT_ALARM_MARGIN_MS */
+        /* The longest arm -> sleep seen so far (the daemon keeps it; NULL
+         * for none): the margin grows to 1.5 times it, so a guest that
+         * suspends slowly gets a later alarm.  Updated after each resume. */
+        unsigned *slowest_ms;
         bool dry_run;              /* write the request, do not suspend */
         const char *mounts;        /* NULL = /proc/self/mounts */
         /* Test hooks: send the switcher a request it must refuse, to prove

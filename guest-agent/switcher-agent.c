@@ -38,6 +38,7 @@
 #define RESCAN_MS 5000
 #define DEBOUNCE_MS 1000
 #define RELEASE_TIMEOUT_MS 5000
+#define TICK_EVERY_MS (AGENT_TICK_MAX_AGE_MS / 2)
 
 enum { MOD_CTRL = 1, MOD_ALT = 2, MOD_SHIFT = 4, MOD_SUPER = 8 };
 
@@ -271,6 +272,14 @@ struct state {
         int armed;                  /* index into hk waiting for release, or -1 */
         uint64_t armed_at;
         uint64_t quiet_until;       /* debounce after a switch */
+        /* The RTC tick for aligned wake-up alarms (see agent.h): measured
+         * in the background of the poll loop, after start, after every
+         * switch and every TICK_EVERY_MS. */
+        struct agent_rtc_tick tick;
+        int tick_fd;                /* a measurement under way, or -1 */
+        uint64_t tick_due;
+        bool tick_off;              /* no usable /dev/rtc0: stop trying */
+        unsigned slowest_ms;        /* longest arm -> sleep seen (agent_switch) */
         bool once;
         bool done;
         int rc;
@@ -279,11 +288,19 @@ struct state {
 static void run_switch(struct state *s, const struct hotkey *h)
 {
         agent_log("hotkey %s released: switching to %s", h->text, h->target);
+        /* The update interrupt's timer would take the RTC's alarm. */
+        if (s->tick_fd >= 0) {
+                close(s->tick_fd);
+                s->tick_fd = -1;
+        }
         s->rc = agent_switch(s->m, s->self, h->target, &s->sw);
         agent_log("switch to %s %s", h->target, s->rc == 0 ? "done" : "failed");
         /* The switch took us through a suspend: keys may be stale. */
         memset(down, 0, sizeof(down));
         s->quiet_until = now_ms() + DEBOUNCE_MS;
+        /* The monotonic clock stood still while we slept: a new tick. */
+        s->tick.valid = false;
+        s->tick_due = 0;
         if (s->once)
                 s->done = true;
         /* The mailbox may have changed (hotkeys do not, but re-read anyway). */
@@ -348,7 +365,7 @@ static int run_events_file(struct state *s, const char *path)
 static int run_devices(struct state *s)
 {
         struct dev devs[MAX_DEVS];
-        struct pollfd pfd[MAX_DEVS];
+        struct pollfd pfd[MAX_DEVS + 1];
         unsigned n = 0;
         uint64_t last_scan = 0;
 
@@ -365,7 +382,22 @@ static int run_devices(struct state *s)
                         pfd[i].events = POLLIN;
                         pfd[i].revents = 0;
                 }
-                r = poll(pfd, n, 1000);
+                if (s->tick_fd < 0 && !s->tick_off && now_ms() >= s->tick_due) {
+                        s->tick_fd = agent_rtc_tick_start();
+                        s->tick_off = s->tick_fd < 0;
+                }
+                /* The tick's descriptor goes last, after the devices. */
+                pfd[n].fd = s->tick_fd;
+                pfd[n].events = POLLIN;
+                pfd[n].revents = 0;
+                r = poll(pfd, n + 1, 1000);
+                if (r > 0 && pfd[n].revents) {
+                        r--;
+                        if (agent_rtc_tick_finish(s->tick_fd, &s->tick) < 0)
+                                s->tick_off = true;
+                        s->tick_fd = -1;
+                        s->tick_due = now_ms() + TICK_EVERY_MS;
+                }
                 if (r < 0 && errno != EINTR) {
                         agent_log("poll: %s", strerror(errno));
                         return 1;
@@ -436,6 +468,9 @@ int main(int argc, char **argv)
         if (!s)
                 return 1;
         s->sw.delay = 2;
+        s->sw.tick = &s->tick;
+        s->sw.slowest_ms = &s->slowest_ms;
+        s->tick_fd = -1;
         s->armed = -1;
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];

@@ -68,6 +68,9 @@ void sw_sha256_update(struct sw_sha256 *c, const void *data, size_t len)
 {
         const uint8_t *p = data;
 
+        /* (NULL, 0) is a valid empty update; memcpy must not see the NULL. */
+        if (len == 0)
+                return;
         c->bytes += len;
         if (c->nbuf) {
                 size_t take = 64 - c->nbuf < len ? 64 - c->nbuf : len;

@@ -67,13 +67,18 @@ static void check_slot(const struct sw_config *c, const struct sw_slot_config *s
                            "slot '%s': initrd %u is not a normalized path", s->id, k);
         if (!s->valid)
                 return;
-        FUZZ_CHECK(normal_path(s->linux_path), "slot '%s': linux '%s' is not a normalized path", s->id,
-                   s->linux_path);
+        /* A slot boots either a plain kernel or a slot image, never both. */
+        FUZZ_CHECK(!s->linux_path[0] != !s->image_path[0], "slot '%s': linux '%s' and image '%s'", s->id,
+                   s->linux_path, s->image_path);
+        FUZZ_CHECK(normal_path(s->linux_path[0] ? s->linux_path : s->image_path),
+                   "slot '%s': linux '%s' / image '%s' is not a normalized path", s->id, s->linux_path,
+                   s->image_path);
         FUZZ_CHECK(s->title[0] != '\0', "slot '%s' without a title", s->id);
         FUZZ_CHECK(s->mode == SW_MODE_SWAP || s->mode == SW_MODE_IN_PLACE, "mode %d", (int)s->mode);
         FUZZ_CHECK(s->arch <= SW_ARCH_I386, "arch %d", (int)s->arch);
+        /* Only an in-place slot may see more than the active region. */
         FUZZ_CHECK(s->memory == 0 || (s->memory % 4096 == 0 && s->memory >= SW_ACTIVE_SIZE_MIN &&
-                                      s->memory <= c->active_size),
+                                      (s->memory <= c->active_size || s->mode == SW_MODE_IN_PLACE)),
                    "slot '%s': memory %llu", s->id, (unsigned long long)s->memory);
         FUZZ_CHECK(s->part_kind != SW_PART_NONE || s->partition[0] == '\0', "partition without a kind");
 }

@@ -1,0 +1,83 @@
+#!/bin/bash
+# t-bench-table.sh BUILD
+#
+# make bench's table maker (tests/bench/table.sh) on a saved run,
+# tests/fixtures/bench/: a hand-made serial log with host timestamps, the
+# hotkey presses, QMP events and boot times, whose figures are round numbers
+# (see the fixture's lines).  Checked: every row's value and target verdict,
+# the in-place row once the menu shows an in-place slot, and the refusal of a
+# run with a record missing.  No QEMU: this is the cheap part of make bench.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/../ovmf/lib.sh"
+
+build=$(cd "${1:-build}" && pwd)
+table=$SW_TOP/tests/bench/table.sh
+fix=$SW_TOP/tests/fixtures/bench
+w=$build/tools/bench-table
+rm -rf "$w"
+mkdir -p "$w"
+
+# row NAME OUT REGEX: one line of OUT matches the extended regex.
+row() {
+        if grep -Eq -- "$3" "$2"; then
+                t_pass "bench-table/$1"
+        else
+                t_fail "bench-table/$1" "no line matching /$3/ in $(basename "$2")"
+                sed 's/^/    | /' "$2"
+        fi
+}
+
+rc=0
+"$table" "$fix" >"$w/swap.out" 2>&1 || rc=$?
+if [ "$rc" = 0 ]; then
+        t_pass bench-table/swap-run
+else
+        t_fail bench-table/swap-run "table.sh exit status $rc"
+fi
+o=$w/swap.out
+row head "$o" '^make bench: one run, QEMU TCG, -m 1G, 256 MiB active region, 2 slots '
+row resume "$o" '^resume switch, hotkey -> target userspace \(n=2\) +6000 ms +min 5000, max 7000$'
+row cold "$o" '^cold boot of slot b at a switch, hotkey -> userspace +20000 ms *$'
+row reboot "$o" '^plain reboot, power-on -> switcher -> slot a \(n=3\) +11500 ms *$'
+row direct "$o" '^direct boot, power-on -> OVMF -> EFI stub \(n=3\) +11000 ms *$'
+row ratio-swap "$o" '^ratio resume / cold boot, swap slots +0\.30 +target <= 0\.33  ok$'
+row ratio-inplace-na "$o" '^ratio resume / cold boot, in-place slots +n/a \(none in this run\) target <= 0\.20$'
+row ratio-reboot "$o" '^ratio resume / plain reboot +0\.52 +target <= 0\.33  MISSED$'
+row overhead "$o" '^switcher boot overhead over direct boot +\+4\.5% +target <= 10%  ok$'
+row copy "$o" '^switcher swap copy \(save \+ restore \+ bookkeeping\) +671 MB/s *$'
+row memcpy "$o" '^glibc memcpy in the same VM \(64 MiB, best of 3\) +1000 MB/s *$'
+row ratio-copy "$o" '^ratio swap copy / memcpy +0\.67 +target >= 0\.8  MISSED$'
+row checksums "$o" '^store checksums per switch \(verify \+ record\) +100 of 900 ms switcher time *$'
+row press-arm "$o" '^  hotkey seen -> released, request written, alarm armed +100 ms *$'
+row arm-s3 "$o" '^  alarm armed -> machine in S3 +200 ms *$'
+row k-suspend "$o" '^    guest kernel suspend \(its log: suspend entry -> S3\) +215 ms *$'
+row k-arm-s3 "$o" '^    guest: alarm armed -> S3 \(its log\) +230 ms *$'
+row wait "$o" '^  waiting for the RTC wake-up \(QMP SUSPEND -> WAKEUP\) +600 ms +\(aligned to the RTC tick\)$'
+row wait-agent "$o" '^    the same, as the agents estimate it \(their log\) +600 ms *$'
+row firmware "$o" '^  firmware S3 resume \(WAKEUP -> switcher.s wake entry\) +2000 ms *$'
+row switcher "$o" '^  switcher: checks, save, restore +900 ms *$'
+row resume-user "$o" '^  switcher -> target userspace \(resume switches\) +2000 ms *$'
+row k-resume "$o" '^    guest kernel resume \(its log: wake -> suspend exit\) +400 ms *$'
+
+# Slot b in-place: its resume (7000 ms) counts against the in-place target,
+# a's (5000 ms) against the swap one.
+mkdir -p "$w/inplace"
+cp "$fix"/*.txt "$w/inplace/"
+sed 's/\[b, swap\]$/[b, in-place]/' "$fix/serial.ts" >"$w/inplace/serial.ts"
+"$table" "$w/inplace" >"$w/inplace.out" 2>&1 || true
+o=$w/inplace.out
+row inplace/ratio-swap "$o" '^ratio resume / cold boot, swap slots +0\.25 +target <= 0\.33  ok$'
+row inplace/ratio-inplace "$o" '^ratio resume / cold boot, in-place slots +0\.35 +target <= 0\.20  MISSED$'
+
+# A run without its QMP events is refused, by name.
+mkdir -p "$w/noqmp"
+cp "$fix/serial.ts" "$fix/presses.txt" "$fix/boots.txt" "$w/noqmp/"
+rc=0
+"$table" "$w/noqmp" >"$w/noqmp.out" 2>&1 || rc=$?
+if [ "$rc" = 1 ] && grep -qx "table.sh: $w/noqmp/qmp.txt is missing" "$w/noqmp.out"; then
+        t_pass bench-table/missing-record
+else
+        t_fail bench-table/missing-record "status $rc, output: $(head -n 2 "$w/noqmp.out" | tr '\n' ' ')"
+fi
+t_summary
