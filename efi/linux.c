@@ -13,6 +13,8 @@
 #include "linux.h"
 #include "fmt.h"
 
+#include <string.h>
+
 #define KERNEL_MAX (256ULL << 20)
 #define INITRD_MAX (1ULL << 30)
 #define MIB (1ULL << 20)
@@ -242,6 +244,49 @@ int linux_stage(struct slot_rt *rt, const struct sw_slot_config *s, const struct
         }
         rt->cmdline_len = (uint32_t)n;
         return 0;
+}
+
+uint64_t linux_spare_size(const struct slot_rt *rt)
+{
+        if (!rt->loaded || !rt->kernel)
+                return 0;
+        return 2 * SW_PAGE_SIZE + align_up(rt->kernel_size - rt->info.setup_size, SW_PAGE_SIZE) +
+               align_up(rt->initrd_size, SW_PAGE_SIZE);
+}
+
+/* The recovery copy's layout: boot_params and command line pages, the
+ * kernel's protected-mode part, the initrds, each page aligned. */
+int linux_save_spare(const struct slot_rt *rt, const struct sw_plan *p)
+{
+        const struct sw_slot_plan *sp = &p->slots[rt->plan_index];
+        uint8_t *dst = (uint8_t *)(uintptr_t)sp->spare_base;
+        const void *bp = stage_ptr(rt, p, rt->bp_addr), *cl = stage_ptr(rt, p, rt->cmdline_addr);
+        uint64_t klen = rt->kernel_size - rt->info.setup_size;
+
+        if (!sp->spare_size || sp->spare_size < linux_spare_size(rt) || !bp || !cl)
+                return -1;
+        /* After ExitBootServices: plain memcpy, no boot service. */
+        memcpy(dst, bp, SW_PAGE_SIZE);
+        memcpy(dst + SW_PAGE_SIZE, cl, SW_PAGE_SIZE);
+        memcpy(dst + 2 * SW_PAGE_SIZE, (const uint8_t *)rt->kernel + rt->info.setup_size, klen);
+        if (rt->initrd_size)
+                memcpy(dst + 2 * SW_PAGE_SIZE + align_up(klen, SW_PAGE_SIZE), rt->initrd, rt->initrd_size);
+        return 0;
+}
+
+uint64_t linux_restage(const struct slot_rt *rt, const struct sw_plan *p)
+{
+        const struct sw_slot_plan *sp = &p->slots[rt->plan_index];
+        const uint8_t *src = (const uint8_t *)(uintptr_t)sp->spare_base;
+        uint64_t klen = rt->kernel_size - rt->info.setup_size;
+
+        memcpy((void *)(uintptr_t)rt->bp_addr, src, SW_PAGE_SIZE);
+        memcpy((void *)(uintptr_t)rt->cmdline_addr, src + SW_PAGE_SIZE, SW_PAGE_SIZE);
+        sw_copy_fast((void *)(uintptr_t)rt->kernel_load, src + 2 * SW_PAGE_SIZE, klen);
+        if (rt->initrd_size)
+                sw_copy_fast((void *)(uintptr_t)rt->initrd_addr, src + 2 * SW_PAGE_SIZE + align_up(klen, SW_PAGE_SIZE),
+                             rt->initrd_size);
+        return 2 * SW_PAGE_SIZE + klen + rt->initrd_size;
 }
 
 int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_memmap *m,

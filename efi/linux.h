@@ -47,6 +47,16 @@ int linux_stage(struct slot_rt *rt, const struct sw_slot_config *s, const struct
 int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_memmap *m,
                    const struct sw_fb *fb, struct sw_diag *d);
 
+/* 'on-damage cold-boot': the bytes of the slot's recovery copy; the copy
+ * itself, made right after ExitBootServices from the staged boot_params and
+ * command line and the preloaded kernel and initrds (-1 if the plan gave it
+ * no room); and putting it back into the slot's RAM for a cold boot from the
+ * resident switcher (returns the bytes copied). */
+uint64_t linux_spare_size(const struct slot_rt *rt);
+int linux_save_spare(const struct slot_rt *rt, const struct sw_plan *p);
+uint64_t linux_restage(const struct slot_rt *rt, const struct sw_plan *p);
+void sw_copy_fast(void *dst, const void *src, uint64_t len);
+
 /* trampoline/trampoline.asm */
 void sw_boot_linux64(uint64_t entry, uint64_t boot_params) __attribute__((noreturn));
 extern const uint8_t sw_wake16_start[], sw_wake16_end[];

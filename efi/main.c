@@ -102,6 +102,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         static const char *ids[SW_MAX_SLOTS];
         static uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
         static bool in_place[SW_MAX_SLOTS];
+        static uint64_t spares[SW_MAX_SLOTS];
         EFI_LOADED_IMAGE *li;
         struct sw_acpi_fw fw;
         struct sw_fb fb;
@@ -156,6 +157,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                          SW_PAGE_SIZE - 1) & ~(SW_PAGE_SIZE - 1);
         map_top = sw_memmap_top(&map);
         nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, limits, in_place, owned, 1, map_top, &req);
+        /* Recovery copies for 'on-damage cold-boot' slots, placed by the
+         * planner like stores. */
+        for (int k = 0; k < nids; k++) {
+                int ci = sw_config_find_slot(&cfg, ids[k]);
+
+                spares[k] = ci >= 0 && cfg.slots[ci].cold_boot_on_damage ? linux_spare_size(&rt[ci]) : 0;
+        }
+        req.slot_spare = spares;
         if (sw_plan_build(&map, &req, &plan, &con_diag) < 0)
                 return error_screen("the memory plan failed (see above)");
         sw_plan_print(&plan, con_plan_line, NULL);
@@ -183,6 +192,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                                  plan.slots[j].id, (unsigned long long)plan.slots[j].store_base, efi_strerror(s));
                         cfg.slots[ci].valid = false;
                         continue;
+                }
+                if (plan.slots[j].spare_size &&
+                    EFI_ERROR(mem_alloc_at(plan.slots[j].spare_base, plan.slots[j].spare_size, EfiReservedMemoryType))) {
+                        sw_diagf(&con_diag, SW_WARN, "slot '%s': cannot reserve its recovery copy; it cannot be "
+                                 "cold-booted again after damage", plan.slots[j].id);
+                        plan.slots[j].spare_size = 0;
                 }
                 rt[ci].plan_index = (int)j;
                 rt[ci].nranges = (unsigned)sw_plan_slot_ranges(&plan, j, rt[ci].ranges, SW_ACTIVE_MAX);
@@ -312,5 +327,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         }
         con_after_exit();
         serial_printf("switcher: boot services ended\n");
+        for (unsigned i = 0; i < cfg.nslots; i++)
+                if (cfg.slots[i].valid && rt[i].plan_index >= 0 && plan.slots[rt[i].plan_index].spare_size &&
+                    linux_save_spare(&rt[i], &plan) < 0)
+                        plan.slots[rt[i].plan_index].spare_size = 0;
         linux_enter(&rt[boot], &cfg.slots[boot], plan.low_page);
 }

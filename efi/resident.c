@@ -321,7 +321,7 @@ void sw_resident_entry(uint64_t low_page)
         struct sw_mb_request req;
         enum sw_mb_status st;
         char msg[SW_MB_MSG_LEN], why[160];
-        bool cold;
+        bool cold, recover = false;
         uint32_t copy_us;
 
         load_idt();
@@ -352,7 +352,14 @@ void sw_resident_entry(uint64_t low_page)
                  * place and it simply goes on. */
                 enum sw_save_verdict v = save_verify(t, why, sizeof(why), &verify_ticks);
 
-                if (v != SW_SAVE_OK) {
+                if (v != SW_SAVE_OK && res.cfg->slots[t].cold_boot_on_damage && slot_plan(t)->spare_size) {
+                        /* The config allows starting over: the damaged
+                         * state is dropped, the slot cold-boots from its
+                         * recovery copy. */
+                        recover = true;
+                        serial_printf("switcher: slot '%s': cannot resume: %s (%s); cold-booting it instead "
+                                      "(on-damage cold-boot)\n", res.cfg->slots[t].id, why, sw_save_verdict_name(v));
+                } else if (v != SW_SAVE_OK) {
                         res.state[t] = SW_SLOT_FAILED;
                         st = SW_MB_TARGET_FAILED;
                         serial_printf("switcher: slot '%s': cannot resume: %s (%s); slot marked failed\n",
@@ -382,9 +389,15 @@ void sw_resident_entry(uint64_t low_page)
         res.state[cur] = SW_SLOT_SUSPENDED;
         /* One save, one resume: marked before the store is even read, so a
          * fault or a second wake from here on can never replay it. */
-        if (res.state[t] == SW_SLOT_SUSPENDED)
-                sw_save_consume(save_hdr(t));
-        restored = copy_slot(t, false);
+        if (recover) {
+                memset(save_hdr(t), 0, sizeof(struct sw_save_header));
+                res.state[t] = SW_SLOT_EMPTY;
+                restored = linux_restage(&res.rt[t], res.plan);
+        } else {
+                if (res.state[t] == SW_SLOT_SUSPENDED)
+                        sw_save_consume(save_hdr(t));
+                restored = copy_slot(t, false);
+        }
         cold = res.state[t] == SW_SLOT_EMPTY;
         res.state[t] = SW_SLOT_RUNNING;
         res.current = t;
@@ -393,7 +406,11 @@ void sw_resident_entry(uint64_t low_page)
         res.last_us[t] = (uint32_t)((t1 - t0) / res.tsc_per_us);
         copy_us = (uint32_t)((t1 - t0 - verify_ticks - record_ticks) / res.tsc_per_us);
 
-        sw_snprintf(msg, sizeof(msg), "switched to '%s'", res.cfg->slots[t].id);
+        if (recover)
+                sw_snprintf(msg, sizeof(msg), "switched to '%s' (cold boot: its saved state was damaged)",
+                            res.cfg->slots[t].id);
+        else
+                sw_snprintf(msg, sizeof(msg), "switched to '%s'", res.cfg->slots[t].id);
         sw_mb_set_result(mb, cur_id, req.seq, SW_MB_OK, msg);
         sw_mb_request_clear(mb);
         sw_mb_note_switch(mb, res.cfg->slots[t].id, res.last_us[t]);

@@ -46,5 +46,4 @@ void sw_resident_entry(uint64_t low_page) __attribute__((noreturn));
 void sw_exception(const uint64_t *frame) __attribute__((noreturn));
 
 /* trampoline/trampoline.asm */
-void sw_copy_fast(void *dst, const void *src, uint64_t len);
 extern const uint8_t sw_exc_stubs[];

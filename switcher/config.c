@@ -36,6 +36,7 @@ enum key {
         K_MEMORY,
         K_VERIFY_STORE,
         K_PREWARM,
+        K_ON_DAMAGE,
         K_IMAGE,
         K_COUNT,
         K_UNKNOWN = K_COUNT,
@@ -72,6 +73,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_MEMORY] = { "memory", SCOPE_SLOT, false, true },
         [K_VERIFY_STORE] = { "verify-store", SCOPE_SLOT, false, false },
         [K_PREWARM] = { "prewarm", SCOPE_SLOT, false, false },
+        [K_ON_DAMAGE] = { "on-damage", SCOPE_SLOT, false, false },
         [K_IMAGE] = { "image", SCOPE_SLOT, false, true },
 };
 
@@ -782,6 +784,19 @@ static void key_verify_store(struct parser *p, const char *v, size_t n)
                 say_slot(p, p->line, SW_WARN, "invalid verify-store '%s' (yes or no), kept at yes", Q(v, n));
 }
 
+/* What happens to a slot whose saved state is found damaged: it stays
+ * failed (the default, nothing of it is lost), or it starts over with a
+ * cold boot, which throws its saved state away; a typo keeps the default. */
+static void key_on_damage(struct parser *p, const char *v, size_t n)
+{
+        if (slice_is(v, n, "fail"))
+                p->s->cold_boot_on_damage = false;
+        else if (slice_is(v, n, "cold-boot"))
+                p->s->cold_boot_on_damage = true;
+        else
+                say_slot(p, p->line, SW_WARN, "invalid on-damage '%s' (fail or cold-boot), kept at fail", Q(v, n));
+}
+
 /* Prewarm costs a boot at start-up; a typo leaves it off. */
 static void key_prewarm(struct parser *p, const char *v, size_t n)
 {
@@ -1075,6 +1090,9 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 break;
         case K_MODE:
                 key_mode(p, v, vn);
+                break;
+        case K_ON_DAMAGE:
+                key_on_damage(p, v, vn);
                 break;
         case K_PREWARM:
                 key_prewarm(p, v, vn);

@@ -86,6 +86,7 @@ struct sw_slot_config {
         uint64_t memory;               /* RAM the slot sees; 0 = the whole active region */
         bool verify_store;             /* checksum the store at each save, check it before each resume */
         bool prewarm;                  /* booted at start-up and suspended at once, so the first switch resumes it */
+        bool cold_boot_on_damage;      /* 'on-damage cold-boot': start over when its saved state is damaged */
         unsigned memory_line;
         unsigned line;                 /* line of its 'slot' keyword */
         unsigned linux_line;

@@ -29,7 +29,7 @@
 #define STORE_ALIGN (2 * MiB)
 
 /* Everything the taken set can ever hold, merged or not. */
-#define TAKEN_MAX (SW_PLAN_OWNED_MAX + 3 + SW_ACTIVE_MAX + 1 + SW_PLAN_SLOTS)
+#define TAKEN_MAX (SW_PLAN_OWNED_MAX + 3 + SW_ACTIVE_MAX + 1 + 2 * SW_PLAN_SLOTS)
 
 struct ival {
         uint64_t base;
@@ -467,6 +467,25 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
         if (p->missing)
                 sw_diagf(d, SW_WARN, "RAM is short by %s: %u slot(s) left out",
                          sw_fmt_size(a, sizeof(a), p->missing), left_out);
+
+        /* Recovery copies last: a slot without one still runs, it only
+         * cannot be cold-booted again after damage. */
+        for (unsigned i = 0; i < req->nslots && req->slot_spare; i++) {
+                struct sw_slot_plan *s = &p->slots[i];
+                uint64_t want = align_up_page(req->slot_spare[i]);
+
+                if (!s->placed || !want)
+                        continue;
+                if (find_top(m, &t, UINT64_MAX, want, SW_PAGE_SIZE, &s->spare_base, &largest)) {
+                        s->spare_size = want;
+                        taken_add(&t, s->spare_base, s->spare_base + want);
+                } else {
+                        s->spare_base = 0;
+                        sw_diagf(d, SW_WARN, "slot '%s': no room for its %s recovery copy (largest free piece: %s); "
+                                 "it cannot be cold-booted again if its saved state is damaged",
+                                 s->id, sw_fmt_size(a, sizeof(a), want), sw_fmt_size(b, sizeof(b), largest));
+                }
+        }
         return (int)placed;
 }
 
@@ -601,5 +620,12 @@ void sw_plan_print(const struct sw_plan *p, void (*line)(void *ctx, const char *
                         sw_snprintf(buf, sizeof(buf), "plan:   slot %-12s not placed (no room)",
                                     s->id ? s->id : "?");
                 line(ctx, buf);
+                if (s->placed && s->spare_size) {
+                        sw_snprintf(buf, sizeof(buf), "plan:   slot %-12s spare 0x%016llx-0x%016llx  %s",
+                                    s->id ? s->id : "?", (unsigned long long)s->spare_base,
+                                    (unsigned long long)(s->spare_base + s->spare_size - 1),
+                                    sw_fmt_size(sz, sizeof(sz), s->spare_size));
+                        line(ctx, buf);
+                }
         }
 }

@@ -45,6 +45,11 @@ struct sw_plan_request {
         const uint64_t *slot_limits;
         /* Which slots are in place (see below); NULL means none. */
         const bool *slot_in_place;
+        /* Bytes of a recovery copy per slot (0 or NULL: none): a pristine
+         * copy of what a cold boot of the slot needs (its kernel, initrds,
+         * boot_params), kept so a slot whose saved state is found damaged
+         * can be cold-booted again ('on-damage cold-boot'). */
+        const uint64_t *slot_spare;
 };
 
 /*
@@ -70,6 +75,8 @@ struct sw_slot_plan {
         bool in_place;
         uint64_t store_base;
         uint64_t store_size;
+        uint64_t spare_base;    /* the recovery copy; 0 when none or no room */
+        uint64_t spare_size;
 };
 
 struct sw_plan {
@@ -140,6 +147,7 @@ bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size);
  *     plan:   slot %-12s store 0x%016llx-0x%016llx  SIZE
  *     plan:   slot %-12s in-place 0x%016llx-0x%016llx  SIZE  (its own RAM, low memory saved first)
  *     plan:   slot %-12s not placed (no room)
+ *     plan:   slot %-12s spare 0x%016llx-0x%016llx  SIZE     (a recovery copy, if any)
  * Ends are inclusive, like /proc/iomem; SIZE comes from sw_fmt_size().
  */
 void sw_plan_print(const struct sw_plan *p, void (*line)(void *ctx, const char *text),

@@ -13,7 +13,13 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 sw_agent_test integrity "${1:-build}" integrity
-cat >"$w/partitions.conf" <<CONF
+
+# case NAME A_OPTIONS B_KEYS: one boot with its own disk and log in
+# $w/NAME; sets log.
+run_case() {
+        local c=$w/$1
+        mkdir -p "$c"
+        cat >"$c/partitions.conf" <<CONF
 timeout 0
 default a
 active-size 128M
@@ -21,7 +27,7 @@ active-size 128M
 slot a
 linux /slots/a/vmlinuz
 initrd /slots/a/initrd.img
-options console=ttyS0,115200 panic=-1 sw.test=integrity sw.first=1
+options console=ttyS0,115200 panic=-1 sw.test=integrity sw.first=1 $2
 partition PARTLABEL=slot-a
 
 slot b
@@ -29,21 +35,23 @@ linux /slots/b/vmlinuz
 initrd /slots/b/initrd.img
 options console=ttyS0,115200 panic=-1 sw.test=integrity
 partition PARTLABEL=slot-b
+$3
 CONF
-sw_esp "$w/esp" "$build" "$w/partitions.conf"
-sw_esp_slot "$w/esp" a
-sw_esp_slot "$w/esp" b
-"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-a,size=16M label=slot-b,size=16M >/dev/null
+        sw_esp "$c/esp" "$build" "$c/partitions.conf"
+        sw_esp_slot "$c/esp" a
+        sw_esp_slot "$c/esp" b
+        "$SW_OVMF_DIR/mkdisk.sh" "$c/disk.img" "$c/esp" label=slot-a,size=16M label=slot-b,size=16M >/dev/null
+        log=$c/serial.log
+        local rc=0
+        run_qemu "integrity-$1" 1G 300 "$c/disk.img" "$log" || rc=$?
+        if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+                t_fail "integrity/$1-exit" "QEMU timed out"
+        else
+                t_pass "integrity/$1-exit"
+        fi
+}
 
-log=$w/serial.log
-rc=0
-run_qemu integrity 1G 300 "$w/disk.img" "$log" || rc=$?
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        t_fail integrity/exit "QEMU timed out"
-else
-        t_pass integrity/exit
-fi
-
+run_case refuse "" ""
 t_check integrity/b-cold "$log" '^GUEST: integrity b-ready$'
 t_check integrity/back-to-a "$log" "^GUEST: integrity back rc 0 "
 t_check integrity/recorded "$log" "^switcher: checksums: verify 'b' 0 us, record 'a' [0-9]+ us"
@@ -69,4 +77,23 @@ else
         t_fail integrity/b-never-resumed "slot b was resumed $n time(s)"
 fi
 no_fault integrity "$log"
+
+# The same damage to a slot that says 'on-damage cold-boot': it starts over
+# from its recovery copy instead of staying failed, and the requester hears
+# so.  The role stops after that (sw.recover=1).
+run_case recover sw.recover=1 "on-damage cold-boot"
+t_check integrity/recover-spare-planned "$log" '^plan:   slot b +spare 0x[0-9a-f]+-0x[0-9a-f]+  '
+t_check integrity/recover-switcher "$log" \
+        "^switcher: slot 'b': cannot resume: its store changed since it was saved .*; cold-booting it instead \(on-damage cold-boot\)$"
+n=$(log_count "$log" '^GUEST: up slot=b ')
+if [ "$n" = 2 ]; then
+        t_pass integrity/recover-b-booted-again
+else
+        t_fail integrity/recover-b-booted-again "slot b came up $n time(s), want 2"
+fi
+t_check integrity/recover-guest-told "$log" \
+        "^GUEST: integrity recovered rc 0 .*switched to 'b' \(cold boot: its saved state was damaged\)"
+t_check integrity/recover-state "$log" '^GUEST: integrity state b suspended$'
+t_check integrity/recover-done "$log" '^GUEST: integrity done$'
+no_fault integrity-recover "$log"
 t_summary

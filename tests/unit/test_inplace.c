@@ -193,6 +193,59 @@ static void test_kernel_check(void **state)
         assert_int_equal(sw_bzimage_check_slot(&info, &s, 1 * GiB, 0, "k", &d), 0);
 }
 
+/* Recovery copies ('on-damage cold-boot') are placed after the stores,
+ * apart from everything else, and printed; a slot without room keeps
+ * running without one, with a warning. */
+static void test_spare(void **state)
+{
+        static const uint64_t spare[] = { 0, 40 * MiB + 123, 0 };
+        struct sw_plan_request req = {
+                .active_size = 256 * MiB, .resident_size = 1 * MiB, .nslots = 3, .slot_ids = ids,
+                .slot_sizes = sizes, .slot_in_place = in_place, .slot_spare = spare,
+        };
+        struct capture cap = { 0 };
+        struct sw_diag d = { capture_emit, &cap, 0, 0 };
+        const struct sw_slot_plan *b;
+        (void)state;
+
+        load_memmap_fixture(&map, "memmap-ovmf-6G.txt");
+        assert_int_equal(sw_plan_build(&map, &req, &plan, &d), 3);
+        assert_int_equal(cap.n, 0);
+        assert_int_equal(plan.slots[0].spare_size, 0);
+        b = &plan.slots[1];
+        assert_int_equal(b->spare_size, 40 * MiB + 4096);
+        assert_int_equal(b->spare_base % 4096, 0);
+        for (unsigned i = 0; i < 3; i++)
+                assert_true(b->spare_base + b->spare_size <= plan.slots[i].store_base ||
+                            b->spare_base >= plan.slots[i].store_base + plan.slots[i].store_size);
+        for (unsigned i = 0; i < plan.nactive; i++)
+                assert_true(b->spare_base >= sw_range_end(&plan.active[i]) ||
+                            b->spare_base + b->spare_size <= plan.active[i].base);
+        nprinted = 0;
+        sw_plan_print(&plan, line, NULL);
+        {
+                bool seen = false;
+
+                for (unsigned i = 0; i < nprinted; i++)
+                        seen |= !strncmp(printed[i], "plan:   slot b            spare 0x", 34);
+                assert_true(seen);
+        }
+
+        /* No room: 6 GiB cannot also hold a 4 GiB copy. */
+        {
+                static const uint64_t huge[] = { 0, 4 * GiB, 0 };
+
+                req.slot_spare = huge;
+                memset(&cap, 0, sizeof(cap));
+                d = (struct sw_diag){ capture_emit, &cap, 0, 0 };
+                assert_int_equal(sw_plan_build(&map, &req, &plan, &d), 3);
+                assert_int_equal(plan.slots[1].spare_size, 0);
+                assert_int_equal(cap.n, 1);
+                assert_non_null(strstr(cap.msg[0], "slot 'b': no room for its 4 GiB recovery copy (largest free piece: "));
+                assert_non_null(strstr(cap.msg[0], "it cannot be cold-booted again if its saved state is damaged"));
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -202,6 +255,7 @@ int main(void)
                 cmocka_unit_test(test_e820_and_print),
                 cmocka_unit_test(test_print),
                 cmocka_unit_test(test_kernel_check),
+                cmocka_unit_test(test_spare),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -210,8 +210,8 @@ static void test_identity_mismatch(void **state)
  * keeps it on. */
 static void test_config_key(void **state)
 {
-        static const char conf[] = "slot a\nlinux /a\n\nslot b\nlinux /b\nverify-store no\n\n"
-                                   "slot c\nlinux /c\nverify-store nope\n";
+        static const char conf[] = "slot a\nlinux /a\non-damage cold-boot\n\nslot b\nlinux /b\nverify-store no\n\n"
+                                   "slot c\nlinux /c\nverify-store nope\non-damage later\n";
         static struct sw_config c;
         struct sw_diag d = { 0 };
         (void)state;
@@ -220,7 +220,10 @@ static void test_config_key(void **state)
         assert_true(c.slots[0].verify_store);
         assert_false(c.slots[1].verify_store);
         assert_true(c.slots[2].verify_store);
-        assert_int_equal(d.warnings, 1);
+        assert_true(c.slots[0].cold_boot_on_damage);
+        assert_false(c.slots[1].cold_boot_on_damage);
+        assert_false(c.slots[2].cold_boot_on_damage);
+        assert_int_equal(d.warnings, 2);
 }
 
 int main(void)
