@@ -15,6 +15,8 @@
 #   3. the switch run: slot a boots, prints glibc's memcpy rate, then the
 #      host presses the hotkeys SW_BENCH_ROUNDS times each way (default 10):
 #      the first switch to b cold-boots it, every other one is a resume.
+#      SW_BENCH_B_MODE=in-place makes slot b an in-place slot, which fills
+#      the table's in-place row (resumes into b against b's cold boot).
 #
 # The serial log is timestamped on the host as it arrives, QEMU's QMP events
 # (SUSPEND, WAKEUP) are recorded, and tests/bench/table.sh turns all of it
@@ -31,6 +33,8 @@ rm -rf "$w"
 mkdir -p "$w"
 rounds=${SW_BENCH_ROUNDS:-10}
 boots=${SW_BENCH_BOOTS:-3}
+b_mode=${SW_BENCH_B_MODE:-swap}
+case $b_mode in swap | in-place) ;; *) sw_die "SW_BENCH_B_MODE must be swap or in-place, not '$b_mode'" ;; esac
 sw_need_cmd "$QEMU" timeout tail python3 sgdisk
 ${CC:-gcc} -static -O2 -o "$w/memcpy-bench" "$top/tests/bench/memcpy-bench.c"
 
@@ -58,6 +62,7 @@ title Bench B
 linux /slots/b/vmlinuz
 initrd /slots/b/initrd.img
 options $cmdline
+mode $b_mode
 hotkey ctrl+alt+2
 CONF
 sw_esp "$w/esp" "$build" "$w/partitions.conf"
