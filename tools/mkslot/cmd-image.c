@@ -96,14 +96,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
         return 0;
 }
 
-/* Hashes a whole file; its size in *size.  0 or -1 (said). */
-static int hash_file(const char *path, uint32_t *size, uint8_t hash[SW_SHA256_LEN])
+/*
+ * Reads a whole file, hashing it, and (out >= 0) appends it to out as it
+ * goes; its size in *n.  One pass for both uses, so the hash of the first
+ * pass and the bytes written in the second come from the same reader.
+ * 0 or -1 (said).
+ */
+static int read_hash(const char *path, int out, uint64_t *n, uint8_t hash[SW_SHA256_LEN])
 {
         static char buf[1 << 20];
         struct sw_sha256 c;
-        uint64_t n = 0;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+        *n = 0;
         if (fd < 0) {
                 error(0, errno, "cannot read %s", path);
                 return -1;
@@ -120,14 +125,29 @@ static int hash_file(const char *path, uint32_t *size, uint8_t hash[SW_SHA256_LE
                 if (r == 0)
                         break;
                 sw_sha256_update(&c, buf, r);
-                n += r;
+                if (out >= 0 && full_write(out, buf, r) != r) {
+                        error(0, errno, "cannot write the slot image");
+                        close(fd);
+                        return -1;
+                }
+                *n += r;
         }
         close(fd);
+        sw_sha256_final(&c, hash);
+        return 0;
+}
+
+/* Hashes a whole file; its size in *size.  0 or -1 (said). */
+static int hash_file(const char *path, uint32_t *size, uint8_t hash[SW_SHA256_LEN])
+{
+        uint64_t n;
+
+        if (read_hash(path, -1, &n, hash) < 0)
+                return -1;
         if (n >= UINT32_MAX) {
                 error(0, 0, "%s: %llu bytes; a slot image holds less than 4 GiB", path, (unsigned long long)n);
                 return -1;
         }
-        sw_sha256_final(&c, hash);
         *size = (uint32_t)n;
         return 0;
 }
@@ -136,38 +156,12 @@ static int hash_file(const char *path, uint32_t *size, uint8_t hash[SW_SHA256_LE
  * checks it still has the hash of the first pass. */
 static int append_file(int out, const char *path, const struct sw_slotimg_blob *b)
 {
-        static char buf[1 << 20];
         static const char zeros[SW_SLOTIMG_ALIGN];
         uint8_t h[SW_SHA256_LEN];
-        struct sw_sha256 c;
-        uint64_t n = 0;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        uint64_t n;
 
-        if (fd < 0) {
-                error(0, errno, "cannot read %s", path);
+        if (read_hash(path, out, &n, h) < 0)
                 return -1;
-        }
-        sw_sha256_init(&c);
-        for (;;) {
-                size_t r = safe_read(fd, buf, sizeof(buf));
-
-                if (r == SAFE_READ_ERROR) {
-                        error(0, errno, "cannot read %s", path);
-                        close(fd);
-                        return -1;
-                }
-                if (r == 0)
-                        break;
-                sw_sha256_update(&c, buf, r);
-                if (full_write(out, buf, r) != r) {
-                        error(0, errno, "cannot write the slot image");
-                        close(fd);
-                        return -1;
-                }
-                n += r;
-        }
-        close(fd);
-        sw_sha256_final(&c, h);
         if (n != b->size || memcmp(h, b->hash, SW_SHA256_LEN) != 0) {
                 error(0, 0, "%s changed while it was being packed; try again", path);
                 return -1;
