@@ -54,7 +54,7 @@ int slot_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ram
                         goto fail;
                 }
                 for (size_t i = 0, off = 0; i < img.ninitrd; i++) {
-                        CopyMem(cat + off, (void *)(uintptr_t)img.initrd[i].data, img.initrd[i].size);
+                        sw_copy_fast(cat + off, (void *)(uintptr_t)img.initrd[i].data, img.initrd[i].size);
                         off += (img.initrd[i].size + 3u) & ~(size_t)3;
                 }
                 rt->initrd = cat;
