@@ -267,7 +267,8 @@ int linux_save_spare(const struct slot_rt *rt, const struct sw_plan *p)
 
         if (!sp->spare_size || sp->spare_size < linux_spare_size(rt) || !bp || !cl)
                 return -1;
-        /* After ExitBootServices: plain memcpy, no boot service. */
+        /* After ExitBootServices: no boot service; the large parts go
+         * through sw_copy_fast, the two pages through memcpy. */
         memcpy(dst, bp, SW_PAGE_SIZE);
         memcpy(dst + SW_PAGE_SIZE, cl, SW_PAGE_SIZE);
         sw_copy_fast(dst + 2 * SW_PAGE_SIZE, (const uint8_t *)rt->kernel + rt->info.setup_size, klen);
