@@ -60,13 +60,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
                 a->memory = arg;
                 break;
         case ARGP_KEY_ARG:
-                if (a->conf)
-                        argp_error(state, "expected exactly one CONF argument");
-                a->conf = arg;
+                conf_arg(key, arg, state, &a->conf);
                 break;
         case ARGP_KEY_END:
-                if (!a->conf)
-                        argp_error(state, "expected exactly one CONF argument");
+                conf_arg(key, arg, state, &a->conf);
                 if (a->plan && !a->memmap == !a->memory)
                         argp_error(state, "give one of --memory SIZE or --memmap FILE");
                 break;

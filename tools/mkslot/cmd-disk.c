@@ -111,13 +111,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
                 a->json = true;
                 break;
         case ARGP_KEY_ARG:
-                if (a->conf)
-                        argp_error(state, "expected exactly one CONF argument");
-                a->conf = arg;
+                conf_arg(key, arg, state, &a->conf);
                 break;
         case ARGP_KEY_END:
-                if (!a->conf)
-                        argp_error(state, "expected exactly one CONF argument");
+                conf_arg(key, arg, state, &a->conf);
                 if (!a->output || !a->files)
                         argp_error(state, "--output FILE and --files DIR are required");
                 break;

@@ -47,6 +47,14 @@ char *slurp_or_say(const char *path, size_t max, size_t *len);
 /* A JSON string literal for s on f. */
 void json_str(FILE *f, const char *s);
 
+struct argp_state;
+/*
+ * The one CONF argument of check, plan, disk and install, for their argp
+ * parsers: on ARGP_KEY_ARG stores arg in *conf, on ARGP_KEY_END insists
+ * there was one (argp_error otherwise).  Other keys are left alone.
+ */
+void conf_arg(int key, char *arg, struct argp_state *state, const char **conf);
+
 /*
  * Parses CONF (path) into c.  With esp_root (a directory standing for the
  * root of the EFI system partition), also does what the switcher does with

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What mkslot's verbs share: files, the config with its ESP, child tools. */
 
+#include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -108,6 +109,17 @@ void json_str(FILE *f, const char *s)
                         putc(c, f);
         }
         putc('"', f);
+}
+
+void conf_arg(int key, char *arg, struct argp_state *state, const char **conf)
+{
+        if (key == ARGP_KEY_ARG) {
+                if (*conf)
+                        argp_error(state, "expected exactly one CONF argument");
+                *conf = arg;
+        } else if (key == ARGP_KEY_END && !*conf) {
+                argp_error(state, "expected exactly one CONF argument");
+        }
 }
 
 char *esp_file(const char *esp_root, const char *path)
