@@ -5,7 +5,7 @@
 set -eu
 
 BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev gnulib autoconf automake"
-TEST_PKGS="gcc-multilib qemu-system-x86 ovmf mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev"
+TEST_PKGS="gcc-multilib qemu-system-x86 ovmf swtpm mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev"
 
 mode=${1:-install}
 case $mode in

@@ -163,7 +163,8 @@ sw_apt_download() {
 # QEMU is bounded by `timeout -k 10 TIMEOUT`; the exit status is QEMU's, or 124
 # when the timeout hit.  isa-debug-exit makes QEMU exit with (value << 1) | 1.
 # Set SW_QEMU_BG=1 to start it in the background: then the function returns at
-# once and SW_QEMU_PID holds the pid of the timeout process.
+# once and SW_QEMU_PID holds the pid of the timeout process.  SW_QEMU_TPM=1
+# gives the machine a TPM 2.0 (swtpm, state and log in the run dir).
 run_qemu() {
         if [ $# -lt 5 ]; then
                 sw_die "run_qemu: usage: run_qemu NAME MEM TIMEOUT DISK LOG [EXTRA...]"
@@ -200,6 +201,21 @@ run_qemu() {
                 -device ide-hd,drive=disk0,bus=ide.0,bootindex=1
                 -monitor "unix:$run/monitor.sock,server=on,wait=off"
         )
+        if [ "${SW_QEMU_TPM:-0}" = 1 ]; then
+                # A TPM 2.0 on the TIS interface, emulated by swtpm with a
+                # fresh state per run.  --terminate: it exits with QEMU.
+                sw_need_cmd swtpm
+                mkdir -p "$run/tpm"
+                swtpm socket --tpm2 --tpmstate "dir=$run/tpm" --terminate --daemon \
+                        --ctrl "type=unixio,path=$run/tpm.sock" \
+                        --pid "file=$run/tpm.pid" --log "file=$run/tpm.log" ||
+                        sw_die "run_qemu: swtpm did not start (see $run/tpm.log)"
+                args+=(
+                        -chardev "socket,id=chrtpm,path=$run/tpm.sock"
+                        -tpmdev emulator,id=tpm0,chardev=chrtpm
+                        -device tpm-tis,tpmdev=tpm0
+                )
+        fi
         printf '%s\n' "$QEMU ${args[*]} $*" >"$run/cmdline"
         if [ "${SW_QEMU_BG:-0}" = 1 ]; then
                 timeout -k 10 "$secs" "$QEMU" "${args[@]}" "$@" </dev/null \
@@ -211,6 +227,7 @@ run_qemu() {
         local rc=0
         timeout -k 10 "$secs" "$QEMU" "${args[@]}" "$@" </dev/null \
                 >"$run/qemu.stdout" 2>"$run/qemu.stderr" || rc=$?
+        tpm_stop "$run"
         if [ -s "$run/qemu.stderr" ]; then
                 sed 's/^/qemu: /' "$run/qemu.stderr" >&2
         fi
@@ -619,6 +636,18 @@ qemu_stop() {
                 kill "$qpid" 2>/dev/null || true
         fi
         wait "$qpid" 2>/dev/null || true
+        tpm_stop "$run"
+}
+
+# tpm_stop RUN_DIR: swtpm leaves by itself when QEMU drops its connection;
+# this ends one that QEMU never connected to (QEMU failed to start).
+tpm_stop() {
+        local pid
+        [ -s "$1/tpm.pid" ] || return 0
+        pid=$(cat "$1/tpm.pid")
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = swtpm ]; then
+                kill "$pid" 2>/dev/null || true
+        fi
 }
 
 # no_fault NAME LOG: a test line that fails on a switcher exception or a
