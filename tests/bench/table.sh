@@ -7,8 +7,9 @@
 #                cold-ID (the marker is "GUEST: up slot=ID") or resume-ID
 #                (the marker is the next agent's "resumed after" line)
 #   qmp.txt      QEMU's QMP events, "EVENT US" (SUSPEND, WAKEUP)
-#   boots.txt    "mem SIZE" (QEMU's -m), then "direct MS" and "switcher MS":
-#                power-on -> userspace marker
+#   boots.txt    "mem SIZE" (QEMU's -m), "tpm swtpm|none" (the machine's
+#                TPM; older records lack it), then "direct MS" and
+#                "switcher MS": power-on -> userspace marker
 # Every figure is a median over the run; the ratios compare figures of the
 # same run.  Targets from issue 7; a missed one is marked "MISSED".
 set -eu
@@ -173,7 +174,13 @@ ratio_row() { # FIGURE A B OP LIMIT
 
 echo
 mem=$(awk '$1 == "mem" { print $2; exit }' "$d/boots.txt")
-echo "make bench: one run, QEMU TCG, -m ${mem:-?}, ${active:-?} active region, ${nslots:-?} slots (medians; ratios within this run)"
+tpm=$(awk '$1 == "tpm" { print $2; exit }' "$d/boots.txt")
+case $tpm in
+"") tpm_note= ;;
+none) tpm_note=", no TPM" ;;
+*) tpm_note=", TPM 2.0 ($tpm)" ;;
+esac
+echo "make bench: one run, QEMU TCG, -m ${mem:-?}$tpm_note, ${active:-?} active region, ${nslots:-?} slots (medians; ratios within this run)"
 row "figure" "value" "target"
 # shellcheck disable=SC2086 # "MEDIAN MIN MAX N": four words on purpose
 set -- $res_all
@@ -228,7 +235,9 @@ row "    guest kernel suspend (its log: suspend entry -> S3)" "$(ms "$(kpart k-s
 row "    guest: alarm armed -> S3 (its log)" "$(ms "$(kpart k-arm-s3)")"
 row "  waiting for the RTC wake-up (QMP SUSPEND -> WAKEUP)" "$(ms "$(part wait)")" "${amode:+($amode)}"
 row "    the same, as the agents estimate it (their log)" "$(ms "$(lines | sed -n 's/^GUEST: agent-log .*resumed after .* waited \([0-9]*\) ms for it$/\1/p' | median)")"
-row "  firmware S3 resume (WAKEUP -> switcher's wake entry)" "$(ms "$(part firmware)")"
+fw=$(part firmware)
+row "  firmware S3 resume (WAKEUP -> switcher's wake entry)" "$(ms "$fw")" \
+        "$([ "$tpm" = none ] && [ "${fw%.*}" -ge 1000 ] 2>/dev/null && echo "no TPM: OVMF waits for one")"
 row "  switcher: checks, save, restore" "$(ms "$(awk -v t="$tot_med" 'BEGIN { if (t != "") print t / 1000 }')")"
 row "  switcher -> target userspace (resume switches)" "$(ms "$(part resume-user)")"
 row "    guest kernel resume (its log: wake -> suspend exit)" "$(ms "$(kpart k-resume)")"
