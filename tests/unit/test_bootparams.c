@@ -17,6 +17,7 @@
 
 #include "bootparams.h"
 #include "bzimage.h"
+#include "util_fixture.h"
 
 #define AMD64_FILE_LEN 8247232ULL
 #define I686_FILE_LEN 5707712ULL
@@ -58,23 +59,6 @@ static void reset_diag(void)
         diag.ctx = &cap;
 }
 
-static size_t load(const char *name, uint8_t *dst, size_t cap_len)
-{
-        char path[1024];
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-        f = fopen(path, "rb");
-        if (!f) {
-                fprintf(stderr, "cannot open %s\n", path);
-                abort();
-        }
-        n = fread(dst, 1, cap_len, f);
-        fclose(f);
-        return n;
-}
-
 static const uint8_t *raw(void)
 {
         return (const uint8_t *)&bp;
@@ -97,8 +81,8 @@ static uint64_t getn(const uint8_t *p, size_t off, unsigned n)
 static int group_setup(void **state)
 {
         (void)state;
-        amd64_len = load("bzimage-amd64-head.bin", amd64, sizeof(amd64));
-        i686_len = load("bzimage-i686-head.bin", i686, sizeof(i686));
+        amd64_len = load_file_fixture("bzimage-amd64-head.bin", amd64, sizeof(amd64));
+        i686_len = load_file_fixture("bzimage-i686-head.bin", i686, sizeof(i686));
         reset_diag();
         if (sw_bzimage_parse_head(amd64, amd64_len, AMD64_FILE_LEN, WHAT, &amd64_info, &diag) != 0 ||
             sw_bzimage_parse_head(i686, i686_len, I686_FILE_LEN, WHAT, &i686_info, &diag) != 0) {

@@ -16,6 +16,7 @@
 
 #include "bootparams.h"
 #include "bzimage.h"
+#include "util_fixture.h"
 #include "util_garbage.h"
 
 /* Lengths of the whole vmlinuz files the heads were cut from (README.bzimage):
@@ -53,23 +54,6 @@ static void reset_diag(void)
         diag.ctx = &cap;
 }
 
-static size_t load(const char *name, uint8_t *dst, size_t cap_len)
-{
-        char path[1024];
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
-        f = fopen(path, "rb");
-        if (!f) {
-                fprintf(stderr, "cannot open %s\n", path);
-                abort();
-        }
-        n = fread(dst, 1, cap_len, f);
-        fclose(f);
-        return n;
-}
-
 static uint32_t get32(const uint8_t *p, size_t off)
 {
         return p[off] | (uint32_t)p[off + 1] << 8 | (uint32_t)p[off + 2] << 16 | (uint32_t)p[off + 3] << 24;
@@ -90,8 +74,8 @@ static void put32(uint8_t *p, size_t off, uint32_t v)
 static int setup(void **state)
 {
         (void)state;
-        amd64_len = load("bzimage-amd64-head.bin", amd64, sizeof(amd64));
-        i686_len = load("bzimage-i686-head.bin", i686, sizeof(i686));
+        amd64_len = load_file_fixture("bzimage-amd64-head.bin", amd64, sizeof(amd64));
+        i686_len = load_file_fixture("bzimage-i686-head.bin", i686, sizeof(i686));
         memcpy(buf, amd64, amd64_len);
         reset_diag();
         return 0;
