@@ -125,14 +125,16 @@ struct agent_rtc_tick {
 
 #define AGENT_TICK_MAX_AGE_MS 20000u
 /* Alarm no sooner than this after it is armed: the guest's suspend (armed
- * -> S3 took 0.13-0.28 s under QEMU TCG on a loaded host, see make bench)
- * must be over by then (and the margin grows with the slowest suspend this
- * agent saw, see slowest_ms).  An alarm that fires while the kernel suspends
- * devices aborts the suspend (EBUSY: agent_switch retries with +delay);
- * one that fires after the kernel turned interrupts off is lost, and the
- * machine sleeps until a key wakes it.  The alarm fires 0.5-1.5 s after it
- * is armed, 1 s on average, where "+2" took 1-2 s. */
-#define AGENT_ALARM_MARGIN_MS 500u
+ * -> S3 took 0.07-0.19 s under QEMU TCG in make bench, 0.28 s once on a
+ * loaded host) should be over by then, and the margin grows to 1.5 times
+ * the slowest suspend this agent saw (slowest_ms).  An alarm that fires
+ * while the kernel still suspends devices aborts the suspend (EBUSY, thanks
+ * to the wakeup_count guard; agent_switch retries with +delay); one that
+ * fires in the last ~25 ms, after device interrupts are off, is lost and
+ * the machine sleeps until a key wakes it.  The alarm fires 0.3-1.3 s after
+ * it is armed, 0.8 s on average; 500 ms (1 s on average) before the guard
+ * existed, "+2" (1-2 s) before alarms were aligned to the RTC's tick. */
+#define AGENT_ALARM_MARGIN_MS 300u
 
 /*
  * Starts measuring a tick: opens /dev/rtc0 and turns its update interrupt
