@@ -210,6 +210,7 @@ run_qemu() {
                         --ctrl "type=unixio,path=$run/tpm.sock" \
                         --pid "file=$run/tpm.pid" --log "file=$run/tpm.log" ||
                         sw_die "run_qemu: swtpm did not start (see $run/tpm.log)"
+                # shellcheck disable=SC2054 # QEMU's commas, as above
                 args+=(
                         -chardev "socket,id=chrtpm,path=$run/tpm.sock"
                         -tpmdev emulator,id=tpm0,chardev=chrtpm
@@ -562,6 +563,7 @@ sw_agent_initrd() {
         rm -rf "$work/extra"
         mkdir -p "$work/extra/bin" "$work/extra/roles"
         cp "$bindir/switchctl" "$bindir/switcher-agent" "$work/extra/bin/"
+        # shellcheck disable=SC2086 # SW_EXTRA_BIN is a list of files
         [ -n "${SW_EXTRA_BIN:-}" ] && cp $SW_EXTRA_BIN "$work/extra/bin/"
         for r in "$@"; do
                 cp "$SW_OVMF_DIR/roles/$r.sh" "$work/extra/roles/"
