@@ -2,8 +2,9 @@
 # bench.sh BUILD: `make bench`.  One table of figures from one run, as ratios
 # within that run: the machine is shared and noisy, so only comparisons made
 # at the same time mean anything.  The runs, all QEMU + OVMF (TCG), -m 2G,
-# a TPM 2.0 (swtpm; SW_BENCH_TPM=0 for none, see below), one disk whose ESP holds the switcher and four slots: a and b swap slots in
-# a 256 MiB active region, c and d in-place slots (256 MiB each):
+# a TPM 2.0 (swtpm; SW_BENCH_TPM=0 for none, see below), one disk whose ESP
+# holds the switcher and four slots: a and b swap slots in a 256 MiB active
+# region, c and d in-place slots (256 MiB each):
 #
 #   1. prepare: the kernel boots once through QEMU's -kernel and writes a
 #      Boot0100 load option (the slot's kernel on the ESP, through its EFI
