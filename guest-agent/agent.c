@@ -81,21 +81,37 @@ int agent_parse_u64(const char *s, uint64_t *v)
         return 0;
 }
 
+/*
+ * Reads a small file (a /proc or /sys value: at most size - 1 bytes, in one
+ * read) into buf and ends it with a NUL.  Returns its length, or -1 with
+ * errno set (EIO for an empty file).
+ */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+        ssize_t n;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -1;
+        do {
+                n = read(fd, buf, size - 1);
+        } while (n < 0 && errno == EINTR);
+        close(fd);
+        if (n == 0)
+                errno = EIO;
+        if (n <= 0)
+                return -1;
+        buf[n] = '\0';
+        return n;
+}
+
 int agent_cmdline_value(const char *path, const char *key, char *out, size_t n)
 {
         char buf[8192];
         size_t kl = strlen(key);
-        ssize_t len;
-        int fd;
 
-        fd = open(path ? path : "/proc/cmdline", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (read_small(path ? path : "/proc/cmdline", buf, sizeof(buf)) < 0)
                 return -1;
-        len = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (len <= 0)
-                return -1;
-        buf[len] = '\0';
         for (char *w = strtok(buf, " \t\n"); w; w = strtok(NULL, " \t\n")) {
                 if (strncmp(w, key, kl) == 0 && w[kl] == '=') {
                         if (strlen(w + kl + 1) >= n)
@@ -607,26 +623,18 @@ static int guard_wakeups(void)
 {
         static bool said;
         char buf[32];
-        ssize_t n;
-        int fd = open("/sys/power/wakeup_count", O_RDONLY | O_CLOEXEC);
 
-        if (fd < 0) {
+        /* The read waits while a wake-up event is being handled. */
+        if (read_small("/sys/power/wakeup_count", buf, sizeof(buf)) < 0) {
+                if (errno != ENOENT) {
+                        errno = EBUSY;
+                        return -1;
+                }
                 if (!said)
-                        agent_log("no /sys/power/wakeup_count (%s): an early wake-up alarm may be slept through",
-                                  strerror(errno));
+                        agent_log("no /sys/power/wakeup_count: an early wake-up alarm may be slept through");
                 said = true;
                 return 0;
         }
-        /* The read waits while a wake-up event is being handled. */
-        do {
-                n = read(fd, buf, sizeof(buf) - 1);
-        } while (n < 0 && errno == EINTR);
-        close(fd);
-        if (n <= 0) {
-                errno = EBUSY;
-                return -1;
-        }
-        buf[n] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
         /* The kernel refuses the write (EINVAL) when the count moved on. */
         if (write_file("/sys/power/wakeup_count", buf) < 0) {
@@ -648,16 +656,9 @@ static int rtc_since_epoch(int64_t *s)
 {
         char buf[32];
         uint64_t v;
-        ssize_t n;
-        int fd = open("/sys/class/rtc/rtc0/since_epoch", O_RDONLY | O_CLOEXEC);
 
-        if (fd < 0)
+        if (read_small("/sys/class/rtc/rtc0/since_epoch", buf, sizeof(buf)) < 0)
                 return -1;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return -1;
-        buf[n] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
         if (agent_parse_u64(buf, &v) < 0 || v > INT64_MAX)
                 return -1;
