@@ -279,19 +279,20 @@ resume() {
         nres=$((nres + 1))
         press "$2" "resume-$1" "$resumed" "$nres" || ok=0
 }
+# round_trips KIND X KEY_X Y KEY_Y: $rounds round trips, X then Y resumed.
+round_trips() {
+        local r
+        for r in $(seq 1 "$rounds"); do
+                resume "$2" "$3"
+                resume "$4" "$5"
+                if [ "$ok" = 1 ]; then echo "bench: $1 round $r of $rounds done"; fi
+        done
+}
 cold b ctrl-alt-2
-for r in $(seq 1 "$rounds"); do
-        resume a ctrl-alt-1
-        resume b ctrl-alt-2
-        if [ "$ok" = 1 ]; then echo "bench: swap round $r of $rounds done"; fi
-done
+round_trips swap a ctrl-alt-1 b ctrl-alt-2
 cold c ctrl-alt-3
 cold d ctrl-alt-4
-for r in $(seq 1 "$rounds"); do
-        resume c ctrl-alt-3
-        resume d ctrl-alt-4
-        if [ "$ok" = 1 ]; then echo "bench: in-place round $r of $rounds done"; fi
-done
+round_trips in-place c ctrl-alt-3 d ctrl-alt-4
 sleep 1
 qemu_stop "$qpid" "$run"
 if [ "$ok" != 1 ]; then
