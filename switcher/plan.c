@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "layout.h"
 
 #define KiB 1024ULL
 #define MiB (1024ULL * KiB)
@@ -628,4 +629,40 @@ void sw_plan_print(const struct sw_plan *p, void (*line)(void *ctx, const char *
                         line(ctx, buf);
                 }
         }
+}
+
+static void input_add(struct sw_plan_input *in, unsigned n, const struct sw_slot_config *s)
+{
+        in->sizes[n] = sw_slot_memory(in->cfg, s);
+        in->limits[n] = sw_slot_limit(s);
+        in->in_place[n] = s->mode == SW_MODE_IN_PLACE;
+        in->spares[n] = 0;
+        in->ids[n] = s->id;
+}
+
+unsigned sw_plan_input_from_config(struct sw_plan_input *in)
+{
+        const struct sw_config *c = in->cfg;
+        struct sw_resident_layout l;
+        int def = sw_config_default_index(c);
+        unsigned n = 0;
+
+        if (def >= 0)
+                input_add(in, n++, &c->slots[def]);
+        for (unsigned i = 0; i < c->nslots && n < SW_PLAN_SLOTS; i++)
+                if (c->slots[i].valid && (int)i != def)
+                        input_add(in, n++, &c->slots[i]);
+        in->req = (struct sw_plan_request){
+                .active_size = c->active_size,
+                .resident_size = sw_resident_layout(0, n, in->map_top, &l),
+                .owned = in->owned,
+                .nowned = in->nowned,
+                .nslots = n,
+                .slot_ids = in->ids,
+                .slot_sizes = in->sizes,
+                .slot_limits = in->limits,
+                .slot_in_place = in->in_place,
+                .slot_spare = in->spares,
+        };
+        return n;
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "diag.h"
 #include "memmap.h"
 
@@ -106,6 +107,31 @@ struct sw_plan {
  */
 int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
                   struct sw_plan *p, struct sw_diag *d);
+
+/*
+ * The question the EFI binary and mkslot both ask the planner, made from a
+ * parsed config so the two cannot drift apart.  The caller fills the inputs;
+ * sw_plan_input_from_config() fills req and the per-slot arrays it points
+ * into (the valid slots, the default slot first: if RAM is short, it is the
+ * one that keeps its store).  req points into this struct: do not copy it.
+ */
+struct sw_plan_input {
+        /* In.  Each slot's arch must be resolved (sw_slot_limit()). */
+        const struct sw_config *cfg;
+        const struct sw_range *owned;  /* the switcher's own ranges (its image) */
+        unsigned nowned;
+        uint64_t map_top;              /* sizes the resident block's page tables */
+        /* Out. */
+        struct sw_plan_request req;
+        const char *ids[SW_PLAN_SLOTS];
+        uint64_t sizes[SW_PLAN_SLOTS];    /* sw_slot_memory() */
+        uint64_t limits[SW_PLAN_SLOTS];   /* sw_slot_limit() */
+        uint64_t spares[SW_PLAN_SLOTS];   /* recovery copies: zero here, set by the caller */
+        bool in_place[SW_PLAN_SLOTS];
+};
+
+/* Fills in->req as above; returns the number of slots in it. */
+unsigned sw_plan_input_from_config(struct sw_plan_input *in);
 
 /*
  * Where active-region address A of slot i lives in its store (active ranges

@@ -16,7 +16,7 @@
 #include "mailbox.h"
 #include "memmap.h"
 #include "plan.h"
-#include "resident.h"
+#include "layout.h"
 
 static bool valid_id(const char *id)
 {
@@ -145,19 +145,17 @@ static void plan(const struct sw_config *c)
 {
         static struct sw_memmap m;
         static struct sw_plan p;
-        const char *ids[SW_MAX_SLOTS];
-        uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
-        bool in_place[SW_MAX_SLOTS];
-        struct sw_plan_request req;
+        static struct sw_plan_input in;
         struct fuzz_diag fd;
         unsigned n;
         int placed;
 
         if (m.n == 0)
                 machine(&m);
-        n = sw_plan_request_from_config(c, ids, sizes, limits, in_place, NULL, 0, sw_memmap_top(&m), &req);
+        in = (struct sw_plan_input){ .cfg = c, .map_top = sw_memmap_top(&m) };
+        n = sw_plan_input_from_config(&in);
         FUZZ_CHECK(n == sw_config_valid_slots(c), "request for %u of %u slots", n, sw_config_valid_slots(c));
-        placed = sw_plan_build(&m, &req, &p, fuzz_diag_init(&fd, true));
+        placed = sw_plan_build(&m, &in.req, &p, fuzz_diag_init(&fd, true));
         if (placed < 0) {
                 FUZZ_CHECK(fd.nerror > 0, "plan failed without an error");
                 return;
@@ -170,12 +168,12 @@ static void plan(const struct sw_config *c)
         for (unsigned i = 0; i < p.nslots; i++) {
                 if (!p.slots[i].placed)
                         continue;
-                if (in_place[i])
-                        FUZZ_CHECK(p.slots[i].store_size == SW_INPLACE_LOW + sizes[i], "in-place store of slot %u", i);
-                else if (limits[i])
-                        FUZZ_CHECK(p.slots[i].store_size <= sizes[i], "limited store of slot %u", i);
+                if (in.in_place[i])
+                        FUZZ_CHECK(p.slots[i].store_size == SW_INPLACE_LOW + in.sizes[i], "in-place store of slot %u", i);
+                else if (in.limits[i])
+                        FUZZ_CHECK(p.slots[i].store_size <= in.sizes[i], "limited store of slot %u", i);
                 else
-                        FUZZ_CHECK(p.slots[i].store_size == sizes[i], "store size of slot %u", i);
+                        FUZZ_CHECK(p.slots[i].store_size == in.sizes[i], "store size of slot %u", i);
         }
 }
 

@@ -17,7 +17,7 @@
 #include "fuzz.h"
 #include "memmap.h"
 #include "plan.h"
-#include "resident.h"
+#include "layout.h"
 
 static const char plan_conf[] =
         "active-size 64M\n"
@@ -71,18 +71,16 @@ static void plan_and_e820(const struct sw_memmap *m)
         static struct sw_config c;
         static struct sw_plan p;
         static struct sw_e820_entry e[SW_E820_MAX];
-        const char *ids[SW_MAX_SLOTS];
-        uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
-        bool in_place[SW_MAX_SLOTS];
-        struct sw_plan_request req;
+        static struct sw_plan_input in;
         struct sw_range active[SW_ACTIVE_MAX];
         struct fuzz_diag fd;
         int placed, nr, ne;
 
         if (c.nslots == 0 && sw_config_parse(&c, plan_conf, sizeof(plan_conf) - 1, "plan.conf", NULL) != 2)
                 fuzz_fail(__FILE__, __LINE__, "the fixed config does not parse");
-        sw_plan_request_from_config(&c, ids, sizes, limits, in_place, NULL, 0, sw_memmap_top(m), &req);
-        placed = sw_plan_build(m, &req, &p, fuzz_diag_init(&fd, true));
+        in = (struct sw_plan_input){ .cfg = &c, .map_top = sw_memmap_top(m) };
+        sw_plan_input_from_config(&in);
+        placed = sw_plan_build(m, &in.req, &p, fuzz_diag_init(&fd, true));
         if (placed < 0) {
                 FUZZ_CHECK(fd.nerror > 0, "no plan, and no error said why");
                 return;

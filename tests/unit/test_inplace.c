@@ -19,7 +19,7 @@
 #include "bzimage.h"
 #include "e820.h"
 #include "plan.h"
-#include "resident.h"
+#include "layout.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024ULL * MiB)

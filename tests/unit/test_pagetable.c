@@ -12,7 +12,7 @@
 #include "acpi.h"
 #include "mailbox.h"
 #include "pagetable.h"
-#include "resident.h"
+#include "layout.h"
 #include "savestate.h"
 
 #define GIB (1ULL << 30)

@@ -20,7 +20,7 @@
 #include "config.h"
 #include "e820.h"
 #include "plan.h"
-#include "resident.h"
+#include "layout.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024ULL * MiB)
@@ -245,10 +245,7 @@ static void test_config_to_e820(void **state)
                 "slot a\nlinux /a\n\n"
                 "slot c\nlinux /c\narch i386\n";
         static struct sw_config c;
-        const char *ids[SW_MAX_SLOTS];
-        uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
-        bool in_place[SW_MAX_SLOTS];
-        struct sw_plan_request req;
+        static struct sw_plan_input in;
         struct sw_range r[SW_ACTIVE_MAX];
         struct sw_e820_entry e[SW_E820_MAX];
         bool ram_above[2] = { false, false };
@@ -257,12 +254,13 @@ static void test_config_to_e820(void **state)
         reset_diag();
         assert_int_equal(sw_config_parse(&c, conf, sizeof(conf) - 1, "t.conf", &diag), 2);
         load_memmap_fixture(&map, "memmap-ovmf-6G.txt");
-        assert_int_equal(sw_plan_request_from_config(&c, ids, sizes, limits, in_place, NULL, 0, sw_memmap_top(&map), &req), 2);
-        assert_string_equal(ids[1], "c");
-        assert_int_equal(limits[0], 0);
-        assert_int_equal(limits[1], 4 * GiB);
+        in = (struct sw_plan_input){ .cfg = &c, .map_top = sw_memmap_top(&map) };
+        assert_int_equal(sw_plan_input_from_config(&in), 2);
+        assert_string_equal(in.ids[1], "c");
+        assert_int_equal(in.limits[0], 0);
+        assert_int_equal(in.limits[1], 4 * GiB);
         /* Slot a keeps no store (RAM is short); only c matters here. */
-        assert_true(sw_plan_build(&map, &req, &plan, NULL) >= 1);
+        assert_true(sw_plan_build(&map, &in.req, &plan, NULL) >= 1);
         for (unsigned s = 0; s < 2; s++) {
                 int n, ne;
 

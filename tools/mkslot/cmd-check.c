@@ -15,7 +15,7 @@
 #include "memmap.h"
 #include "mkslot.h"
 #include "plan.h"
-#include "resident.h"
+#include "layout.h"
 
 struct check_args {
         const char *conf, *esp, *memmap, *memory;
@@ -170,10 +170,8 @@ int cmd_plan(int argc, char **argv)
         static struct sw_plan p;
         struct check_args a = { .plan = true };
         struct sw_diag d = stderr_diag;
-        struct sw_plan_request req;
-        const char *ids[SW_MAX_SLOTS];
-        uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS], mem;
-        bool in_place[SW_MAX_SLOTS];
+        struct sw_plan_input in = { 0 };
+        uint64_t mem;
         size_t len;
         char *buf;
         int placed;
@@ -204,8 +202,10 @@ int cmd_plan(int argc, char **argv)
                 return 1;
         }
         sw_config_sort(&c);
-        sw_plan_request_from_config(&c, ids, sizes, limits, in_place, NULL, 0, sw_memmap_top(&m), &req);
-        placed = sw_plan_build(&m, &req, &p, &d);
+        in.cfg = &c;
+        in.map_top = sw_memmap_top(&m);
+        sw_plan_input_from_config(&in);
+        placed = sw_plan_build(&m, &in.req, &p, &d);
         if (placed < 0)
                 return 1;
         if (!a.json) {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The switcher's resident block: memory it keeps for itself while guests run,
- * outside every slot's active region and below 4 GiB.  Its layout, and the
- * plan request made from a config, live here so the EFI binary and mkslot
- * ask the planner the same question.
+ * outside every slot's active region and below 4 GiB.  This file only lays
+ * it out; the planner places it (plan.h), and the EFI binary and mkslot size
+ * it the same way through sw_plan_input_from_config().
  *
  *   acpi      one ACPI page per slot (RSDP..FACS copies)
  *   mailbox   SW_MAILBOX_SIZE, pages of its own (a guest maps them)
@@ -16,8 +16,6 @@
 
 #include <stdint.h>
 
-#include "config.h"
-#include "plan.h"
 
 #define SW_RESIDENT_STACK (64 * 1024)
 
@@ -42,17 +40,3 @@ uint64_t sw_resident_layout(uint64_t base, unsigned nslots, uint64_t map_top,
 uint64_t sw_resident_acpi_page(const struct sw_resident_layout *l, unsigned k);
 /* The address of the k-th slot's save header (k < nslots). */
 uint64_t sw_resident_save_header(const struct sw_resident_layout *l, unsigned k);
-
-/*
- * Fills req for the valid slots of c, the default slot first (if RAM is
- * short, it is the one that keeps its store); ids, sizes and limits must
- * and in_place hold SW_MAX_SLOTS entries (sizes gets each slot's RAM, see
- * sw_slot_memory(); limits the address its RAM stays below, see
- * sw_slot_limit(): a slot's arch must be resolved before this call).
- * owned/nowned are the switcher's own ranges (its image); map_top sizes the
- * resident block's page tables.
- * Returns the number of slots in the request.
- */
-unsigned sw_plan_request_from_config(const struct sw_config *c, const char **ids, uint64_t *sizes,
-                                     uint64_t *limits, bool *in_place, const struct sw_range *owned, unsigned nowned, uint64_t map_top,
-                                     struct sw_plan_request *req);
