@@ -162,7 +162,7 @@ TRAMP_BIN := $(patsubst %.asm,$(BUILD)/gen/%.bin,$(filter %16.asm,$(TRAMP_SRC)))
 
 # C layouts the trampoline needs, as nasm %defines generated from C offsetof.
 WAKE_DEFS := $(BUILD)/gen/trampoline/wake-defs.inc
-$(WAKE_DEFS): trampoline/asm-defines.c trampoline/wake-params.h
+$(WAKE_DEFS): trampoline/asm-defines.c trampoline/wake16.h trampoline/trampoline.h
 	$(call say,GEN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -Itrampoline $< -o $(BUILD)/gen/trampoline/asm-defines

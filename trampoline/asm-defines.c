@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Prints the C layouts the trampoline needs as nasm %defines, so the two
- * languages never keep offsets in sync by hand (Jailhouse's asm-defines, in
- * spirit).  Built and run on the host; its output is build/gen/.../wake-defs.inc.
+ * Prints the C layouts and constants the trampoline needs as nasm %defines,
+ * so the two languages never keep numbers in sync by hand (Jailhouse's
+ * asm-defines, in spirit).  Built and run on the host; its output is
+ * build/gen/trampoline/wake-defs.inc, included by both .asm files.
  */
 #include <stdio.h>
 
-#include "wake-params.h"
+#include "trampoline.h"
+#include "wake16.h"
 
 #define DEF(name, value) printf("%%define %-24s %lu\n", #name, (unsigned long)(value))
+#define OFF(name, type, field) DEF(name, offsetof(type, field))
 
 int main(void)
 {
@@ -19,16 +22,43 @@ int main(void)
         DEF(SW_WAKE_HDR_PARAMS, SW_WAKE_HDR_PARAMS);
         DEF(SW_WAKE_HDR_SIZE, SW_WAKE_HDR_SIZE);
         DEF(SW_WAKE_HDR_BOOT32, SW_WAKE_HDR_BOOT32);
-        DEF(WP_CR3, offsetof(struct sw_wake_params, cr3));
-        DEF(WP_ENTRY64, offsetof(struct sw_wake_params, entry64));
-        DEF(WP_STACK_TOP, offsetof(struct sw_wake_params, stack_top));
-        DEF(WP_GDT_BASE, offsetof(struct sw_wake_params, gdt_base));
-        DEF(WP_REAL_CS, offsetof(struct sw_wake_params, real_cs));
-        DEF(WP_VECTOR_IP, offsetof(struct sw_wake_params, vector_ip));
-        DEF(WP_VECTOR_CS, offsetof(struct sw_wake_params, vector_cs));
-        DEF(WP_WAKES, offsetof(struct sw_wake_params, wakes));
-        DEF(WP_ENTRY32, offsetof(struct sw_wake_params, entry32));
-        DEF(WP_BOOT_PARAMS32, offsetof(struct sw_wake_params, boot_params32));
+        DEF(SW_WAKE_BUDGET, SW_WAKE_BUDGET);
+        DEF(SW_WAKE_STACK_TOP, SW_WAKE_STACK_TOP);
+        DEF(SW_WAKE_SEL_CODE32, SW_WAKE_SEL_CODE32);
+        DEF(SW_WAKE_SEL_DATA, SW_WAKE_SEL_DATA);
+        DEF(SW_WAKE_SEL_CODE64, SW_WAKE_SEL_CODE64);
+        DEF(SW_WAKE_SEL_CODE16, SW_WAKE_SEL_CODE16);
+        DEF(SW_WAKE_SEL_DATA16, SW_WAKE_SEL_DATA16);
+        DEF(SW_BOOT_CS, SW_BOOT_CS);
+        DEF(SW_BOOT_DS, SW_BOOT_DS);
+
+        OFF(WP_CR3, struct sw_wake_params, cr3);
+        OFF(WP_ENTRY64, struct sw_wake_params, entry64);
+        OFF(WP_STACK_TOP, struct sw_wake_params, stack_top);
+        OFF(WP_REAL_CS, struct sw_wake_params, real_cs);
+        OFF(WP_VECTOR_IP, struct sw_wake_params, vector_ip);
+        OFF(WP_VECTOR_CS, struct sw_wake_params, vector_cs);
+        OFF(WP_ENTRY32, struct sw_wake_params, entry32);
+        OFF(WP_BOOT_PARAMS32, struct sw_wake_params, boot_params32);
         DEF(WP_SIZE, sizeof(struct sw_wake_params));
+
+        DEF(SW_EXC_VECTORS, SW_EXC_VECTORS);
+        DEF(SW_EXC_STUB_STRIDE, SW_EXC_STUB_STRIDE);
+        OFF(EF_R15, struct sw_exc_frame, r15);
+        OFF(EF_R14, struct sw_exc_frame, r14);
+        OFF(EF_R13, struct sw_exc_frame, r13);
+        OFF(EF_R12, struct sw_exc_frame, r12);
+        OFF(EF_R11, struct sw_exc_frame, r11);
+        OFF(EF_R10, struct sw_exc_frame, r10);
+        OFF(EF_R9, struct sw_exc_frame, r9);
+        OFF(EF_R8, struct sw_exc_frame, r8);
+        OFF(EF_RBP, struct sw_exc_frame, rbp);
+        OFF(EF_RDI, struct sw_exc_frame, rdi);
+        OFF(EF_RSI, struct sw_exc_frame, rsi);
+        OFF(EF_RDX, struct sw_exc_frame, rdx);
+        OFF(EF_RCX, struct sw_exc_frame, rcx);
+        OFF(EF_RBX, struct sw_exc_frame, rbx);
+        OFF(EF_RAX, struct sw_exc_frame, rax);
+        OFF(EF_VECTOR, struct sw_exc_frame, vector);
         return 0;
 }

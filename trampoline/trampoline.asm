@@ -2,9 +2,13 @@
 ;
 ; Long-mode pieces of the trampoline, linked into switcher.efi (elf64,
 ; position independent: every address is RIP-relative, computed at run time).
+; Its C side, every export and the exception frame, is trampoline.h; the
+; numbers shared with C come from the generated wake-defs.inc.
 
         default rel
         bits 64
+
+%include "wake-defs.inc"
 
 ; ---------------------------------------------------------------------------
 ; The real-mode wake entry, as bytes that efi/ copies below 1 MiB.
@@ -28,8 +32,8 @@ boot_gdt:
         dq 0x00cf92000000ffff           ; 0x18 data: G=1, D/B=1, P, DPL0, read/write
 boot_gdt_end:
 
-BOOT_CS         equ 0x10
-BOOT_DS         equ 0x18
+BOOT_CS         equ SW_BOOT_CS
+BOOT_DS         equ SW_BOOT_DS
 
         section .text
 
@@ -120,16 +124,18 @@ sw_copy_fast:
 
 ; ---------------------------------------------------------------------------
 ; Exception stubs for the resident switcher (long mode after an S3 wake):
-; 32 entries, 16 bytes apart, so C builds its IDT as sw_exc_stubs + 16 * n.
+; SW_EXC_VECTORS entries, each padded to exactly SW_EXC_STUB_STRIDE bytes,
+; so C builds its IDT as sw_exc_stubs + SW_EXC_STUB_STRIDE * n.
 ;   Expects: an interrupt gate on the wake GDT's 64-bit code selector; the
 ;            CPU has pushed SS, RSP, RFLAGS, CS, RIP (and an error code for
 ;            vectors 8, 10-14, 17, 21, 29, 30).
-;   Leaves:  a uniform frame (error code 0 where the CPU pushed none), the
-;            vector, then RAX..R15, and calls sw_exception(frame), which
+;   Leaves:  a struct sw_exc_frame (trampoline.h: error code 0 where the
+;            CPU pushed none, the vector, the general registers at the
+;            generated EF_* offsets), and calls sw_exception(frame), which
 ;            prints everything on COM1 and halts: a fault is a bug report,
 ;            never a silent triple fault.
 %macro EXC_STUB 1
-        align 16
+%%start:
 %if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
         push qword %1
 %else
@@ -137,6 +143,8 @@ sw_copy_fast:
         push qword %1
 %endif
         jmp exc_common
+        ; A negative count (a stub longer than its stride) fails the build.
+        times SW_EXC_STUB_STRIDE - ($ - %%start) db 0xcc
 %endmacro
 
         extern sw_exception
@@ -144,27 +152,30 @@ sw_copy_fast:
         align 16
 sw_exc_stubs:
 %assign vec 0
-%rep 32
+%rep SW_EXC_VECTORS
         EXC_STUB vec
 %assign vec vec + 1
 %endrep
 
+; The general registers below the stub's vector, where struct sw_exc_frame
+; has them.
 exc_common:
-        push rax
-        push rbx
-        push rcx
-        push rdx
-        push rsi
-        push rdi
-        push rbp
-        push r8
-        push r9
-        push r10
-        push r11
-        push r12
-        push r13
-        push r14
-        push r15
+        sub rsp, EF_VECTOR
+        mov [rsp + EF_RAX], rax
+        mov [rsp + EF_RBX], rbx
+        mov [rsp + EF_RCX], rcx
+        mov [rsp + EF_RDX], rdx
+        mov [rsp + EF_RSI], rsi
+        mov [rsp + EF_RDI], rdi
+        mov [rsp + EF_RBP], rbp
+        mov [rsp + EF_R8], r8
+        mov [rsp + EF_R9], r9
+        mov [rsp + EF_R10], r10
+        mov [rsp + EF_R11], r11
+        mov [rsp + EF_R12], r12
+        mov [rsp + EF_R13], r13
+        mov [rsp + EF_R14], r14
+        mov [rsp + EF_R15], r15
         mov rdi, rsp
         and rsp, -16
         call sw_exception

@@ -2,15 +2,15 @@
 ;
 ; The switcher's wake blob: real-mode code that the firmware enters on every
 ; S3 resume (the switcher wrote the blob's address into the firmware FACS's
-; FirmwareWakingVector at boot, see ../shared/design/handoff.md), and the way
-; back down to real mode for a guest's own waking vector.
+; FirmwareWakingVector at boot, see docs/s3-handoff.md), and the way back
+; down to real mode for a guest's own waking vector.
 ;
 ; Assembled alone (nasm -f bin), embedded in switcher.efi by trampoline.asm
 ; and copied by efi/ to the planner's low page below 1 MiB.  Position
 ; independent: real-mode data goes through DS = CS, protected/long-mode code
 ; adds the page's linear base (kept in EBX/RBX) to every label.  Offsets of
-; the header and parameter block come from wake-defs.inc, generated from
-; trampoline/wake-params.h, never typed twice.
+; the header and parameter block, the selectors and the budget come from
+; wake-defs.inc, generated from trampoline/wake16.h, never typed twice.
 
         bits 16
         org 0
@@ -34,13 +34,11 @@ CR4_OSXMMEXCPT  equ 1 << 10
 MSR_EFER        equ 0xc0000080
 EFER_LME        equ 1 << 8
 
-WAKE16_STACK_TOP equ 0x1000         ; the low page is 4 KiB; SP wraps to its end
-
-SEL_CODE32      equ 0x08
-SEL_DATA        equ 0x10
-SEL_CODE64      equ 0x18
-SEL_CODE16      equ 0x20
-SEL_DATA16      equ 0x28
+SEL_CODE32      equ SW_WAKE_SEL_CODE32
+SEL_DATA        equ SW_WAKE_SEL_DATA
+SEL_CODE64      equ SW_WAKE_SEL_CODE64
+SEL_CODE16      equ SW_WAKE_SEL_CODE16
+SEL_DATA16      equ SW_WAKE_SEL_DATA16
 ; LEAVE_LONG_MODE: from compatibility mode (32-bit code on an identity-
 ; mapped page) to 32-bit protected mode with paging, PAE and long mode off
 ; and CR3 = 0.  Clobbers EAX, ECX, EDX.  Used by both ways out of long mode.
@@ -60,8 +58,8 @@ SEL_DATA16      equ 0x28
 %endmacro
 
 ; The Linux boot protocol's own selectors, in boot_gdt (wake_boot32).
-BOOT_CS         equ 0x10
-BOOT_DS         equ 0x18
+BOOT_CS         equ SW_BOOT_CS
+BOOT_DS         equ SW_BOOT_DS
 
 ; ---------------------------------------------------------------------------
 ; Header at fixed offsets (wake-params.h).  A negative TIMES count fails the
@@ -86,7 +84,7 @@ hdr:
 ;            interrupts in any state, other segments and SP undefined.
 ;   Uses:    a real-mode stack at the top of the low page (SS = CS).
 ;   Leaves:  long mode with the identity page tables from params.cr3, the
-;            blob's GDT (CS = 0x18, data 0x10), CR4.OSFXSR set so C may use
+;            blob's GDT (CS = SEL_CODE64, data SEL_DATA), CR4.OSFXSR set so C may use
 ;            SSE, interrupts off, RSP = params.stack_top, and calls
 ;            params.entry64(RDI = linear address of the low page), which
 ;            never returns.  Prints "switcher: S3 wake" on COM1 first, so a
@@ -101,11 +99,10 @@ wake_entry16:
         ; ours (the blob uses its first half), so the stack goes there
         ; before the first call.
         mov ss, ax
-        mov sp, WAKE16_STACK_TOP
+        mov sp, SW_WAKE_STACK_TOP
         xor ebx, ebx
         mov bx, ax
         shl ebx, 4                      ; EBX = linear base of the low page
-        inc dword [params + WP_WAKES]
         mov [params + WP_REAL_CS], ax
         mov si, msg_wake
         call puts16
@@ -114,7 +111,6 @@ wake_entry16:
         ; way back to real mode runs with CS/DS based at this page).
         lea eax, [ebx + gdt]
         mov [gdtr + 2], eax
-        mov [params + WP_GDT_BASE], eax
         mov eax, ebx
         mov [gdt + SEL_CODE16 + 2], ax
         mov [gdt + SEL_DATA16 + 2], ax
@@ -295,7 +291,7 @@ boot32_compat:
         mov ss, ax
         mov fs, ax
         mov gs, ax
-        lea esp, [ebx + WAKE16_STACK_TOP]
+        lea esp, [ebx + SW_WAKE_STACK_TOP]
         LEAVE_LONG_MODE
         mov esi, [ebx + params + WP_BOOT_PARAMS32]
         mov eax, [ebx + params + WP_ENTRY32]
@@ -341,6 +337,6 @@ params:
         times WP_SIZE db 0
 blob_end:
 
-; The low page is 4 KiB.  A negative TIMES count makes nasm fail the build.
-WAKE16_BUDGET   equ 2048
-        times WAKE16_BUDGET - ($ - $$) db 0xcc
+; The blob's share of the low page (wake16.h).  A negative TIMES count
+; makes nasm fail the build.
+        times SW_WAKE_BUDGET - ($ - $$) db 0xcc
