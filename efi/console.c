@@ -48,6 +48,33 @@ static void serial_write(const char *s)
         }
 }
 
+uint32_t utf8_next_ucs2(const char **sp)
+{
+        const char *s = *sp;
+        unsigned char c = (unsigned char)*s;
+        uint32_t cp;
+
+        if (c < 0x80) {
+                cp = c;
+                s++;
+        } else if ((c & 0xe0) == 0xc0 && s[1]) {
+                cp = ((c & 0x1fu) << 6) | (s[1] & 0x3fu);
+                s += 2;
+        } else if ((c & 0xf0) == 0xe0 && s[1] && s[2]) {
+                cp = ((c & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+                s += 3;
+        } else {
+                /* 4-byte sequences are outside UCS-2, and a stray byte
+                 * is no character: skip it with its continuation bytes. */
+                cp = UCS2_NONE;
+                s++;
+                while ((*s & 0xc0) == 0x80)
+                        s++;
+        }
+        *sp = s;
+        return cp;
+}
+
 /* UTF-8 to UCS-2 in chunks; "\n" becomes "\r\n" as ConOut wants. */
 static void screen_write(const char *s)
 {
@@ -55,25 +82,10 @@ static void screen_write(const char *s)
         size_t n = 0;
 
         while (*s) {
-                unsigned char c = (unsigned char)*s;
-                uint32_t cp;
+                uint32_t cp = utf8_next_ucs2(&s);
 
-                if (c < 0x80) {
-                        cp = c;
-                        s++;
-                } else if ((c & 0xe0) == 0xc0 && s[1]) {
-                        cp = ((c & 0x1fu) << 6) | (s[1] & 0x3fu);
-                        s += 2;
-                } else if ((c & 0xf0) == 0xe0 && s[1] && s[2]) {
-                        cp = ((c & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
-                        s += 3;
-                } else {
-                        /* 4-byte sequences are outside UCS-2; show a '?'. */
+                if (cp == UCS2_NONE)
                         cp = '?';
-                        s++;
-                        while ((*s & 0xc0) == 0x80)
-                                s++;
-                }
                 if (cp == '\n')
                         buf[n++] = L'\r';
                 buf[n++] = (CHAR16)cp;
@@ -122,26 +134,30 @@ void con_write(unsigned targets, const char *utf8)
                 serial_write(utf8);
 }
 
-void con_printf(const char *fmt, ...)
+static void con_vprintf(unsigned targets, const char *fmt, va_list ap)
 {
         char buf[512];
+
+        sw_vsnprintf(buf, sizeof(buf), fmt, ap);
+        con_write(targets, buf);
+}
+
+void con_printf(const char *fmt, ...)
+{
         va_list ap;
 
         va_start(ap, fmt);
-        sw_vsnprintf(buf, sizeof(buf), fmt, ap);
+        con_vprintf(con_targets, fmt, ap);
         va_end(ap);
-        con_write(con_targets, buf);
 }
 
 void serial_printf(const char *fmt, ...)
 {
-        char buf[512];
         va_list ap;
 
         va_start(ap, fmt);
-        sw_vsnprintf(buf, sizeof(buf), fmt, ap);
+        con_vprintf(CON_SERIAL, fmt, ap);
         va_end(ap);
-        con_write(CON_SERIAL, buf);
 }
 
 void con_diag_emit(void *ctx, enum sw_severity sev, const char *msg)

@@ -5,7 +5,6 @@
  * that partition (partitions.conf normalises them so).
  */
 #include "sw-efi.h"
-#include "linux.h"
 
 #include <string.h>
 
@@ -19,22 +18,10 @@ static void to_efi_path(const char *path, CHAR16 *out, size_t n)
         /* Paths reaching here are ASCII or UTF-8; FAT names in UCS-2 cover
          * the BMP, which is what three-byte UTF-8 encodes. */
         while (*path && i + 1 < n) {
-                unsigned char c = (unsigned char)*path;
-                uint32_t cp;
+                uint32_t cp = utf8_next_ucs2(&path);
 
-                if (c < 0x80) {
-                        cp = c;
-                        path++;
-                } else if ((c & 0xe0) == 0xc0 && path[1]) {
-                        cp = ((c & 0x1fu) << 6) | (path[1] & 0x3fu);
-                        path += 2;
-                } else if ((c & 0xf0) == 0xe0 && path[1] && path[2]) {
-                        cp = ((c & 0x0fu) << 12) | ((path[1] & 0x3fu) << 6) | (path[2] & 0x3fu);
-                        path += 3;
-                } else {
+                if (cp == UCS2_NONE)
                         cp = '_';
-                        path++;
-                }
                 out[i++] = cp == '/' ? L'\\' : (CHAR16)cp;
         }
         out[i] = 0;

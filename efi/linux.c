@@ -12,6 +12,8 @@
 #include "sw-efi.h"
 #include "linux.h"
 #include "fmt.h"
+#include "resident.h"
+#include "trampoline.h"
 
 #include <string.h>
 
@@ -313,4 +315,35 @@ int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_
         if (!bp || ne820 < 0)
                 return -1;
         return sw_bootparams_build(bp, rt->kernel, rt->kernel_size, &rt->info, &a, d);
+}
+
+void linux_enter(const struct slot_rt *rt, const struct sw_slot_config *s, uint64_t low_page)
+{
+        struct sw_wake_params *wp;
+        void (*boot32)(uint64_t);
+        uint64_t entry;
+
+        if (s->arch != SW_ARCH_I386) {
+                entry = sw_bootparams_entry64(&rt->info, rt->kernel_load);
+                serial_printf("switcher: entering slot '%s' at 0x%llx (64-bit entry)\n", s->id,
+                              (unsigned long long)entry);
+                sw_boot_linux64(entry, rt->bp_addr);
+        }
+        /* The 32-bit entry: the kernel and boot_params lie below 4 GiB (the
+         * plan keeps an i386 slot's RAM there), so they fit the blob's
+         * 32-bit fields. */
+        entry = sw_bootparams_entry32(&rt->info, rt->kernel_load);
+        wp = wake_params(low_page);
+        wp->entry32 = (uint32_t)entry;
+        wp->boot_params32 = (uint32_t)rt->bp_addr;
+        serial_printf("switcher: entering slot '%s' at 0x%llx (32-bit entry, boot_params 0x%llx)\n", s->id,
+                      (unsigned long long)entry, (unsigned long long)rt->bp_addr);
+        if (!entry || rt->bp_addr >= SW_I386_LIMIT) {
+                serial_printf("switcher: slot '%s': kernel or boot_params above 4 GiB; halting\n", s->id);
+                for (;;)
+                        __asm__ volatile("cli; hlt");
+        }
+        boot32 = (void (*)(uint64_t))(uintptr_t)wake_entry(low_page, SW_WAKE_HDR_BOOT32);
+        boot32(low_page);
+        __builtin_unreachable();
 }

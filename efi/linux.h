@@ -33,7 +33,8 @@ struct slot_rt {
 int linux_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ram, struct sw_diag *d);
 /* Enters slot rt's kernel through the boot protocol entry its arch needs:
  * the 64-bit one, or the 32-bit one through the wake blob's wake_boot32 at
- * low_page.  Never returns. */
+ * low_page.  Never returns.  Used at the first boot and for a cold boot at
+ * a switch. */
 void linux_enter(const struct slot_rt *rt, const struct sw_slot_config *s, uint64_t low_page)
         __attribute__((noreturn));
 /* Picks addresses in the slot's RAM; allocates them when the slot boots now. */
@@ -55,12 +56,3 @@ int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_
 uint64_t linux_spare_size(const struct slot_rt *rt);
 int linux_save_spare(const struct slot_rt *rt, const struct sw_plan *p);
 uint64_t linux_restage(const struct slot_rt *rt, const struct sw_plan *p);
-void sw_copy_fast(void *dst, const void *src, uint64_t len);
-
-/* trampoline/trampoline.asm */
-void sw_boot_linux64(uint64_t entry, uint64_t boot_params) __attribute__((noreturn));
-extern const uint8_t sw_wake16_start[], sw_wake16_end[];
-
-/* fs.c: the path of partitions.conf, for messages. */
-const char *fs_conf_path(void);
-void fs_set_conf_path(const char *p);

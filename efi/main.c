@@ -13,7 +13,7 @@
 #include "fmt.h"
 #include "linux.h"
 #include "mailbox.h"
-#include "resident_efi.h"
+#include "resident.h"
 #include "slotimg-load.h"
 
 #define SWITCHER_VERSION "0.1"
@@ -99,14 +99,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
         static struct sw_range owned[1];
-        static const char *ids[SW_MAX_SLOTS];
-        static uint64_t sizes[SW_MAX_SLOTS], limits[SW_MAX_SLOTS];
-        static bool in_place[SW_MAX_SLOTS];
-        static uint64_t spares[SW_MAX_SLOTS];
+        static struct sw_plan_input in;
         EFI_LOADED_IMAGE *li;
         struct sw_acpi_fw fw;
         struct sw_fb fb;
-        struct sw_plan_request req;
         uint64_t rsdp, mailbox, map_top;
         char oneshot[SW_ID_MAX];
         int def, chosen, boot, nids;
@@ -156,16 +152,16 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         owned[0].size = ((uint64_t)(uintptr_t)li->ImageBase + li->ImageSize - owned[0].base +
                          SW_PAGE_SIZE - 1) & ~(SW_PAGE_SIZE - 1);
         map_top = sw_memmap_top(&map);
-        nids = (int)sw_plan_request_from_config(&cfg, ids, sizes, limits, in_place, owned, 1, map_top, &req);
+        in = (struct sw_plan_input){ .cfg = &cfg, .owned = owned, .nowned = 1, .map_top = map_top };
+        nids = (int)sw_plan_input_from_config(&in);
         /* Recovery copies for 'on-damage cold-boot' slots, placed by the
          * planner like stores. */
         for (int k = 0; k < nids; k++) {
-                int ci = sw_config_find_slot(&cfg, ids[k]);
+                int ci = sw_config_find_slot(&cfg, in.ids[k]);
 
-                spares[k] = ci >= 0 && cfg.slots[ci].cold_boot_on_damage ? linux_spare_size(&rt[ci]) : 0;
+                in.spares[k] = ci >= 0 && cfg.slots[ci].cold_boot_on_damage ? linux_spare_size(&rt[ci]) : 0;
         }
-        req.slot_spare = spares;
-        if (sw_plan_build(&map, &req, &plan, &con_diag) < 0)
+        if (sw_plan_build(&map, &in.req, &plan, &con_diag) < 0)
                 return error_screen("the memory plan failed (see above)");
         sw_plan_print(&plan, con_plan_line, NULL);
 
@@ -214,7 +210,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         res.cfg = &cfg;
         res.plan = &plan;
         res.rt = rt;
-        if (resident_setup(map_top, &con_diag) < 0)
+        if (wake_setup(map_top, &con_diag) < 0)
                 return error_screen("cannot set up the resident switcher");
         sw_acpi_set_waking_vector((void *)(uintptr_t)fw.facs, (uint32_t)plan.low_page);
         con_printf("switcher: firmware FACS 0x%llx: waking vector -> 0x%llx\n",

@@ -4,12 +4,19 @@
  * services are gone, entered by the wake blob on every S3 resume.  It runs
  * from the switcher's own image (reserved in every slot's e820), on the
  * resident block's stack and identity page tables.
+ *
+ *   wake-setup.c   at boot: the wake blob below 1 MiB, the page tables, the
+ *                  IDT and the fault report;
+ *   switch-run.c   at every wake: gathers the facts, asks the core
+ *                  (switcher/switch.c) what to do, then copies, hashes and
+ *                  jumps.
  */
 #pragma once
 
+#include "layout.h"
 #include "linux.h"
 #include "mailbox.h"
-#include "resident.h"
+#include "wake16.h"
 
 struct resident {
         struct sw_config *cfg;
@@ -33,17 +40,36 @@ struct resident {
 
 extern struct resident res;
 
+/* The wake blob's parameter block in the low page at low (its header says
+ * where). */
+static inline struct sw_wake_params *wake_params(uint64_t low)
+{
+        return (struct sw_wake_params *)(uintptr_t)(low + *(const uint32_t *)(uintptr_t)(low + SW_WAKE_HDR_PARAMS));
+}
+
+/* The address of one of the blob's entries, from the header offset hdr. */
+static inline uint64_t wake_entry(uint64_t low, unsigned hdr)
+{
+        return low + *(const uint32_t *)(uintptr_t)(low + hdr);
+}
+
+static inline uint64_t rdtsc(void)
+{
+        uint32_t lo, hi;
+
+        __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+        return ((uint64_t)hi << 32) | lo;
+}
+
 /*
  * At boot, with boot services still up: copies the wake blob into the low
  * page, checks its header, builds the identity tables and the IDT, and
  * fills the blob's parameter block.  Returns 0, or -1 with a message.
  */
-int resident_setup(uint64_t map_top, struct sw_diag *d);
+int wake_setup(uint64_t map_top, struct sw_diag *d);
+
+/* Loads the IDT wake_setup() built (the firmware's is gone at a wake). */
+void wake_load_idt(void);
 
 /* Called by the wake blob in long mode (never returns). */
-void sw_resident_entry(uint64_t low_page) __attribute__((noreturn));
-/* Called by the exception stubs with the saved frame (never returns). */
-void sw_exception(const uint64_t *frame) __attribute__((noreturn));
-
-/* trampoline/trampoline.asm */
-extern const uint8_t sw_exc_stubs[];
+void sw_wake_entry(uint64_t low_page) __attribute__((noreturn));

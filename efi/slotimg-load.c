@@ -12,6 +12,7 @@
 #include "slotimg-load.h"
 #include "slotimg.h"
 #include "fmt.h"
+#include "trampoline.h"
 
 /* A slot image holds less than 4 GiB; the switcher's own memory is the
  * real limit, and AllocatePool says so. */

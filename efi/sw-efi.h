@@ -23,6 +23,10 @@ enum con_target {
         CON_SCREEN = 1,   /* ConOut (OVMF mirrors it on its serial terminal) */
         CON_SERIAL = 2,   /* COM1 port I/O: works after ExitBootServices too */
 };
+/* The next character of UTF-8 text *s as a UCS-2 code point, advancing
+ * *s past it; UCS2_NONE for what UCS-2 cannot hold or is not UTF-8. */
+#define UCS2_NONE 0xffffffffu
+uint32_t utf8_next_ucs2(const char **s);
 void con_init(enum sw_console console);
 void con_after_exit(void);           /* from now on: COM1 only */
 void con_write(unsigned targets, const char *utf8);
@@ -43,6 +47,9 @@ EFI_STATUS fs_read(const char *path, void **buf, size_t *size, size_t max);
 bool fs_exists(const char *path);
 /* Directory of the running binary on the ESP, with a trailing '/'. */
 const char *fs_image_dir(void);
+/* The path of partitions.conf, for messages. */
+const char *fs_conf_path(void);
+void fs_set_conf_path(const char *p);
 
 /* memory.c */
 EFI_STATUS mem_get_map(struct sw_memmap *out, UINTN *key);

@@ -15,42 +15,27 @@
 
 const char *sw_slot_state_name(enum sw_slot_state s)
 {
-        switch (s) {
-        case SW_SLOT_EMPTY:
-                return "empty";
-        case SW_SLOT_RUNNING:
-                return "running";
-        case SW_SLOT_SUSPENDED:
-                return "suspended";
-        case SW_SLOT_FAILED:
-                return "failed";
-        }
-        return "unknown";
+        static const char *const names[] = { [SW_SLOT_EMPTY] = "empty", [SW_SLOT_RUNNING] = "running",
+                                             [SW_SLOT_SUSPENDED] = "suspended", [SW_SLOT_FAILED] = "failed" };
+
+        return SW_ENUM_NAME(names, s, "unknown");
 }
 
 const char *sw_mb_status_name(enum sw_mb_status s)
 {
-        switch (s) {
-        case SW_MB_OK:
-                return "ok";
-        case SW_MB_BAD_CSUM:
-                return "bad-csum";
-        case SW_MB_UNKNOWN_SLOT:
-                return "unknown-slot";
-        case SW_MB_SAME_SLOT:
-                return "same-slot";
-        case SW_MB_TARGET_FAILED:
-                return "target-failed";
-        case SW_MB_BAD_SEQ:
-                return "bad-seq";
-        case SW_MB_MALFORMED:
-                return "malformed";
-        case SW_MB_NO_REQUEST:
-                return "no-request";
-        case SW_MB_STATUS_MAX:
-                break;
-        }
-        return "unknown";
+        static const char *const names[] = {
+                [SW_MB_OK] = "ok",
+                [SW_MB_BAD_CSUM] = "bad-csum",
+                [SW_MB_UNKNOWN_SLOT] = "unknown-slot",
+                [SW_MB_SAME_SLOT] = "same-slot",
+                [SW_MB_TARGET_FAILED] = "target-failed",
+                [SW_MB_BAD_SEQ] = "bad-seq",
+                [SW_MB_MALFORMED] = "malformed",
+                [SW_MB_NO_REQUEST] = "no-request",
+                [SW_MB_CANNOT_SAVE] = "cannot-save",
+        };
+
+        return SW_ENUM_NAME(names, s, "unknown");
 }
 
 /*

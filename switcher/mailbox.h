@@ -81,6 +81,7 @@ enum sw_mb_status {
         SW_MB_BAD_SEQ = 5,       /* seq is not previous result-seq + 1 */
         SW_MB_MALFORMED = 6,     /* the tree or the request is damaged */
         SW_MB_NO_REQUEST = 7,    /* woke up with no request pending */
+        SW_MB_CANNOT_SAVE = 8,   /* the requester's RAM has no complete place in its store */
         SW_MB_STATUS_MAX,
 };
 
@@ -95,7 +96,7 @@ struct sw_mb_request {
 /* "empty", "running", "suspended", "failed"; "unknown" outside the enum. */
 const char *sw_slot_state_name(enum sw_slot_state s);
 /* "ok", "bad-csum", "unknown-slot", "same-slot", "target-failed", "bad-seq",
- * "malformed", "no-request"; "unknown" outside the enum (the value comes from
+ * "malformed", "no-request", "cannot-save"; "unknown" outside the enum (the value comes from
  * guest-writable memory, so any u32 is possible). */
 const char *sw_mb_status_name(enum sw_mb_status s);
 

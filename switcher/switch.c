@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+#include "switch.h"
+
+#include <string.h>
+
+#include "fmt.h"
+
+const char *sw_switch_action_name(enum sw_switch_action a)
+{
+        static const char *const names[] = { [SW_SWITCH_REFUSE] = "refuse", [SW_SWITCH_RESUME] = "resume",
+                                             [SW_SWITCH_COLD_BOOT] = "cold-boot", [SW_SWITCH_RECOVER] = "recover" };
+
+        return SW_ENUM_NAME(names, a, "unknown");
+}
+
+int sw_switch_copy_list(const struct sw_plan *p, int k, const struct sw_range *ranges, unsigned n,
+                        struct sw_copy_list *l, char *why, size_t whylen)
+{
+        const struct sw_slot_plan *s;
+        uint64_t saved;
+
+        l->n = 0;
+        l->bytes = 0;
+        if (k < 0 || (unsigned)k >= p->nslots || k >= SW_PLAN_SLOTS || !p->slots[k].placed) {
+                sw_snprintf(why, whylen, "it has no store");
+                return -1;
+        }
+        s = &p->slots[k];
+        saved = sw_plan_saved_bytes(p, (unsigned)k);
+        for (unsigned i = 0; i < n; i++) {
+                const struct sw_range *r = &ranges[i];
+                uint64_t first, last;
+
+                if (r->size == 0)
+                        continue;
+                /* An in-place slot's own RAM is not a copy: it stays. */
+                if (sw_plan_in_own(p, (unsigned)k, r->base, r->size))
+                        continue;
+                /* The start and the last byte both in the store, as one
+                 * piece, inside the part that holds a saved image: then
+                 * every byte between is too. */
+                if (!sw_plan_in_active(p, r->base, r->size) ||
+                    sw_plan_store_addr(p, (unsigned)k, r->base, &first) < 0 ||
+                    sw_plan_store_addr(p, (unsigned)k, r->base + r->size - 1, &last) < 0 ||
+                    last - first != r->size - 1 || first < s->store_base || last - s->store_base >= saved) {
+                        sw_snprintf(why, whylen, "RAM 0x%llx-0x%llx has no complete place in its store 0x%llx-0x%llx",
+                                    (unsigned long long)r->base, (unsigned long long)(sw_range_end(r) - 1),
+                                    (unsigned long long)s->store_base,
+                                    (unsigned long long)(s->store_base + saved - 1));
+                        return -1;
+                }
+                if (l->n >= SW_ACTIVE_MAX) {
+                        sw_snprintf(why, whylen, "more than %d RAM ranges to copy", SW_ACTIVE_MAX);
+                        return -1;
+                }
+                l->c[l->n++] = (struct sw_copy){ .active = r->base, .store = first, .size = r->size };
+                l->bytes += r->size;
+        }
+        return 0;
+}
+
+static bool slot_index_ok(const struct sw_switch_facts *f, int i);
+
+static void refuse(const struct sw_switch_facts *f, struct sw_switch_decision *d, enum sw_mb_status st)
+{
+        int cur = slot_index_ok(f, f->current) ? f->current : -1;
+
+        d->action = SW_SWITCH_REFUSE;
+        d->status = st;
+        if (!d->message[0])
+                sw_snprintf(d->message, sizeof(d->message), "request refused: %s", sw_mb_status_name(st));
+        /* A request whose seq is not the next one answers nothing new: the
+         * result keeps the seq of the last one that switched. */
+        if (st == SW_MB_BAD_SEQ || st == SW_MB_NO_REQUEST)
+                d->result_seq = cur >= 0 ? f->slot[cur].result_seq : 0;
+        else
+                d->result_seq = f->req.seq;
+        d->save.n = 0;
+        d->save.bytes = 0;
+        d->restore.n = 0;
+        d->restore.bytes = 0;
+}
+
+/* Is i a slot of this config? */
+static bool slot_index_ok(const struct sw_switch_facts *f, int i)
+{
+        return i >= 0 && (unsigned)i < f->cfg->nslots && i < SW_MAX_SLOTS;
+}
+
+void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d)
+{
+        const struct sw_config *c = f->cfg;
+        int cur = f->current, t = -1;
+        enum sw_mb_status st = f->request;
+        char why[160];
+        bool recover = false;
+
+        memset(d, 0, sizeof(*d));
+        d->target = -1;
+        d->verdict = SW_SAVE_OK;
+        for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
+                d->state[i] = f->slot[i].state;
+        d->prewarm_pos = f->pos;
+
+        /* A status outside the enum is a damaged fact, not a request. */
+        if (!slot_index_ok(f, cur) || (unsigned)st >= SW_MB_STATUS_MAX) {
+                refuse(f, d, SW_MB_MALFORMED);
+                return;
+        }
+        if (st == SW_MB_OK) {
+                char id[SW_MB_ID_LEN];
+
+                /* The mailbox layer checked the target names a slot node;
+                 * whether that slot can run is the switcher's call. */
+                memcpy(id, f->req.target, sizeof(id));
+                id[sizeof(id) - 1] = '\0';
+                t = sw_config_find_slot(c, id);
+                if (t == cur)
+                        st = SW_MB_SAME_SLOT;
+                else if (!slot_index_ok(f, t))
+                        st = SW_MB_TARGET_FAILED;
+                if (st != SW_MB_OK)
+                        t = -1;
+                d->target = t;
+        }
+        if (st == SW_MB_OK && (!f->slot[t].usable || f->slot[t].state == SW_SLOT_FAILED ||
+                               f->slot[t].state == SW_SLOT_RUNNING))
+                st = SW_MB_TARGET_FAILED;
+        if (st == SW_MB_OK && f->slot[t].state == SW_SLOT_SUSPENDED && f->slot[t].vector == 0) {
+                /* Suspended without a waking vector: it cannot be resumed. */
+                d->state[t] = SW_SLOT_FAILED;
+                st = SW_MB_TARGET_FAILED;
+        }
+        if (st == SW_MB_OK && sw_switch_copy_list(f->plan, f->slot[cur].plan_index, f->slot[cur].ranges,
+                                                  f->slot[cur].nranges, &d->save, why, sizeof(why)) < 0) {
+                st = SW_MB_CANNOT_SAVE;
+                sw_snprintf(d->log, sizeof(d->log), "slot '%s': cannot save its RAM: %s", c->slots[cur].id, why);
+                sw_snprintf(d->message, sizeof(d->message), "cannot save '%s': %s", c->slots[cur].id, why);
+        }
+        if (st == SW_MB_OK && sw_switch_copy_list(f->plan, f->slot[t].plan_index, f->slot[t].ranges,
+                                                  f->slot[t].nranges, &d->restore, why, sizeof(why)) < 0) {
+                d->state[t] = SW_SLOT_FAILED;
+                st = SW_MB_TARGET_FAILED;
+                sw_snprintf(d->log, sizeof(d->log), "slot '%s': cannot restore its RAM: %s; slot marked failed",
+                            c->slots[t].id, why);
+                sw_snprintf(d->message, sizeof(d->message), "cannot switch to '%s': %s", c->slots[t].id, why);
+        }
+        if (st == SW_MB_OK && f->slot[t].state == SW_SLOT_SUSPENDED) {
+                /* The target's saved state, checked before anything is
+                 * overwritten: on a refusal the requester's RAM is still in
+                 * place and it simply goes on. */
+                why[0] = '\0';
+                d->verdict = f->verify ? f->verify(f->ctx, t, why, sizeof(why)) : SW_SAVE_ERR_NONE;
+                if (d->verdict != SW_SAVE_OK && f->slot[t].can_recover) {
+                        recover = true;
+                        sw_snprintf(d->log, sizeof(d->log),
+                                    "slot '%s': cannot resume: %s (%s); cold-booting it instead (on-damage cold-boot)",
+                                    c->slots[t].id, why, sw_save_verdict_name(d->verdict));
+                } else if (d->verdict != SW_SAVE_OK) {
+                        d->state[t] = SW_SLOT_FAILED;
+                        st = SW_MB_TARGET_FAILED;
+                        sw_snprintf(d->log, sizeof(d->log), "slot '%s': cannot resume: %s (%s); slot marked failed",
+                                    c->slots[t].id, why, sw_save_verdict_name(d->verdict));
+                        sw_snprintf(d->message, sizeof(d->message), "cannot resume '%s': %s", c->slots[t].id, why);
+                }
+        }
+        if (st != SW_MB_OK) {
+                refuse(f, d, st);
+                return;
+        }
+
+        if (recover) {
+                /* The recovery copy goes back in place of the store. */
+                d->action = SW_SWITCH_RECOVER;
+                d->restore.n = 0;
+                d->restore.bytes = 0;
+                sw_snprintf(d->message, sizeof(d->message), "switched to '%s' (cold boot: its saved state was damaged)",
+                            c->slots[t].id);
+        } else {
+                d->action = f->slot[t].state == SW_SLOT_EMPTY ? SW_SWITCH_COLD_BOOT : SW_SWITCH_RESUME;
+                sw_snprintf(d->message, sizeof(d->message), "switched to '%s'", c->slots[t].id);
+        }
+        d->status = SW_MB_OK;
+        d->result_seq = f->req.seq;
+        d->state[cur] = SW_SLOT_SUSPENDED;
+        d->state[t] = SW_SLOT_RUNNING;
+
+        /* The prewarm chain moves on when t is its next link, and ends when
+         * the switch goes anywhere else. */
+        if (f->chain && f->pos < f->nprewarm)
+                d->prewarm_pos = t == f->chain[f->pos + 1] ? f->pos + 1 : f->nprewarm;
+}

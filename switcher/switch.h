@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The switch decision.  When a slot hands the machine over, the resident
+ * switcher gathers the facts (the mailbox's verdict on the request, every
+ * slot's state, what the planner gave each slot) and calls
+ * sw_switch_decide() once.  It answers what to do:
+ *
+ *   refuse       the requester goes on, with a status and a message;
+ *   resume T     T's saved state verified: copy its store back, enter its
+ *                waking vector;
+ *   cold-boot T  T never ran: its store holds its staged kernel, copy it in
+ *                and enter the kernel;
+ *   recover T    T's saved state is damaged and the config allows starting
+ *                over: cold-boot T from its recovery copy;
+ *
+ * with the requester's result, every slot's next state, the next link of
+ * the prewarm chain, and the exact list of copies to make.  Nothing here
+ * touches memory outside its arguments: the caller copies, hashes and jumps.
+ * Every refusal is decided before anything is copied, so a refused switch
+ * leaves the requester's RAM in place and it simply goes on.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mailbox.h"
+#include "plan.h"
+#include "savestate.h"
+
+enum sw_switch_action {
+        SW_SWITCH_REFUSE,
+        SW_SWITCH_RESUME,
+        SW_SWITCH_COLD_BOOT,
+        SW_SWITCH_RECOVER,
+};
+
+/* "refuse", "resume", "cold-boot", "recover"; "unknown" outside the enum. */
+const char *sw_switch_action_name(enum sw_switch_action a);
+
+/* One copy of a switch: size bytes between an active-region address and
+ * its place in a store. */
+struct sw_copy {
+        uint64_t active;
+        uint64_t store;
+        uint64_t size;
+};
+
+struct sw_copy_list {
+        unsigned n;
+        uint64_t bytes;
+        struct sw_copy c[SW_ACTIVE_MAX];
+};
+
+/*
+ * The copies that move slot k's RAM (the n ranges it sees: its e820's RAM,
+ * sw_plan_slot_ranges()) between the active region and its store.  A range
+ * in an in-place slot's own RAM stays where it is and is left out; every
+ * other range must lie whole in the active region and land whole inside
+ * the saved part of the store (sw_plan_saved_bytes()).  Returns 0, or -1
+ * with the first range that has no complete place in why (n bytes): a
+ * switch that went on would lose or overwrite data without a word.
+ */
+int sw_switch_copy_list(const struct sw_plan *p, int k, const struct sw_range *ranges, unsigned n,
+                        struct sw_copy_list *l, char *why, size_t whylen);
+
+/* What the resident switcher knows of one slot (by config index). */
+struct sw_switch_slot {
+        enum sw_slot_state state;
+        bool usable;            /* valid, placed and preloaded: it can be started */
+        bool can_recover;       /* 'on-damage cold-boot' with a recovery copy in place */
+        uint32_t vector;        /* its FACS copy's waking vector; 0 when it set none */
+        uint32_t result_seq;    /* seq of its last request that switched */
+        int plan_index;         /* index in the plan; -1 when not placed */
+        const struct sw_range *ranges;  /* the RAM it sees (its e820) */
+        unsigned nranges;
+};
+
+struct sw_switch_facts {
+        const struct sw_config *cfg;
+        const struct sw_plan *plan;
+        int current;                    /* config index of the slot that handed over */
+        /* The mailbox layer's verdict on the request (sw_mb_check(),
+         * sw_mb_request_read(), sw_mb_request_validate()): SW_MB_OK or why
+         * not, and the request itself (zeroed when unreadable). */
+        enum sw_mb_status request;
+        struct sw_mb_request req;
+        struct sw_switch_slot slot[SW_MAX_SLOTS];
+        /* The start-up prewarm chain: chain[0..nprewarm] are config
+         * indexes, chain[pos] is running; pos == nprewarm when it is done. */
+        const int *chain;
+        unsigned nprewarm, pos;
+        /* Checks slot i's saved state (header, then data), writing a reason
+         * to why on a refusal.  Called at most once per decision, and only
+         * for a suspended target the request may switch to. */
+        enum sw_save_verdict (*verify)(void *ctx, int i, char *why, size_t n);
+        void *ctx;
+};
+
+#define SW_SWITCH_LOG_LEN 256
+
+struct sw_switch_decision {
+        enum sw_switch_action action;
+        int target;                     /* config index, -1 when the request named no slot */
+        enum sw_mb_status status;       /* the requester's result */
+        uint32_t result_seq;            /* the seq that result answers */
+        enum sw_save_verdict verdict;   /* the target's saved state, SW_SAVE_OK when not checked */
+        char message[SW_MB_MSG_LEN];    /* the requester's result message */
+        char log[SW_SWITCH_LOG_LEN];    /* a line for serial ("" when none) */
+        enum sw_slot_state state[SW_MAX_SLOTS];  /* every slot, after the action */
+        unsigned prewarm_pos;           /* the chain's position after the action */
+        struct sw_copy_list save;       /* the requester's RAM into its store */
+        struct sw_copy_list restore;    /* the target's store into place (resume, cold-boot) */
+};
+
+/* Decides as described at the top of this file.  Never fails: bad facts
+ * (a current slot or target out of range) end in a refusal. */
+void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d);

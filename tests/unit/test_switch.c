@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The switch decision (switch.c), table-tested: every refusal the resident
+ * switcher can give (the mailbox's verdicts, a target that cannot run, a
+ * suspended target without a waking vector, each saved-state verdict, RAM
+ * without a place in its store), and every state transition (cold boot,
+ * resume, recover, the requester suspended, a target marked failed, the
+ * prewarm chain).  The plan is real: the 2 GiB OVMF memory map, a config
+ * with three swap slots (one of them smaller than the active region) and
+ * an in-place one.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util_fixture.h"
+#include "config.h"
+#include "plan.h"
+#include "switch.h"
+
+#define MiB (1024ULL * 1024)
+
+enum { A, B, C, D };    /* config indexes of the slots */
+
+static struct sw_config cfg;
+static struct sw_plan plan;
+static struct sw_range ranges[4][SW_ACTIVE_MAX];
+static struct sw_switch_facts f;
+static struct sw_switch_decision d;
+
+/* What the verify callback answers, and how often it was asked. */
+static enum sw_save_verdict verdict;
+static int verify_calls, verify_slot;
+
+static enum sw_save_verdict fake_verify(void *ctx, int i, char *why, size_t n)
+{
+        (void)ctx;
+        verify_calls++;
+        verify_slot = i;
+        if (verdict != SW_SAVE_OK)
+                snprintf(why, n, "its store changed since it was saved");
+        return verdict;
+}
+
+static const char conf[] = "active-size 256M\n"
+                           "slot a\nlinux /a\n\n"
+                           "slot b\nlinux /b\non-damage cold-boot\n\n"
+                           "slot c\nlinux /c\nmode in-place\nmemory 256M\n\n"
+                           "slot d\nlinux /d\nmemory 64M\n";
+
+static int setup(void **state)
+{
+        static struct sw_memmap map;
+        static struct sw_plan_input in;
+        (void)state;
+
+        memset(&cfg, 0, sizeof(cfg));
+        assert_int_equal(sw_config_parse(&cfg, conf, sizeof(conf) - 1, "t.conf", NULL), 4);
+        load_memmap_fixture(&map, "memmap-ovmf-2G.txt");
+        in = (struct sw_plan_input){ .cfg = &cfg, .map_top = sw_memmap_top(&map) };
+        assert_int_equal(sw_plan_input_from_config(&in), 4);
+        assert_int_equal(sw_plan_build(&map, &in.req, &plan, NULL), 4);
+
+        memset(&f, 0, sizeof(f));
+        f.cfg = &cfg;
+        f.plan = &plan;
+        f.current = A;
+        f.request = SW_MB_OK;
+        for (int i = 0; i < 4; i++) {
+                int k = -1;
+
+                for (unsigned j = 0; j < plan.nslots; j++)
+                        if (strcmp(plan.slots[j].id, cfg.slots[i].id) == 0)
+                                k = (int)j;
+                assert_true(k >= 0);
+                f.slot[i].plan_index = k;
+                f.slot[i].usable = true;
+                f.slot[i].vector = 0x9a000;
+                f.slot[i].state = SW_SLOT_EMPTY;
+                f.slot[i].result_seq = 4;
+                f.slot[i].nranges = (unsigned)sw_plan_slot_ranges(&plan, (unsigned)k, ranges[i], SW_ACTIVE_MAX);
+                f.slot[i].ranges = ranges[i];
+        }
+        f.slot[A].state = SW_SLOT_RUNNING;
+        f.slot[B].can_recover = true;
+        snprintf(f.req.slot, sizeof(f.req.slot), "a");
+        snprintf(f.req.target, sizeof(f.req.target), "b");
+        f.req.seq = 5;
+        f.verify = fake_verify;
+        verdict = SW_SAVE_OK;
+        verify_calls = 0;
+        verify_slot = -1;
+        return 0;
+}
+
+/* A refusal: the requester's result and nothing copied, nobody's state
+ * changed except where expected. */
+static void assert_refused(enum sw_mb_status st, const char *message, uint32_t seq)
+{
+        assert_int_equal(d.action, SW_SWITCH_REFUSE);
+        assert_int_equal(d.status, st);
+        assert_string_equal(d.message, message);
+        assert_int_equal(d.result_seq, seq);
+        assert_int_equal(d.save.n, 0);
+        assert_int_equal(d.restore.n, 0);
+        assert_int_equal(d.state[A], SW_SLOT_RUNNING);
+}
+
+static void test_mailbox_verdicts_refused(void **state)
+{
+        static const struct {
+                enum sw_mb_status st;
+                const char *message;
+                uint32_t seq;   /* the seq the result answers */
+        } rows[] = {
+                { SW_MB_BAD_CSUM, "request refused: bad-csum", 5 },
+                { SW_MB_UNKNOWN_SLOT, "request refused: unknown-slot", 5 },
+                { SW_MB_SAME_SLOT, "request refused: same-slot", 5 },
+                { SW_MB_MALFORMED, "request refused: malformed", 5 },
+                /* No new request: the result keeps the last switch's seq. */
+                { SW_MB_BAD_SEQ, "request refused: bad-seq", 4 },
+                { SW_MB_NO_REQUEST, "request refused: no-request", 4 },
+        };
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                f.request = rows[i].st;
+                sw_switch_decide(&f, &d);
+                assert_refused(rows[i].st, rows[i].message, rows[i].seq);
+                assert_int_equal(d.target, -1);
+                assert_string_equal(d.log, "");
+        }
+        assert_int_equal(verify_calls, 0);
+}
+
+static void test_cold_boot(void **state)
+{
+        (void)state;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_COLD_BOOT);
+        assert_int_equal(d.target, B);
+        assert_int_equal(d.status, SW_MB_OK);
+        assert_int_equal(d.result_seq, 5);
+        assert_string_equal(d.message, "switched to 'b'");
+        assert_int_equal(d.state[A], SW_SLOT_SUSPENDED);
+        assert_int_equal(d.state[B], SW_SLOT_RUNNING);
+        assert_int_equal(d.state[C], SW_SLOT_EMPTY);
+        /* A never-run slot has nothing to verify. */
+        assert_int_equal(verify_calls, 0);
+        /* Both swap slots see the whole active region: all of it saved,
+         * all of it brought back. */
+        assert_int_equal(d.save.bytes, 256 * MiB);
+        assert_int_equal(d.restore.bytes, 256 * MiB);
+        assert_int_equal(d.save.n, plan.nactive);
+        for (unsigned k = 0; k < d.save.n; k++) {
+                assert_int_equal(d.save.c[k].active, plan.active[k].base);
+                assert_int_equal(d.save.c[k].size, plan.active[k].size);
+                assert_true(d.save.c[k].store >= plan.slots[f.slot[A].plan_index].store_base);
+        }
+}
+
+static void test_resume(void **state)
+{
+        (void)state;
+        f.slot[B].state = SW_SLOT_SUSPENDED;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RESUME);
+        assert_int_equal(verify_calls, 1);
+        assert_int_equal(verify_slot, B);
+        assert_int_equal(d.verdict, SW_SAVE_OK);
+        assert_int_equal(d.state[A], SW_SLOT_SUSPENDED);
+        assert_int_equal(d.state[B], SW_SLOT_RUNNING);
+        assert_string_equal(d.log, "");
+}
+
+/* Each verdict that refuses a resume: the target marked failed (b has no
+ * recovery here), the requester goes on with the reason. */
+static void test_damaged_store_fails_target(void **state)
+{
+        static const struct {
+                enum sw_save_verdict v;
+                const char *name;
+        } rows[] = {
+                { SW_SAVE_ERR_NONE, "never-saved" },         { SW_SAVE_ERR_CONSUMED, "consumed" },
+                { SW_SAVE_ERR_HEADER, "header-damaged" },    { SW_SAVE_ERR_IDENTITY, "identity-mismatch" },
+                { SW_SAVE_ERR_DATA, "data-mismatch" },
+        };
+        char log[SW_SWITCH_LOG_LEN];
+        (void)state;
+
+        f.slot[B].can_recover = false;
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                f.slot[B].state = SW_SLOT_SUSPENDED;
+                verdict = rows[i].v;
+                sw_switch_decide(&f, &d);
+                assert_refused(SW_MB_TARGET_FAILED, "cannot resume 'b': its store changed since it was saved", 5);
+                assert_int_equal(d.verdict, rows[i].v);
+                assert_int_equal(d.state[B], SW_SLOT_FAILED);
+                snprintf(log, sizeof(log), "slot 'b': cannot resume: its store changed since it was saved (%s); "
+                                           "slot marked failed", rows[i].name);
+                assert_string_equal(d.log, log);
+        }
+}
+
+static void test_damaged_store_recovers(void **state)
+{
+        (void)state;
+        f.slot[B].state = SW_SLOT_SUSPENDED;
+        verdict = SW_SAVE_ERR_DATA;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RECOVER);
+        assert_int_equal(d.status, SW_MB_OK);
+        assert_string_equal(d.message, "switched to 'b' (cold boot: its saved state was damaged)");
+        assert_string_equal(d.log, "slot 'b': cannot resume: its store changed since it was saved (data-mismatch); "
+                                   "cold-booting it instead (on-damage cold-boot)");
+        assert_int_equal(d.state[A], SW_SLOT_SUSPENDED);
+        assert_int_equal(d.state[B], SW_SLOT_RUNNING);
+        /* The requester is saved; the target comes from its recovery copy,
+         * not its store. */
+        assert_int_equal(d.save.bytes, 256 * MiB);
+        assert_int_equal(d.restore.n, 0);
+}
+
+static void test_target_cannot_run(void **state)
+{
+        (void)state;
+        /* Not loaded, not placed, or dropped by the config. */
+        f.slot[B].usable = false;
+        sw_switch_decide(&f, &d);
+        assert_refused(SW_MB_TARGET_FAILED, "request refused: target-failed", 5);
+        assert_int_equal(d.state[B], SW_SLOT_EMPTY);
+
+        /* Failed before: stays failed, never verified. */
+        f.slot[B].usable = true;
+        f.slot[B].state = SW_SLOT_FAILED;
+        sw_switch_decide(&f, &d);
+        assert_refused(SW_MB_TARGET_FAILED, "request refused: target-failed", 5);
+        assert_int_equal(d.state[B], SW_SLOT_FAILED);
+
+        /* A target the config does not have, though the mailbox had it. */
+        snprintf(f.req.target, sizeof(f.req.target), "zz");
+        sw_switch_decide(&f, &d);
+        assert_refused(SW_MB_TARGET_FAILED, "request refused: target-failed", 5);
+        assert_int_equal(d.target, -1);
+
+        /* The running slot itself. */
+        snprintf(f.req.target, sizeof(f.req.target), "a");
+        sw_switch_decide(&f, &d);
+        assert_refused(SW_MB_SAME_SLOT, "request refused: same-slot", 5);
+        assert_int_equal(verify_calls, 0);
+}
+
+static void test_suspended_without_vector(void **state)
+{
+        (void)state;
+        f.slot[B].state = SW_SLOT_SUSPENDED;
+        f.slot[B].vector = 0;
+        sw_switch_decide(&f, &d);
+        assert_refused(SW_MB_TARGET_FAILED, "request refused: target-failed", 5);
+        assert_int_equal(d.state[B], SW_SLOT_FAILED);
+        assert_int_equal(verify_calls, 0);
+}
+
+/* A swap slot's RAM range with no complete place in its store: refused
+ * before anything is copied, whichever side it is on. */
+static void test_range_without_place(void **state)
+{
+        struct sw_range bad[SW_ACTIVE_MAX];
+        unsigned n = f.slot[A].nranges;
+        (void)state;
+
+        /* The requester sees one page more than its store holds. */
+        memcpy(bad, ranges[A], n * sizeof(bad[0]));
+        bad[n - 1].size += 4096;
+        f.slot[A].ranges = bad;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_REFUSE);
+        assert_int_equal(d.status, SW_MB_CANNOT_SAVE);
+        assert_non_null(strstr(d.message, "cannot save 'a': RAM 0x"));
+        assert_non_null(strstr(d.log, "has no complete place in its store"));
+        assert_int_equal(d.state[A], SW_SLOT_RUNNING);
+        assert_int_equal(d.state[B], SW_SLOT_EMPTY);
+
+        /* The target's range lies outside the active region. */
+        f.slot[A].ranges = ranges[A];
+        memcpy(bad, ranges[B], f.slot[B].nranges * sizeof(bad[0]));
+        bad[0].base = plan.slots[f.slot[B].plan_index].store_base;
+        f.slot[B].ranges = bad;
+        f.slot[B].state = SW_SLOT_SUSPENDED;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_REFUSE);
+        assert_int_equal(d.status, SW_MB_TARGET_FAILED);
+        assert_non_null(strstr(d.message, "cannot switch to 'b': RAM 0x"));
+        assert_int_equal(d.state[B], SW_SLOT_FAILED);
+        /* Refused before its store was even read. */
+        assert_int_equal(verify_calls, 0);
+
+        /* d's store holds 64 MiB: a range list that gives it the whole
+         * active region has no place past that, though every range is
+         * active RAM. */
+        f.slot[D].ranges = ranges[A];
+        f.slot[D].nranges = f.slot[A].nranges;
+        f.slot[D].state = SW_SLOT_SUSPENDED;
+        snprintf(f.req.target, sizeof(f.req.target), "d");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.status, SW_MB_TARGET_FAILED);
+        assert_non_null(strstr(d.message, "cannot switch to 'd': RAM 0x"));
+        assert_int_equal(verify_calls, 0);
+        /* Its own list is what a 64 MiB slot sees. */
+        f.slot[D].ranges = ranges[D];
+        f.slot[D].nranges = (unsigned)sw_plan_slot_ranges(&plan, (unsigned)f.slot[D].plan_index, ranges[D],
+                                                          SW_ACTIVE_MAX);
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RESUME);
+        assert_int_equal(d.restore.bytes, 64 * MiB);
+}
+
+/* An in-place slot: only the low memory moves; its own RAM stays. */
+static void test_in_place_copies_low_memory_only(void **state)
+{
+        uint64_t low = 0;
+        (void)state;
+
+        for (unsigned k = 0; k < plan.nactive; k++)
+                if (plan.active[k].base < 1 * MiB)
+                        low += plan.active[k].size;
+        snprintf(f.req.target, sizeof(f.req.target), "c");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_COLD_BOOT);
+        assert_int_equal(d.restore.bytes, low);
+        for (unsigned k = 0; k < d.restore.n; k++)
+                assert_true(d.restore.c[k].active < 1 * MiB);
+
+        /* And back: c is the requester now. */
+        f.current = C;
+        f.slot[C].state = SW_SLOT_RUNNING;
+        f.slot[A].state = SW_SLOT_SUSPENDED;
+        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+        snprintf(f.req.target, sizeof(f.req.target), "a");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RESUME);
+        assert_int_equal(d.save.bytes, low);
+        assert_int_equal(d.state[C], SW_SLOT_SUSPENDED);
+        assert_int_equal(d.state[A], SW_SLOT_RUNNING);
+}
+
+static void test_prewarm_chain(void **state)
+{
+        static const int chain[] = { C, B, A };
+        (void)state;
+
+        /* c prewarms, then b; a is the chosen slot.  c hands over to b. */
+        f.chain = chain;
+        f.nprewarm = 2;
+        f.pos = 0;
+        f.current = C;
+        f.slot[A].state = SW_SLOT_EMPTY;
+        f.slot[C].state = SW_SLOT_RUNNING;
+        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_COLD_BOOT);
+        assert_int_equal(d.prewarm_pos, 1);
+
+        /* b hands over to a: the chain is done. */
+        f.pos = 1;
+        f.current = B;
+        f.slot[B].state = SW_SLOT_RUNNING;
+        f.slot[C].state = SW_SLOT_SUSPENDED;
+        snprintf(f.req.slot, sizeof(f.req.slot), "b");
+        snprintf(f.req.target, sizeof(f.req.target), "a");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.prewarm_pos, 2);
+
+        /* A switch elsewhere ends the chain early; a refusal keeps it. */
+        snprintf(f.req.target, sizeof(f.req.target), "c");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.prewarm_pos, 2);
+        f.request = SW_MB_BAD_CSUM;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.prewarm_pos, 1);
+}
+
+static void test_bad_current_refused(void **state)
+{
+        (void)state;
+        f.current = 7;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_REFUSE);
+        assert_int_equal(d.status, SW_MB_MALFORMED);
+        f.current = -1;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_REFUSE);
+}
+
+static void test_names(void **state)
+{
+        (void)state;
+        assert_string_equal(sw_switch_action_name(SW_SWITCH_REFUSE), "refuse");
+        assert_string_equal(sw_switch_action_name(SW_SWITCH_RESUME), "resume");
+        assert_string_equal(sw_switch_action_name(SW_SWITCH_COLD_BOOT), "cold-boot");
+        assert_string_equal(sw_switch_action_name(SW_SWITCH_RECOVER), "recover");
+        assert_string_equal(sw_switch_action_name((enum sw_switch_action)9), "unknown");
+        assert_string_equal(sw_mb_status_name(SW_MB_CANNOT_SAVE), "cannot-save");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup(test_mailbox_verdicts_refused, setup),
+                cmocka_unit_test_setup(test_cold_boot, setup),
+                cmocka_unit_test_setup(test_resume, setup),
+                cmocka_unit_test_setup(test_damaged_store_fails_target, setup),
+                cmocka_unit_test_setup(test_damaged_store_recovers, setup),
+                cmocka_unit_test_setup(test_target_cannot_run, setup),
+                cmocka_unit_test_setup(test_suspended_without_vector, setup),
+                cmocka_unit_test_setup(test_range_without_place, setup),
+                cmocka_unit_test_setup(test_in_place_copies_low_memory_only, setup),
+                cmocka_unit_test_setup(test_prewarm_chain, setup),
+                cmocka_unit_test_setup(test_bad_current_refused, setup),
+                cmocka_unit_test_setup(test_names, setup),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
