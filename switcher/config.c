@@ -1314,37 +1314,23 @@ uint64_t sw_slot_limit(const struct sw_slot_config *s)
 
 const char *sw_mode_name(enum sw_slot_mode m)
 {
-        switch (m) {
-        case SW_MODE_SWAP:
-                return "swap";
-        case SW_MODE_IN_PLACE:
-                return "in-place";
-        }
-        return "?";
+        static const char *const names[] = { [SW_MODE_SWAP] = "swap", [SW_MODE_IN_PLACE] = "in-place" };
+
+        return SW_ENUM_NAME(names, m, "?");
 }
 
 const char *sw_arch_name(enum sw_arch a)
 {
-        switch (a) {
-        case SW_ARCH_AUTO:
-                return "auto";
-        case SW_ARCH_X86_64:
-                return "x86_64";
-        case SW_ARCH_I386:
-                return "i386";
-        }
-        return "?";
+        static const char *const names[] = { [SW_ARCH_AUTO] = "auto", [SW_ARCH_X86_64] = "x86_64",
+                                             [SW_ARCH_I386] = "i386" };
+
+        return SW_ENUM_NAME(names, a, "?");
 }
 
 const char *sw_console_name(enum sw_console con)
 {
-        switch (con) {
-        case SW_CONSOLE_BOTH:
-                return "both";
-        case SW_CONSOLE_SERIAL:
-                return "serial";
-        case SW_CONSOLE_SCREEN:
-                return "screen";
-        }
-        return "?";
+        static const char *const names[] = { [SW_CONSOLE_BOTH] = "both", [SW_CONSOLE_SERIAL] = "serial",
+                                             [SW_CONSOLE_SCREEN] = "screen" };
+
+        return SW_ENUM_NAME(names, con, "?");
 }

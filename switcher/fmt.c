@@ -171,3 +171,8 @@ const char *sw_fmt_size(char *buf, size_t n, unsigned long long bytes)
                 sw_snprintf(buf, n, "%llu %s", whole, unit[i]);
         return buf;
 }
+
+const char *sw_enum_name(const char *const *names, size_t n, unsigned v, const char *fallback)
+{
+        return v < n && names[v] ? names[v] : fallback;
+}

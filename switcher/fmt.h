@@ -20,5 +20,10 @@ int sw_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
 int sw_snprintf(char *buf, size_t n, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* names[v] when v < n and that entry is set, else fallback: every enum's
+ * name function is a table of designated initializers and this call. */
+const char *sw_enum_name(const char *const *names, size_t n, unsigned v, const char *fallback);
+#define SW_ENUM_NAME(names, v, fallback) sw_enum_name(names, sizeof(names) / sizeof(names[0]), (unsigned)(v), fallback)
+
 /* Formats a byte count for humans: "512 KiB", "1.5 GiB", "0 B". */
 const char *sw_fmt_size(char *buf, size_t n, unsigned long long bytes);

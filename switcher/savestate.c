@@ -10,21 +10,16 @@ _Static_assert(offsetof(struct sw_save_header, hdr_hash) + sizeof(uint64_t) == s
 
 const char *sw_save_verdict_name(enum sw_save_verdict v)
 {
-        switch (v) {
-        case SW_SAVE_OK:
-                return "ok";
-        case SW_SAVE_ERR_NONE:
-                return "never-saved";
-        case SW_SAVE_ERR_CONSUMED:
-                return "consumed";
-        case SW_SAVE_ERR_HEADER:
-                return "header-damaged";
-        case SW_SAVE_ERR_IDENTITY:
-                return "identity-mismatch";
-        case SW_SAVE_ERR_DATA:
-                return "data-mismatch";
-        }
-        return "unknown";
+        static const char *const names[] = {
+                [SW_SAVE_OK] = "ok",
+                [SW_SAVE_ERR_NONE] = "never-saved",
+                [SW_SAVE_ERR_CONSUMED] = "consumed",
+                [SW_SAVE_ERR_HEADER] = "header-damaged",
+                [SW_SAVE_ERR_IDENTITY] = "identity-mismatch",
+                [SW_SAVE_ERR_DATA] = "data-mismatch",
+        };
+
+        return SW_ENUM_NAME(names, v, "unknown");
 }
 
 /* Copies text into a fixed field, cut to fit, the rest zero. */
