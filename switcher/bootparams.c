@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
+#include "fmt.h"
+
 #include "bootparams.h"
 #include "bzimage.h"
 
@@ -23,11 +25,7 @@ static const char *const bp_errors[SW_BP_ERR_MAX] = {
 
 const char *sw_bootparams_strerror(int err)
 {
-        if (err < 0)
-                err = -err;
-        if (err >= SW_BP_ERR_MAX)
-                return "unknown boot_params error";
-        return bp_errors[err];
+        return SW_ENUM_NAME(bp_errors, err < 0 ? -(unsigned)err : (unsigned)err, "unknown boot_params error");
 }
 
 /* Keeps the first error as the result while every problem still gets its

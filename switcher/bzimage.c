@@ -32,11 +32,7 @@ static const char *const bz_errors[SW_BZ_ERR_MAX] = {
 
 const char *sw_bzimage_strerror(int err)
 {
-        if (err < 0)
-                err = -err;
-        if (err >= SW_BZ_ERR_MAX)
-                return "unknown bzImage error";
-        return bz_errors[err];
+        return SW_ENUM_NAME(bz_errors, err < 0 ? -(unsigned)err : (unsigned)err, "unknown bzImage error");
 }
 
 static uint16_t bz_get16(const uint8_t *p, size_t off)

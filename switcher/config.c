@@ -772,40 +772,21 @@ static void key_mode(struct parser *p, const char *v, size_t n)
                 drop_slot(p, p->line, "invalid mode '%s' (swap or in-place)", Q(v, n));
 }
 
-/* Turning the check off is a choice for speed; a typo must not make it,
- * so anything but a clear "no" keeps it on. */
-static void key_verify_store(struct parser *p, const char *v, size_t n)
+/*
+ * A key with two words: a sets *out to a_means, b to the opposite.  These
+ * keys only tune a slot, so a typo warns and keeps the value it had (the
+ * default) rather than dropping the slot.
+ */
+static void key_two_words(struct parser *p, const char *v, size_t n, const char *key, const char *a,
+                          const char *b, bool a_means, bool *out)
 {
-        if (slice_is(v, n, "yes"))
-                p->s->verify_store = true;
-        else if (slice_is(v, n, "no"))
-                p->s->verify_store = false;
+        if (slice_is(v, n, a))
+                *out = a_means;
+        else if (slice_is(v, n, b))
+                *out = !a_means;
         else
-                say_slot(p, p->line, SW_WARN, "invalid verify-store '%s' (yes or no), kept at yes", Q(v, n));
-}
-
-/* What happens to a slot whose saved state is found damaged: it stays
- * failed (the default, nothing of it is lost), or it starts over with a
- * cold boot, which throws its saved state away; a typo keeps the default. */
-static void key_on_damage(struct parser *p, const char *v, size_t n)
-{
-        if (slice_is(v, n, "fail"))
-                p->s->cold_boot_on_damage = false;
-        else if (slice_is(v, n, "cold-boot"))
-                p->s->cold_boot_on_damage = true;
-        else
-                say_slot(p, p->line, SW_WARN, "invalid on-damage '%s' (fail or cold-boot), kept at fail", Q(v, n));
-}
-
-/* Prewarm costs a boot at start-up; a typo leaves it off. */
-static void key_prewarm(struct parser *p, const char *v, size_t n)
-{
-        if (slice_is(v, n, "yes"))
-                p->s->prewarm = true;
-        else if (slice_is(v, n, "no"))
-                p->s->prewarm = false;
-        else
-                say_slot(p, p->line, SW_WARN, "invalid prewarm '%s' (yes or no), kept at no", Q(v, n));
+                say_slot(p, p->line, SW_WARN, "invalid %s '%s' (%s or %s), kept at %s", key, Q(v, n), a, b,
+                         *out == a_means ? a : b);
 }
 
 static void key_arch(struct parser *p, const char *v, size_t n)
@@ -1092,13 +1073,16 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 key_mode(p, v, vn);
                 break;
         case K_ON_DAMAGE:
-                key_on_damage(p, v, vn);
+                /* Damaged saved state: stay failed (the default: nothing
+                 * of it is lost), or start over, which throws it away. */
+                key_two_words(p, v, vn, "on-damage", "fail", "cold-boot", false, &p->s->cold_boot_on_damage);
                 break;
         case K_PREWARM:
-                key_prewarm(p, v, vn);
+                key_two_words(p, v, vn, "prewarm", "yes", "no", true, &p->s->prewarm);
                 break;
         case K_VERIFY_STORE:
-                key_verify_store(p, v, vn);
+                /* Off is a choice for speed; a typo must not make it. */
+                key_two_words(p, v, vn, "verify-store", "yes", "no", true, &p->s->verify_store);
                 break;
         case K_ARCH:
                 key_arch(p, v, vn);
