@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hotkey parsing (see hotkey.h).  Only memcpy and strlen from libc: this file
- * is built into switcher.efi as well, where efi/libc.c is all there is.
+ * Hotkey parsing (see hotkey.h).  Only memcpy, memcmp and strlen from libc:
+ * this file is built into switcher.efi as well, where efi/libc.c (and
+ * GNU-EFI's memcpy) is all there is.
  */
 #include "hotkey.h"
 
-#include <stdbool.h>
 #include <string.h>
 
 static const struct {
@@ -46,15 +46,22 @@ static char lower(char ch)
         return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
 }
 
-/* Does the slice equal the lower-case word w, ignoring case? */
-static bool word_is(const char *v, size_t n, const char *w)
+/* Which modifier the n bytes at v name (any case): its index, or NMODS. */
+static size_t mod_index(const char *v, size_t n)
 {
-        if (strlen(w) != n)
-                return false;
+        char word[8];
+        size_t m;
+
+        /* Longer than any modifier's name: none of them. */
+        if (n >= sizeof(word))
+                return NMODS;
         for (size_t i = 0; i < n; i++)
-                if (lower(v[i]) != w[i])
-                        return false;
-        return true;
+                word[i] = lower(v[i]);
+        /* By length and bytes: a NUL in the slice is not the end of it. */
+        for (m = 0; m < NMODS; m++)
+                if (strlen(mods[m].name) == n && memcmp(word, mods[m].name, n) == 0)
+                        break;
+        return m;
 }
 
 /* The code of a digit or (lower-case) letter, or 0. */
@@ -117,9 +124,7 @@ int sw_hotkey_parse(const char *v, size_t n, struct sw_hotkey *out)
                         }
                         break;
                 }
-                for (m = 0; m < NMODS; m++)
-                        if (word_is(v + i, tn, mods[m].name))
-                                break;
+                m = mod_index(v + i, tn);
                 if (m == NMODS || (hk.mods & mods[m].bit))
                         return -1;
                 hk.mods |= mods[m].bit;

@@ -209,6 +209,7 @@ static void test_rejections(void **state)
         /* A NUL inside the slice is not a key either. */
         assert_int_equal(sw_hotkey_parse("ctrl+\0", 6, &hk), -1);
         assert_int_equal(sw_hotkey_parse("ct\0l+1", 7, &hk), -1);
+        assert_int_equal(sw_hotkey_parse("ctrl\0+1", 7, &hk), -1);
         assert_memory_equal(&hk, &before, sizeof(hk));
 }
 
