@@ -2,36 +2,50 @@
 # into the guests (a busybox initramfs has no libc to link against).  Included
 # by the top Makefile; uses its BUILD, Q, say, WARN and CC.
 #
-# The mailbox codec is the switcher's own (switcher/mailbox.c), compiled in
-# here, so the guest and the switcher can never disagree on the layout.
-# mailbox.c needs config.c (sw_mailbox_build, used by the developer option
+# The mailbox codec and the hotkey parser are the switcher's own
+# (switcher/mailbox.c, switcher/hotkey.c), compiled in here, so the guest and
+# the switcher can never disagree on the layout or on what a key is.
+# mailbox.c needs config.c (sw_mailbox_build, also used by the test option
 # --make-test-mailbox), fmt.c and diag.c.
+#
+# Each binary is built twice: the shipped one, which guests run and `make
+# demo` and the install instructions use, and a test build with the test
+# hooks (-DSW_AGENT_TEST_HOOKS=1, see guest-agent/agent.h) under
+# $(BUILD)/guest-agent/test/, which the tests use.  `make` builds both.
 
 AGENT_FDT_LIB ?= $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libfdt.a /usr/lib/libfdt.a))
 AGENT_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iswitcher -Iguest-agent $(EXTRA_CFLAGS)
+AGENT_TEST_CFLAGS := -DSW_AGENT_TEST_HOOKS=1
 AGENT_HDR := $(wildcard guest-agent/*.h) $(wildcard switcher/*.h)
-AGENT_CORE := guest-agent/agent.c guest-agent/gpt.c switcher/mailbox.c switcher/config.c \
+AGENT_CORE := guest-agent/agent.c guest-agent/mbox.c guest-agent/mounts.c guest-agent/gpt.c \
+        guest-agent/suspend.c switcher/mailbox.c switcher/config.c switcher/hotkey.c \
         switcher/fmt.c switcher/diag.c
-AGENT_CORE_OBJ := $(patsubst %.c,$(BUILD)/agent-obj/%.o,$(AGENT_CORE))
+AGENT_PROGS := switchctl switcher-agent
 
-$(BUILD)/agent-obj/%.o: %.c $(AGENT_HDR)
-	$(call say,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(AGENT_CFLAGS) -c $< -o $@
+# agent_variant OUT_DIR,OBJ_DIR,CFLAGS,LDFLAGS,FDT_LIB,TAG: the rules for one
+# build of the agent: objects in OBJ_DIR, switchctl and switcher-agent in
+# OUT_DIR.  TAG marks the build in make's progress lines.
+define agent_variant
+$(2)/%.o: %.c $$(AGENT_HDR)
+	$$(call say,CC$(6),$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $(3) -c $$< -o $$@
 
-$(BUILD)/guest-agent/switchctl: $(BUILD)/agent-obj/guest-agent/switchctl.o $(AGENT_CORE_OBJ)
-	$(call say,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -static -o $@ $^ $(AGENT_FDT_LIB)
+$(addprefix $(1)/,$(AGENT_PROGS)): $(1)/%: $(2)/guest-agent/%.o $(patsubst %.c,$(2)/%.o,$(AGENT_CORE)) $(5)
+	$$(call say,LINK$(6),$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $(4) -static -o $$@ $$(filter %.o,$$^) $(5)
+endef
 
-$(BUILD)/guest-agent/switcher-agent: $(BUILD)/agent-obj/guest-agent/switcher-agent.o $(AGENT_CORE_OBJ)
-	$(call say,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -static -o $@ $^ $(AGENT_FDT_LIB)
+$(eval $(call agent_variant,$(BUILD)/guest-agent,$(BUILD)/agent-obj,$(AGENT_CFLAGS),,$(AGENT_FDT_LIB),))
+$(eval $(call agent_variant,$(BUILD)/guest-agent/test,$(BUILD)/agent-test-obj,$(AGENT_CFLAGS) $(AGENT_TEST_CFLAGS),,$(AGENT_FDT_LIB),))
+
+AGENT_BINS := $(addprefix $(BUILD)/guest-agent/,$(AGENT_PROGS)) \
+        $(addprefix $(BUILD)/guest-agent/test/,$(AGENT_PROGS))
 
 .PHONY: agent
-agent: $(BUILD)/guest-agent/switchctl $(BUILD)/guest-agent/switcher-agent
-all: $(BUILD)/guest-agent/switchctl $(BUILD)/guest-agent/switcher-agent
+agent: $(AGENT_BINS)
+all: $(AGENT_BINS)
 
 # The same agent for 32-bit (i386) guests: gcc -m32 (gcc-multilib) and
 # Debian's i386 libfdt.a, fetched into the cache by fetch-libfdt-i386.sh
@@ -41,21 +55,14 @@ all: $(BUILD)/guest-agent/switchctl $(BUILD)/guest-agent/switcher-agent
 # above 2 GiB, beyond a 32-bit off_t.
 AGENT32_FDT_LIB := $(BUILD)/cache/i386/libfdt/libfdt.a
 AGENT32_CFLAGS := $(AGENT_CFLAGS) -m32 -D_FILE_OFFSET_BITS=64
-AGENT32_CORE_OBJ := $(patsubst %.c,$(BUILD)/agent32-obj/%.o,$(AGENT_CORE))
 
 $(AGENT32_FDT_LIB):
 	$(call say,FETCH,$@)
 	$(Q)guest-agent/fetch-libfdt-i386.sh $(BUILD)/cache
 
-$(BUILD)/agent32-obj/%.o: %.c $(AGENT_HDR)
-	$(call say,CC32,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(AGENT32_CFLAGS) -c $< -o $@
-
-$(BUILD)/guest-agent/i386/%: $(BUILD)/agent32-obj/guest-agent/%.o $(AGENT32_CORE_OBJ) $(AGENT32_FDT_LIB)
-	$(call say,LINK32,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -m32 -static -o $@ $(filter %.o,$^) $(AGENT32_FDT_LIB)
+$(eval $(call agent_variant,$(BUILD)/guest-agent/i386,$(BUILD)/agent32-obj,$(AGENT32_CFLAGS),-m32,$(AGENT32_FDT_LIB),32))
+$(eval $(call agent_variant,$(BUILD)/guest-agent/test/i386,$(BUILD)/agent32-test-obj,$(AGENT32_CFLAGS) $(AGENT_TEST_CFLAGS),-m32,$(AGENT32_FDT_LIB),32))
 
 .PHONY: agent32
-agent32: $(BUILD)/guest-agent/i386/switchctl $(BUILD)/guest-agent/i386/switcher-agent
+agent32: $(addprefix $(BUILD)/guest-agent/i386/,$(AGENT_PROGS)) \
+        $(addprefix $(BUILD)/guest-agent/test/i386/,$(AGENT_PROGS))

@@ -22,6 +22,8 @@
 
 #include "agent.h"
 #include "fmt.h"
+#include "gpt.h"
+#include "mailbox.h"
 
 struct gpt_header {
         char signature[8];           /* "EFI PART" */
@@ -115,21 +117,13 @@ static void name_to_utf8(const uint16_t *in, char *out, size_t n)
         out[o] = '\0';
 }
 
+/* Exactly len bytes at off, or -1. */
 static int read_exact(int fd, void *buf, size_t len, uint64_t off)
 {
-        size_t got = 0;
+        size_t got;
 
-        if (off > (uint64_t)INT64_MAX - len)
+        if (agent_pread_all(fd, buf, len, off, &got) < 0 || got < len)
                 return -1;
-        while (got < len) {
-                ssize_t r = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        return -1;
-                got += (size_t)r;
-        }
         return 0;
 }
 

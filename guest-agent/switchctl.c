@@ -7,10 +7,14 @@
  *   switchctl [MAILBOX OPTIONS] switch SLOT|@next|@default [--delay S] [--dry-run]
  *   switchctl [MAILBOX OPTIONS] set-default SLOT
  *
- * Developer options (not for guests; used by tests/tools/t-switchctl.sh):
- *   switchctl --make-test-mailbox CONF OUT [--current ID]
+ * A developer option (read-only: which partition the mount check sees):
  *   switchctl --gpt-entry DISK_IMAGE N [--block-size BS]
+ *
+ * Test build only (SW_AGENT_TEST_HOOKS, see agent.h; tests/tools/t-switchctl.sh
+ * and the QEMU tests' guests use it):
+ *   switchctl --make-test-mailbox CONF OUT [--current ID]
  *   switchctl --mailbox-file F --test-set-result SLOT SEQ STATUS [MESSAGE]
+ *   switchctl switch SLOT --test-unchecked | --test-bad-csum | --test-hold S
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +33,9 @@
 #include "agent.h"
 #include "config.h"
 #include "diag.h"
+#include "gpt.h"
+#include "mbox.h"
+#include "suspend.h"
 
 #define EFI_VAR_NAME "SwitcherSlotDefault-5c1a9a3e-8d2b-4f61-9b0e-3a4d5271c819"
 #define EFIVARFS_MAGIC_NR 0xde5e81e4
@@ -51,7 +58,16 @@ static const char usage_main[] =
         "  --slot ID                act as slot ID (default: switcher.slot=, else the\n"
         "                           mailbox's running slot)\n"
         "  --quiet                  no progress lines on stderr\n"
-        "  --help                   this text; COMMAND --help for one command\n";
+        "  --help                   this text; COMMAND --help for one command\n"
+#if SW_AGENT_TEST_HOOKS
+        "\n"
+        "Test build only:\n"
+        "  --make-test-mailbox CONF OUT [--current ID]\n"
+        "                           write the mailbox the switcher makes from CONF\n"
+        "  --test-set-result SLOT SEQ STATUS [MESSAGE]\n"
+        "                           answer SLOT's request as the switcher would\n"
+#endif
+        ;
 
 static const char usage_status[] =
         "usage: switchctl status [--json]\n"
@@ -71,10 +87,12 @@ static const char usage_switch[] =
         "system is resumed, prints the outcome.  @next is the slot after this one in\n"
         "menu order, @default the switcher's default slot.  --dry-run writes the\n"
         "request and stops there; --mounts reads FILE instead of /proc/self/mounts.\n"
+#if SW_AGENT_TEST_HOOKS
         "Test hooks (to prove the switcher refuses bad requests): --test-unchecked\n"
         "sends SLOT as given, without checking it exists; --test-bad-csum corrupts\n"
         "the request's checksum; --test-hold SECONDS holds the switch lock that long\n"
         "before starting (a second switch meanwhile is refused).\n"
+#endif
         "Exit status 0 when the switcher reports success, 1 otherwise.\n";
 static const char usage_set_default[] =
         "usage: switchctl set-default SLOT [--efivars DIR]\n"
@@ -119,9 +137,26 @@ struct globals {
         const char *slot;
 };
 
-static int open_mb(struct agent_mb *m, const struct globals *g)
+/* What a command does with the open mailbox; returns its exit status. */
+typedef int mb_action(struct agent_mb *m, const struct globals *g, void *ctx);
+
+/*
+ * Opens the mailbox, runs act on it and closes it again.  struct agent_mb
+ * holds two mailbox-sized copies, so it lives on the heap.  Returns act's
+ * status, or 1 when the mailbox cannot be opened (said why).
+ */
+static int with_mailbox(const struct globals *g, mb_action *act, void *ctx)
 {
-        return agent_mb_open(m, &g->src);
+        struct agent_mb *m = calloc(1, sizeof(*m));
+        int rc = 1;
+
+        if (!m)
+                return 1;
+        if (agent_mb_open(m, &g->src) == 0)
+                rc = act(m, g, ctx);
+        agent_mb_close(m);
+        free(m);
+        return rc;
 }
 
 static bool want_help(int argc, char **argv)
@@ -147,25 +182,14 @@ static int parse_json_flag(int argc, char **argv, const char *cmd, bool *json)
         return 0;
 }
 
-static int cmd_status(const struct globals *g, int argc, char **argv)
+static int show_status(struct agent_mb *m, const struct globals *g, void *ctx)
 {
-        struct agent_mb *m = calloc(1, sizeof(*m));
         char self[SW_MB_ID_LEN], cur[SW_MB_ID_LEN], msg[SW_MB_MSG_LEN];
         struct sw_mb_request r;
         uint32_t version = 0, seq = 0, st = 0;
         const char *def;
-        bool json, have_res = false, have_req;
-        int rc = 1;
+        bool json = *(const bool *)ctx, have_res = false, have_req;
 
-        if (!m)
-                return 1;
-        if (want_help(argc, argv)) {
-                fputs(usage_status, stdout);
-                free(m);
-                return 0;
-        }
-        if (parse_json_flag(argc, argv, "status", &json) < 0 || open_mb(m, g) < 0)
-                goto out;
         agent_prop_u32(m, 0, "version", &version);
         agent_current(m, cur);
         def = agent_prop_str(m, 0, "default");
@@ -239,11 +263,7 @@ static int cmd_status(const struct globals *g, int argc, char **argv)
                 else
                         printf("pending request: none\n");
         }
-        rc = 0;
-out:
-        agent_mb_close(m);
-        free(m);
-        return rc;
+        return 0;
 }
 
 static const char *str_or(const char *s, const char *dflt)
@@ -251,22 +271,12 @@ static const char *str_or(const char *s, const char *dflt)
         return s ? s : dflt;
 }
 
-static int cmd_list(const struct globals *g, int argc, char **argv)
+static int show_list(struct agent_mb *m, const struct globals *g, void *ctx)
 {
-        struct agent_mb *m = calloc(1, sizeof(*m));
         char cur[SW_MB_ID_LEN];
-        bool json, first = true;
-        int slots, node, rc = 1;
+        bool json = *(const bool *)ctx, first = true;
+        int slots, node;
 
-        if (!m)
-                return 1;
-        if (want_help(argc, argv)) {
-                fputs(usage_list, stdout);
-                free(m);
-                return 0;
-        }
-        if (parse_json_flag(argc, argv, "list", &json) < 0 || open_mb(m, g) < 0)
-                goto out;
         agent_current(m, cur);
         slots = fdt_path_offset(m->base, "/slots");
         if (json) {
@@ -328,20 +338,64 @@ static int cmd_list(const struct globals *g, int argc, char **argv)
         }
         if (json)
                 printf("]}\n");
-        rc = 0;
-out:
-        agent_mb_close(m);
-        free(m);
-        return rc;
+        return 0;
+}
+
+/* status and list: --help, else an optional --json, then show the mailbox. */
+static int cmd_show(const struct globals *g, int argc, char **argv, const char *cmd, const char *usage,
+                    mb_action *show)
+{
+        bool json;
+
+        if (want_help(argc, argv)) {
+                fputs(usage, stdout);
+                return 0;
+        }
+        if (parse_json_flag(argc, argv, cmd, &json) < 0)
+                return 1;
+        return with_mailbox(g, show, &json);
+}
+
+/*
+ * A command's one operand, for an argument that is none of the command's own
+ * options: the first is kept in *operand; an unknown option (see: the hint
+ * after the message) or a second operand is an error.  0, or 1 after saying
+ * why.
+ */
+static int take_operand(const char *cmd, const char *what, const char *see, const char *arg,
+                        const char **operand)
+{
+        if (arg[0] == '-' && arg[1]) {
+                agent_log("%s: unknown option '%s'%s", cmd, arg, see);
+                return 1;
+        }
+        if (*operand) {
+                agent_log("%s: more than one %s ('%s' and '%s')", cmd, what, *operand, arg);
+                return 1;
+        }
+        *operand = arg;
+        return 0;
+}
+
+struct switch_args {
+        struct agent_switch_opts o;
+        const char *spec;
+};
+
+static int run_switch(struct agent_mb *m, const struct globals *g, void *ctx)
+{
+        const struct switch_args *a = ctx;
+        char self[SW_MB_ID_LEN];
+
+        if (agent_self(m, &g->src, g->slot, self) < 0)
+                return 1;
+        return agent_switch(m, self, a->spec, &a->o);
 }
 
 static int cmd_switch(const struct globals *g, int argc, char **argv)
 {
-        struct agent_switch_opts o = { .delay = 2 };
-        struct agent_mb *m;
-        char self[SW_MB_ID_LEN];
-        const char *spec = NULL;
-        int rc = 1;
+        struct switch_args a = { .o = { .delay = 2 }, .spec = NULL };
+        struct agent_switch_opts *o = &a.o;
 
         if (want_help(argc, argv)) {
                 fputs(usage_switch, stdout);
@@ -351,47 +405,36 @@ static int cmd_switch(const struct globals *g, int argc, char **argv)
                 uint64_t v;
 
                 if (strcmp(argv[i], "--dry-run") == 0) {
-                        o.dry_run = true;
+                        o->dry_run = true;
                 } else if (strcmp(argv[i], "--delay") == 0 && i + 1 < argc) {
                         if (agent_parse_u64(argv[++i], &v) < 0 || v < 1 || v > 3600) {
                                 agent_log("switch: --delay '%s' is not a number of seconds in 1..3600", argv[i]);
                                 return 1;
                         }
-                        o.delay = (unsigned)v;
+                        o->delay = (unsigned)v;
                 } else if (strcmp(argv[i], "--mounts") == 0 && i + 1 < argc) {
-                        o.mounts = argv[++i];
+                        o->mounts = argv[++i];
+#if SW_AGENT_TEST_HOOKS
                 } else if (strcmp(argv[i], "--test-unchecked") == 0) {
-                        o.unchecked = true;
+                        o->unchecked = true;
                 } else if (strcmp(argv[i], "--test-bad-csum") == 0) {
-                        o.bad_csum = true;
+                        o->bad_csum = true;
                 } else if (strcmp(argv[i], "--test-hold") == 0 && i + 1 < argc) {
                         if (agent_parse_u64(argv[++i], &v) < 0 || v > 60) {
                                 agent_log("switch: --test-hold '%s' is not a number of seconds in 0..60", argv[i]);
                                 return 1;
                         }
-                        o.hold = (unsigned)v;
-                } else if (argv[i][0] == '-' && argv[i][1]) {
-                        agent_log("switch: unknown option '%s' (see switchctl switch --help)", argv[i]);
-                        return 1;
-                } else if (!spec) {
-                        spec = argv[i];
-                } else {
-                        agent_log("switch: more than one target ('%s' and '%s')", spec, argv[i]);
+                        o->hold = (unsigned)v;
+#endif
+                } else if (take_operand("switch", "target", " (see switchctl switch --help)", argv[i], &a.spec)) {
                         return 1;
                 }
         }
-        if (!spec) {
+        if (!a.spec) {
                 agent_log("switch: which slot? (switchctl switch SLOT|@next|@default)");
                 return 1;
         }
-        m = calloc(1, sizeof(*m));
-        if (!m)
-                return 1;
-        if (open_mb(m, g) == 0 && agent_self(m, &g->src, g->slot, self) == 0)
-                rc = agent_switch(m, self, spec, &o);
-        agent_mb_close(m);
-        free(m);
-        return rc;
+        return with_mailbox(g, run_switch, &a);
 }
 
 static int write_efivar(const char *dir, const char *slot)
@@ -448,49 +491,78 @@ static int write_efivar(const char *dir, const char *slot)
         return 0;
 }
 
+struct set_default_args {
+        const char *dir;
+        const char *slot;
+};
+
+static int run_set_default(struct agent_mb *m, const struct globals *g, void *ctx)
+{
+        const struct set_default_args *a = ctx;
+
+        if (sw_mb_slot_offset(m->base, a->slot) < 0) {
+                agent_log("set-default: unknown slot '%s'", a->slot);
+                return 1;
+        }
+        return write_efivar(a->dir, a->slot);
+}
+
 static int cmd_set_default(const struct globals *g, int argc, char **argv)
 {
-        const char *dir = "/sys/firmware/efi/efivars", *slot = NULL;
-        struct agent_mb *m;
-        int rc = 1;
+        struct set_default_args a = { .dir = "/sys/firmware/efi/efivars", .slot = NULL };
 
         if (want_help(argc, argv)) {
                 fputs(usage_set_default, stdout);
                 return 0;
         }
         for (int i = 0; i < argc; i++) {
-                if (strcmp(argv[i], "--efivars") == 0 && i + 1 < argc) {
-                        dir = argv[++i];
-                } else if (argv[i][0] == '-' && argv[i][1]) {
-                        agent_log("set-default: unknown option '%s'", argv[i]);
+                if (strcmp(argv[i], "--efivars") == 0 && i + 1 < argc)
+                        a.dir = argv[++i];
+                else if (take_operand("set-default", "slot", "", argv[i], &a.slot))
                         return 1;
-                } else if (!slot) {
-                        slot = argv[i];
-                } else {
-                        agent_log("set-default: more than one slot ('%s' and '%s')", slot, argv[i]);
-                        return 1;
-                }
         }
-        if (!slot) {
+        if (!a.slot) {
                 agent_log("set-default: which slot? (switchctl set-default SLOT)");
                 return 1;
         }
-        m = calloc(1, sizeof(*m));
-        if (!m)
-                return 1;
-        if (open_mb(m, g) == 0) {
-                if (sw_mb_slot_offset(m->base, slot) < 0)
-                        agent_log("set-default: unknown slot '%s'", slot);
-                else
-                        rc = write_efivar(dir, slot);
-        }
-        agent_mb_close(m);
-        free(m);
-        return rc;
+        return with_mailbox(g, run_set_default, &a);
 }
 
 /* ------------------------------------------------------------------------ */
-/* Developer options. */
+/* The developer option: a GPT entry as the mount check reads it. */
+
+static int gpt_entry(int argc, char **argv)
+{
+        struct gpt_part p;
+        char why[300];
+        uint64_t n, bs = 512;
+        int fd, r;
+
+        if (argc < 2 || agent_parse_u64(argv[1], &n) < 0 || n > 65536 ||
+            (argc >= 4 && (strcmp(argv[2], "--block-size") != 0 || agent_parse_u64(argv[3], &bs) < 0 ||
+                           bs > 65536))) {
+                agent_log("usage: switchctl --gpt-entry DISK_IMAGE N [--block-size BS]");
+                return 2;
+        }
+        fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                agent_log("cannot open %s: %s", argv[0], strerror(errno));
+                return 1;
+        }
+        r = gpt_read_entry(fd, (unsigned)bs, (unsigned)n, &p, why, sizeof(why));
+        close(fd);
+        if (r != 0) {
+                agent_log("%s: %s", argv[0], why);
+                return 1;
+        }
+        printf("%u %s %s %s%s\n", p.index, p.type_str, p.uuid_str, p.name,
+               strcmp(p.type_str, GPT_ESP_TYPE) == 0 ? " (ESP)" : "");
+        return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Test build only (see agent.h): a mailbox from a config, the switcher's answer. */
+#if SW_AGENT_TEST_HOOKS
 
 static void diag_stderr(void *ctx, enum sw_severity sev, const char *msg)
 {
@@ -542,63 +614,41 @@ static int make_test_mailbox(int argc, char **argv)
         return 0;
 }
 
-static int gpt_entry(int argc, char **argv)
-{
-        struct gpt_part p;
-        char why[300];
-        uint64_t n, bs = 512;
-        int fd, r;
+struct set_result_args {
+        const char *slot;
+        uint64_t seq, status;
+        const char *message;
+};
 
-        if (argc < 2 || agent_parse_u64(argv[1], &n) < 0 || n > 65536 ||
-            (argc >= 4 && (strcmp(argv[2], "--block-size") != 0 || agent_parse_u64(argv[3], &bs) < 0 ||
-                           bs > 65536))) {
-                agent_log("usage: switchctl --gpt-entry DISK_IMAGE N [--block-size BS]");
-                return 2;
-        }
-        fd = open(argv[0], O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                agent_log("cannot open %s: %s", argv[0], strerror(errno));
+static int run_set_result(struct agent_mb *m, const struct globals *g, void *ctx)
+{
+        const struct set_result_args *a = ctx;
+        int err = sw_mb_set_result(m->base, a->slot, (uint32_t)a->seq, (enum sw_mb_status)a->status,
+                                   a->message);
+
+        if (err == 0)
+                err = sw_mb_request_clear(m->base);
+        if (err < 0) {
+                agent_log("cannot set the result: %s", sw_mb_status_name((enum sw_mb_status)-err));
                 return 1;
         }
-        r = gpt_read_entry(fd, (unsigned)bs, (unsigned)n, &p, why, sizeof(why));
-        close(fd);
-        if (r != 0) {
-                agent_log("%s: %s", argv[0], why);
-                return 1;
-        }
-        printf("%u %s %s %s%s\n", p.index, p.type_str, p.uuid_str, p.name,
-               strcmp(p.type_str, GPT_ESP_TYPE) == 0 ? " (ESP)" : "");
-        return 0;
+        return agent_mb_commit(m) == 0 ? 0 : 1;
 }
 
 static int test_set_result(const struct globals *g, int argc, char **argv)
 {
-        struct agent_mb *m;
-        uint64_t seq, st;
-        int rc = 1, err;
+        struct set_result_args a;
 
-        if (argc < 3 || agent_parse_u64(argv[1], &seq) < 0 || seq > UINT32_MAX ||
-            agent_parse_u64(argv[2], &st) < 0 || st > UINT32_MAX) {
+        if (argc < 3 || agent_parse_u64(argv[1], &a.seq) < 0 || a.seq > UINT32_MAX ||
+            agent_parse_u64(argv[2], &a.status) < 0 || a.status > UINT32_MAX) {
                 agent_log("usage: switchctl --mailbox-file F --test-set-result SLOT SEQ STATUS [MESSAGE]");
                 return 2;
         }
-        m = calloc(1, sizeof(*m));
-        if (!m)
-                return 1;
-        if (open_mb(m, g) == 0) {
-                err = sw_mb_set_result(m->base, argv[0], (uint32_t)seq, (enum sw_mb_status)st,
-                                       argc > 3 ? argv[3] : "");
-                if (err == 0)
-                        err = sw_mb_request_clear(m->base);
-                if (err < 0)
-                        agent_log("cannot set the result: %s", sw_mb_status_name((enum sw_mb_status)-err));
-                else if (agent_mb_commit(m) == 0)
-                        rc = 0;
-        }
-        agent_mb_close(m);
-        free(m);
-        return rc;
+        a.slot = argv[0];
+        a.message = argc > 3 ? argv[3] : "";
+        return with_mailbox(g, run_set_result, &a);
 }
+#endif
 
 /* ------------------------------------------------------------------------ */
 
@@ -627,12 +677,14 @@ int main(int argc, char **argv)
                         g.src.have_addr = true;
                 } else if (strcmp(a, "--slot") == 0 && has_val) {
                         g.slot = argv[++i];
-                } else if (strcmp(a, "--make-test-mailbox") == 0) {
-                        return make_test_mailbox(argc - i - 1, argv + i + 1);
                 } else if (strcmp(a, "--gpt-entry") == 0) {
                         return gpt_entry(argc - i - 1, argv + i + 1);
+#if SW_AGENT_TEST_HOOKS
+                } else if (strcmp(a, "--make-test-mailbox") == 0) {
+                        return make_test_mailbox(argc - i - 1, argv + i + 1);
                 } else if (strcmp(a, "--test-set-result") == 0) {
                         return test_set_result(&g, argc - i - 1, argv + i + 1);
+#endif
                 } else {
                         agent_log("unknown option '%s' (see switchctl --help)", a);
                         return 2;
@@ -643,9 +695,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         if (strcmp(argv[i], "status") == 0)
-                return cmd_status(&g, argc - i - 1, argv + i + 1);
+                return cmd_show(&g, argc - i - 1, argv + i + 1, "status", usage_status, show_status);
         if (strcmp(argv[i], "list") == 0)
-                return cmd_list(&g, argc - i - 1, argv + i + 1);
+                return cmd_show(&g, argc - i - 1, argv + i + 1, "list", usage_list, show_list);
         if (strcmp(argv[i], "switch") == 0)
                 return cmd_switch(&g, argc - i - 1, argv + i + 1);
         if (strcmp(argv[i], "set-default") == 0)

@@ -22,16 +22,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/input.h>
 
 #include <libfdt.h>
 
 #include "agent.h"
+#include "hotkey.h"
+#include "mbox.h"
+#include "suspend.h"
 
 #define MAX_DEVS 32
 #define MAX_HOTKEYS (SW_MAX_SLOTS + 1)
@@ -40,13 +41,9 @@
 #define RELEASE_TIMEOUT_MS 5000
 #define TICK_EVERY_MS (AGENT_TICK_MAX_AGE_MS / 2)
 
-enum { MOD_CTRL = 1, MOD_ALT = 2, MOD_SHIFT = 4, MOD_SUPER = 8 };
-
 struct hotkey {
-        unsigned mods;
-        unsigned code;
+        struct sw_hotkey key;        /* normalized text, modifiers, key code */
         char target[SW_MB_ID_LEN];   /* slot id, or "@next" */
-        char text[SW_HOTKEY_MAX];
 };
 
 struct dev {
@@ -78,80 +75,6 @@ static void on_signal(int sig)
         stop = 1;
 }
 
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* Linux key code of a hotkey's key ("1", "a", "f12"), or 0. */
-static unsigned key_code(const char *k)
-{
-        static const char row1[] = "qwertyuiop", row2[] = "asdfghjkl", row3[] = "zxcvbnm";
-        static const unsigned fkeys[] = { KEY_F1, KEY_F2, KEY_F3, KEY_F4, KEY_F5,  KEY_F6,
-                                          KEY_F7, KEY_F8, KEY_F9, KEY_F10, KEY_F11, KEY_F12 };
-        const char *p;
-        char c;
-
-        if (k[0] && !k[1]) {
-                c = (char)(k[0] | 0x20);
-                if (c >= '1' && c <= '9')
-                        return KEY_1 + (unsigned)(c - '1');
-                if (c == '0')
-                        return KEY_0;
-                if ((p = strchr(row1, c)) && c)
-                        return KEY_Q + (unsigned)(p - row1);
-                if ((p = strchr(row2, c)) && c)
-                        return KEY_A + (unsigned)(p - row2);
-                if ((p = strchr(row3, c)) && c)
-                        return KEY_Z + (unsigned)(p - row3);
-                return 0;
-        }
-        if ((k[0] == 'f' || k[0] == 'F') && k[1]) {
-                char *end;
-                long n = strtol(k + 1, &end, 10);
-
-                if (!*end && n >= 1 && n <= 12)
-                        return fkeys[n - 1];
-        }
-        return 0;
-}
-
-/* "ctrl+alt+1" -> mods and code.  0 or -1. */
-static int parse_hotkey(const char *s, struct hotkey *h)
-{
-        char buf[SW_HOTKEY_MAX], *tok, *save = NULL, *last = NULL;
-
-        if (strlen(s) >= sizeof(buf))
-                return -1;
-        strcpy(buf, s);
-        h->mods = 0;
-        for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
-                if (last) {
-                        if (strcasecmp(last, "ctrl") == 0)
-                                h->mods |= MOD_CTRL;
-                        else if (strcasecmp(last, "alt") == 0)
-                                h->mods |= MOD_ALT;
-                        else if (strcasecmp(last, "shift") == 0)
-                                h->mods |= MOD_SHIFT;
-                        else if (strcasecmp(last, "super") == 0)
-                                h->mods |= MOD_SUPER;
-                        else
-                                return -1;
-                }
-                last = tok;
-        }
-        if (!last)
-                return -1;
-        h->code = key_code(last);
-        if (!h->code)
-                return -1;
-        snprintf(h->text, sizeof(h->text), "%s", s);
-        return 0;
-}
-
 static unsigned load_hotkeys(const struct agent_mb *m, const char *self, struct hotkey *hk)
 {
         int slots = fdt_path_offset(m->base, "/slots"), node;
@@ -160,7 +83,7 @@ static unsigned load_hotkeys(const struct agent_mb *m, const char *self, struct 
 
         s = agent_prop_str(m, 0, "next-hotkey");
         if (s) {
-                if (parse_hotkey(s, &hk[n]) == 0) {
+                if (sw_hotkey_parse(s, strlen(s), &hk[n].key) == 0) {
                         strcpy(hk[n].target, "@next");
                         agent_info("hotkey %s: next slot", s);
                         n++;
@@ -176,7 +99,7 @@ static unsigned load_hotkeys(const struct agent_mb *m, const char *self, struct 
                 s = agent_prop_str(m, node, "hotkey");
                 if (!s || !id || strlen(id) >= SW_MB_ID_LEN || n >= MAX_HOTKEYS)
                         continue;
-                if (parse_hotkey(s, &hk[n]) < 0) {
+                if (sw_hotkey_parse(s, strlen(s), &hk[n].key) < 0) {
                         agent_log("slot '%s': hotkey '%s' in the mailbox is not a key I know; ignored", id, s);
                         continue;
                 }
@@ -250,15 +173,15 @@ static uint8_t down[KEY_CNT];
 
 static unsigned mods_held(void)
 {
-        return (down[KEY_LEFTCTRL] || down[KEY_RIGHTCTRL] ? MOD_CTRL : 0) |
-               (down[KEY_LEFTALT] || down[KEY_RIGHTALT] ? MOD_ALT : 0) |
-               (down[KEY_LEFTSHIFT] || down[KEY_RIGHTSHIFT] ? MOD_SHIFT : 0) |
-               (down[KEY_LEFTMETA] || down[KEY_RIGHTMETA] ? MOD_SUPER : 0);
+        return (down[KEY_LEFTCTRL] || down[KEY_RIGHTCTRL] ? SW_MOD_CTRL : 0) |
+               (down[KEY_LEFTALT] || down[KEY_RIGHTALT] ? SW_MOD_ALT : 0) |
+               (down[KEY_LEFTSHIFT] || down[KEY_RIGHTSHIFT] ? SW_MOD_SHIFT : 0) |
+               (down[KEY_LEFTMETA] || down[KEY_RIGHTMETA] ? SW_MOD_SUPER : 0);
 }
 
 static bool combo_released(const struct hotkey *h)
 {
-        return !down[h->code] && (mods_held() & h->mods) == 0;
+        return !down[h->key.code] && (mods_held() & h->key.mods) == 0;
 }
 
 struct state {
@@ -272,7 +195,7 @@ struct state {
         int armed;                  /* index into hk waiting for release, or -1 */
         uint64_t armed_at;
         uint64_t quiet_until;       /* debounce after a switch */
-        /* The RTC tick for aligned wake-up alarms (see agent.h): measured
+        /* The RTC tick for aligned wake-up alarms (see suspend.h): measured
          * in the background of the poll loop, after start, after every
          * switch and every TICK_EVERY_MS. */
         struct agent_rtc_tick tick;
@@ -287,7 +210,7 @@ struct state {
 
 static void run_switch(struct state *s, const struct hotkey *h)
 {
-        agent_log("hotkey %s released: switching to %s", h->text, h->target);
+        agent_log("hotkey %s released: switching to %s", h->key.text, h->target);
         /* The update interrupt's timer would take the RTC's alarm. */
         if (s->tick_fd >= 0) {
                 close(s->tick_fd);
@@ -297,7 +220,7 @@ static void run_switch(struct state *s, const struct hotkey *h)
         agent_log("switch to %s %s", h->target, s->rc == 0 ? "done" : "failed");
         /* The switch took us through a suspend: keys may be stale. */
         memset(down, 0, sizeof(down));
-        s->quiet_until = now_ms() + DEBOUNCE_MS;
+        s->quiet_until = agent_now_ms() + DEBOUNCE_MS;
         /* The monotonic clock stood still while we slept: a new tick. */
         s->tick.valid = false;
         s->tick_due = 0;
@@ -326,19 +249,19 @@ static void key_event(struct state *s, const struct input_event *ev)
         if (ev->value != 1)
                 return;
         for (unsigned i = 0; i < s->nhk; i++) {
-                if (s->hk[i].code == ev->code && s->hk[i].mods == mods_held()) {
-                        if (now_ms() < s->quiet_until) {
-                                agent_info("hotkey %s within %d ms of the last switch; ignored", s->hk[i].text,
+                if (s->hk[i].key.code == ev->code && s->hk[i].key.mods == mods_held()) {
+                        if (agent_now_ms() < s->quiet_until) {
+                                agent_info("hotkey %s within %d ms of the last switch; ignored", s->hk[i].key.text,
                                            DEBOUNCE_MS);
                                 return;
                         }
                         if (strcmp(s->hk[i].target, s->self) == 0) {
-                                agent_info("hotkey %s: slot '%s' is already running", s->hk[i].text, s->self);
+                                agent_info("hotkey %s: slot '%s' is already running", s->hk[i].key.text, s->self);
                                 return;
                         }
-                        agent_info("hotkey %s pressed; waiting for its release", s->hk[i].text);
+                        agent_info("hotkey %s pressed; waiting for its release", s->hk[i].key.text);
                         s->armed = (int)i;
-                        s->armed_at = now_ms();
+                        s->armed_at = agent_now_ms();
                         return;
                 }
         }
@@ -358,7 +281,7 @@ static int run_events_file(struct state *s, const char *path)
                 key_event(s, &ev);
         close(fd);
         if (s->armed >= 0)
-                agent_log("hotkey %s still held at the end of %s: not switching", s->hk[s->armed].text, path);
+                agent_log("hotkey %s still held at the end of %s: not switching", s->hk[s->armed].key.text, path);
         return s->done ? s->rc : 1;
 }
 
@@ -370,7 +293,7 @@ static int run_devices(struct state *s)
         uint64_t last_scan = 0;
 
         scan_devices(devs, &n);
-        last_scan = now_ms();
+        last_scan = agent_now_ms();
         if (n == 0)
                 agent_log("no input device with keys yet (/dev/input/event*); will look again every %d s",
                           RESCAN_MS / 1000);
@@ -382,7 +305,7 @@ static int run_devices(struct state *s)
                         pfd[i].events = POLLIN;
                         pfd[i].revents = 0;
                 }
-                if (s->tick_fd < 0 && !s->tick_off && now_ms() >= s->tick_due) {
+                if (s->tick_fd < 0 && !s->tick_off && agent_now_ms() >= s->tick_due) {
                         s->tick_fd = agent_rtc_tick_start();
                         s->tick_off = s->tick_fd < 0;
                 }
@@ -396,7 +319,7 @@ static int run_devices(struct state *s)
                         if (agent_rtc_tick_finish(s->tick_fd, &s->tick) < 0)
                                 s->tick_off = true;
                         s->tick_fd = -1;
-                        s->tick_due = now_ms() + TICK_EVERY_MS;
+                        s->tick_due = agent_now_ms() + TICK_EVERY_MS;
                 }
                 if (r < 0 && errno != EINTR) {
                         agent_log("poll: %s", strerror(errno));
@@ -421,14 +344,14 @@ static int run_devices(struct state *s)
                                 key_event(s, &ev[k]);
                 }
                 /* A release lost (device gone, focus grabbed): do not hang armed. */
-                if (s->armed >= 0 && now_ms() - s->armed_at > RELEASE_TIMEOUT_MS) {
-                        agent_log("hotkey %s: no release within %d s; ignored", s->hk[s->armed].text,
+                if (s->armed >= 0 && agent_now_ms() - s->armed_at > RELEASE_TIMEOUT_MS) {
+                        agent_log("hotkey %s: no release within %d s; ignored", s->hk[s->armed].key.text,
                                   RELEASE_TIMEOUT_MS / 1000);
                         s->armed = -1;
                 }
-                if (now_ms() - last_scan > RESCAN_MS) {
+                if (agent_now_ms() - last_scan > RESCAN_MS) {
                         scan_devices(devs, &n);
-                        last_scan = now_ms();
+                        last_scan = agent_now_ms();
                 }
         }
         for (unsigned i = 0; i < n; i++)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "hotkey.h"
 
 /* How many bytes of a user's value a message quotes; the rest is noise. */
 #define QUOTE_MAX 80
@@ -446,67 +447,6 @@ static const char *part_prefix(enum sw_part_kind kind)
         return kind == SW_PART_LABEL ? "PARTLABEL=" : "PARTUUID=";
 }
 
-/*
- * "ctrl+alt+1": any of ctrl, alt, shift, super, each at most once, in any
- * order and case, then one key (a digit, a letter, f1..f12).  Stored with
- * the modifiers in that fixed order and in lower case, so equal hotkeys are
- * equal strings.
- */
-static int parse_hotkey(const char *v, size_t n, char out[SW_HOTKEY_MAX])
-{
-        static const char *const mods[] = { "ctrl", "alt", "shift", "super" };
-        unsigned have = 0;
-        char key[4];
-        size_t i = 0, o = 0;
-
-        for (;;) {
-                size_t j, tn;
-                unsigned m;
-
-                for (j = i; j < n && v[j] != '+'; j++)
-                        ;
-                tn = j - i;
-                if (tn == 0)
-                        return -1;
-                if (j == n) {
-                        if (tn == 1 && (is_digit(v[i]) || is_alpha(v[i]))) {
-                                key[0] = to_lower(v[i]);
-                                key[1] = '\0';
-                        } else if (tn >= 2 && tn <= 3 && to_lower(v[i]) == 'f' && v[i + 1] != '0') {
-                                unsigned fn;
-
-                                if (!parse_uint(v + i + 1, tn - 1, 12, &fn) || fn == 0)
-                                        return -1;
-                                key[0] = 'f';
-                                memcpy(key + 1, v + i + 1, tn - 1);
-                                key[tn] = '\0';
-                        } else {
-                                return -1;
-                        }
-                        break;
-                }
-                for (m = 0; m < 4; m++)
-                        if (slice_is_nocase(v + i, tn, mods[m]))
-                                break;
-                if (m == 4 || (have & (1u << m)))
-                        return -1;
-                have |= 1u << m;
-                i = j + 1;
-        }
-        /* At most "ctrl+alt+shift+super+f12": 24 bytes, well inside the field. */
-        for (unsigned m = 0; m < 4; m++) {
-                if (have & (1u << m)) {
-                        size_t ml = strlen(mods[m]);
-
-                        memcpy(out + o, mods[m], ml);
-                        o += ml;
-                        out[o++] = '+';
-                }
-        }
-        memcpy(out + o, key, strlen(key) + 1);
-        return 0;
-}
-
 int sw_parse_size(const char *s, uint64_t *out)
 {
         uint64_t v = 0;
@@ -728,38 +668,38 @@ static void key_partition(struct parser *p, const char *v, size_t n)
 /* The "switch to the next slot" key: global, checked like a slot's hotkey. */
 static void key_next_hotkey(struct parser *p, const char *v, size_t n)
 {
-        char hk[SW_HOTKEY_MAX];
+        struct sw_hotkey hk;
 
-        if (parse_hotkey(v, n, hk) < 0) {
+        if (sw_hotkey_parse(v, n, &hk) < 0) {
                 say(p, p->line, SW_WARN, "invalid next-hotkey '%s' (like ctrl+alt+0: ctrl, alt, shift or "
                     "super, then a digit, a letter or f1 to f12), ignored", Q(v, n));
                 return;
         }
-        memcpy(p->c->next_hotkey, hk, sizeof(hk));
+        memcpy(p->c->next_hotkey, hk.text, sizeof(hk.text));
 }
 
 static void key_hotkey(struct parser *p, const char *v, size_t n)
 {
         struct sw_config *c = p->c;
-        char hk[SW_HOTKEY_MAX];
+        struct sw_hotkey hk;
 
-        if (parse_hotkey(v, n, hk) < 0) {
+        if (sw_hotkey_parse(v, n, &hk) < 0) {
                 say_slot(p, p->line, SW_WARN, "invalid hotkey '%s' (like ctrl+alt+1: ctrl, alt, shift or "
                          "super, then a digit, a letter or f1 to f12), ignored", Q(v, n));
                 return;
         }
-        if (strcmp(c->next_hotkey, hk) == 0) {
-                say_slot(p, p->line, SW_WARN, "hotkey '%s' is already the next-hotkey, ignored", hk);
+        if (strcmp(c->next_hotkey, hk.text) == 0) {
+                say_slot(p, p->line, SW_WARN, "hotkey '%s' is already the next-hotkey, ignored", hk.text);
                 return;
         }
         for (struct sw_slot_config *o = c->slots; o < p->s; o++) {
-                if (o->valid && strcmp(o->hotkey, hk) == 0) {
+                if (o->valid && strcmp(o->hotkey, hk.text) == 0) {
                         say_slot(p, p->line, SW_WARN, "hotkey '%s' is already used by slot '%s', ignored",
-                                 hk, o->id);
+                                 hk.text, o->id);
                         return;
                 }
         }
-        memcpy(p->s->hotkey, hk, sizeof(hk));
+        memcpy(p->s->hotkey, hk.text, sizeof(hk.text));
 }
 
 static void key_mode(struct parser *p, const char *v, size_t n)

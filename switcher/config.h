@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "hotkey.h"
 
 #define SW_MAX_SLOTS 16
 #define SW_ID_MAX 64
@@ -51,7 +52,6 @@
 #define SW_TITLE_MAX 128
 #define SW_OPTIONS_MAX 2048
 #define SW_MAX_INITRD 8
-#define SW_HOTKEY_MAX 32
 #define SW_PART_MAX 64
 
 /* Longest GPT partition name: 36 UTF-16 code units (UEFI 2.10, 5.3.3). */

@@ -15,7 +15,7 @@ mkdir -p "$w"
 [ -f "$build/switcher.efi" ] || sw_die "$build/switcher.efi is missing: run make"
 echo "demo: fetching Debian's stock kernel (cached in $build/cache) and building the guest..."
 sw_guest amd64 "$build" || sw_die "could not fetch the kernel"
-sw_agent_initrd "$build" "$w" demo || sw_die "could not build the guest initramfs"
+SW_AGENT_SHIPPED=1 sw_agent_initrd "$build" "$w" demo || sw_die "could not build the guest initramfs"
 "$build/mkslot" check "$SW_TOP/partitions.conf"
 # The files partitions.conf names, laid out as on the ESP; mkslot disk puts
 # them, the switcher and the config onto a fresh GPT disk.

@@ -549,12 +549,15 @@ hexnum() {
 # (switchctl, switcher-agent), evdev for the hotkeys, and the given roles from
 # tests/ovmf/roles/; sets SW_INITRD to WORK/initrd.gz.  Call sw_guest first.
 # SW_GUEST_ARCH=i386 builds it for Debian's i386 kernel, with the i386 agent
-# (make agent32); the default is amd64.
+# (make agent32); the default is amd64.  The agent is its test build
+# (BUILD/guest-agent/test/, with the test hooks the roles use);
+# SW_AGENT_SHIPPED=1 takes the shipped one instead (make demo).
 sw_agent_initrd() {
         local build=$1 work=$2 arch=${SW_GUEST_ARCH:-amd64} bindir=$1/guest-agent target=agent b r
         shift 2
+        [ "${SW_AGENT_SHIPPED:-0}" = 1 ] || bindir=$bindir/test
         if [ "$arch" = i386 ]; then
-                bindir=$build/guest-agent/i386
+                bindir=$bindir/i386
                 target=agent32
         fi
         for b in switchctl switcher-agent; do

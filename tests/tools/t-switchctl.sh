@@ -7,19 +7,21 @@
 # exact messages and exit status, set-default with and without efivars, a
 # dry-run switch writing a request the codec accepts, a damaged mailbox, the
 # hotkey daemon fed recorded key events, and the GPT reader on a real disk
-# image from mkdisk.sh.
+# image from mkdisk.sh.  It runs the agent's test build (guest-agent/test/,
+# with the test hooks), and checks that the shipped build has none of them.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/../ovmf/lib.sh"
 
 build=$(cd "${1:-build}" && pwd)
-sc=$build/guest-agent/switchctl
-sa=$build/guest-agent/switcher-agent
+sc=$build/guest-agent/test/switchctl
+sa=$build/guest-agent/test/switcher-agent
+shipped=$build/guest-agent/switchctl
 w=$build/tools/switchctl
 rm -rf "$w"
 mkdir -p "$w"
-if [ ! -x "$sc" ] || [ ! -x "$sa" ]; then
-        t_fail switchctl/build "$sc or $sa is missing: run make agent"
+if [ ! -x "$sc" ] || [ ! -x "$sa" ] || [ ! -x "$shipped" ]; then
+        t_fail switchctl/build "$sc, $sa or $shipped is missing: run make agent"
         t_summary
         exit 1
 fi
@@ -184,6 +186,34 @@ check truncated 1 "^switchctl: mailbox file [^ ]*/mb-short is 4000 bytes, shorte
         "$sc" --mailbox-file "$w/mb-short" status
 check missing-file 1 '^switchctl: cannot open mailbox file /nonexistent/mb: No such file or directory$' \
         "$sc" --mailbox-file /nonexistent/mb status
+
+# The shipped switchctl has no test hooks: each is an unknown option, and no
+# help text mentions them.  It still reads the mailbox like the test build.
+"$sc" --make-test-mailbox "$w/p.conf" "$w/mb-s" --current a
+check shipped-status 0 '^running slot: +a$' "$shipped" --mailbox-file "$w/mb-s" status
+check shipped-no-make-test-mailbox 2 "^switchctl: unknown option '--make-test-mailbox' \(see switchctl --help\)$" \
+        "$shipped" --make-test-mailbox "$w/p.conf" "$w/mb-s2"
+[ ! -e "$w/mb-s2" ] && t_pass switchctl/shipped-wrote-no-mailbox ||
+        t_fail switchctl/shipped-wrote-no-mailbox "$w/mb-s2 was written"
+check shipped-no-test-set-result 2 "^switchctl: unknown option '--test-set-result' \(see switchctl --help\)$" \
+        "$shipped" --mailbox-file "$w/mb-s" --test-set-result a 1 4 x
+for hook in --test-bad-csum --test-unchecked "--test-hold 1"; do
+        opt=${hook%% *}
+        # shellcheck disable=SC2086 # --test-hold takes its value as a second word
+        check "shipped-no-${opt#--}" 1 "^switchctl: switch: unknown option '$opt' \(see switchctl switch --help\)$" \
+                "$shipped" --mailbox-file "$w/mb-s" switch b --dry-run --mounts "$w/mounts-empty" $hook
+done
+check shipped-request-none 0 '"request":null\}$' "$shipped" --mailbox-file "$w/mb-s" status --json
+help=$({ "$shipped" --help; "$shipped" switch --help; "$shipped" status --help; "$shipped" list --help
+        "$shipped" set-default --help; } 2>&1)
+if grep -qiE 'test|hook' <<<"$help"; then
+        t_fail switchctl/shipped-help-no-hooks "the shipped help mentions: $(grep -iE 'test|hook' <<<"$help" | head -n 3)"
+else
+        t_pass switchctl/shipped-help-no-hooks
+fi
+# ... which the test build's help does name, so the grep above can see them.
+check test-help-hooks 0 '^  --make-test-mailbox CONF OUT' "$sc" --help
+check test-help-switch-hooks 0 '--test-bad-csum corrupts' "$sc" switch --help
 
 # The hotkey daemon, fed recorded events: ctrl+alt+2 down, autorepeat, up.
 if command -v python3 >/dev/null; then
