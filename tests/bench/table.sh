@@ -10,10 +10,72 @@
 #   boots.txt    "mem SIZE" (QEMU's -m), "tpm swtpm|none" (the machine's
 #                TPM; older records lack it), then "direct MS" and
 #                "switcher MS": power-on -> userspace marker
+#   copy.txt     the copy loops' lines from their VM, "NAME MIB MiB: best N
+#                MB/s (of R rounds: median N, min N)" (older records lack
+#                it); alone in DIR (SW_BENCH_ONLY=copy), the table is those
+#                rows only
 # Every figure is a median over the run; the ratios compare figures of the
 # same run.  Targets from issue 7; a missed one is marked "MISSED".
+# A cause next to a figure is printed only when the run's numbers show it.
 set -eu
 d=${1:?usage: table.sh DIR}
+
+# row FIGURE VALUE [TARGET]
+row() {
+        printf '%-58s %-22s %s\n' "$1" "$2" "${3:-}"
+}
+
+# copy_rows: the copy loops, each at its best round (other work on the
+# host only slows a round, so the best is the loop's own speed; the median
+# and the slowest show the noise), and the swap's loop as ratios over the
+# others, best against best (all from one VM, taking turns).
+copy_rows() {
+        local f=$d/copy.txt c mib n
+        [ -f "$f" ] || return 0
+        c=$(sed -n 's/^\([a-z_]*\) \([0-9]*\) MiB: best \([0-9]*\) MB\/s (of \([0-9]*\) rounds: median \([0-9]*\), min \([0-9]*\))$/\1 \2 \3 \4 \5 \6/p' "$f")
+        read -r _ mib _ n _ < <(printf '%s\n' "$c" | awk 'NF { print; exit }') || true
+        echo "copy loops in one VM, ${mib:-?} MiB a copy (best of ${n:-?} rounds, taking turns):"
+        # loop NAME: "BEST MEDIAN MIN" of that loop, or nothing.
+        loop() {
+                printf '%s\n' "$c" | awk -v k="$1" '$1 == k { print $3, $5, $6; exit }'
+        }
+        local name rate med lo fast
+        read -r fast _ < <(loop sw_copy_fast) || true
+        for name in sw_copy_fast rep_movsb rep_movsq memcpy; do
+                rate='' med='' lo=''
+                read -r rate med lo < <(loop "$name") || true
+                if [ -n "$rate" ]; then
+                        row "  $(copy_label "$name")" "$rate MB/s" "median $med, min $lo"
+                else
+                        row "  $(copy_label "$name")" "?"
+                fi
+        done
+        for name in rep_movsb rep_movsq memcpy; do
+                rate=''
+                read -r rate _ < <(loop "$name") || true
+                row "  ratio sw_copy_fast / $(copy_label "$name")" \
+                        "$(awk -v a="${fast:-}" -v b="$rate" 'BEGIN { if (a == "" || b == "" || b == 0) print "?"; else printf "%.2f\n", a / b }')"
+        done
+}
+copy_label() {
+        case $1 in
+        sw_copy_fast) echo "the swap's own loop, sw_copy_fast (trampoline.asm)" ;;
+        rep_movsb) echo "rep movsb" ;;
+        rep_movsq) echo "rep movsq" ;;
+        memcpy) echo "glibc memcpy" ;;
+        esac
+}
+
+records=0
+for f in serial.ts presses.txt qmp.txt boots.txt; do
+        [ -f "$d/$f" ] && records=$((records + 1))
+done
+if [ "$records" = 0 ] && [ -f "$d/copy.txt" ]; then
+        echo
+        echo "make bench, the copy loops alone (SW_BENCH_ONLY=copy): QEMU TCG, -kernel boot"
+        copy_rows
+        exit 0
+fi
 for f in serial.ts presses.txt qmp.txt boots.txt; do
         [ -f "$d/$f" ] || { echo "table.sh: $d/$f is missing" >&2; exit 1; }
 done
@@ -182,10 +244,6 @@ if [ -n "$rtc" ] && [ "${rtc%% *}" -le 250 ]; then
         amode="aligned to the RTC tick: all ${rtc#* } wake-ups within ${rtc%% *} ms of it"
 fi
 
-# row FIGURE VALUE [TARGET]
-row() {
-        printf '%-58s %-22s %s\n' "$1" "$2" "${3:-}"
-}
 ms() { # "MEDIAN" -> "N ms", "" -> "?"
         [ -n "$1" ] && printf '%.0f ms' "$1" || printf '?'
 }
@@ -258,6 +316,7 @@ row "glibc memcpy in the same VM (64 MiB, best of 3)" "${mcpy:-?} MB/s"
 ratio_row "ratio swap copy / memcpy" "$copy" "$mcpy" ">=" 0.8
 row "store checksums per swap switch (verify + record)" \
         "$(awk -v s="$sum_med" -v t="$tot_swap" 'BEGIN { if (t == "") print "?"; else printf "%.0f of %.0f ms switcher time", s / 1000, t / 1000 }')"
+copy_rows
 echo "where a switch goes (host clock unless 'its log'):"
 row "  hotkey seen -> released, request written, alarm armed" "$(ms "$(part press-arm)")"
 row "  alarm armed -> machine in S3" "$(ms "$(part arm-suspend)")"

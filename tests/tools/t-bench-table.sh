@@ -51,6 +51,16 @@ row overhead "$o" '^switcher boot overhead over direct boot +\+4\.5% +target <= 
 row copy "$o" '^switcher swap copy \(save \+ restore \+ bookkeeping\) +671 MB/s *$'
 row memcpy "$o" '^glibc memcpy in the same VM \(64 MiB, best of 3\) +1000 MB/s *$'
 row ratio-copy "$o" '^ratio swap copy / memcpy +0\.67 +target >= 0\.8  MISSED$'
+# The copy loops (copy.txt): each loop's best round, its median and slowest,
+# then the swap's loop over each of the others (best against best).
+row copy-head "$o" '^copy loops in one VM, 256 MiB a copy \(best of 7 rounds, taking turns\):$'
+row copy-fast "$o" '^  the swap.s own loop, sw_copy_fast \(trampoline\.asm\) +2600 MB/s +median 2400, min 1200$'
+row copy-movsb "$o" '^  rep movsb +2000 MB/s +median 1900, min 900$'
+row copy-movsq "$o" '^  rep movsq +2080 MB/s +median 2000, min 1000$'
+row copy-memcpy "$o" '^  glibc memcpy +1300 MB/s +median 1100, min 500$'
+row copy-ratio-movsb "$o" '^  ratio sw_copy_fast / rep movsb +1\.30 *$'
+row copy-ratio-movsq "$o" '^  ratio sw_copy_fast / rep movsq +1\.25 *$'
+row copy-ratio-memcpy "$o" '^  ratio sw_copy_fast / glibc memcpy +2\.00 *$'
 row checksums "$o" '^store checksums per swap switch \(verify \+ record\) +100 of 900 ms switcher time *$'
 row press-arm "$o" '^  hotkey seen -> released, request written, alarm armed +100 ms *$'
 row arm-s3 "$o" '^  alarm armed -> machine in S3 +200 ms *$'
@@ -143,6 +153,32 @@ for r in late noalign; do
                 t_pass "bench-table/$r-no-cause"
         fi
 done
+
+# An older record without copy.txt: no copy rows at all.
+if grep -q 'copy loops\|sw_copy_fast' "$w/kinds.out"; then
+        t_fail bench-table/no-copy-record "copy rows without copy.txt: $(grep 'copy loops\|sw_copy_fast' "$w/kinds.out" | head -n 1)"
+else
+        t_pass bench-table/no-copy-record
+fi
+
+# SW_BENCH_ONLY=copy leaves copy.txt alone: its rows and nothing else.  A
+# loop missing from the record shows as "?", and so does its ratio.
+mkdir -p "$w/copyonly"
+grep -v '^rep_movsq ' "$fix/copy.txt" >"$w/copyonly/copy.txt"
+rc=0
+"$table" "$w/copyonly" >"$w/copyonly.out" 2>&1 || rc=$?
+o=$w/copyonly.out
+if [ "$rc" = 0 ] && [ "$(grep -c . "$o")" = 9 ]; then
+        t_pass bench-table/copy-only-run
+else
+        t_fail bench-table/copy-only-run "table.sh exit status $rc, $(grep -c . "$o") lines (want 9)"
+        sed 's/^/    | /' "$o"
+fi
+row copy-only/head "$o" '^make bench, the copy loops alone \(SW_BENCH_ONLY=copy\): QEMU TCG, -kernel boot$'
+row copy-only/fast "$o" '^  the swap.s own loop, sw_copy_fast \(trampoline\.asm\) +2600 MB/s +median 2400, min 1200$'
+row copy-only/movsq-missing "$o" '^  rep movsq +\? *$'
+row copy-only/ratio-movsq-missing "$o" '^  ratio sw_copy_fast / rep movsq +\? *$'
+row copy-only/ratio-memcpy "$o" '^  ratio sw_copy_fast / glibc memcpy +2\.00 *$'
 
 # A run without its QMP events is refused, by name.
 mkdir -p "$w/noqmp"
