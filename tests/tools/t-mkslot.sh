@@ -5,9 +5,10 @@
 # parser and memory planner: help and usage errors (exit 2), `check` on the
 # shipped partitions.conf and on broken ones (messages naming FILE:LINE on
 # stderr, exit 1 on any error, even with slots left; warnings alone exit 0),
-# `check --json` (usable kept apart from the exit status), `plan --memmap` on the
-# OVMF 6 GiB memory map (slot stores above 4 GiB), `plan --json` (the same
-# numbers as the text plan), and unreadable inputs (exit 1, path named).
+# `check --json` (usable kept apart from the exit status), `plan --memmap` on
+# the OVMF 6 GiB memory map (slot stores above 4 GiB), `plan --json` (the
+# same numbers as the text plan), and unreadable inputs (exit 1, path named).
+# Every run's exit status is asserted.
 # Then the provisioning verbs, each with its broken inputs: `image` (missing
 # kernel or initrd, not a bzImage, output exists), `inspect` (hashes against
 # sha256sum; truncated, flipped byte, not a slot image), `check --esp` on
