@@ -2,9 +2,11 @@
 #
 #   make            build/switcher.efi and the host tools (build/mkslot)
 #   make test       every test: host unit tests, then the QEMU + OVMF boots
-#   make unit       host unit tests only
+#   make unit       host unit tests only (needs gcc, cmocka and libfdt; no root, no QEMU)
 #   make demo       provision a disk from partitions.conf and boot it in QEMU
-#   make bench      the issue 7 table: switches, boots (direct vs switcher), copy rate, S3 path
+#   make bench      the issue 7 table: switches, boots (direct vs switcher), copy rate, S3 path,
+#                   and the swap's copy loop against rep movsb/movsq and memcpy
+#                   (SW_BENCH_ONLY=copy: that row alone, one short QEMU run)
 #   make soak       200 hotkey switches between two writing slots (SOAK_ROUNDS round trips)
 #   make agent32    the guest agent for i386 guests (fetches Debian's i386 libfdt.a)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 120) (clang)
@@ -27,20 +29,25 @@ WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
         -Wshadow -Wcast-qual -Wpointer-arith -Wwrite-strings -Wundef \
         -Wno-unused-parameter
 
+# Every C object records the headers it included (OBJ.d next to OBJ.o, read
+# back at the end of this file), so touching a header rebuilds exactly the
+# objects that use it, and a new file needs no rule.  -MP adds an empty rule
+# per header, so a deleted or renamed header does not stop the build.
+DEPFLAGS := -MMD -MP
+
 # ---------------------------------------------------------------------------
 # The pure core (switcher/*.c): no EFI headers, built twice, once for the host
 # tools and tests, once for the EFI binary.  One parser, one planner.
 SW_SRC   := $(sort $(wildcard switcher/*.c))
-SW_HDR   := $(wildcard switcher/*.h)
 
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iswitcher $(EXTRA_CFLAGS)
 HOST_LDFLAGS := $(EXTRA_LDFLAGS)
 HOST_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(SW_SRC))
 
-$(BUILD)/host/%.o: %.c $(SW_HDR)
+$(BUILD)/host/%.o: %.c
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libswitcher.a: $(HOST_OBJ)
 	$(call say,AR,$@)
@@ -76,7 +83,9 @@ MKSLOT_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(MKSLOT_SRC))
 # config.h is gnulib's, not ours: -Wundef stays on for our code through
 # everything else, but gnulib's own config.h tests undefined macros.
 $(MKSLOT_OBJ): HOST_CFLAGS += $(GL_CFLAGS) -Itools/mkslot -Wno-undef
-$(MKSLOT_OBJ): $(GL_LIB) $(wildcard tools/mkslot/*.h)
+# gnulib's headers are -isystem, which -MMD leaves out: its library stands
+# for them (and must exist before the first compile).
+$(MKSLOT_OBJ): $(GL_LIB)
 $(BUILD)/mkslot: $(MKSLOT_OBJ) $(BUILD)/libswitcher.a $(GL_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
@@ -85,6 +94,7 @@ $(BUILD)/mkslot: $(MKSLOT_OBJ) $(BUILD)/libswitcher.a $(GL_LIB)
 # Host unit tests (cmocka): tests/unit/test_NAME.c -> $(BUILD)/tests/test_NAME.
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_OBJ   := $(patsubst %.c,$(BUILD)/host/%.o,$(UNIT_SRC))
 UNIT_UTIL  := $(patsubst %.c,$(BUILD)/host/%.o,$(wildcard tests/unit/util_*.c))
 
 $(BUILD)/tests/test_%: $(BUILD)/host/tests/unit/test_%.o $(UNIT_UTIL) $(BUILD)/libswitcher.a
@@ -93,6 +103,10 @@ $(BUILD)/tests/test_%: $(BUILD)/host/tests/unit/test_%.o $(UNIT_UTIL) $(BUILD)/l
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcmocka -lfdt
 
 $(BUILD)/host/tests/unit/%.o: HOST_CFLAGS += -Itests/unit -DFIXTURES=\"$(CURDIR)/tests/fixtures\"
+# The unit tests' packages are checked for before the first test compiles
+# (order only: the check never makes an object stale), so a missing cmocka
+# is named with its apt-get line rather than shown as a compiler error.
+$(UNIT_OBJ) $(UNIT_UTIL): | unit-deps
 
 # ---------------------------------------------------------------------------
 # Fuzzing (libFuzzer): tests/fuzz/fuzz_NAME.c -> $(BUILD)/fuzz/fuzz_NAME, found
@@ -108,11 +122,12 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) -Iswitcher -It
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_UTIL    := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(sort $(wildcard tests/fuzz/util_*.c)))
+FUZZ_OBJ     := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(SW_SRC) $(FUZZ_SRC)) $(FUZZ_UTIL)
 
-$(BUILD)/fuzz/obj/%.o: %.c $(SW_HDR) $(wildcard tests/fuzz/*.h)
+$(BUILD)/fuzz/obj/%.o: %.c
 	$(call say,CLANG,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # Targets that build their seeds from fixtures (fuzz_seeds) find them here.
 $(BUILD)/fuzz/obj/tests/fuzz/%.o: FUZZ_CFLAGS += -DFIXTURES=\"$(CURDIR)/tests/fixtures\"
@@ -161,11 +176,12 @@ TRAMP_OBJ := $(patsubst %.asm,$(BUILD)/efi-obj/%.o,$(filter-out %16.asm,$(TRAMP_
 TRAMP_BIN := $(patsubst %.asm,$(BUILD)/gen/%.bin,$(filter %16.asm,$(TRAMP_SRC)))
 
 # C layouts the trampoline needs, as nasm %defines generated from C offsetof.
+# The generator's headers are recorded against the .inc it makes.
 WAKE_DEFS := $(BUILD)/gen/trampoline/wake-defs.inc
-$(WAKE_DEFS): trampoline/asm-defines.c trampoline/wake16.h trampoline/trampoline.h
+$(WAKE_DEFS): trampoline/asm-defines.c
 	$(call say,GEN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -Itrampoline $< -o $(BUILD)/gen/trampoline/asm-defines
+	$(Q)$(CC) $(HOST_CFLAGS) -Itrampoline -MMD -MP -MT $@ -MF $(@:.inc=.d) $< -o $(BUILD)/gen/trampoline/asm-defines
 	$(Q)$(BUILD)/gen/trampoline/asm-defines > $@.tmp && mv $@.tmp $@
 
 # Real-mode pieces are flat binaries, embedded by the elf64 objects (incbin).
@@ -179,10 +195,12 @@ $(BUILD)/efi-obj/trampoline/%.o: trampoline/%.asm $(TRAMP_BIN) $(wildcard trampo
 	$(Q)mkdir -p $(@D)
 	$(Q)$(NASM) -f elf64 -Itrampoline/ -I$(BUILD)/gen/trampoline/ $< -o $@
 
-$(BUILD)/efi-obj/%.o: %.c $(SW_HDR) $(wildcard efi/*.h trampoline/*.h)
+# The generated files under $(BUILD)/gen come first (order only), in case a
+# C file includes one: -MMD can only name them after the first compile.
+$(BUILD)/efi-obj/%.o: %.c | $(WAKE_DEFS)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(EFI_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/switcher.so: $(EFI_OBJ) $(TRAMP_OBJ)
 	$(call say,LD,$@)
@@ -197,7 +215,22 @@ $(BUILD)/switcher.efi: $(BUILD)/switcher.so
 	  --subsystem=10 $< $@
 
 # ---------------------------------------------------------------------------
-.PHONY: all deps unit test demo bench soak clean check-deps fuzz fuzz-cc fuzz-build sanitize sanitize-build
+# make bench's guest-side copy benchmark, a static binary for the bench
+# guests (tests/bench/bench.sh builds it through bench-tools).  It links the
+# switcher's own trampoline object, so the copy loop it times is the one the
+# swap runs, assembled by the rule above.
+COPY_LOOP_OBJ := $(BUILD)/efi-obj/trampoline/trampoline.o
+BENCH_TOOLS   := $(BUILD)/bench-bin/memcpy-bench
+
+$(BUILD)/bench-bin/memcpy-bench: tests/bench/memcpy-bench.c $(COPY_LOOP_OBJ)
+	$(call say,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -static -o $@ $^
+
+bench-tools: $(BENCH_TOOLS)
+
+# ---------------------------------------------------------------------------
+.PHONY: all deps deps-check unit-deps bench-tools FORCE unit test demo bench soak clean check-deps fuzz fuzz-cc fuzz-build sanitize sanitize-build
 .DEFAULT_GOAL := all
 # Objects and generated blobs are kept between runs, not deleted as intermediates.
 .SECONDARY:
@@ -210,7 +243,11 @@ deps:
 deps-check:
 	$(Q)./tests/deps.sh check
 
-unit: deps $(UNIT_BINS)
+# Only what the unit tests build with: no root, no QEMU.
+unit-deps:
+	$(Q)./tests/deps.sh unit
+
+unit: unit-deps $(UNIT_BINS)
 	$(Q)./tests/run-unit.sh $(UNIT_BINS)
 
 test: deps all agent32 $(UNIT_BINS)
@@ -219,7 +256,7 @@ test: deps all agent32 $(UNIT_BINS)
 demo: deps all agent32
 	$(Q)./tests/ovmf/demo.sh $(BUILD)
 
-bench: deps all
+bench: deps all bench-tools
 	$(Q)./tests/bench/bench.sh $(BUILD)
 
 # The switch test at length: every switch checked, then every file exact and
@@ -242,3 +279,24 @@ clean:
 # The guest agent (switcher-agent, switchctl): static Linux binaries that go
 # into the guests.  Its rules live with it.
 -include guest-agent/build.mk
+
+# Its objects record their headers too, through a pattern-specific flag
+# (build.mk's rules stay as they are).
+$(BUILD)/agent-obj/%.o: AGENT_CFLAGS += $(DEPFLAGS)
+$(BUILD)/agent32-obj/%.o: AGENT32_CFLAGS += $(DEPFLAGS)
+
+# ---------------------------------------------------------------------------
+# The recorded header dependencies, for the objects this tree can build now
+# (a stale .d of a deleted source is never read).  Only the ones that exist
+# are read, so make never tries to remake one as a makefile.  The agent's
+# object lists belong to build.mk, so its .d files are found by their place
+# (its rules keep their own header prerequisites).
+DEP_OBJ  := $(HOST_OBJ) $(MKSLOT_OBJ) $(UNIT_OBJ) $(UNIT_UTIL) $(EFI_OBJ) $(FUZZ_OBJ)
+DEPFILES := $(DEP_OBJ:.o=.d) $(WAKE_DEFS:.inc=.d)
+-include $(wildcard $(DEPFILES) $(BUILD)/agent-obj/*/*.d $(BUILD)/agent32-obj/*/*.d)
+# An object without its .d (built before the .d files, or the .d deleted)
+# says nothing about its headers: it is built again, once, rather than
+# trusted.  (.SECONDARY keeps a missing .d from forcing that by itself.)
+DEP_LOST := $(filter-out $(wildcard $(DEPFILES)),$(DEPFILES))
+$(patsubst %.d,%.o,$(filter-out $(WAKE_DEFS:.inc=.d),$(DEP_LOST))) $(if $(filter $(WAKE_DEFS:.inc=.d),$(DEP_LOST)),$(WAKE_DEFS)): FORCE
+FORCE:

@@ -2,16 +2,21 @@
 # Installs the Debian packages the project needs, or says exactly how to.
 #   deps.sh install   as root: apt-get install what is missing; else print the line and fail
 #   deps.sh check     only check the packages the build itself needs
+#   deps.sh unit      the host unit tests' packages (make unit): as root install
+#                     the missing ones, else print the line and fail
 set -eu
 
 BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev gnulib autoconf automake"
+# The unit tests compile the core with gcc and link cmocka and libfdt.
+UNIT_PKGS="gcc make libcmocka-dev libfdt-dev"
 TEST_PKGS="gcc-multilib qemu-system-x86 ovmf swtpm mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev"
 
 mode=${1:-install}
 case $mode in
 check) want=$BUILD_PKGS ;;
 install) want="$BUILD_PKGS $TEST_PKGS" ;;
-*) echo "usage: $0 install|check" >&2; exit 2 ;;
+unit) want=$UNIT_PKGS ;;
+*) echo "usage: $0 install|check|unit" >&2; exit 2 ;;
 esac
 
 missing=
@@ -22,7 +27,7 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$mode" = install ] && [ "$(id -u)" = 0 ]; then
+if [ "$mode" != check ] && [ "$(id -u)" = 0 ]; then
         echo "deps: installing:$missing"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q >/dev/null

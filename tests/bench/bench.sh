@@ -6,6 +6,12 @@
 # holds the switcher and four slots: a and b swap slots in a 256 MiB active
 # region, c and d in-place slots (256 MiB each):
 #
+#   0. the copy loops: the stock kernel, started through QEMU's -kernel,
+#      times the swap's copy loop (sw_copy_fast, linked in from the
+#      switcher's own trampoline object) against rep movsb, rep movsq and
+#      glibc's memcpy, all at the active region's size, in one VM
+#      (tests/bench/memcpy-bench.c, role tests/bench/role-copy.sh).
+#      SW_BENCH_ONLY=copy runs this part alone and prints its rows.
 #   1. prepare: the kernel boots once through QEMU's -kernel and writes a
 #      Boot0100 load option (the slot's kernel on the ESP, through its EFI
 #      stub, with initrd= and the command line) and BootNext into the
@@ -36,6 +42,14 @@ w=$build/bench
 rm -rf "$w"
 mkdir -p "$w"
 rounds=${SW_BENCH_ROUNDS:-10}
+only=${SW_BENCH_ONLY:-}
+case $only in
+"" | copy) ;;
+*) sw_die "SW_BENCH_ONLY must be empty (the whole bench) or 'copy' (the copy loops alone), not '$only'" ;;
+esac
+# The swap slots' active region, in MiB: the config below and the copy loops'
+# size, so the loops copy what one swap moves each way.
+active_mib=256
 boots=${SW_BENCH_BOOTS:-5}
 mem=2G
 sw_need_cmd "$QEMU" timeout tail python3 sgdisk
@@ -49,9 +63,35 @@ case ${SW_BENCH_TPM:-1} in
 0) export SW_QEMU_TPM=0 tpm=none ;;
 *) sw_die "SW_BENCH_TPM must be 1 (a TPM 2.0, swtpm) or 0 (no TPM), not '$SW_BENCH_TPM'" ;;
 esac
-${CC:-gcc} -static -O2 -o "$w/memcpy-bench" "$top/tests/bench/memcpy-bench.c"
+sw_make "$build" "$w/make.log" bench-tools ||
+        sw_die "building memcpy-bench failed (see $w/make.log)"
+cp "$build/bench-bin/memcpy-bench" "$w/"
+sw_guest amd64 "$build" || sw_die "could not fetch the guest kernel (see above)"
 
-if ! sw_guest amd64 "$build" || ! SW_EXTRA_BIN=$w/memcpy-bench sw_agent_initrd "$build" "$w" bench; then
+# --- 0. the copy loops -------------------------------------------------------
+# Their own initramfs (the test one plus the binary and the role), started
+# by -kernel on a blank disk: no switcher is involved, only the same machine.
+mkdir -p "$w/copy/bin" "$w/copy/roles"
+cp "$w/memcpy-bench" "$w/copy/bin/"
+cp "$top/tests/bench/role-copy.sh" "$w/copy/roles/copy.sh"
+SW_INITRD_EXTRA=$w/copy "$SW_OVMF_DIR/mkinitramfs.sh" amd64 "$build/cache" "$w/copy-initrd.gz" >"$w/copy-initrd.log" 2>&1 ||
+        sw_die "mkinitramfs for the copy loops failed (see $w/copy-initrd.log)"
+truncate -s 1M "$w/copy-disk.img"
+echo "bench: timing the copy loops at $active_mib MiB (one -kernel boot)..."
+rc=0
+run_qemu copy "$mem" 300 "$w/copy-disk.img" "$w/copy-serial.log" \
+        -kernel "$SW_KERNEL" -initrd "$w/copy-initrd.gz" \
+        -append "console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=copy sw.copy.mib=$active_mib" || rc=$?
+# The guest powers off when done: QEMU exits 0.
+[ "$rc" = 0 ] || sw_die "the copy-loop run: QEMU exit status $rc (see $w/copy-serial.log)"
+expect_line "$w/copy-serial.log" '^GUEST: done$' || sw_die "the copy-loop run did not finish"
+tr -d '\r' <"$w/copy-serial.log" | sed -n 's/^GUEST: copy //p' >"$w/copy.txt"
+if [ "$only" = copy ]; then
+        "$top/tests/bench/table.sh" "$w"
+        exit 0
+fi
+
+if ! SW_EXTRA_BIN=$w/memcpy-bench sw_agent_initrd "$build" "$w" bench; then
         sw_die "could not build the guest with the agent (see above)"
 fi
 
@@ -61,7 +101,7 @@ cmdline="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=bench"
 cat >"$w/partitions.conf" <<CONF
 timeout 0
 default a
-active-size 256M
+active-size ${active_mib}M
 
 slot a
 title Bench A

@@ -5,8 +5,9 @@
 # tests/fixtures/bench/: a hand-made serial log with host timestamps, the
 # hotkey presses, QMP events and boot times, whose figures are round numbers
 # (see the fixture's lines).  Checked: every row's value and target verdict,
-# the in-place row once the menu shows an in-place slot, and the refusal of a
-# run with a record missing.  No QEMU: this is the cheap part of make bench.
+# the in-place row once the menu shows an in-place slot, the causes printed
+# next to a figure only when the run's own numbers show them (and left out
+# when they do not), and the refusal of a run with a record missing.  No QEMU: this is the cheap part of make bench.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/../ovmf/lib.sh"
@@ -26,6 +27,24 @@ row() {
                 t_fail "bench-table/$1" "no line matching /$3/ in $(basename "$2")"
                 sed 's/^/    | /' "$2"
         fi
+}
+
+# no_row NAME OUT REGEX: no line of OUT matches (something left out on purpose).
+no_row() {
+        if grep -Eq -- "$3" "$2"; then
+                t_fail "bench-table/$1" "unexpected line: $(grep -E -m1 -- "$3" "$2")"
+        else
+                t_pass "bench-table/$1"
+        fi
+}
+
+# variant NAME FILE SED: the fixture with FILE edited by the sed script SED,
+# in $w/NAME; its table in $w/NAME.out.
+variant() {
+        mkdir -p "$w/$1"
+        cp "$fix"/* "$w/$1/"
+        sed "$3" "$fix/$2" >"$w/$1/$2"
+        "$table" "$w/$1" >"$w/$1.out" 2>&1 || true
 }
 
 rc=0
@@ -50,14 +69,28 @@ row overhead "$o" '^switcher boot overhead over direct boot +\+4\.5% +target <= 
 row copy "$o" '^switcher swap copy \(save \+ restore \+ bookkeeping\) +671 MB/s *$'
 row memcpy "$o" '^glibc memcpy in the same VM \(64 MiB, best of 3\) +1000 MB/s *$'
 row ratio-copy "$o" '^ratio swap copy / memcpy +0\.67 +target >= 0\.8  MISSED$'
+# The copy loops (copy.txt): each loop's best round, its median and slowest,
+# then the swap's loop over each of the others (best against best).
+row copy-head "$o" '^copy loops in one VM, 256 MiB a copy \(best of 7 rounds, taking turns\):$'
+row copy-fast "$o" '^  the swap.s own loop, sw_copy_fast \(trampoline\.asm\) +2600 MB/s +median 2400, min 1200$'
+row copy-movsb "$o" '^  rep movsb +2000 MB/s +median 1900, min 900$'
+row copy-movsq "$o" '^  rep movsq +2080 MB/s +median 2000, min 1000$'
+row copy-memcpy "$o" '^  glibc memcpy +1300 MB/s +median 1100, min 500$'
+row copy-ratio-movsb "$o" '^  ratio sw_copy_fast / rep movsb +1\.30 *$'
+row copy-ratio-movsq "$o" '^  ratio sw_copy_fast / rep movsq +1\.25 *$'
+row copy-ratio-memcpy "$o" '^  ratio sw_copy_fast / glibc memcpy +2\.00 *$'
 row checksums "$o" '^store checksums per swap switch \(verify \+ record\) +100 of 900 ms switcher time *$'
 row press-arm "$o" '^  hotkey seen -> released, request written, alarm armed +100 ms *$'
 row arm-s3 "$o" '^  alarm armed -> machine in S3 +200 ms *$'
 row k-suspend "$o" '^    guest kernel suspend \(its log: suspend entry -> S3\) +215 ms *$'
 row k-arm-s3 "$o" '^    guest: alarm armed -> S3 \(its log\) +230 ms *$'
-row wait "$o" '^  waiting for the RTC wake-up \(QMP SUSPEND -> WAKEUP\) +600 ms +\(aligned to the RTC tick\)$'
+# The three wake-ups come 0, 100 and 100 ms after the tick each alarm was
+# armed for (its "alarm in N ms" line's host time plus N).
+row wait "$o" '^  waiting for the RTC wake-up \(QMP SUSPEND -> WAKEUP\) +600 ms +\(aligned to the RTC tick: all 3 wake-ups within 100 ms of it\)$'
 row wait-agent "$o" '^    the same, as the agents estimate it \(their log\) +600 ms *$'
-row firmware "$o" '^  firmware S3 resume \(WAKEUP -> switcher.s wake entry\) +2000 ms +no TPM: OVMF waits for one$'
+# No TPM and a 2 s firmware resume, but nothing in one run measures the
+# TPM's part: no cause.
+row firmware "$o" '^  firmware S3 resume \(WAKEUP -> switcher.s wake entry\) +2000 ms *$'
 row switcher "$o" '^  switcher: checks, save, restore, swap +900 ms *$'
 row switcher-inplace-na "$o" '^  switcher: checks, save, restore, in-place +n/a \(none in this run\) *$'
 row resume-user "$o" '^  switcher -> target userspace \(resume switches\) +2000 ms *$'
@@ -113,6 +146,39 @@ row kinds/after-wake-inplace "$o" "^  the same from the switcher's wake entry, i
 row kinds/switcher-swap "$o" '^  switcher: checks, save, restore, swap +900 ms *$'
 row kinds/switcher-inplace "$o" '^  switcher: checks, save, restore, in-place +3 ms *$'
 row kinds/copy "$o" '^switcher swap copy \(save \+ restore \+ bookkeeping\) +671 MB/s *$'
+
+# One wake-up 600 ms after its armed tick (the third, 71.1 s -> 71.7 s):
+# something besides the alarm kept the machine asleep, so the wait gets no
+# cause.  The same when no alarm was armed on a tick (the agent's fallback,
+# "wake-up alarm in 2 s"): nothing to compare with.
+variant late qmp.txt 's/^WAKEUP 1000000071100000$/WAKEUP 1000000071700000/'
+row late/wait "$w/late.out" '^  waiting for the RTC wake-up \(QMP SUSPEND -> WAKEUP\) +800 ms *$'
+no_row late/no-cause "$w/late.out" 'RTC tick'
+variant noalign serial.ts 's/(wake-up alarm in [0-9]* ms, on the RTC.s tick [0-9]*)$/(wake-up alarm in 2 s)/'
+row noalign/wait "$w/noalign.out" '^  waiting for the RTC wake-up \(QMP SUSPEND -> WAKEUP\) +600 ms *$'
+no_row noalign/no-cause "$w/noalign.out" 'RTC tick'
+
+# An older record without copy.txt: no copy rows at all.
+no_row no-copy-record "$w/kinds.out" 'copy loops|sw_copy_fast'
+
+# SW_BENCH_ONLY=copy leaves copy.txt alone: its rows and nothing else.  A
+# loop missing from the record shows as "?", and so does its ratio.
+mkdir -p "$w/copyonly"
+grep -v '^rep_movsq ' "$fix/copy.txt" >"$w/copyonly/copy.txt"
+rc=0
+"$table" "$w/copyonly" >"$w/copyonly.out" 2>&1 || rc=$?
+o=$w/copyonly.out
+if [ "$rc" = 0 ] && [ "$(grep -c . "$o")" = 9 ]; then
+        t_pass bench-table/copy-only-run
+else
+        t_fail bench-table/copy-only-run "table.sh exit status $rc, $(grep -c . "$o") lines (want 9)"
+        sed 's/^/    | /' "$o"
+fi
+row copy-only/head "$o" '^make bench, the copy loops alone \(SW_BENCH_ONLY=copy\): QEMU TCG, -kernel boot$'
+row copy-only/fast "$o" '^  the swap.s own loop, sw_copy_fast \(trampoline\.asm\) +2600 MB/s +median 2400, min 1200$'
+row copy-only/movsq-missing "$o" '^  rep movsq +\? *$'
+row copy-only/ratio-movsq-missing "$o" '^  ratio sw_copy_fast / rep movsq +\? *$'
+row copy-only/ratio-memcpy "$o" '^  ratio sw_copy_fast / glibc memcpy +2\.00 *$'
 
 # A run without its QMP events is refused, by name.
 mkdir -p "$w/noqmp"

@@ -4,9 +4,11 @@
 # Host tests of BUILD/mkslot, the host front end to the switcher's own config
 # parser and memory planner: help and usage errors (exit 2), `check` on the
 # shipped partitions.conf and on broken ones (messages naming FILE:LINE on
-# stderr, exit 1 when no slot is left), `check --json`, `plan --memmap` on the
-# OVMF 6 GiB memory map (slot stores above 4 GiB), `plan --json` (the same
-# numbers as the text plan), and unreadable inputs (exit 1, path named).
+# stderr, exit 1 on any error, even with slots left; warnings alone exit 0),
+# `check --json` (usable kept apart from the exit status), `plan --memmap` on
+# the OVMF 6 GiB memory map (slot stores above 4 GiB), `plan --json` (the
+# same numbers as the text plan), and unreadable inputs (exit 1, path named).
+# Every run's exit status is asserted.
 # Then the provisioning verbs, each with its broken inputs: `image` (missing
 # kernel or initrd, not a bzImage, output exists), `inspect` (hashes against
 # sha256sum; truncated, flipped byte, not a slot image), `check --esp` on
@@ -154,7 +156,8 @@ truncate -s 8247232 "$esp/slots/debian-a/vmlinuz"
 conf=$top/partitions.conf
 line_b=$(grep -n '^linux /slots/debian-b/vmlinuz' "$conf" | cut -d: -f1)
 mk esp-one check --esp "$esp" "$conf"
-expect_rc mkslot/esp-one-missing-exit esp-one 0
+# One slot dropped, the other still bootable: still an error, exit 1.
+expect_rc mkslot/esp-one-missing-exit esp-one 1
 expect_text mkslot/esp-one-missing-msg esp-one err \
         "error: $conf:$line_b: slot 'debian-b': kernel '/slots/debian-b/vmlinuz' not found; slot dropped"
 expect_text mkslot/esp-one-missing-summary esp-one out "$conf: 1 valid slot(s), 0 warning(s), 1 error(s)"
@@ -213,7 +216,7 @@ linux /slots/good/vmlinuz
 partition FOO=bar
 CONF
 mk bad check "$bad"
-expect_rc mkslot/bad-exit bad 0
+expect_rc mkslot/bad-exit bad 1
 expect_text mkslot/bad-unknown-key bad err "warning: $bad:4: unknown key 'colour', ignored"
 expect_text mkslot/bad-size bad err "error: $bad:13: slot 'badsize': memory '12X' is not a size like 128M or 1G; slot dropped"
 expect_text mkslot/bad-duplicate bad err "error: $bad:15: slot 'good': id already used by the slot at line 6; slot dropped"
@@ -227,10 +230,29 @@ else
         t_pass mkslot/bad-streams
 fi
 
+# --json on the same file: exit 1 as well, and "usable" still says the
+# switcher would boot the slot that is left.
+mk bad-json check --json "$bad"
+expect_rc mkslot/bad-json-exit bad-json 1
+json_ok mkslot/bad-json bad-json \
+        'j["usable"] and j["valid_slots"] == 1 and j["errors"] == 3 and j["warnings"] == 1'
+
+# Warnings alone are not errors: the shipped config with an unknown key.
+{
+        echo "colour blue"
+        cat "$top/partitions.conf"
+} >"$w/warn.conf"
+mk warn check "$w/warn.conf"
+expect_rc mkslot/warnings-only-exit warn 0
+expect_text mkslot/warnings-only-msg warn err "warning: $w/warn.conf:1: unknown key 'colour', ignored"
+mk warn-json check --json "$w/warn.conf"
+expect_rc mkslot/warnings-only-json-exit warn-json 0
+json_ok mkslot/warnings-only-json warn-json 'j["usable"] and j["warnings"] == 1 and j["errors"] == 0'
+
 # The fixture with one of each common mistake: every message on stderr names
 # the file and a line.
 mk fixture check "$fixtures/conf-errors.conf"
-expect_rc mkslot/fixture-exit fixture 0
+expect_rc mkslot/fixture-exit fixture 1
 if [ -s "$w/fixture.err" ] &&
         ! grep -Ev "^(warning|error): $fixtures/conf-errors\.conf:[0-9]+: " "$w/fixture.err" >"$w/fixture.unnamed"; then
         t_pass mkslot/fixture-messages-name-file-line
@@ -388,6 +410,7 @@ else
         t_fail mkslot/inspect-hashes-are-sha256sum "blob lines do not carry sha256sum's digests"
 fi
 mk inspect-json inspect --json "$w/a.slot"
+expect_rc mkslot/inspect-json-exit inspect-json 0
 json_ok mkslot/inspect-json inspect-json \
         'j["title"] == "Test A" and j["arch"] == "x86_64" and j["mode"] == "swap" and
          j["kernel_release"] == "6.1.0-56-amd64" and j["kernel"]["size"] == 8247232 and j["kernel"]["ok"] and
@@ -411,6 +434,7 @@ fi
 mk image-force image -k "$kern" --mode in-place -o "$w/a.slot" --force
 expect_rc mkslot/image-force-exit image-force 0
 mk inspect-forced inspect --json "$w/a.slot"
+expect_rc mkslot/inspect-forced-exit inspect-forced 0
 json_ok mkslot/image-force-replaced inspect-forced 'j["mode"] == "in-place" and j["initrds"] == [] and j["title"] == "6.1.0-56-amd64"'
 
 mk image-nokernel image -k "$w/no-such-vmlinuz" -o "$w/nk.slot"
@@ -434,6 +458,7 @@ fi
 
 # Damaged images: truncated, a flipped kernel byte, not a slot image at all.
 mk image-b image -k "$kern" -i "$w/initrd1" -o "$w/b.slot"
+expect_rc mkslot/image-b-exit image-b 0
 size=$(stat -c %s "$w/b.slot")
 head -c $((size - 100)) "$w/b.slot" >"$w/trunc.slot"
 mk inspect-trunc inspect "$w/trunc.slot"
@@ -442,6 +467,7 @@ expect_text mkslot/inspect-truncated-msg inspect-trunc err \
         "error: $w/trunc.slot: truncated: initrd-1 ends at byte $size, the file has $((size - 100))"
 head -c 20 "$w/b.slot" >"$w/tiny.slot"
 mk inspect-tiny inspect "$w/tiny.slot"
+expect_rc mkslot/inspect-tiny-exit inspect-tiny 1
 expect_text mkslot/inspect-tiny-msg inspect-tiny err "error: $w/tiny.slot: truncated: 20 bytes, less than a slot image header"
 cp "$w/b.slot" "$w/flip.slot"
 off=$(grep -obUaP 'HdrS' "$w/flip.slot" | head -n1 | cut -d: -f1)
@@ -457,6 +483,7 @@ else
         t_fail mkslot/inspect-flipped-lines "expected kernel MISMATCH and initrd-1 ok"
 fi
 mk inspect-kern inspect "$kern"
+expect_rc mkslot/inspect-not-slot-exit inspect-kern 1
 expect_text mkslot/inspect-not-slot inspect-kern err "error: $kern: not a slot image (no device-tree header)"
 
 # --- check --esp with slot images ----------------------------------------------
@@ -474,7 +501,8 @@ slot gone
 image /slots/gone.slot
 CONF
 mk check-img check --esp "$iesp" "$w/img.conf"
-expect_rc mkslot/check-images-exit check-img 0
+# Two of three slots dropped: exit 1, the good one still listed.
+expect_rc mkslot/check-images-exit check-img 1
 expect_text mkslot/check-images-flipped check-img err "error: slot 'bad': /slots/bad.slot: kernel hash mismatch"
 expect_text mkslot/check-images-refused check-img err \
         "error: $w/img.conf:5: slot 'bad': image '/slots/bad.slot' refused; slot dropped"
@@ -511,6 +539,7 @@ if [ -f "$build/switcher.efi" ] && command -v sgdisk >/dev/null && command -v mf
                 t_fail mkslot/disk-esp-files "BOOTX64.EFI, partitions.conf or /slots/a.slot differ on the ESP"
         fi
         mk disk-json disk --json --files "$desp" -o "$w/disk2.img" "$w/disk.conf"
+        expect_rc mkslot/disk-json-exit disk-json 0
         json_ok mkslot/disk-json disk-json \
                 '[p["label"] for p in j["partitions"]] == ["part-a", "part-b"] and j["esp"]["start"] == 1 << 20 and
                  sorted(j["esp"]["files"]) == ["/EFI/BOOT/BOOTX64.EFI", "/EFI/BOOT/partitions.conf", "/slots/a.slot"] and

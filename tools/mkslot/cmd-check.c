@@ -98,7 +98,10 @@ int cmd_check(int argc, char **argv)
         static const struct argp argp = {
                 check_options, parse_opt, "CONF",
                 "Checks partitions.conf as the switcher will at boot: the same parser, the same messages "
-                "(on stderr, naming FILE:LINE).  Exit status 0 when at least one slot is valid.", NULL, NULL, NULL,
+                "(on stderr, naming FILE:LINE).  Exit status 0 when the config has no error (warnings alone are "
+                "fine), 1 when it has any, such as a dropped slot, even if other slots are still valid: a "
+                "script can gate on it.  --json's \"usable\" says whether the switcher would still boot "
+                "something.", NULL, NULL, NULL,
         };
         static struct sw_config c;
         struct check_args a = { 0 };
@@ -131,7 +134,10 @@ int cmd_check(int argc, char **argv)
                        c.usable ? sw_config_valid_slots(&c) : 0, d.warnings, d.errors,
                        a.esp ? "" : "; files not checked (use --esp DIR)");
         }
-        return c.usable && sw_config_valid_slots(&c) > 0 ? 0 : 1;
+        /* Any error fails the check, like systemd-analyze verify or nginx -t:
+         * a dropped slot is a mistake the author wants to hear about before
+         * installing, even though the switcher would boot the others. */
+        return c.usable && sw_config_valid_slots(&c) > 0 && d.errors == 0 ? 0 : 1;
 }
 
 static void plan_line_stdout(void *ctx, const char *text)
