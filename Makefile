@@ -222,10 +222,10 @@ $(BUILD)/switcher.efi: $(BUILD)/switcher.so
 COPY_LOOP_OBJ := $(BUILD)/efi-obj/trampoline/trampoline.o
 BENCH_TOOLS   := $(BUILD)/bench-bin/memcpy-bench
 
-$(BUILD)/bench-bin/memcpy-bench: tests/bench/memcpy-bench.c $(COPY_LOOP_OBJ)
+$(BUILD)/bench-bin/memcpy-bench: tests/bench/memcpy-bench.c trampoline/trampoline.h $(COPY_LOOP_OBJ)
 	$(call say,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -static -o $@ $^
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -Itrampoline -static -o $@ $(filter %.c %.o,$^)
 
 bench-tools: $(BENCH_TOOLS)
 

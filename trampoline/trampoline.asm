@@ -81,11 +81,12 @@ sw_boot_linux64:
 ; void sw_copy_fast(void *dst, const void *src, uint64_t len)
 ;
 ; The swap's hot path: copies RAM 64 bytes per turn through general
-; registers, then any tail byte by byte.  Measured in a TCG guest (64 MiB,
-; best of 3): this loop 2.6-2.8 GB/s, rep movsq 2.3-2.5, the earlier 16-byte
-; SSE loop 1.7, glibc's memcpy 1.1-1.5 (QEMU keeps XMM registers in memory,
-; so every vector move costs an extra load and store).  On hardware a
-; large copy is bound by memory bandwidth either way.
+; registers, then any tail byte by byte.  General registers, not XMM:
+; QEMU keeps XMM registers in memory, so every vector move costs an extra
+; load and store.  `SW_BENCH_ONLY=copy make bench` times this routine
+; against rep movsb, rep movsq and glibc's memcpy at 256 MiB in one TCG
+; guest (docs/bench.md): about 3 GB/s, 2.6-3.5 times glibc's memcpy.  On
+; hardware a large copy is bound by memory bandwidth either way.
 ;   Expects: long mode; SysV ABI: RDI = dst, RSI = src, RDX = len; regions
 ;            do not overlap.
 ;   Leaves:  returns normally; interrupts untouched.

@@ -25,14 +25,13 @@
 #include <string.h>
 #include <time.h>
 
-/* trampoline/trampoline.asm. */
-void sw_copy_fast(void *dst, const void *src, uint64_t len);
+#include "trampoline.h"
+
 /* The trampoline's exception stubs call this; nothing here installs them, so
  * it is never reached, but the object needs it to link. */
-void sw_exception(void *frame);
-
-void sw_exception(void *frame)
+void sw_exception(const struct sw_exc_frame *f)
 {
+        (void)f;
         abort();
 }
 
