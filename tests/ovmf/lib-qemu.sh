@@ -311,23 +311,33 @@ press_hotkey() {
 }
 
 # A hotkey tour of several slots running the "switch" role (t-switch,
-# t-i386, t-inplace, t-prewarm).  tour_init NAME RUN LOG TIMINGS SLOT...: the
-# slots already up (the one that booted, and any prewarmed).  tour_go KEY SLOT: press KEY and wait for SLOT's userspace, its
+# t-i386, t-inplace, t-prewarm), in the QEMU run_qemu last started in the
+# background.  tour_start NAME LOG TIMINGS SECS FIRST [SLOT...]: wait up to
+# SECS for FIRST, the slot that boots, to be ready (recorded as boot-FIRST,
+# or NAME/boot-FIRST fails); the SLOTs are up already too (prewarmed).  tour_go KEY SLOT: press KEY and wait for SLOT's userspace, its
 # 'ready' marker on its first visit (a cold boot), else one more "resumed
 # after" line; records the time as cold-SLOT / resume-SLOT.  tour_end
 # LAST SLOT...: after the last press, wait for LAST's final marker, check
 # each SLOT's, and for QEMU (pid SW_QEMU_PID) to power off (NAME/power-off,
 # its exit status), or stop it when the tour failed.  TOUR_OK is 1 while
 # everything went well.
-tour_init() {
-        TOUR_NAME=$1 TOUR_RUN=$2 TOUR_LOG=$3 TOUR_TIMINGS=$4
+tour_start() {
+        TOUR_NAME=$1 TOUR_RUN=$SW_QEMU_RUN_DIR TOUR_LOG=$2 TOUR_TIMINGS=$3
         TOUR_OK=1 TOUR_RESUMES=0 TOUR_T0=$(sw_now_ms)
+        local secs=$4 first=$5 s
         shift 4
         declare -gA TOUR_VISITED=()
-        local s
         for s in "$@"; do
                 TOUR_VISITED[$s]=1
         done
+        if wait_for_marker "$TOUR_LOG" "^GUEST: ready slot=$first " "$secs"; then
+                echo "$TOUR_NAME: slot $first ready after $(sw_since "$TOUR_T0") s"
+                echo "boot-$first $(($(sw_now_ms) - TOUR_T0))" >>"$TOUR_TIMINGS"
+        else
+                expect_line "$TOUR_LOG" "^GUEST: ready slot=$first " || true
+                t_fail "$TOUR_NAME/boot-$first" "slot $first did not come up"
+                TOUR_OK=0
+        fi
 }
 
 tour_go() {

@@ -83,17 +83,7 @@ log=$w/serial.log
 timings=$w/timings.txt
 : >"$timings"
 SW_QEMU_BG=1 run_qemu i386 6G $((420 + rounds * 300)) "$w/disk.img" "$log"
-t_boot=$(sw_now_ms)
-
-ok=1
-if wait_for_marker "$log" '^GUEST: ready slot=a ' 300; then
-        echo "i386: slot a ready after $(sw_since "$t_boot") s"
-else
-        t_fail i386/boot-a "slot a did not come up"
-        ok=0
-fi
-tour_init i386 "$SW_QEMU_RUN_DIR" "$log" "$timings" a
-TOUR_OK=$ok
+tour_start i386 "$log" "$timings" 300 a
 for r in $(seq 1 "$rounds"); do
         tour_go ctrl-alt-3 c
         tour_go ctrl-alt-1 a

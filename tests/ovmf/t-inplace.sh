@@ -61,14 +61,7 @@ log=$w/serial.log
 timings=$w/timings.txt
 : >"$timings"
 SW_QEMU_BG=1 run_qemu inplace 6G $((400 + rounds * 60)) "$w/disk.img" "$log"
-
-ok=1
-if ! wait_for_marker "$log" '^GUEST: ready slot=a ' 300; then
-        t_fail inplace/boot-a "slot a did not come up"
-        ok=0
-fi
-tour_init inplace "$SW_QEMU_RUN_DIR" "$log" "$timings" a
-TOUR_OK=$ok
+tour_start inplace "$log" "$timings" 300 a
 tour_go ctrl-alt-2 b
 tour_go ctrl-alt-3 c
 for _ in $(seq 1 "$rounds"); do
