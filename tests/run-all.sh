@@ -48,7 +48,7 @@ if [ "${#units[@]}" -gt 0 ]; then
 fi
 echo "run-all: unit: ${#units[@]} binaries, $pass passed, $fail failed"
 
-# --- 2. QEMU + OVMF tests ----------------------------------------------------
+# --- 2. test scripts (tools, then QEMU + OVMF) -------------------------------
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 export SW_RESULTS=$results

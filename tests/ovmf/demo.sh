@@ -7,6 +7,7 @@
 # shell on the serial console (leave QEMU with Ctrl-A X); without one, the
 # demo prints what happened and stops.
 set -eu
+# shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 build=$(cd "${1:-build}" && pwd)
