@@ -22,39 +22,43 @@
 # of the slot already running is ignored.  While a switch is under way the
 # agent reads no keys: agent_switch() blocks in the suspend.
 #
-# With b running, the test sends 50 presses that alternate a's key and b's
-# (ctrl+alt+1 first), one every STORM_GAP_MS (30 ms), each press 6 key
-# events STORM_HOLD_MS (4 ms) apart: about 1.5 s in all, measured, and it
-# must stay under 5 s.  What becomes of them:
-#   1. b's agent arms on press 1 (a's key) and starts the switch on its
-#      release, some 25 ms later.  From then on it reads nothing.
-#   2. The presses that reach b's kernel before it suspends its keyboard
-#      wait in b's evdev buffer; the rest reach QEMU's PS/2 keyboard while
-#      the machine sleeps (the first wakes it) or is being resumed through
-#      the firmware and the switcher into a, and are lost when the keyboard
-#      is reset (S3 resets the devices; a's kernel resets its i8042).  Those
-#      that reach a's kernel once its keyboard is back wait for a's agent,
-#      which is still inside its own switch (a -> b) until a's userspace
-#      runs.
-#   3. a's agent returns from that switch and ignores every hotkey for 1 s.
+# With b running, the test sends 50 presses that alternate b's key and a's
+# (ctrl+alt+2 first), one every STORM_GAP_MS (30 ms), each press 6 key
+# events (ctrl, alt, the digit down, then up) STORM_HOLD_MS (4 ms) apart as
+# QEMU plays them: about 1.5 s in all, measured, and it must stay under 5 s.
+# What becomes of them:
+#   1. Press 1 (b's key) reaches b's agent, idle and out of its quiet
+#      second: b is already running, ignored.
+#   2. b's agent arms on press 2 (a's key) and starts the switch on its
+#      release.  From then on it reads nothing until b runs again.
+#   3. Of the presses after that, those that reach b's kernel before it
+#      stops its keyboard wait in b's evdev buffer; the rest reach QEMU's
+#      PS/2 keyboard while the machine sleeps (they do not wake it: the
+#      agent's log shows it waited for its alarm) or is being resumed
+#      through the firmware and the switcher into a, and are lost when the
+#      keyboard is reset (S3 resets the devices; a's kernel resets its
+#      i8042); those that reach a's kernel once its keyboard is back wait
+#      for a's agent, which is still inside its own switch (a -> b).
+#   4. a's agent returns from that switch and ignores every hotkey for 1 s.
 #      The storm is over before it returns (checked: when the last press
 #      was sent, a's "resumed after" line was not on serial yet; the
-#      firmware's S3 resume alone takes about 1.7 s without a TPM), so all
-#      presses a's agent reads fall in its quiet second: ignored.
-#   4. When b is switched to again (a's final switch at the end), b's agent
-#      returns from the storm's switch and reads its buffered presses at once:
-#      inside its quiet second, ignored, a's key among them (press 3 is a's
-#      key and comes 60 ms after press 1, long before b's kernel sleeps).
+#      firmware's S3 resume alone takes about 1.7 s without a TPM), so every
+#      press a's agent reads falls in its quiet second: ignored.
+#   5. When b is switched to again (a's final switch at the end), b's agent
+#      returns from the storm's switch and reads its buffered presses at
+#      once: inside its quiet second, ignored.
 # So the rule predicts exactly one switch from the 50 presses (b -> a), and
-# 2R + 1 switches in the whole run.  Without the quiet second, b's buffered
-# press of a's key would switch again at the end (step 4); with the storm
-# reaching a after its quiet second, a would switch back to b on b's key.
-# How many presses reach an agent at all depends on how fast the guests
-# suspend and resume, so that count is a bound: at least one "ignored" line
-# (step 4), at most 49.  The agents' log lines count: after the storm
-# starts, exactly one "pressed; waiting for its release" of ctrl+alt+1 and
-# one "released: switching to a" (unless a suspend is aborted by a key and
-# retried, which the log says), no "already running", and 1..49 "ignored".
+# 2R + 1 switches in the whole run: an agent that read keys during its
+# switch, or acted on one in its quiet second, would make more (a's key
+# and b's alternate, so whichever slot runs, every other press is a switch
+# away from it).  Checked in the agents' log lines after the storm starts:
+# exactly one "ctrl+alt+2: slot 'b' is already running" (press 1), one
+# "ctrl+alt+1 pressed; waiting for its release" and one "released:
+# switching to a" (press 2; one more per two suspends aborted by a key,
+# which the log says), none acted on for b's key.  How many of presses 3-50
+# reach an agent at all (step 3) depends on how fast the guests suspend
+# and resume: from 0 to 48 "ignored" lines were seen (0 and 1 in the runs
+# so far), a bound, not a number.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -122,7 +126,7 @@ storm() {
         qemu_monitor_open "$run"
         t_first=$(sw_now_ms)
         for ((i = 1; i <= STORM_PRESSES; i++)); do
-                key=ctrl-alt-$((2 - i % 2))
+                key=ctrl-alt-$((1 + i % 2))
                 [ "$i" = 1 ] || read -r -t "$gap" -u "$pause" _ || true
                 qemu_monitor_send "sendkey $key $STORM_HOLD_MS"
                 t_last=$(sw_now_ms)
@@ -178,8 +182,8 @@ fi
 t_check switch/cold-boot-b "$log" "^switcher: cold boot of slot 'b'"
 no_fault switch "$log"
 
-# The storm as the agents saw it (see the header): its presses reached them
-# and all but the first were ignored.
+# The storm as the agents saw it (see the header): press 1 ignored, press 2
+# started the one switch, nothing else acted on.
 if [ -n "${storm_ms:-}" ]; then
         if [ "$storm_ms" -lt 5000 ]; then
                 t_pass switch/storm-under-5s
@@ -187,26 +191,26 @@ if [ -n "${storm_ms:-}" ]; then
                 t_fail switch/storm-under-5s "$STORM_PRESSES presses took $storm_ms ms"
         fi
         tr -d '\r' <"$log" | tail -n +$((storm_from + 1)) | grep -a "$agent" >"$w/storm-agent.log" || true
+        n_running=$(log_count "$w/storm-agent.log" "hotkey ctrl\\+alt\\+2: slot 'b' is already running$")
         n_armed=$(log_count "$w/storm-agent.log" 'hotkey ctrl\+alt\+1 pressed; waiting for its release$')
         n_started=$(log_count "$w/storm-agent.log" 'hotkey ctrl\+alt\+1 released: switching to a$')
         n_other=$(log_count "$w/storm-agent.log" 'hotkey ctrl\+alt\+2 (pressed|released)')
-        n_running=$(log_count "$w/storm-agent.log" 'is already running$')
         n_ignored=$(log_count "$w/storm-agent.log" 'within 1000 ms of the last switch; ignored$')
         n_aborted=$(log_count "$w/storm-agent.log" 'suspend aborted by a wake-up event')
-        echo "switch: storm: agents armed $n_armed, started $n_started, ignored $n_ignored (quiet second), $n_running (own slot), $n_aborted suspend(s) aborted"
+        echo "switch: storm: agents: $n_running already running, armed $n_armed, started $n_started, $n_ignored ignored in a quiet second, $n_aborted suspend(s) aborted"
+        if [ "$n_running" = 1 ]; then
+                t_pass switch/storm-first-press-ignored
+        else
+                t_fail switch/storm-first-press-ignored "$n_running 'already running' lines for b's key, want exactly 1 (press 1)"
+        fi
         # A switch whose suspend a key aborts twice fails, and b's agent may
         # arm again after its quiet second: one more armed press per two
         # aborted suspends at the most.
         if [ "$n_armed" -ge 1 ] && [ "$n_armed" -le $((1 + n_aborted / 2)) ] && [ "$n_armed" = "$n_started" ] &&
-                [ "$n_other" = 0 ] && [ "$n_running" = 0 ]; then
+                [ "$n_other" = 0 ]; then
                 t_pass switch/storm-one-switch-started
         else
-                t_fail switch/storm-one-switch-started "armed $n_armed, started $n_started (want 1; $n_aborted suspend(s) aborted), b's key acted on $n_other, own-slot lines $n_running (want 0)"
-        fi
-        if [ "$n_ignored" -ge 1 ] && [ "$n_ignored" -lt "$STORM_PRESSES" ]; then
-                t_pass switch/storm-presses-ignored
-        else
-                t_fail switch/storm-presses-ignored "$n_ignored presses ignored in a quiet second, want 1..$((STORM_PRESSES - 1)): the presses did not reach the agents as the rule says"
+                t_fail switch/storm-one-switch-started "armed $n_armed, started $n_started (want 1; $n_aborted suspend(s) aborted), b's key acted on $n_other (want 0)"
         fi
 fi
 
