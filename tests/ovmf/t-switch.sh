@@ -57,8 +57,8 @@
 # switching to a" (press 2; one more per two suspends aborted by a key,
 # which the log says), none acted on for b's key.  How many of presses 3-50
 # reach an agent at all (step 3) depends on how fast the guests suspend
-# and resume: from 0 to 48 "ignored" lines were seen (0 and 1 in the runs
-# so far), a bound, not a number.
+# and resume: 0 to 48 "ignored" lines (0, 1 and 3 were seen in four runs),
+# a bound, not a number.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
