@@ -38,7 +38,7 @@ firmware_goes_on() {
 # have ended QEMU by itself before).  Then $w/CASE.txt is the log without
 # \r, and noslot/CASE-nothing-booted: nothing was planned or booted on the way.
 case_end() {
-        qemu_stop "$pid" "$SW_QEMU_RUN_DIR" "noslot/$1-stopped"
+        qemu_stop "$pid" "$SW_QEMU_RUN_DIR" "noslot/$1-stopped" || true
         echo "noslot: $1: $(sw_since "$t0") s"
         tr -d '\r' <"$log" >"$w/$1.txt"
         if grep -Eq '^(plan:|switcher: booting|switcher: boot services ended)' "$w/$1.txt"; then
