@@ -2,16 +2,21 @@
 # run-all.sh [BUILD]
 #
 # Runs every test and prints one total as its last line:
-#   1. the host unit tests BUILD/tests/test_* (cmocka): each test case counts,
-#      read from cmocka's "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)"
-#      lines; a binary that crashes or prints no summary counts as one failure;
-#   2. every tests/ovmf/t-*.sh BUILD (QEMU + OVMF), which add their PASS/FAIL
-#      results to a shared results file through t_pass/t_fail (lib.sh).
+#   1. the host unit tests: BUILD/tests/test_NAME for each tests/unit/test_NAME.c
+#      (a binary whose source is gone is not run; one not built fails),
+#      through run-unit.sh: each cmocka test case counts once, a binary that
+#      records no test or crashes counts as one failure;
+#   2. every tests/tools/t-*.sh and tests/ovmf/t-*.sh BUILD, which add their
+#      PASS/FAIL results to a shared results file through t_pass/t_fail
+#      (tests/ovmf/lib-results.sh).  A script that records nothing and does
+#      not say it skipped fails, as does one that exits non-zero without
+#      recording a failure.
 # The last line is exactly "N passed, N failed"; the exit status is 0 only when
 # nothing failed.
 #
-# Environment: SW_TESTS="t-boot t-guest-direct" runs only those OVMF scripts;
-# SW_TEST_TIMEOUT bounds each OVMF script (seconds, default 1800).
+# Environment: SW_TESTS="t-boot t-guest-direct" runs only those scripts (a
+# name with no script fails); SW_TEST_TIMEOUT bounds each script (seconds,
+# default 1800).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,45 +28,27 @@ pass=0
 fail=0
 
 # --- 1. unit tests -----------------------------------------------------------
-unit_one() {
-        local bin=$1 out rc=0 p f
-        out=$(mktemp)
-        "$bin" >"$out" 2>&1 || rc=$?
-        cat "$out"
-        p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*/\1/p' "$out" | awk '{s += $1} END {print s + 0}')
-        f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s).*/\1/p' "$out" | awk '{s += $1} END {print s + 0}')
-        rm -f "$out"
-        if [ "$p" = 0 ] && [ "$f" = 0 ]; then
-                # No cmocka summary at all: a crash, or not a cmocka binary.
-                if [ "$rc" = 0 ]; then
-                        p=1
-                else
-                        f=1
-                        echo "FAIL: $(basename "$bin"): exit status $rc and no cmocka summary"
-                fi
-        elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-                f=1
-                echo "FAIL: $(basename "$bin"): exit status $rc although cmocka reported no failure"
+units=()
+for src in "$top"/tests/unit/test_*.c; do
+        [ -e "$src" ] || continue
+        bin=$build/tests/$(basename "$src" .c)
+        if [ -x "$bin" ]; then
+                units+=("$bin")
+        else
+                echo "FAIL: $(basename "$bin"): not built from $src (make unit)"
+                fail=$((fail + 1))
         fi
-        pass=$((pass + p))
-        fail=$((fail + f))
-}
-
-shopt -s nullglob
-units=("$build"/tests/test_*)
-shopt -u nullglob
-nunit=0
-for bin in "${units[@]}"; do
-        if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
-                continue
-        fi
-        case $bin in *.o | *.d) continue ;; esac
-        unit_one "$bin"
-        nunit=$((nunit + 1))
 done
-echo "run-all: unit: $nunit binaries, $pass passed, $fail failed"
+if [ "${#units[@]}" -gt 0 ]; then
+        unit_out=$("$top/tests/run-unit.sh" "${units[@]}") || true
+        printf '%s\n' "$unit_out"
+        read -r p f <<<"$(printf '%s\n' "$unit_out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)"
+        pass=$((pass + ${p:-0}))
+        fail=$((fail + ${f:-1}))
+fi
+echo "run-all: unit: ${#units[@]} binaries, $pass passed, $fail failed"
 
-# --- 2. QEMU + OVMF tests ----------------------------------------------------
+# --- 2. test scripts (tools, then QEMU + OVMF) -------------------------------
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 export SW_RESULTS=$results
@@ -76,23 +63,40 @@ fi
 shopt -s nullglob
 scripts=("$top"/tests/tools/t-*.sh "$top"/tests/ovmf/t-*.sh)
 shopt -u nullglob
+# Every name in SW_TESTS must be a script: a typo would otherwise run nothing
+# and pass.
+for want in ${SW_TESTS:-}; do
+        found=0
+        for t in "${scripts[@]}"; do
+                [ "$(basename "$t" .sh)" = "$want" ] && found=1
+        done
+        if [ "$found" = 0 ]; then
+                echo "FAIL: SW_TESTS: no test script named '$want' in tests/tools or tests/ovmf"
+                echo "fail SW_TESTS/$want" >>"$results"
+        fi
+done
 for t in "${scripts[@]}"; do
         name=$(basename "$t" .sh)
         if [ -n "${SW_TESTS:-}" ] && ! [[ " $SW_TESTS " == *" $name "* ]]; then
                 continue
         fi
         echo "run-all: $name"
-        before=$(grep -c '^fail ' "$results" || true)
+        before=$(wc -l <"$results")
+        fails_before=$(grep -c '^fail ' "$results" || true)
         rc=0
         timeout -k 10 "${SW_TEST_TIMEOUT:-1800}" bash "$t" "$build" || rc=$?
-        after=$(grep -c '^fail ' "$results" || true)
-        if [ "$rc" != 0 ] && [ "$after" = "$before" ]; then
+        after=$(wc -l <"$results")
+        fails_after=$(grep -c '^fail ' "$results" || true)
+        if [ "$rc" != 0 ] && [ "$fails_after" = "$fails_before" ]; then
                 # The script died without recording why: count it.
                 if [ "$rc" = 124 ]; then
                         echo "FAIL: $name: timed out after ${SW_TEST_TIMEOUT:-1800} s"
                 else
                         echo "FAIL: $name: exited with status $rc without reporting a failure"
                 fi
+                echo "fail $name" >>"$results"
+        elif [ "$after" = "$before" ]; then
+                echo "FAIL: $name: recorded no result (no PASS, FAIL or skip)"
                 echo "fail $name" >>"$results"
         fi
 done

@@ -7,6 +7,7 @@
 # shell on the serial console (leave QEMU with Ctrl-A X); without one, the
 # demo prints what happened and stops.
 set -eu
+# shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 build=$(cd "${1:-build}" && pwd)
@@ -39,10 +40,7 @@ SW_QEMU_BG=1 run_qemu demo 1G 300 "$w/disk.img" "$log"
 pid=$SW_QEMU_PID
 rc=0
 wait_for_marker "$log" '^GUEST: demo: done' 280 || rc=1
-qemu_monitor "$SW_QEMU_RUN_DIR" quit 2>/dev/null || true
-sleep 1
-kill "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
+qemu_stop "$pid" "$SW_QEMU_RUN_DIR"
 tr -d '\r' <"$log" | grep -a -E '^(plan:|switcher: (booting|switch|cold|resuming)|GUEST: (up|demo))' | sed 's/^/  | /'
 if [ "$rc" = 0 ]; then
         echo "demo: a switch round trip, shown above; full serial log: $log"

@@ -12,17 +12,7 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/6g
-rm -rf "$w"
-mkdir -p "$w"
-
-if ! sw_guest amd64 "$build"; then
-        t_fail 6g/prepare "could not fetch the kernel or build the initramfs"
-        t_summary
-        exit 1
-fi
+sw_test 6g "${1:-build}"
 cat >"$w/partitions.conf" <<'CONF'
 timeout 0
 default a
@@ -44,22 +34,10 @@ options console=ttyS0,115200 panic=-1 sw.test=boot sw.part=slot-b
 partition PARTLABEL=slot-b
 CONF
 conf=$w/partitions.conf
-sw_esp "$w/esp" "$build" "$conf"
-sw_esp_slot "$w/esp" a
-sw_esp_slot "$w/esp" b
-"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-a,size=16M label=slot-b,size=16M >/dev/null
+sw_disk "$w" a b
 
 log=$w/serial.log
-t0=$(sw_now_ms)
-rc=0
-run_qemu 6g 6G 240 "$w/disk.img" "$log" || rc=$?
-echo "6g: qemu exit $rc after $(sw_since "$t0") s"
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        t_fail 6g/exit "QEMU timed out"
-        expect_line "$log" 'GUEST: done' || true
-else
-        t_pass 6g/exit
-fi
+qemu_boot 6g/exit 6g 6G 240 "$w/disk.img" "$log" || true
 tr -d '\r' <"$log" >"$w/serial.txt"
 
 t_check 6g/plan "$log" '^plan: active region 512 MiB in [0-9]+ range'
@@ -111,14 +89,7 @@ fi
 t_check 6g/up "$log" '^GUEST: up slot=a arch=x86_64$'
 t_check 6g/done "$log" '^GUEST: done$'
 
-guest_section "$log" a | guest_ram - >"$w/guest-ram"
-if [ ! -s "$w/guest-ram" ] || [ ! -s "$w/plan-active" ]; then
-        t_fail 6g/ram-inside-active "no guest RAM lines or no plan lines in the log"
-elif out=$(ranges_inside "$w/guest-ram" "$w/plan-active"); then
-        t_pass 6g/ram-inside-active
-else
-        t_fail 6g/ram-inside-active "$out"
-fi
+check_ram_inside_active 6g "$log" a "$w"
 # The guest sees (nearly) the whole active region: at most 1 MiB less (the
 # kernel hides page 0 and pieces under its own reservations are still RAM).
 ram_total=$(ranges_norm <"$w/guest-ram" | awk '{s += $2 - $1 + 1} END {print s + 0}')
@@ -128,20 +99,8 @@ else
         t_fail 6g/ram-size "guest RAM totals $ram_total bytes, expected about 512 MiB"
 fi
 
-copy=$(log_value "$log" '^switcher: slot a: RSDP copy at ' | sed 's/.*RSDP copy at \(0x[0-9a-fA-F]*\).*/\1/')
-seen=$(log_value "$log" '^GUEST: rsdp ' | sed 's/^GUEST: rsdp //')
-if [ -n "$copy" ] && [ -n "$seen" ] && [ "$(hexnum "$copy")" = "$(hexnum "$seen")" ]; then
-        t_pass 6g/rsdp-is-slot-copy
-else
-        t_fail 6g/rsdp-is-slot-copy "switcher copy '$copy', guest saw '$seen'"
-fi
-
-content=$(disk_readfile "$w/disk.img" slot-a /sw-test.txt 2>/dev/null || true)
-if [ "$content" = "slot=a boot=1" ]; then
-        t_pass 6g/file-written
-else
-        t_fail 6g/file-written "slot-a:/sw-test.txt is '$content'"
-fi
+check_rsdp_copy 6g "$log" a
+check_file 6g/file-written "$w/disk.img" slot-a /sw-test.txt "slot=a boot=1"
 
 # --- one planner: mkslot on the switcher's own memory map ---------------------
 # The switcher prints the map it planned on as "memmap:" lines.  mkslot plans

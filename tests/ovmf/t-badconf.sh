@@ -11,23 +11,10 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/badconf
-rm -rf "$w"
-mkdir -p "$w"
-
-if ! sw_guest i386 "$build" >/dev/null; then
-        t_fail badconf/prepare "could not fetch the i386 kernel"
-        t_summary
-        exit 1
-fi
+sw_test_dir badconf "${1:-build}"
+sw_guest i386 "$build" >/dev/null || sw_prepare_failed badconf "could not fetch the i386 kernel"
 k32=$SW_KERNEL
-if ! sw_guest amd64 "$build"; then
-        t_fail badconf/prepare "could not fetch the kernel or build the initramfs"
-        t_summary
-        exit 1
-fi
+sw_guest amd64 "$build" || sw_prepare_failed badconf "could not fetch the kernel or build the initramfs"
 # Mistakes, one per block: an unknown global key (warning, ignored), a slot
 # whose kernel is not on the ESP, one whose initrd is not, a bad 'memory'
 # size, a second block with an id already used, a malformed partition.  Then
@@ -126,40 +113,20 @@ l_want64=$(linux_line_of want64)
 l_toobig=$(linux_line_of toobig)
 
 log=$w/serial.log
-t0=$(sw_now_ms)
-rc=0
-run_qemu badconf 512M 180 "$w/disk.img" "$log" || rc=$?
-echo "badconf: qemu exit $rc after $(sw_since "$t0") s"
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        t_fail badconf/exit "QEMU timed out"
-        expect_line "$log" 'GUEST: done' || true
-else
-        t_pass badconf/exit
-fi
-tr -d '\r' <"$log" >"$w/serial.txt"
+qemu_boot badconf/exit badconf 512M 180 "$w/disk.img" "$log" || true
+serial=$w/serial.txt
+tr -d '\r' <"$log" >"$serial"
 
-# t_line NAME LINE: t_pass when LINE is a whole line of the serial log.
-t_line() {
-        if grep -Fxq -- "$2" "$w/serial.txt"; then
-                t_pass "$1"
-        else
-                echo "--- expected the line: $2" >&2
-                echo "--- the switcher's own lines were:" >&2
-                grep -E '^(switcher|plan):' "$w/serial.txt" | sed 's/^/    | /' >&2
-                t_fail "$1" "no line '$2' on serial"
-        fi
-}
-
-t_line badconf/unknown-key "switcher: warning: $esp_conf:$l_colour: unknown key 'colour', ignored"
-t_line badconf/kernel-missing \
+t_line badconf/unknown-key "$serial" "switcher: warning: $esp_conf:$l_colour: unknown key 'colour', ignored"
+t_line badconf/kernel-missing "$serial" \
         "switcher: error: $esp_conf:$l_nokernel: slot 'nokernel': kernel '/slots/nokernel/vmlinuz' not found; slot dropped"
-t_line badconf/initrd-missing \
+t_line badconf/initrd-missing "$serial" \
         "switcher: error: $esp_conf:$l_noinitrd: slot 'noinitrd': initrd '/slots/noinitrd/initrd.img' not found; slot dropped"
-t_line badconf/bad-size \
+t_line badconf/bad-size "$serial" \
         "switcher: error: $esp_conf:$l_memory: slot 'badsize': memory '12X' is not a size like 128M or 1G; slot dropped"
-t_line badconf/duplicate-id \
+t_line badconf/duplicate-id "$serial" \
         "switcher: error: $esp_conf:$l_dup: slot 'good': id already used by the slot at line $l_good; slot dropped"
-t_line badconf/bad-partition \
+t_line badconf/bad-partition "$serial" \
         "switcher: error: $esp_conf:$l_part: slot 'badpart': invalid partition 'FOO=bar' (PARTUUID=<uuid> or PARTLABEL=<label of at most 36 characters>); slot dropped"
 
 if grep -Eq "^switcher: error: $esp_conf:$l_notbz: slot 'notbz': kernel '/slots/good/initrd.img': no boot sector signature 0xAA55 at 0x1fe \(found 0x[0-9a-f]{4}\): not a bzImage$" "$w/serial.txt"; then
@@ -167,11 +134,11 @@ if grep -Eq "^switcher: error: $esp_conf:$l_notbz: slot 'notbz': kernel '/slots/
 else
         t_fail badconf/not-a-bzimage "no 'not a bzImage' line for slot 'notbz'"
 fi
-t_line badconf/not-a-bzimage-dropped \
+t_line badconf/not-a-bzimage-dropped "$serial" \
         "switcher: error: $esp_conf:$l_notbz: slot 'notbz': not a usable kernel; slot dropped"
-t_line badconf/64bit-in-i386-slot \
+t_line badconf/64bit-in-i386-slot "$serial" \
         "switcher: error: $esp_conf:$l_want32: slot 'want32': kernel '/slots/good/vmlinuz': is a 64-bit (x86_64) kernel, but the slot says 'arch i386'; an i386 slot needs a 32-bit kernel"
-t_line badconf/i386-in-x86_64-slot \
+t_line badconf/i386-in-x86_64-slot "$serial" \
         "switcher: error: $esp_conf:$l_want64: slot 'want64': kernel '/slots/i386/vmlinuz': is a 32-bit kernel (no 64-bit entry point), but the slot says 'arch x86_64'; use 'arch i386' or 'arch auto'"
 if grep -Eq "^switcher: error: $esp_conf:$l_toobig: slot 'toobig': kernel '/slots/good/vmlinuz': needs [0-9.]+ MiB \(init_size [0-9.]+ MiB plus initrds [0-9.]+ [KM]iB\), more than the slot's 16 MiB of RAM$" "$w/serial.txt"; then
         t_pass badconf/kernel-larger-than-slot
@@ -180,7 +147,7 @@ else
 fi
 for id in want32 want64 toobig; do
         l=$(eval echo "\$l_$id")
-        t_line "badconf/$id-dropped" "switcher: error: $esp_conf:$l: slot '$id': kernel cannot run in this slot; slot dropped"
+        t_line "badconf/$id-dropped" "$serial" "switcher: error: $esp_conf:$l: slot '$id': kernel cannot run in this slot; slot dropped"
 done
 
 # mkslot on the same ESP says the same things: one parser.  Its messages name
@@ -241,20 +208,6 @@ else
         t_pass badconf/guest-ok
 fi
 
-guest_section "$log" good | guest_ram - >"$w/guest-ram"
-plan_ranges "$log" active >"$w/plan-active"
-if [ ! -s "$w/guest-ram" ] || [ ! -s "$w/plan-active" ]; then
-        t_fail badconf/ram-inside-active "no guest RAM lines or no plan lines in the log"
-elif out=$(ranges_inside "$w/guest-ram" "$w/plan-active"); then
-        t_pass badconf/ram-inside-active
-else
-        t_fail badconf/ram-inside-active "$out"
-fi
-
-content=$(disk_readfile "$w/disk.img" slot-good /sw-test.txt 2>/dev/null || true)
-if [ "$content" = "slot=good boot=1" ]; then
-        t_pass badconf/file-written
-else
-        t_fail badconf/file-written "slot-good:/sw-test.txt is '$content'"
-fi
+check_ram_inside_active badconf "$log" good "$w"
+check_file badconf/file-written "$w/disk.img" slot-good /sw-test.txt "slot=good boot=1"
 t_summary

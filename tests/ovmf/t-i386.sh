@@ -21,23 +21,15 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/i386
-rm -rf "$w"
-mkdir -p "$w"
+sw_test_dir i386 "${1:-build}"
 rounds=${SW_I386_ROUNDS:-1}
 
 if ! sw_guest amd64 "$build" || ! sw_agent_initrd "$build" "$w/amd64" switch; then
-        t_fail i386/prepare-amd64 "could not build the amd64 guest with the agent (see above)"
-        t_summary
-        exit 1
+        sw_prepare_failed i386 "could not build the amd64 guest with the agent (see above)"
 fi
 k64=$SW_KERNEL i64=$SW_INITRD
 if ! sw_guest i386 "$build" || ! SW_GUEST_ARCH=i386 sw_agent_initrd "$build" "$w/i386" switch; then
-        t_fail i386/prepare-i386 "could not build the i386 guest with the i386 agent (see above; make agent32)"
-        t_summary
-        exit 1
+        sw_prepare_failed i386 "could not build the i386 guest with the i386 agent (see above; make agent32)"
 fi
 k32=$SW_KERNEL i32=$SW_INITRD
 
@@ -91,19 +83,7 @@ log=$w/serial.log
 timings=$w/timings.txt
 : >"$timings"
 SW_QEMU_BG=1 run_qemu i386 6G $((420 + rounds * 300)) "$w/disk.img" "$log"
-qpid=$SW_QEMU_PID
-run=$SW_QEMU_RUN_DIR
-t_boot=$(sw_now_ms)
-
-ok=1
-if wait_for_marker "$log" '^GUEST: ready slot=a ' 300; then
-        echo "i386: slot a ready after $(sw_since "$t_boot") s"
-else
-        t_fail i386/boot-a "slot a did not come up"
-        ok=0
-fi
-tour_init i386 "$run" "$log" "$timings" a
-TOUR_OK=$ok
+tour_start i386 "$log" "$timings" 300 a
 for r in $(seq 1 "$rounds"); do
         tour_go ctrl-alt-3 c
         tour_go ctrl-alt-1 a
@@ -115,7 +95,6 @@ done
 [ "$TOUR_OK" = 1 ] && t_pass "i386/$rounds-tours-both-directions"
 # The end: a leaves for b, b for c, c powers the machine off.
 tour_end c a b c
-qemu_stop "$qpid" "$run"
 
 # What the switcher said about c: arch from the header, 32-bit entry.
 t_check i386/detected-arch "$log" "^switcher: slot 'c': kernel [^ ]*-686 \(i386, protocol 2\.[0-9]+"

@@ -12,9 +12,9 @@
 # Checked: the plan's in-place lines; each in-place guest's RAM is exactly the
 # shared low ranges plus its own region (nothing of the active region above
 # 1 MiB); a switch between the two in-place slots copies less than 1 MiB each
-# way; same writer PIDs, exact files, clean partitions.  Printed (not a
-# pass/fail: figures belong to make bench): the median resume time into b
-# and into c, and their ratio (issue 7's target: c within 1.2x of b).
+# way; same writer PIDs, exact files, clean partitions; and the median
+# resume time (hotkey -> userspace) into c (2 GiB) is at most 1.2 times the
+# one into b (256 MiB), the figure the README quotes (issue 7's target).
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -55,28 +55,13 @@ mode in-place
 memory 2G
 hotkey ctrl+alt+3
 CONF
-sw_esp "$w/esp" "$build" "$w/partitions.conf"
-for s in a b c; do
-        sw_esp_slot "$w/esp" "$s"
-done
-"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-a,size=16M label=slot-b,size=16M \
-        label=slot-c,size=16M >/dev/null
+sw_disk "$w" a b c
 
 log=$w/serial.log
 timings=$w/timings.txt
 : >"$timings"
 SW_QEMU_BG=1 run_qemu inplace 6G $((400 + rounds * 60)) "$w/disk.img" "$log"
-qpid=$SW_QEMU_PID
-run=$SW_QEMU_RUN_DIR
-t_boot=$(sw_now_ms)
-
-ok=1
-if ! wait_for_marker "$log" '^GUEST: ready slot=a ' 300; then
-        t_fail inplace/boot-a "slot a did not come up"
-        ok=0
-fi
-tour_init inplace "$run" "$log" "$timings" a
-TOUR_OK=$ok
+tour_start inplace "$log" "$timings" 300 a
 tour_go ctrl-alt-2 b
 tour_go ctrl-alt-3 c
 for _ in $(seq 1 "$rounds"); do
@@ -86,7 +71,6 @@ done
 tour_go ctrl-alt-1 a
 [ "$TOUR_OK" = 1 ] && t_pass "inplace/tour"
 tour_end c a b c
-qemu_stop "$qpid" "$run"
 no_fault inplace "$log"
 
 # The plan: b and c in place, in their own RAM.
@@ -125,9 +109,21 @@ fi
 for s in a b c; do
         check_slot_writer "$log" "$w" inplace "$s" "$w/disk.img"
 done
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# The resume into the 2 GiB slot is to take at most 1.2 times the resume
+# into the 256 MiB one (medians over this run's SW_INPLACE_ROUNDS of each):
+# an in-place switch copies only the low memory, whatever the slot's size.
 mb=$(awk '$1 == "resume-b" { print $2 }' "$timings" | median)
 mc=$(awk '$1 == "resume-c" { print $2 }' "$timings" | median)
-awk -v b="$mb" -v c="$mc" 'BEGIN { printf "inplace: median resume into b (256 MiB) %d ms, into c (2 GiB) %d ms, ratio %.2f (issue 7 target <= 1.2)\n", b, c, b ? c / b : 0 }'
+if [ -z "$mb" ] || [ -z "$mc" ]; then
+        t_fail inplace/resume-ratio "no resume timings into b or c (the tour stopped early)"
+else
+        ratio=$(awk -v b="$mb" -v c="$mc" 'BEGIN { printf "%.2f", c / b }')
+        echo "inplace: median resume into b (256 MiB) $mb ms, into c (2 GiB) $mc ms, ratio $ratio (target <= 1.2)"
+        if awk -v b="$mb" -v c="$mc" 'BEGIN { exit !(c <= 1.2 * b) }'; then
+                t_pass inplace/resume-ratio
+        else
+                t_fail inplace/resume-ratio "median resume into c $mc ms is $ratio times that into b ($mb ms), more than 1.2"
+        fi
+fi
 awk '{ print "inplace: " $1 ": " $2 " ms" }' "$timings"
 t_summary

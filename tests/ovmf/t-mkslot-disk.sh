@@ -13,19 +13,10 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/mkslot-disk
-rm -rf "$w"
+sw_need_cmd sgdisk mcopy mke2fs debugfs
+sw_test mkslot-disk "${1:-build}"
 mkdir -p "$w/files/slots" "$w/root-a"
 mk=$build/mkslot
-sw_need_cmd sgdisk mcopy mke2fs debugfs
-
-if ! sw_guest amd64 "$build"; then
-        t_fail mkslot-disk/prepare "could not fetch the kernel or build the initramfs"
-        t_summary
-        exit 1
-fi
 for id in a b; do
         if ! "$mk" image -k "$SW_KERNEL" -i "$SW_INITRD" --title "Packed $id" \
                 --cmdline "console=ttyS0,115200 panic=-1 sw.test=boot" -o "$w/files/slots/$id.slot" >"$w/image-$id.log" 2>&1; then
@@ -65,35 +56,15 @@ cp "$w/disk.img" "$w/pristine.img"
 
 # --- run 1: the disk as mkslot made it ------------------------------------------
 log=$w/serial.log
-rc=0
-run_qemu mkslot-disk 512M 180 "$w/disk.img" "$log" || rc=$?
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        t_fail mkslot-disk/exit "QEMU timed out"
-else
-        t_pass mkslot-disk/exit
-fi
+qemu_boot mkslot-disk/exit mkslot-disk 512M 180 "$w/disk.img" "$log" || true
 t_check mkslot-disk/verified "$log" "^switcher: slot 'a': image /slots/a.slot verified: kernel 6\.[0-9.]+-[0-9]+-amd64"
 t_check mkslot-disk/menu-title "$log" '=> 1\) Packed a'
 t_check mkslot-disk/up "$log" '^GUEST: up slot=a arch=x86_64$'
 t_check mkslot-disk/cmdline "$log" '^GUEST: cmdline .*sw\.test=boot sw\.part=slot-a switcher\.slot=a '
 t_check mkslot-disk/done "$log" '^GUEST: done$'
-content=$(disk_readfile "$w/disk.img" slot-a /sw-test.txt 2>/dev/null || true)
-if [ "$content" = "slot=a boot=1" ]; then
-        t_pass mkslot-disk/file-written
-else
-        t_fail mkslot-disk/file-written "slot-a:/sw-test.txt is '$content'"
-fi
-content=$(disk_readfile "$w/disk.img" slot-a /hello.txt 2>/dev/null || true)
-if [ "$content" = "from the tarball" ]; then
-        t_pass mkslot-disk/tarball-contents
-else
-        t_fail mkslot-disk/tarball-contents "slot-a:/hello.txt is '$content'"
-fi
-if disk_fsck "$w/disk.img" slot-a >"$w/fsck.log" 2>&1; then
-        t_pass mkslot-disk/fsck
-else
-        t_fail mkslot-disk/fsck "$(tail -n 5 "$w/fsck.log")"
-fi
+check_file mkslot-disk/file-written "$w/disk.img" slot-a /sw-test.txt "slot=a boot=1"
+check_file mkslot-disk/tarball-contents "$w/disk.img" slot-a /hello.txt "from the tarball"
+check_fsck mkslot-disk/fsck "$w/disk.img" slot-a "$w/fsck.log"
 # mkslot plan on this machine's memory map (from the serial log): the same
 # lines, byte for byte, as the switcher printed at boot.
 tr -d '\r' <"$log" | grep -a '^plan:' >"$w/plan-boot.txt" || true
@@ -119,13 +90,7 @@ MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/esp.img" "$w/a.slot" ::/slots/a.slot
 dd if="$w/esp.img" of="$w/disk.img" bs=1M seek=1 conv=notrunc status=none
 
 log=$w/serial-flipped.log
-rc=0
-run_qemu mkslot-flipped 512M 180 "$w/disk.img" "$log" || rc=$?
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        t_fail mkslot-disk/flipped-exit "QEMU timed out"
-else
-        t_pass mkslot-disk/flipped-exit
-fi
+qemu_boot mkslot-disk/flipped-exit mkslot-flipped 512M 180 "$w/disk.img" "$log" || true
 t_check mkslot-disk/flipped-reason "$log" "^switcher: error: slot 'a': /slots/a\.slot: kernel hash mismatch$"
 t_check mkslot-disk/flipped-refused "$log" \
         "^switcher: error: /EFI/BOOT/partitions\.conf:7: slot 'a': image '/slots/a\.slot' refused; slot dropped$"
@@ -135,10 +100,5 @@ if tr -d '\r' <"$log" | grep -q '^GUEST: up slot=a'; then
 else
         t_pass mkslot-disk/flipped-not-booted
 fi
-content=$(disk_readfile "$w/disk.img" slot-b /sw-test.txt 2>/dev/null || true)
-if [ "$content" = "slot=b boot=1" ]; then
-        t_pass mkslot-disk/flipped-b-wrote
-else
-        t_fail mkslot-disk/flipped-b-wrote "slot-b:/sw-test.txt is '$content'"
-fi
+check_file mkslot-disk/flipped-b-wrote "$w/disk.img" slot-b /sw-test.txt "slot=b boot=1"
 t_summary

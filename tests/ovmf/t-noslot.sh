@@ -15,11 +15,7 @@ set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-build=$(cd "${1:-build}" && pwd)
-need_switcher "$build"
-w=$build/ovmf/noslot
-rm -rf "$w"
-mkdir -p "$w"
+sw_test_dir noslot "${1:-build}"
 esp_conf=/EFI/BOOT/partitions.conf
 prompt='^switcher: press any key to return to the firmware \(60 s\)\.\.\.$'
 # What OVMF prints when the boot option it started returns an error, and
@@ -27,20 +23,29 @@ prompt='^switcher: press any key to return to the firmware \(60 s\)\.\.\.$'
 fw_back='^BdsDxe: failed to start Boot[0-9A-F]{4} .*: Load Error$'
 fw_next='^BdsDxe: (loading|starting) Boot[0-9A-F]{4} "EFI Internal Shell"'
 
-# stop_qemu PID: end a background QEMU through its monitor, then by signal;
-# never waits longer than a few seconds.
-stop_qemu() {
-        local pid=$1 n=0
-        qemu_monitor "$SW_QEMU_RUN_DIR" quit >/dev/null 2>&1 || true
-        while [ "$n" -lt 25 ]; do
-                n=$((n + 1))
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.2
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-                kill "$pid" 2>/dev/null || true
+# firmware_goes_on CASE: noslot/CASE-firmware-goes-on: OVMF starts its next
+# boot option after the switcher returned.
+firmware_goes_on() {
+        if wait_for_marker "$log" "$fw_next" 30; then
+                t_pass "noslot/$1-firmware-goes-on"
+        else
+                t_fail "noslot/$1-firmware-goes-on" "OVMF did not start its next boot option"
         fi
-        wait "$pid" 2>/dev/null || true
+}
+
+# case_end CASE: the machine is in the firmware's next boot option, still
+# running; the test ends it (noslot/CASE-stopped: a reset or a crash would
+# have ended QEMU by itself before).  Then $w/CASE.txt is the log without
+# \r, and noslot/CASE-nothing-booted: nothing was planned or booted on the way.
+case_end() {
+        qemu_stop "$pid" "$SW_QEMU_RUN_DIR" "noslot/$1-stopped" || true
+        echo "noslot: $1: $(sw_since "$t0") s"
+        tr -d '\r' <"$log" >"$w/$1.txt"
+        if grep -Eq '^(plan:|switcher: booting|switcher: boot services ended)' "$w/$1.txt"; then
+                t_fail "noslot/$1-nothing-booted" "$(grep -E '^(plan:|switcher: booting)' "$w/$1.txt" | head -n 3)"
+        else
+                t_pass "noslot/$1-nothing-booted"
+        fi
 }
 
 # --- 1. every kernel missing; a key returns to the firmware -------------------
@@ -83,29 +88,12 @@ if wait_for_marker "$log" "$prompt" 120; then
         else
                 t_fail noslot/missing-key-returns "no '$fw_back' within 30 s of the key (the wait is 60 s)"
         fi
-        if wait_for_marker "$log" "$fw_next" 30; then
-                t_pass noslot/missing-firmware-goes-on
-        else
-                t_fail noslot/missing-firmware-goes-on "OVMF did not start its next boot option"
-        fi
+        firmware_goes_on missing
 else
         t_fail noslot/missing-prompt "no error screen within 120 s"
 fi
-stop_qemu "$pid"
-echo "noslot: missing: $(sw_since "$t0") s"
-tr -d '\r' <"$log" >"$w/missing.txt"
+case_end missing
 
-# t_line NAME FILE LINE: t_pass when LINE is a whole line of FILE.
-t_line() {
-        if grep -Fxq -- "$3" "$2"; then
-                t_pass "$1"
-        else
-                echo "--- expected the line: $3" >&2
-                echo "--- the switcher's lines were:" >&2
-                grep -E '^(switcher|plan)' "$2" | sed 's/^/    | /' >&2
-                t_fail "$1" "no line '$3' in $2"
-        fi
-}
 t_line noslot/missing-kernel-a "$w/missing.txt" \
         "switcher: error: $esp_conf:$l_a: slot 'a': kernel '/slots/a/vmlinuz' not found; slot dropped"
 t_line noslot/missing-kernel-b "$w/missing.txt" \
@@ -116,12 +104,6 @@ t_line noslot/missing-error-screen "$w/missing.txt" \
         "switcher: error: no slot can be booted: partitions.conf names no valid slot (see above)"
 t_line noslot/missing-names-conf "$w/missing.txt" \
         "switcher: fix $esp_conf (or the files it names) on the EFI system partition."
-# Nothing was planned or booted on the way.
-if grep -Eq '^(plan:|switcher: booting|switcher: boot services ended)' "$w/missing.txt"; then
-        t_fail noslot/missing-nothing-booted "$(grep -E '^(plan:|switcher: booting)' "$w/missing.txt" | head -n 3)"
-else
-        t_pass noslot/missing-nothing-booted
-fi
 
 # --- 2. invalid active-size; no key: the 60 s wait runs out --------------------
 cat >"$w/active.conf" <<'CONF'
@@ -164,24 +146,13 @@ if wait_for_marker "$log" "$prompt" 120; then
         else
                 t_fail noslot/active-timeout-returns "still waiting 100 s after the prompt: the switcher hangs"
         fi
-        if wait_for_marker "$log" "$fw_next" 30; then
-                t_pass noslot/active-firmware-goes-on
-        else
-                t_fail noslot/active-firmware-goes-on "OVMF did not start its next boot option"
-        fi
+        firmware_goes_on active
 else
         t_fail noslot/active-prompt "no error screen within 120 s"
 fi
-stop_qemu "$pid"
-echo "noslot: active: $(sw_since "$t0") s"
-tr -d '\r' <"$log" >"$w/active.txt"
+case_end active
 t_line noslot/active-size-msg "$w/active.txt" \
         "switcher: error: $esp_conf:$l_act: active-size '12X' is not a size like 256M or 1G; configuration unusable, every slot dropped"
 t_line noslot/active-error-screen "$w/active.txt" \
         "switcher: error: no slot can be booted: a global setting in partitions.conf is invalid (see above)"
-if grep -Eq '^(plan:|switcher: booting|switcher: boot services ended)' "$w/active.txt"; then
-        t_fail noslot/active-nothing-booted "$(grep -E '^(plan:|switcher: booting)' "$w/active.txt" | head -n 3)"
-else
-        t_pass noslot/active-nothing-booted
-fi
 t_summary

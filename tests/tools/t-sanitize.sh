@@ -3,11 +3,12 @@
 #
 # The host unit tests again, built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (-fno-sanitize-recover=all: the first report
-# stops the binary) into BUILD/san/ by "make sanitize-build", then run.  Each
-# cmocka test case counts as one PASS/FAIL (san/BINARY/TEST), as the unit
-# tests do in run-all.sh; a binary that a sanitizer stops fails the test that
-# was running, and one that exits non-zero after its tests (LeakSanitizer)
-# fails san/BINARY/exit.  `make sanitize` runs this script.
+# stops the binary) into BUILD/san/ by "make sanitize-build", then run.  One
+# PASS/FAIL per binary (san/test_NAME, for each tests/unit/test_NAME.c): the
+# cases themselves are counted once already, by run-all.sh's unit run; here
+# a binary passes when run-unit.sh finds every case passed and the binary
+# exited 0 (LeakSanitizer's report makes it exit non-zero after its tests);
+# a failure shows the sanitizer's own words.  `make sanitize` runs this script.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/../ovmf/lib.sh"
@@ -33,44 +34,22 @@ san_report() {
         grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY:' "$1" | head -n 8 | sed 's/^/    | /'
 }
 
-shopt -s nullglob
-bins=("$san"/tests/test_*)
-shopt -u nullglob
-if [ "${#bins[@]}" = 0 ]; then
-        t_fail san/build "no unit test binary in $san/tests"
-fi
-for bin in "${bins[@]}"; do
-        [ -x "$bin" ] || continue
-        b=$(basename "$bin")
+n=0
+for src in "$SW_TOP"/tests/unit/test_*.c; do
+        [ -e "$src" ] || continue
+        b=$(basename "$src" .c)
+        bin=$san/tests/$b
         log=$san/$b.log
-        rc=0
-        "$bin" >"$log" 2>&1 || rc=$?
-        running='' failed=0
-        while IFS= read -r line; do
-                case $line in
-                "[ RUN      ] "*) running=${line#\[ RUN      \] } ;;
-                "[       OK ] "*)
-                        t_pass "san/$b/${line#\[       OK \] }"
-                        running=
-                        ;;
-                "[  FAILED  ] "*" test(s)"* | "[  FAILED  ] "*"listed below"*) ;;
-                "[  FAILED  ] "*)
-                        # cmocka lists failures twice: once when they happen.
-                        if [ -n "$running" ]; then
-                                t_fail "san/$b/$running" "failed (log: $log)"
-                                failed=$((failed + 1))
-                                running=
-                        fi
-                        ;;
-                esac
-        done <"$log"
-        if [ -n "$running" ]; then
-                # Stopped inside a test: a sanitizer report, or a crash.
+        n=$((n + 1))
+        if [ ! -x "$bin" ]; then
+                t_fail "san/$b" "$bin was not built (log: $san/build.log)"
+        elif "$SW_TOP/tests/run-unit.sh" "$bin" >"$log" 2>&1; then
+                echo "sanitize: $b: $(tail -n 1 "$log")"
+                t_pass "san/$b"
+        else
                 san_report "$log"
-                t_fail "san/$b/$running" "stopped by a sanitizer (log: $log)"
-        elif [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
-                san_report "$log"
-                t_fail "san/$b/exit" "exit status $rc after its tests passed (log: $log)"
+                t_fail "san/$b" "$(grep -E '^FAIL: |^\[  FAILED  \] [a-z]' "$log" | head -n 3 | tr '\n' ' ')(log: $log)"
         fi
 done
+[ "$n" -gt 0 ] || t_fail san/build "no tests/unit/test_*.c to build"
 t_summary

@@ -3,7 +3,10 @@
 # lives through many switches.  It mounts its own partition, starts a writer
 # that appends one numbered line a second to /count.txt there (and prints it
 # as a tick), and runs the hotkey daemon, whose log goes to the console.
-# The host presses the hotkeys (QEMU monitor sendkey).
+# The host presses the hotkeys (QEMU monitor sendkey).  The daemon runs in
+# the foreground, so its info lines too (each hotkey press it arms on, each
+# one it ignores and why) reach serial as "GUEST: agent-log" lines: t-switch
+# counts them to see its storm of presses reach the agents.
 #
 # Command line: sw.part=LABEL, sw.other=ID (the other slot), sw.rounds=R,
 # sw.last=1 on the slot that powers the machine off at the end; sw.want=N
