@@ -80,13 +80,15 @@ for f in serial.ts presses.txt qmp.txt boots.txt; do
         [ -f "$d/$f" ] || { echo "table.sh: $d/$f is missing" >&2; exit 1; }
 done
 
-# median: numbers on stdin (one a line) -> the median, "" when none.
-median() {
-        sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+# median: the tests' one (numbers on stdin -> the median, "" when none).
+# shellcheck source=tests/ovmf/lib-results.sh
+. "$(dirname "$0")/../ovmf/lib-results.sh"
 # stats: numbers on stdin -> "MEDIAN MIN MAX N", or nothing when none.
 stats() {
-        sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR], NR }'
+        local v
+        v=$(sort -n)
+        [ -n "$v" ] || return 0
+        printf '%s %s\n' "$(printf '%s\n' "$v" | median)" "$(printf '%s\n' "$v" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi, NR }')"
 }
 # The serial lines without their timestamps.
 lines() {
