@@ -32,6 +32,8 @@ CR4_PAE         equ 1 << 5
 CR4_OSFXSR      equ 1 << 9          ; SSE instructions allowed
 CR4_OSXMMEXCPT  equ 1 << 10
 MSR_EFER        equ 0xc0000080
+MSR_APIC_BASE   equ 0x1b
+APIC_BASE_BSP   equ 1 << 8          ; this CPU is the boot processor
 EFER_LME        equ 1 << 8
 
 SEL_CODE32      equ SW_WAKE_SEL_CODE32
@@ -81,7 +83,8 @@ hdr:
 ; wake_entry16: the firmware's S3 resume jumps here.
 ;   Expects: real mode, CS = low page >> 4, IP = this label's offset (the
 ;            vector is the page itself, so IP = 0 reaches the jmp above),
-;            interrupts in any state, other segments and SP undefined.
+;            interrupts in any state, other segments and SP undefined.  Any
+;            CPU may arrive; only the boot CPU goes on (an AP parks in HLT).
 ;   Uses:    a real-mode stack at the top of the low page (SS = CS).
 ;   Leaves:  long mode with the identity page tables from params.cr3, the
 ;            blob's GDT (CS = SEL_CODE64, data SEL_DATA), CR4.OSFXSR set so C may use
@@ -93,6 +96,25 @@ hdr:
 wake_entry16:
         cli
         cld
+        ; Only the boot CPU may run the switcher.  The firmware's S3 resume
+        ; starts the application processors with a SIPI to a buffer at the
+        ; top of base memory (OVMF's MpInitLib takes the highest free 4 KiB
+        ; below 0xA0000: this very page, whose contents it saves and puts
+        ; back around its use).  An AP that starts late, after the page is
+        ; ours again (seen under TCG on a busy host), lands here; running
+        ; the switcher beside the boot CPU, on the same real-mode stack,
+        ; wrecks both.  IA32_APIC_BASE.BSP tells them apart; an AP waits
+        ; here with interrupts off until the resumed kernel's INIT/SIPI
+        ; takes it back.  No stack is touched before this check.
+        mov ecx, MSR_APIC_BASE
+        rdmsr
+        test ah, APIC_BASE_BSP >> 8
+        jnz .boot_cpu
+.park_ap:
+        cli
+        hlt
+        jmp .park_ap
+.boot_cpu:
         mov ax, cs
         mov ds, ax
         ; The firmware leaves SS:SP undefined: the top of the low page is
