@@ -20,7 +20,8 @@ mkdir -p "$w"
 
 if [ ! -f "$defs" ] || ! command -v nasm >/dev/null; then
         t_fail asm-contract/setup "no $defs or no nasm: run make first"
-        exit 0
+        t_summary
+        exit 1
 fi
 
 # assemble NAME FORMAT ASM DEFINE VALUE: nasm with one %define changed
@@ -60,3 +61,4 @@ expect trampoline-as-built 0 elf64 trampoline.asm '' ''
 expect stub-stride-too-small 1 elf64 trampoline.asm SW_EXC_STUB_STRIDE 4
 expect wake-budget-too-small 1 bin wake16.asm SW_WAKE_BUDGET 256
 expect wake-params-too-big 1 bin wake16.asm WP_SIZE 2048
+t_summary
