@@ -172,8 +172,11 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds \
 EFI_SRC  := $(sort $(wildcard efi/*.c))
 EFI_OBJ  := $(patsubst %.c,$(BUILD)/efi-obj/%.o,$(SW_SRC) $(EFI_SRC))
 TRAMP_SRC := $(sort $(wildcard trampoline/*.asm))
-TRAMP_OBJ := $(patsubst %.asm,$(BUILD)/efi-obj/%.o,$(filter-out %16.asm,$(TRAMP_SRC)))
-TRAMP_BIN := $(patsubst %.asm,$(BUILD)/gen/%.bin,$(filter %16.asm,$(TRAMP_SRC)))
+# Flat binaries (copied to fixed places at run time): wake16.asm (the low
+# page) and tboot-stub.asm (the tboot range); the rest links into the image.
+TRAMP_FLAT := $(filter %16.asm %-stub.asm,$(TRAMP_SRC))
+TRAMP_OBJ := $(patsubst %.asm,$(BUILD)/efi-obj/%.o,$(filter-out $(TRAMP_FLAT),$(TRAMP_SRC)))
+TRAMP_BIN := $(patsubst %.asm,$(BUILD)/gen/%.bin,$(TRAMP_FLAT))
 
 # C layouts the trampoline needs, as nasm %defines generated from C offsetof.
 # The generator's headers are recorded against the .inc it makes.
@@ -181,7 +184,7 @@ WAKE_DEFS := $(BUILD)/gen/trampoline/wake-defs.inc
 $(WAKE_DEFS): trampoline/asm-defines.c
 	$(call say,GEN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -Itrampoline -MMD -MP -MT $@ -MF $(@:.inc=.d) $< -o $(BUILD)/gen/trampoline/asm-defines
+	$(Q)$(CC) $(HOST_CFLAGS) -Itrampoline -Iswitcher -MMD -MP -MT $@ -MF $(@:.inc=.d) $< -o $(BUILD)/gen/trampoline/asm-defines
 	$(Q)$(BUILD)/gen/trampoline/asm-defines > $@.tmp && mv $@.tmp $@
 
 # Real-mode pieces are flat binaries, embedded by the elf64 objects (incbin).

@@ -306,6 +306,7 @@ int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_
                 .initrd = rt->initrd_addr,
                 .initrd_size = rt->initrd_size,
                 .rsdp = rt->rsdp,
+                .tboot = rt->tboot,
                 .e820 = rt->e820,
                 .ne820 = ne820 > 0 ? (unsigned)ne820 : 0,
                 .fb = fb && fb->base ? fb : NULL,

@@ -21,6 +21,7 @@ struct slot_rt {
         uint64_t kernel_load, initrd_addr, bp_addr, cmdline_addr;
         uint32_t cmdline_len;
         uint64_t rsdp, facs;    /* this slot's ACPI copies */
+        uint64_t tboot;         /* its tboot shared page (switcher/tboot.h), 0 = S3 only */
         struct sw_range ranges[SW_ACTIVE_MAX];  /* the RAM it sees (sw_plan_slot_ranges) */
         unsigned nranges;
         struct sw_e820_entry e820[SW_E820_MAX];

@@ -210,7 +210,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         res.cfg = &cfg;
         res.plan = &plan;
         res.rt = rt;
-        if (wake_setup(map_top, &con_diag) < 0)
+        if (wake_setup(map_top, &con_diag) < 0 || tboot_setup((unsigned)nids, &con_diag) < 0)
                 return error_screen("cannot set up the resident switcher");
         sw_acpi_set_waking_vector((void *)(uintptr_t)fw.facs, (uint32_t)plan.low_page);
         con_printf("switcher: firmware FACS 0x%llx: waking vector -> 0x%llx\n",
@@ -228,6 +228,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         return error_screen("cannot copy the ACPI tables");
                 con_printf("switcher: slot %s: RSDP copy at 0x%llx, FACS copy at 0x%llx\n",
                            cfg.slots[i].id, (unsigned long long)rt[i].rsdp, (unsigned long long)rt[i].facs);
+                /* A 64-bit kernel with the tboot interface hands over through
+                 * the switcher's own entry; an i386 one has no such
+                 * interface, and 'handoff s3' keeps the firmware's path. */
+                if (cfg.slots[i].arch == SW_ARCH_X86_64 && !cfg.slots[i].handoff_s3) {
+                        rt[i].tboot = sw_resident_tboot_page(&res.lay, k - 1);
+                        tboot_slot_reset(&rt[i]);
+                        con_printf("switcher: slot %s: tboot shared page at 0x%llx\n", cfg.slots[i].id,
+                                   (unsigned long long)rt[i].tboot);
+                }
         }
         mailbox = res.lay.mailbox;
 
@@ -327,5 +336,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                 if (cfg.slots[i].valid && rt[i].plan_index >= 0 && plan.slots[rt[i].plan_index].spare_size &&
                     linux_save_spare(&rt[i], &plan) < 0)
                         plan.slots[rt[i].plan_index].spare_size = 0;
+        tboot_enter_slot(&rt[boot]);
         linux_enter(&rt[boot], &cfg.slots[boot], plan.low_page);
 }

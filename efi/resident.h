@@ -29,6 +29,8 @@ struct resident {
         int current;
         uint64_t low_page;
         struct sw_resident_layout lay;
+        uint64_t tboot_size;    /* the tboot range every 64-bit guest maps */
+        unsigned tboot_aps[SW_MAX_SLOTS];  /* APs each slot parked at its last tboot S3 */
         uint64_t tsc_per_us;
         /* The start-up prewarm chain: the 'prewarm' slots in menu order,
          * then the chosen slot (chain[nprewarm]).  chain[pos] is running;
@@ -67,6 +69,25 @@ static inline uint64_t rdtsc(void)
  * fills the blob's parameter block.  Returns 0, or -1 with a message.
  */
 int wake_setup(uint64_t map_top, struct sw_diag *d);
+
+/*
+ * The tboot hand-off (tboot.c).  tboot_setup(): at boot, the entry stub and
+ * its data; slot pages are filled by tboot_slot_reset() before each cold
+ * boot (a fresh num_in_wfs).  tboot_enter_slot(): before entering a slot,
+ * so the stub reads that slot's shutdown_type.  tboot_take_entry(): true
+ * when the boot CPU came in through the stub (and with which type), once.
+ * tboot_quiesce_aps(): waits (bounded) for expect application processors
+ * to park, then puts every one into wait-for-SIPI; returns how many parked.
+ */
+int tboot_setup(unsigned nslots, struct sw_diag *d);
+void tboot_slot_reset(const struct slot_rt *rt);
+void tboot_enter_slot(const struct slot_rt *rt);
+bool tboot_take_entry(uint32_t *type);
+unsigned tboot_quiesce_aps(unsigned expect);
+/* A guest's S5 with its own PM1 values; a full reset.  Both only return if
+ * the machine ignored them. */
+void tboot_power_off(const struct slot_rt *rt);
+void tboot_reset_machine(void);
 
 /* Loads the IDT wake_setup() built (the firmware's is gone at a wake). */
 void wake_load_idt(void);

@@ -15,6 +15,7 @@
 #include "resident.h"
 #include "savestate.h"
 #include "switch.h"
+#include "tboot.h"
 #include "trampoline.h"
 
 #include <string.h>
@@ -105,6 +106,7 @@ static void __attribute__((noreturn)) enter_vector(int i)
 
         wp->vector_ip = (uint16_t)(v & 0xf);
         wp->vector_cs = (uint16_t)(v >> 4);
+        tboot_enter_slot(&res.rt[i]);
         serial_printf("switcher: resuming slot '%s' at its waking vector 0x%x\n", res.cfg->slots[i].id, v);
         exit64(res.low_page);
         __builtin_unreachable();
@@ -172,6 +174,36 @@ static void gather(void *mb, struct sw_switch_facts *f, uint64_t *verify_ticks)
         f->ctx = verify_ticks;
 }
 
+/*
+ * A guest left through its tboot entry for something other than S3.  Until
+ * slots can reboot and power off alone, the machine does what the guest
+ * asked of it, as on the firmware's path: off with the guest's own PM1
+ * values, or a reset.
+ */
+static void __attribute__((noreturn)) tboot_leave(int cur, uint32_t type)
+{
+        const char *id = res.cfg->slots[cur].id;
+
+        switch (type) {
+        case SW_TBOOT_S5:
+        case SW_TBOOT_S4:
+                serial_printf("switcher: slot '%s' powered off (%s); powering the machine off\n", id,
+                              sw_tboot_type_name(type));
+                tboot_power_off(&res.rt[cur]);
+                break;
+        case SW_TBOOT_REBOOT:
+                serial_printf("switcher: slot '%s' restarts; resetting the machine\n", id);
+                tboot_reset_machine();
+                break;
+        default:
+                serial_printf("switcher: slot '%s' halted (%s)\n", id, sw_tboot_type_name(type));
+                break;
+        }
+        serial_printf("switcher: halting\n");
+        for (;;)
+                __asm__ volatile("cli; hlt");
+}
+
 void sw_wake_entry(uint64_t low_page)
 {
         static struct sw_switch_facts f;
@@ -180,9 +212,22 @@ void sw_wake_entry(uint64_t low_page)
         void *mb = (void *)(uintptr_t)res.lay.mailbox;
         int cur = res.current, t;
         const char *cur_id = res.cfg->slots[cur].id, *t_id;
-        uint32_t copy_us;
+        uint32_t copy_us, ttype;
 
         wake_load_idt();
+        if (tboot_take_entry(&ttype)) {
+                /* The guest came through the switcher's tboot entry, not
+                 * the firmware: its application processors parked in the
+                 * tboot range (or are on their way) and must be stopped
+                 * before any of its memory is overwritten. */
+                unsigned parked = tboot_quiesce_aps(res.tboot_aps[cur] ? res.tboot_aps[cur] - 1 : 1);
+
+                serial_printf("switcher: slot '%s' entered through its tboot entry: %s (%u CPUs parked)\n",
+                              cur_id, sw_tboot_type_name(ttype), parked);
+                if (ttype != SW_TBOOT_S3)
+                        tboot_leave(cur, ttype);
+                res.tboot_aps[cur] = parked + 1;
+        }
         serial_printf("switcher: slot '%s' suspended; reading its request\n", cur_id);
         gather(mb, &f, &verify_ticks);
         sw_switch_decide(&f, &d);
@@ -250,6 +295,8 @@ void sw_wake_entry(uint64_t low_page)
                       (unsigned long long)(record_ticks / res.tsc_per_us), res.last_us[t]);
         if (d.action != SW_SWITCH_RESUME) {
                 serial_printf("switcher: cold boot of slot '%s' (%s)\n", t_id, sw_arch_name(res.cfg->slots[t].arch));
+                tboot_slot_reset(&res.rt[t]);
+                tboot_enter_slot(&res.rt[t]);
                 linux_enter(&res.rt[t], &res.cfg->slots[t], res.low_page);
         }
         enter_vector(t);

@@ -4,6 +4,7 @@
  * (see suspend.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -261,6 +262,27 @@ int agent_switch(struct agent_mb *m, const char *self, const char *spec,
         return rc;
 }
 
+/*
+ * Does this kernel hand its S3 to the switcher's tboot entry (the switcher
+ * gave it a tboot shared page, and it has the interface)?  The CPU-hotplug
+ * state "x86/tboot:dying" exists only once the kernel's tboot_late_init()
+ * ran, which also built the page tables the hand-off needs; then the
+ * machine never sleeps and no wake-up alarm is needed.
+ */
+static bool kernel_uses_tboot(void)
+{
+        char line[256];
+        bool found = false;
+        FILE *f = fopen("/sys/devices/system/cpu/hotplug/states", "r");
+
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof(line), f))
+                found = strstr(line, "x86/tboot:dying") != NULL;
+        fclose(f);
+        return found;
+}
+
 static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                          const struct agent_switch_opts *o)
 {
@@ -269,6 +291,7 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
         uint64_t t0, t1, slept_at = 0;
         unsigned in_ms = 0;
         int err, node;
+        bool tboot;
 
         if (agent_mb_refresh(m) < 0)
                 return 1;
@@ -313,9 +336,12 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                 return 0;
         }
 
-        plan_alarm(o, alarm, sizeof(alarm), &in_ms);
-        if (arm_alarm(m, alarm) < 0)
-                return 1;
+        tboot = kernel_uses_tboot();
+        if (!tboot) {
+                plan_alarm(o, alarm, sizeof(alarm), &in_ms);
+                if (arm_alarm(m, alarm) < 0)
+                        return 1;
+        }
         if (access("/sys/power/mem_sleep", F_OK) == 0 && agent_write_file("/sys/power/mem_sleep", "deep") < 0) {
                 agent_log("cannot select S3 ('deep' in /sys/power/mem_sleep): %s; not suspending",
                           strerror(errno));
@@ -323,7 +349,10 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                 return 1;
         }
         for (unsigned attempt = 0;; attempt++) {
-                if (in_ms)
+                if (tboot)
+                        agent_info("suspending to RAM (hand-off through the switcher's tboot entry: no "
+                                   "wake-up alarm)");
+                else if (in_ms)
                         agent_info("suspending to RAM (wake-up alarm in %u ms, on the RTC's tick %s)", in_ms,
                                    alarm);
                 else
@@ -338,6 +367,10 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                  * reached the switcher, so try once more with the old,
                  * roomy alarm. */
                 if (errno == EBUSY && attempt == 0) {
+                        if (tboot) {
+                                agent_log("suspend aborted by a wake-up event (EBUSY); trying once more");
+                                continue;
+                        }
                         agent_log("suspend aborted by a wake-up event (EBUSY); trying once more with the "
                                   "alarm at +%u s",
                                   o->delay ? o->delay : 2);

@@ -215,6 +215,9 @@ int sw_bootparams_build(struct sw_boot_params *bp, const void *img, size_t len,
                 }
         }
 
+        /* A kernel without the tboot interface ignores the field. */
+        bp->tboot_addr = a->tboot;
+
         if (a->fb && a->fb->base != 0)
                 bp_screen_info(&bp->screen_info, a->fb, what, d);
         return rc;

@@ -288,6 +288,7 @@ struct sw_bp_args {
         uint64_t initrd;                /* 0/0 = none */
         uint64_t initrd_size;
         uint64_t rsdp;                  /* acpi_rsdp_addr, only written if protocol >= 2.14; 0 = none */
+        uint64_t tboot;                 /* tboot_addr: the slot's tboot shared page (tboot.h); 0 = none */
         const struct sw_e820_entry *e820;
         unsigned ne820;
         const struct sw_fb *fb;         /* NULL (or base 0) = no framebuffer info */

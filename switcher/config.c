@@ -38,6 +38,7 @@ enum key {
         K_VERIFY_STORE,
         K_PREWARM,
         K_ON_DAMAGE,
+        K_HANDOFF,
         K_IMAGE,
         K_COUNT,
         K_UNKNOWN = K_COUNT,
@@ -75,6 +76,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_VERIFY_STORE] = { "verify-store", SCOPE_SLOT, false, false },
         [K_PREWARM] = { "prewarm", SCOPE_SLOT, false, false },
         [K_ON_DAMAGE] = { "on-damage", SCOPE_SLOT, false, false },
+        [K_HANDOFF] = { "handoff", SCOPE_SLOT, false, false },
         [K_IMAGE] = { "image", SCOPE_SLOT, false, true },
 };
 
@@ -1016,6 +1018,12 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 /* Damaged saved state: stay failed (the default: nothing
                  * of it is lost), or start over, which throws it away. */
                 key_two_words(p, v, vn, "on-damage", "fail", "cold-boot", false, &p->s->cold_boot_on_damage);
+                break;
+        case K_HANDOFF:
+                /* 'auto': a 64-bit kernel that knows the tboot interface
+                 * hands over through the switcher's own entry; 's3': always
+                 * through the firmware's S3 (tboot_addr stays 0). */
+                key_two_words(p, v, vn, "handoff", "s3", "auto", true, &p->s->handoff_s3);
                 break;
         case K_PREWARM:
                 key_two_words(p, v, vn, "prewarm", "yes", "no", true, &p->s->prewarm);

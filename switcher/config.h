@@ -87,6 +87,7 @@ struct sw_slot_config {
         bool verify_store;             /* checksum the store at each save, check it before each resume */
         bool prewarm;                  /* booted at start-up and suspended at once, so the first switch resumes it */
         bool cold_boot_on_damage;      /* 'on-damage cold-boot': start over when its saved state is damaged */
+        bool handoff_s3;               /* 'handoff s3': no tboot page, always the firmware's S3 */
         unsigned memory_line;
         unsigned line;                 /* line of its 'slot' keyword */
         unsigned linux_line;

@@ -8,6 +8,9 @@
  *   acpi      one ACPI page per slot (RSDP..FACS copies)
  *   mailbox   SW_MAILBOX_SIZE, pages of its own (a guest maps them)
  *   idt       one page: the resident switcher's exception handlers
+ *   tboot     the tboot hand-off (tboot.h): one page for the entry stub, one
+ *             for the parked CPUs' stacks, then one shared page per slot;
+ *             the range every 64-bit guest maps 1:1 for the entry
  *   saves     one struct sw_save_header per slot (savestate.h), whole pages
  *   stack     SW_RESIDENT_STACK bytes for the code that runs after a wake
  *   tables    identity page tables (see pagetable.h)
@@ -23,6 +26,7 @@ struct sw_resident_layout {
         uint64_t acpi;          /* first ACPI page */
         uint64_t mailbox;
         uint64_t idt;
+        uint64_t tboot;         /* the stub page; park page and shared pages follow */
         uint64_t saves;         /* the first slot's save header */
         uint64_t stack_base;
         uint64_t stack_top;
@@ -38,5 +42,10 @@ struct sw_resident_layout {
 uint64_t sw_resident_layout(uint64_t base, unsigned nslots, uint64_t map_top,
                             struct sw_resident_layout *l);
 uint64_t sw_resident_acpi_page(const struct sw_resident_layout *l, unsigned k);
+/* The tboot range (the stub, the park page and every slot's shared page),
+ * and the k-th slot's shared page in it. */
+#define SW_TBOOT_FIXED_PAGES 2
+uint64_t sw_resident_tboot_size(unsigned nslots);
+uint64_t sw_resident_tboot_page(const struct sw_resident_layout *l, unsigned k);
 /* The address of the k-th slot's save header (k < nslots). */
 uint64_t sw_resident_save_header(const struct sw_resident_layout *l, unsigned k);

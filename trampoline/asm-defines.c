@@ -7,6 +7,8 @@
  */
 #include <stdio.h>
 
+#include "tboot-stub.h"
+#include "tboot.h"
 #include "trampoline.h"
 #include "wake16.h"
 
@@ -41,6 +43,26 @@ int main(void)
         OFF(WP_ENTRY32, struct sw_wake_params, entry32);
         OFF(WP_BOOT_PARAMS32, struct sw_wake_params, boot_params32);
         DEF(WP_SIZE, sizeof(struct sw_wake_params));
+
+        DEF(SW_WAKE_HDR_TBOOT32, SW_WAKE_HDR_TBOOT32);
+
+        DEF(SW_TBOOT_STUB_MAGIC, SW_TBOOT_STUB_MAGIC);
+        DEF(SW_TBOOT_HDR_NMI, SW_TBOOT_HDR_NMI);
+        DEF(SW_TBOOT_STUB_BUDGET, SW_TBOOT_STUB_BUDGET);
+        DEF(SW_TBOOT_PARK_STRIDE, SW_TBOOT_PARK_STRIDE);
+        DEF(SW_TBOOT_SEL_CODE32, SW_TBOOT_SEL_CODE32);
+        DEF(SW_TBOOT_SEL_DATA, SW_TBOOT_SEL_DATA);
+        DEF(SW_TBOOT_WFS, SW_TBOOT_WFS);
+        OFF(SW_TBOOT_SHUTDOWN_TYPE_OFF, struct sw_tboot_shared, shutdown_type);
+        OFF(SW_TBOOT_NUM_IN_WFS_OFF, struct sw_tboot_shared, num_in_wfs);
+        OFF(TD_IDT, struct sw_tboot_stub_data, idt);
+        OFF(TD_WAKE_TBOOT32, struct sw_tboot_stub_data, wake_tboot32);
+        OFF(TD_LOW_PAGE, struct sw_tboot_stub_data, low_page);
+        OFF(TD_SHARED, struct sw_tboot_stub_data, shared);
+        OFF(TD_PARK, struct sw_tboot_stub_data, park);
+        OFF(TD_ENTERED, struct sw_tboot_stub_data, entered);
+        OFF(TD_WFS, struct sw_tboot_stub_data, wfs);
+        DEF(TD_SIZE, sizeof(struct sw_tboot_stub_data));
 
         DEF(SW_EXC_VECTORS, SW_EXC_VECTORS);
         DEF(SW_EXC_STUB_STRIDE, SW_EXC_STUB_STRIDE);

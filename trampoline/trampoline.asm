@@ -20,6 +20,14 @@ sw_wake16_start:
         incbin "wake16.bin"
 sw_wake16_end:
 
+; The tboot entry, as bytes that efi/ copies to the resident block.
+        global sw_tboot_stub_start
+        global sw_tboot_stub_end
+        align 16
+sw_tboot_stub_start:
+        incbin "tboot-stub.bin"
+sw_tboot_stub_end:
+
 ; A flat GDT laid out as the Linux boot protocol asks: __BOOT_CS = 0x10
 ; (64-bit code), __BOOT_DS = 0x18 (data).  It lives in the switcher's image,
 ; which every slot's e820 marks reserved, so it outlives the jump.

@@ -42,6 +42,8 @@ _Static_assert(sizeof(struct sw_exc_frame) - offsetof(struct sw_exc_frame, rip) 
 
 /* The real-mode wake blob (wake16.asm assembled flat), embedded. */
 extern const uint8_t sw_wake16_start[], sw_wake16_end[];
+/* tboot-stub.asm, assembled flat (tboot-stub.h). */
+extern const uint8_t sw_tboot_stub_start[], sw_tboot_stub_end[];
 
 /* Enters a bzImage's 64-bit entry with boot_params in RSI (boot.rst's
  * 64-bit boot protocol). */

@@ -78,6 +78,8 @@ hdr:
         dd blob_end
         times SW_WAKE_HDR_BOOT32 - ($ - $$) db 0
         dd wake_boot32
+        times SW_WAKE_HDR_TBOOT32 - ($ - $$) db 0
+        dd wake_tboot32
 
 ; ---------------------------------------------------------------------------
 ; wake_entry16: the firmware's S3 resume jumps here.
@@ -125,22 +127,12 @@ wake_entry16:
         xor ebx, ebx
         mov bx, ax
         shl ebx, 4                      ; EBX = linear base of the low page
-        mov [params + WP_REAL_CS], ax
         mov si, msg_wake
         call puts16
 
-        ; The GDT's linear address, and the 16-bit descriptors' bases (the
-        ; way back to real mode runs with CS/DS based at this page).
+        ; The GDT's linear address (pm32 fills in the rest).
         lea eax, [ebx + gdt]
         mov [gdtr + 2], eax
-        mov eax, ebx
-        mov [gdt + SEL_CODE16 + 2], ax
-        mov [gdt + SEL_DATA16 + 2], ax
-        shr eax, 16
-        mov [gdt + SEL_CODE16 + 4], al
-        mov [gdt + SEL_DATA16 + 4], al
-        mov [gdt + SEL_CODE16 + 7], ah
-        mov [gdt + SEL_DATA16 + 7], ah
         o32 lgdt [gdtr]
 
         mov eax, cr0
@@ -170,7 +162,25 @@ puts16:
         ret
 
         bits 32
-; pm32: flat 32-bit protected mode, paging off; EBX = page base.
+; wake_tboot32: the tboot entry's way in (tboot-stub.asm), joining the
+; firmware's path at pm32, so both reach the resident switcher alike.
+;   Expects: 32-bit protected mode, paging, PAE and long mode off, flat code
+;            and data selectors of any GDT, interrupts off, EBX = linear
+;            address of the low page.  No stack.
+;   Leaves:  as wake_entry16 (through pm32).
+wake_tboot32:
+        lea eax, [ebx + gdt]
+        mov [ebx + gdtr + 2], eax
+        lgdt [ebx + gdtr]
+        lea eax, [ebx + pm32]
+        mov [ebx + far_pm32], eax
+        mov word [ebx + far_pm32 + 4], SEL_CODE32
+        jmp far [ebx + far_pm32]
+
+; pm32: flat 32-bit protected mode, paging off, the blob's GDT loaded; EBX
+; = page base.  Whichever way the CPU came in, the way back to real mode
+; (wake_exit64) needs the 16-bit descriptors based at this page and its
+; real-mode segment: both are filled in here.
 pm32:
         mov ax, SEL_DATA
         mov ds, ax
@@ -178,6 +188,17 @@ pm32:
         mov ss, ax
         mov fs, ax
         mov gs, ax
+        mov eax, ebx
+        mov [ebx + gdt + SEL_CODE16 + 2], ax
+        mov [ebx + gdt + SEL_DATA16 + 2], ax
+        shr eax, 16
+        mov [ebx + gdt + SEL_CODE16 + 4], al
+        mov [ebx + gdt + SEL_DATA16 + 4], al
+        mov [ebx + gdt + SEL_CODE16 + 7], ah
+        mov [ebx + gdt + SEL_DATA16 + 7], ah
+        mov eax, ebx
+        shr eax, 4
+        mov [ebx + params + WP_REAL_CS], ax
         mov eax, cr4
         or eax, CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT
         mov cr4, eax
@@ -350,6 +371,9 @@ gdtr:
 idt_real:
         dw 0x3ff
         dq 0
+far_pm32:
+        dd 0                            ; m16:32 for wake_tboot32's far jump
+        dw 0
 
 msg_wake:
         db "switcher: S3 wake", 13, 10, 0

@@ -23,6 +23,7 @@
 #define SW_WAKE_HDR_PARAMS 12          /* u32 offset of the parameter block */
 #define SW_WAKE_HDR_SIZE 16            /* u32 total size of the blob */
 #define SW_WAKE_HDR_BOOT32 20          /* u32 offset of wake_boot32 */
+#define SW_WAKE_HDR_TBOOT32 24         /* u32 offset of wake_tboot32 */
 
 /* The low page is one 4 KiB page: the blob (code, GDTs, parameters) takes
  * at most its first half, the real-mode stack grows down from its end. */

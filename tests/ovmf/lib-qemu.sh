@@ -59,6 +59,7 @@ run_qemu() {
                 -machine q35 -global ICH9-LPC.disable_s3=0 -smp 2 -m "$mem"
                 -display none -serial "file:$log" -no-reboot
                 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -net none
+                -d cpu_reset -D "$run/qemu-reset.log"
         )
         # SW_QEMU_FIRMWARE=seabios boots QEMU's default BIOS instead of OVMF:
         # only for checking guests that OVMF cannot start by itself (a 32-bit

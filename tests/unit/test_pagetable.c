@@ -96,7 +96,15 @@ static void resident_layout_is_disjoint(void **state)
         assert_int_equal(sw_resident_acpi_page(&l, 2), base + 2 * SW_ACPI_COPY_SIZE);
         assert_int_equal(l.mailbox, base + 3 * SW_ACPI_COPY_SIZE);
         assert_true(l.idt >= l.mailbox + SW_MAILBOX_SIZE);
-        assert_true(l.saves >= l.idt + PAGE);
+        /* The tboot range: the stub and park pages, then a shared page per
+         * slot, none of them the block's first page (the kernel wants its
+         * shared page strictly inside a reserved e820 entry). */
+        assert_int_equal(l.tboot, l.idt + PAGE);
+        assert_int_equal(sw_resident_tboot_page(&l, 0), l.tboot + SW_TBOOT_FIXED_PAGES * PAGE);
+        assert_int_equal(sw_resident_tboot_page(&l, 2), l.tboot + (SW_TBOOT_FIXED_PAGES + 2) * PAGE);
+        assert_true(sw_resident_tboot_page(&l, 0) > base);
+        assert_int_equal(l.saves, l.tboot + sw_resident_tboot_size(3));
+        assert_int_equal(sw_resident_tboot_size(3), (SW_TBOOT_FIXED_PAGES + 3) * PAGE);
         assert_int_equal(l.saves % PAGE, 0);
         assert_int_equal(sw_resident_save_header(&l, 2), l.saves + 2 * sizeof(struct sw_save_header));
         assert_true(l.stack_base >= sw_resident_save_header(&l, 3));

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tboot hand-off, EFI side: the entry stub (trampoline/tboot-stub.asm)
+ * copied to the resident block's tboot range, every 64-bit slot's shared
+ * page (switcher/tboot.h), and what the resident switcher does with the
+ * CPUs when a guest came in that way instead of through the firmware.
+ * docs/tboot-handoff.md has the kernel's side of the contract.
+ */
+#include "sw-efi.h"
+#include "resident.h"
+#include "tboot-stub.h"
+#include "tboot.h"
+#include "trampoline.h"
+
+#include <string.h>
+
+_Static_assert(SW_TBOOT_PARK_STRIDE * 256 <= SW_PAGE_SIZE, "every initial APIC ID has its stack in the park page");
+_Static_assert(SW_TBOOT_STUB_BUDGET <= SW_PAGE_SIZE, "the stub fits its page");
+
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_EXTD (1ULL << 10)     /* x2APIC mode */
+#define APIC_BASE_EN (1ULL << 11)
+#define MSR_X2APIC_SVR 0x80f
+#define MSR_X2APIC_ICR 0x830
+#define XAPIC_SVR 0xf0
+#define XAPIC_ICR_LO 0x300
+#define XAPIC_ICR_HI 0x310
+#define APIC_SVR_ENABLE (1u << 8)
+#define ICR_BUSY (1u << 12)
+/* INIT to all but this CPU, level triggered: assert, then de-assert, as the
+ * kernel itself wakes a CPU. */
+#define ICR_INIT_ASSERT 0xcc500u
+#define ICR_INIT_DEASSERT 0xc8500u
+
+/* How long the boot CPU waits for the last application processor to park. */
+#define PARK_WAIT_US 200000
+
+static uint32_t hdr32(unsigned off)
+{
+        return *(const uint32_t *)(uintptr_t)(res.lay.tboot + off);
+}
+
+static struct sw_tboot_stub_data *stub_data(void)
+{
+        return (struct sw_tboot_stub_data *)(uintptr_t)(res.lay.tboot + hdr32(SW_TBOOT_HDR_DATA));
+}
+
+static uint64_t rdmsr(uint32_t msr)
+{
+        uint32_t lo, hi;
+
+        __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+        return ((uint64_t)hi << 32) | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+        __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static void udelay(uint64_t us)
+{
+        uint64_t end = rdtsc() + us * res.tsc_per_us;
+
+        while (rdtsc() < end)
+                __asm__ volatile("pause");
+}
+
+int tboot_setup(unsigned nslots, struct sw_diag *d)
+{
+        const uint8_t *blob = sw_tboot_stub_start;
+        size_t len = (size_t)(sw_tboot_stub_end - sw_tboot_stub_start);
+        uint32_t magic, entry, data, size, nmi;
+        struct sw_tboot_stub_data *sd;
+        uint64_t h;
+
+        memcpy(&magic, blob + SW_TBOOT_HDR_MAGIC, 4);
+        memcpy(&entry, blob + SW_TBOOT_HDR_ENTRY, 4);
+        memcpy(&data, blob + SW_TBOOT_HDR_DATA, 4);
+        memcpy(&size, blob + SW_TBOOT_HDR_SIZE, 4);
+        memcpy(&nmi, blob + SW_TBOOT_HDR_NMI, 4);
+        if (magic != SW_TBOOT_STUB_MAGIC || len > SW_TBOOT_STUB_BUDGET || size > len || entry >= size ||
+            nmi >= size || data + sizeof(struct sw_tboot_stub_data) > size) {
+                sw_diagf(d, SW_ERROR, "tboot stub: bad header (magic 0x%x, size %u)", magic, size);
+                return -1;
+        }
+        CopyMem((void *)(uintptr_t)res.lay.tboot, (void *)(uintptr_t)blob, len);
+        SetMem((void *)(uintptr_t)(res.lay.tboot + SW_PAGE_SIZE), SW_PAGE_SIZE, 0);
+        sd = stub_data();
+        SetMem(sd, sizeof(*sd), 0);
+        /* Vector 2 only: a 32-bit interrupt gate (present, DPL 0) on the
+         * stub's code selector, to a bare IRET. */
+        h = res.lay.tboot + nmi;
+        sd->idt[2] = (h & 0xffff) | ((uint64_t)SW_TBOOT_SEL_CODE32 << 16) | (0x8eULL << 40) |
+                     ((h >> 16) << 48);
+        sd->wake_tboot32 = (uint32_t)wake_entry(res.low_page, SW_WAKE_HDR_TBOOT32);
+        sd->low_page = (uint32_t)res.low_page;
+        sd->park = (uint32_t)(res.lay.tboot + SW_PAGE_SIZE);
+        res.tboot_size = sw_resident_tboot_size(nslots);
+        return 0;
+}
+
+void tboot_slot_reset(const struct slot_rt *rt)
+{
+        if (!rt->tboot)
+                return;
+        sw_tboot_page_init((struct sw_tboot_shared *)(uintptr_t)rt->tboot,
+                           (uint32_t)(res.lay.tboot + hdr32(SW_TBOOT_HDR_ENTRY)), (uint32_t)res.lay.tboot,
+                           (uint32_t)res.tboot_size);
+}
+
+void tboot_enter_slot(const struct slot_rt *rt)
+{
+        struct sw_tboot_stub_data *sd = stub_data();
+
+        sd->shared = (uint32_t)rt->tboot;
+        sd->wfs = 0;
+}
+
+bool tboot_take_entry(uint32_t *type)
+{
+        struct sw_tboot_stub_data *sd = stub_data();
+        uint32_t e = sd->entered;
+
+        sd->entered = 0;
+        if (!e)
+                return false;
+        *type = e - 1;
+        return true;
+}
+
+unsigned tboot_quiesce_aps(unsigned expect)
+{
+        volatile struct sw_tboot_stub_data *sd = stub_data();
+        uint64_t base = rdmsr(MSR_APIC_BASE), end = rdtsc() + PARK_WAIT_US * res.tsc_per_us;
+
+        /* The kernel reports its last application processor dead before
+         * that CPU reaches the entry; give it the moment it needs. */
+        while (sd->wfs < expect && rdtsc() < end)
+                __asm__ volatile("pause");
+        /* Whatever each one is doing, INIT leaves it waiting for a SIPI,
+         * which only the next kernel sends: none can run (an NMI, a machine
+         * check) in memory that is about to belong to another slot. */
+        if (base & APIC_BASE_EN) {
+                if (base & APIC_BASE_EXTD) {
+                        wrmsr(MSR_X2APIC_SVR, rdmsr(MSR_X2APIC_SVR) | APIC_SVR_ENABLE);
+                        wrmsr(MSR_X2APIC_ICR, ICR_INIT_ASSERT);
+                        udelay(200);
+                        wrmsr(MSR_X2APIC_ICR, ICR_INIT_DEASSERT);
+                } else {
+                        volatile uint32_t *apic = (volatile uint32_t *)(uintptr_t)(base & ~0xfffULL);
+
+                        apic[XAPIC_SVR / 4] |= APIC_SVR_ENABLE;
+                        apic[XAPIC_ICR_HI / 4] = 0;
+                        apic[XAPIC_ICR_LO / 4] = ICR_INIT_ASSERT;
+                        while (apic[XAPIC_ICR_LO / 4] & ICR_BUSY)
+                                __asm__ volatile("pause");
+                        udelay(200);
+                        apic[XAPIC_ICR_LO / 4] = ICR_INIT_DEASSERT;
+                        while (apic[XAPIC_ICR_LO / 4] & ICR_BUSY)
+                                __asm__ volatile("pause");
+                }
+        }
+        return sd->wfs;
+}
+
+/* One PM1 control write, as the GAS in the shared page says. */
+static void pm1_write(const struct sw_tboot_gas *g, uint16_t v)
+{
+        if (!g->address)
+                return;
+        if (g->space_id == 1)
+                __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"((uint16_t)g->address));
+        else
+                *(volatile uint16_t *)(uintptr_t)g->address = v;
+}
+
+void tboot_power_off(const struct slot_rt *rt)
+{
+        const struct sw_tboot_shared *t = (const struct sw_tboot_shared *)(uintptr_t)rt->tboot;
+
+        /* The values the guest computed for S5, in ACPICA's order. */
+        pm1_write(&t->acpi_sinfo.pm1a_cnt_blk, t->acpi_sinfo.pm1a_cnt_val);
+        pm1_write(&t->acpi_sinfo.pm1b_cnt_blk, t->acpi_sinfo.pm1b_cnt_val);
+        udelay(100000);
+}
+
+void tboot_reset_machine(void)
+{
+        /* The reset control register of PC chipsets: a full reset. */
+        __asm__ volatile("outb %0, %1" : : "a"((uint8_t)0x06), "Nd"((uint16_t)0xcf9));
+        udelay(100000);
+}
