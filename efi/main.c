@@ -27,6 +27,14 @@ static struct slot_rt rt[SW_MAX_SLOTS];
 
 /* Shown when nothing can boot: say why, then hand the machine back to the
  * firmware (it goes on with its next boot option) instead of hanging. */
+/* A 64-bit kernel with the tboot interface hands over through the
+ * switcher's own entry; an i386 one has no such interface, and 'handoff s3'
+ * keeps the firmware's path. */
+static bool slot_uses_tboot(const struct sw_slot_config *s)
+{
+        return s->arch == SW_ARCH_X86_64 && !s->handoff_s3;
+}
+
 static EFI_STATUS error_screen(const char *why)
 {
         EFI_INPUT_KEY key;
@@ -154,12 +162,16 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         map_top = sw_memmap_top(&map);
         in = (struct sw_plan_input){ .cfg = &cfg, .owned = owned, .nowned = 1, .map_top = map_top };
         nids = (int)sw_plan_input_from_config(&in);
-        /* Recovery copies for 'on-damage cold-boot' slots, placed by the
-         * planner like stores. */
+        /* Recovery copies, placed by the planner like stores: for
+         * 'on-damage cold-boot' slots, and for every slot that hands over
+         * through the tboot entry, so that its reboot restarts it alone and
+         * a switch after its power-off can start it again. */
         for (int k = 0; k < nids; k++) {
                 int ci = sw_config_find_slot(&cfg, in.ids[k]);
 
-                in.spares[k] = ci >= 0 && cfg.slots[ci].cold_boot_on_damage ? linux_spare_size(&rt[ci]) : 0;
+                in.spares[k] = ci >= 0 && (cfg.slots[ci].cold_boot_on_damage || slot_uses_tboot(&cfg.slots[ci]))
+                                       ? linux_spare_size(&rt[ci])
+                                       : 0;
         }
         if (sw_plan_build(&map, &in.req, &plan, &con_diag) < 0)
                 return error_screen("the memory plan failed (see above)");
@@ -228,10 +240,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         return error_screen("cannot copy the ACPI tables");
                 con_printf("switcher: slot %s: RSDP copy at 0x%llx, FACS copy at 0x%llx\n",
                            cfg.slots[i].id, (unsigned long long)rt[i].rsdp, (unsigned long long)rt[i].facs);
-                /* A 64-bit kernel with the tboot interface hands over through
-                 * the switcher's own entry; an i386 one has no such
-                 * interface, and 'handoff s3' keeps the firmware's path. */
-                if (cfg.slots[i].arch == SW_ARCH_X86_64 && !cfg.slots[i].handoff_s3) {
+                if (slot_uses_tboot(&cfg.slots[i])) {
                         rt[i].tboot = sw_resident_tboot_page(&res.lay, k - 1);
                         tboot_slot_reset(&rt[i]);
                         con_printf("switcher: slot %s: tboot shared page at 0x%llx\n", cfg.slots[i].id,
@@ -274,6 +283,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         for (unsigned i = 0; i < cfg.nslots; i++)
                 res.state[i] = (int)i == boot ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
         res.current = boot;
+        res.previous = -1;
         if (sw_mailbox_build((void *)(uintptr_t)mailbox, SW_MAILBOX_SIZE, &cfg, res.state, boot, &con_diag) < 0)
                 return error_screen("cannot build the mailbox");
         if (res.nprewarm)

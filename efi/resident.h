@@ -27,6 +27,8 @@ struct resident {
         uint32_t switches[SW_MAX_SLOTS];
         uint32_t last_us[SW_MAX_SLOTS];
         int current;
+        int previous;           /* the slot that ran before current, -1 if none */
+        bool recover_only[SW_MAX_SLOTS];  /* went off: only its recovery copy can start it */
         uint64_t low_page;
         struct sw_resident_layout lay;
         uint64_t tboot_size;    /* the tboot range every 64-bit guest maps */

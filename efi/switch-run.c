@@ -146,6 +146,7 @@ static void gather(void *mb, struct sw_switch_facts *f, uint64_t *verify_ticks)
         f->cfg = res.cfg;
         f->plan = res.plan;
         f->current = cur;
+        f->previous = res.previous;
         if (sw_mb_check(mb, SW_MAILBOX_SIZE) < 0) {
                 f->request = SW_MB_MALFORMED;
                 mailbox_rebuild(mb);
@@ -160,7 +161,9 @@ static void gather(void *mb, struct sw_switch_facts *f, uint64_t *verify_ticks)
 
                 s->state = res.state[i];
                 s->usable = res.cfg->slots[i].valid && rt->plan_index >= 0 && rt->loaded;
-                s->can_recover = s->usable && res.cfg->slots[i].cold_boot_on_damage && slot_plan((int)i)->spare_size;
+                s->has_spare = s->usable && slot_plan((int)i)->spare_size;
+                s->can_recover = s->has_spare && res.cfg->slots[i].cold_boot_on_damage;
+                s->recover_only = res.recover_only[i];
                 s->vector = waking_vector((int)i);
                 s->result_seq = res.result_seq[i];
                 s->plan_index = rt->plan_index;
@@ -174,32 +177,15 @@ static void gather(void *mb, struct sw_switch_facts *f, uint64_t *verify_ticks)
         f->ctx = verify_ticks;
 }
 
-/*
- * A guest left through its tboot entry for something other than S3.  Until
- * slots can reboot and power off alone, the machine does what the guest
- * asked of it, as on the firmware's path: off with the guest's own PM1
- * values, or a reset.
- */
-static void __attribute__((noreturn)) tboot_leave(int cur, uint32_t type)
+/* The whole machine: off with the PM1 values the leaving guest computed
+ * (S5; a halt has none), or reset.  Never returns. */
+static void __attribute__((noreturn)) machine_end(int cur, enum sw_switch_action a)
 {
-        const char *id = res.cfg->slots[cur].id;
-
-        switch (type) {
-        case SW_TBOOT_S5:
-        case SW_TBOOT_S4:
-                serial_printf("switcher: slot '%s' powered off (%s); powering the machine off\n", id,
-                              sw_tboot_type_name(type));
-                tboot_power_off(&res.rt[cur]);
-                break;
-        case SW_TBOOT_REBOOT:
-                serial_printf("switcher: slot '%s' restarts; resetting the machine\n", id);
+        if (a == SW_SWITCH_RESET)
                 tboot_reset_machine();
-                break;
-        default:
-                serial_printf("switcher: slot '%s' halted (%s)\n", id, sw_tboot_type_name(type));
-                break;
-        }
-        serial_printf("switcher: halting\n");
+        else
+                tboot_power_off(&res.rt[cur]);
+        serial_printf("switcher: the machine did not %s; halting\n", a == SW_SWITCH_RESET ? "reset" : "power off");
         for (;;)
                 __asm__ volatile("cli; hlt");
 }
@@ -213,6 +199,7 @@ void sw_wake_entry(uint64_t low_page)
         int cur = res.current, t;
         const char *cur_id = res.cfg->slots[cur].id, *t_id;
         uint32_t copy_us, ttype;
+        enum sw_switch_entry entry = SW_ENTRY_REQUEST;
 
         wake_load_idt();
         if (tboot_take_entry(&ttype)) {
@@ -224,12 +211,15 @@ void sw_wake_entry(uint64_t low_page)
 
                 serial_printf("switcher: slot '%s' entered through its tboot entry: %s (%u CPUs parked)\n",
                               cur_id, sw_tboot_type_name(ttype), parked);
-                if (ttype != SW_TBOOT_S3)
-                        tboot_leave(cur, ttype);
-                res.tboot_aps[cur] = parked + 1;
+                if (ttype == SW_TBOOT_S3)
+                        res.tboot_aps[cur] = parked + 1;
+                else
+                        entry = ttype == SW_TBOOT_REBOOT ? SW_ENTRY_REBOOT : SW_ENTRY_OFF;
         }
-        serial_printf("switcher: slot '%s' suspended; reading its request\n", cur_id);
+        if (entry == SW_ENTRY_REQUEST)
+                serial_printf("switcher: slot '%s' suspended; reading its request\n", cur_id);
         gather(mb, &f, &verify_ticks);
+        f.entry = entry;
         sw_switch_decide(&f, &d);
         if (d.log[0])
                 serial_printf("switcher: %s\n", d.log);
@@ -246,12 +236,26 @@ void sw_wake_entry(uint64_t low_page)
                 enter_vector(cur);
         }
 
+        if (d.action == SW_SWITCH_POWER_OFF || d.action == SW_SWITCH_RESET) {
+                memcpy(res.state, d.state, sizeof(res.state));
+                machine_end(cur, d.action);
+        }
+
         /* The swap.  The requester's RAM goes to its store first; only then
-         * is anything of the target's brought in. */
+         * is anything of the target's brought in.  A slot that restarts or
+         * went off has nothing to save. */
         t = d.target;
         t_id = res.cfg->slots[t].id;
-        copy_all(&d.save, true);
-        save_record(cur, &record_ticks);
+        if (entry == SW_ENTRY_REQUEST) {
+                copy_all(&d.save, true);
+                save_record(cur, &record_ticks);
+        } else if (entry == SW_ENTRY_OFF) {
+                memset(save_hdr(cur), 0, sizeof(struct sw_save_header));
+                res.recover_only[cur] = true;
+        }
+        if (t != cur)
+                res.previous = cur;
+        res.recover_only[t] = false;
         if (d.action == SW_SWITCH_RECOVER) {
                 /* The damaged state is dropped; the slot starts over from
                  * its recovery copy. */
@@ -274,8 +278,10 @@ void sw_wake_entry(uint64_t low_page)
         res.last_us[t] = (uint32_t)((t1 - t0) / res.tsc_per_us);
         copy_us = (uint32_t)((t1 - t0 - verify_ticks - record_ticks) / res.tsc_per_us);
 
-        sw_mb_set_result(mb, cur_id, d.result_seq, SW_MB_OK, d.message);
-        sw_mb_request_clear(mb);
+        if (entry == SW_ENTRY_REQUEST) {
+                sw_mb_set_result(mb, cur_id, d.result_seq, SW_MB_OK, d.message);
+                sw_mb_request_clear(mb);
+        }
         sw_mb_note_switch(mb, t_id, res.last_us[t]);
         if (res.pos < res.nprewarm) {
                 res.pos = d.prewarm_pos;
@@ -287,7 +293,8 @@ void sw_wake_entry(uint64_t low_page)
         }
         mailbox_publish(mb);
         /* The copy's own rate (checksums left out), then the checksums'. */
-        serial_printf("switcher: switch '%s' -> '%s': saved %llu KiB, restored %llu KiB in %u us (%llu MB/s)\n",
+        if (entry == SW_ENTRY_REQUEST)
+                serial_printf("switcher: switch '%s' -> '%s': saved %llu KiB, restored %llu KiB in %u us (%llu MB/s)\n",
                       cur_id, t_id, (unsigned long long)(d.save.bytes / 1024), (unsigned long long)(restored / 1024),
                       copy_us, copy_us ? (unsigned long long)((d.save.bytes + restored) / copy_us) : 0ULL);
         serial_printf("switcher: checksums: verify '%s' %llu us, record '%s' %llu us; switcher total %u us\n", t_id,

@@ -483,7 +483,7 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
                 } else {
                         s->spare_base = 0;
                         sw_diagf(d, SW_WARN, "slot '%s': no room for its %s recovery copy (largest free piece: %s); "
-                                 "it cannot be cold-booted again if its saved state is damaged",
+                                 "it cannot be cold-booted again if its saved state is damaged, nor restart or start again alone after a reboot or power-off",
                                  s->id, sw_fmt_size(a, sizeof(a), want), sw_fmt_size(b, sizeof(b), largest));
                 }
         }

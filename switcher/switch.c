@@ -8,7 +8,8 @@
 const char *sw_switch_action_name(enum sw_switch_action a)
 {
         static const char *const names[] = { [SW_SWITCH_REFUSE] = "refuse", [SW_SWITCH_RESUME] = "resume",
-                                             [SW_SWITCH_COLD_BOOT] = "cold-boot", [SW_SWITCH_RECOVER] = "recover" };
+                                             [SW_SWITCH_COLD_BOOT] = "cold-boot", [SW_SWITCH_RECOVER] = "recover", [SW_SWITCH_POWER_OFF] = "power-off",
+                                             [SW_SWITCH_RESET] = "reset" };
 
         return SW_ENUM_NAME(names, a, "unknown");
 }
@@ -87,6 +88,83 @@ static bool slot_index_ok(const struct sw_switch_facts *f, int i)
         return i >= 0 && (unsigned)i < f->cfg->nslots && i < SW_MAX_SLOTS;
 }
 
+/* Can slot t take the machine over by a resume (its saved state checked)
+ * or, when that state is damaged, by recovery?  Fills d's restore list;
+ * marks t failed when neither. */
+static bool leave_to(const struct sw_switch_facts *f, struct sw_switch_decision *d, int t)
+{
+        const struct sw_config *c = f->cfg;
+        char why[160];
+
+        if (!slot_index_ok(f, t) || t == f->current || f->slot[t].state != SW_SLOT_SUSPENDED ||
+            !f->slot[t].usable || !f->slot[t].vector || d->state[t] != SW_SLOT_SUSPENDED)
+                return false;
+        if (sw_switch_copy_list(f->plan, f->slot[t].plan_index, f->slot[t].ranges, f->slot[t].nranges,
+                                &d->restore, why, sizeof(why)) < 0) {
+                d->state[t] = SW_SLOT_FAILED;
+                return false;
+        }
+        why[0] = '\0';
+        d->verdict = f->verify ? f->verify(f->ctx, t, why, sizeof(why)) : SW_SAVE_ERR_NONE;
+        if (d->verdict == SW_SAVE_OK) {
+                d->action = SW_SWITCH_RESUME;
+        } else if (f->slot[t].can_recover) {
+                d->action = SW_SWITCH_RECOVER;
+                d->restore.n = 0;
+                d->restore.bytes = 0;
+        } else {
+                d->state[t] = SW_SLOT_FAILED;
+                d->restore.n = 0;
+                d->restore.bytes = 0;
+                return false;
+        }
+        d->target = t;
+        d->state[t] = SW_SLOT_RUNNING;
+        sw_snprintf(d->message, sizeof(d->message), "slot '%s' %s; going on in '%s'%s", c->slots[f->current].id,
+                    f->entry == SW_ENTRY_OFF ? "is off" : "left", c->slots[t].id,
+                    d->action == SW_SWITCH_RECOVER ? " (cold boot: its saved state was damaged)" : "");
+        return true;
+}
+
+/* The running slot restarts or goes off (see switch.h). */
+static void decide_leave(const struct sw_switch_facts *f, struct sw_switch_decision *d)
+{
+        const struct sw_config *c = f->cfg;
+        int cur = f->current;
+
+        d->status = SW_MB_OK;
+        d->result_seq = f->slot[cur].result_seq;
+        if (f->chain && f->pos < f->nprewarm)
+                d->prewarm_pos = f->nprewarm;
+        if (f->entry == SW_ENTRY_REBOOT) {
+                if (f->slot[cur].has_spare) {
+                        d->action = SW_SWITCH_RECOVER;
+                        d->target = cur;
+                        sw_snprintf(d->log, sizeof(d->log), "slot '%s' restarts: cold boot from its recovery copy",
+                                    c->slots[cur].id);
+                } else {
+                        d->action = SW_SWITCH_RESET;
+                        sw_snprintf(d->log, sizeof(d->log),
+                                    "slot '%s' restarts and has no recovery copy: resetting the machine",
+                                    c->slots[cur].id);
+                }
+                return;
+        }
+        d->state[cur] = SW_SLOT_EMPTY;
+        if (!leave_to(f, d, f->previous) && !leave_to(f, d, sw_config_default_index(c))) {
+                for (int i = 0; i < (int)c->nslots && i < SW_MAX_SLOTS; i++)
+                        if (leave_to(f, d, i))
+                                break;
+        }
+        if (d->target < 0) {
+                d->action = SW_SWITCH_POWER_OFF;
+                sw_snprintf(d->log, sizeof(d->log), "slot '%s' is off and no other slot has state: powering off",
+                            c->slots[cur].id);
+                return;
+        }
+        sw_snprintf(d->log, sizeof(d->log), "%s", d->message);
+}
+
 void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d)
 {
         const struct sw_config *c = f->cfg;
@@ -102,8 +180,12 @@ void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision
                 d->state[i] = f->slot[i].state;
         d->prewarm_pos = f->pos;
 
+        if (slot_index_ok(f, cur) && (f->entry == SW_ENTRY_REBOOT || f->entry == SW_ENTRY_OFF)) {
+                decide_leave(f, d);
+                return;
+        }
         /* A status outside the enum is a damaged fact, not a request. */
-        if (!slot_index_ok(f, cur) || (unsigned)st >= SW_MB_STATUS_MAX) {
+        if (!slot_index_ok(f, cur) || (unsigned)st >= SW_MB_STATUS_MAX || f->entry != SW_ENTRY_REQUEST) {
                 refuse(f, d, SW_MB_MALFORMED);
                 return;
         }
@@ -126,6 +208,17 @@ void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision
         if (st == SW_MB_OK && (!f->slot[t].usable || f->slot[t].state == SW_SLOT_FAILED ||
                                f->slot[t].state == SW_SLOT_RUNNING))
                 st = SW_MB_TARGET_FAILED;
+        if (st == SW_MB_OK && f->slot[t].state == SW_SLOT_EMPTY && f->slot[t].recover_only) {
+                /* It ran and went off: only its recovery copy can start it. */
+                if (f->slot[t].has_spare) {
+                        recover = true;
+                } else {
+                        st = SW_MB_TARGET_FAILED;
+                        sw_snprintf(d->message, sizeof(d->message),
+                                    "cannot start '%s' again: it was shut down and has no recovery copy",
+                                    c->slots[t].id);
+                }
+        }
         if (st == SW_MB_OK && f->slot[t].state == SW_SLOT_SUSPENDED && f->slot[t].vector == 0) {
                 /* Suspended without a waking vector: it cannot be resumed. */
                 d->state[t] = SW_SLOT_FAILED;
@@ -174,8 +267,9 @@ void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision
                 d->action = SW_SWITCH_RECOVER;
                 d->restore.n = 0;
                 d->restore.bytes = 0;
-                sw_snprintf(d->message, sizeof(d->message), "switched to '%s' (cold boot: its saved state was damaged)",
-                            c->slots[t].id);
+                sw_snprintf(d->message, sizeof(d->message), "switched to '%s' (cold boot: %s)", c->slots[t].id,
+                            f->slot[t].state == SW_SLOT_EMPTY ? "from its recovery copy"
+                                                              : "its saved state was damaged");
         } else {
                 d->action = f->slot[t].state == SW_SLOT_EMPTY ? SW_SWITCH_COLD_BOOT : SW_SWITCH_RESUME;
                 sw_snprintf(d->message, sizeof(d->message), "switched to '%s'", c->slots[t].id);

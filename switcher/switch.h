@@ -11,7 +11,9 @@
  *   cold-boot T  T never ran: its store holds its staged kernel, copy it in
  *                and enter the kernel;
  *   recover T    T's saved state is damaged and the config allows starting
- *                over: cold-boot T from its recovery copy;
+ *                over, or T restarts or was off: cold-boot T from its
+ *                recovery copy;
+ *   power-off, reset   the whole machine (see sw_switch_decide());
  *
  * with the requester's result, every slot's next state, the next link of
  * the prewarm chain, and the exact list of copies to make.  Nothing here
@@ -35,9 +37,21 @@ enum sw_switch_action {
         SW_SWITCH_RESUME,
         SW_SWITCH_COLD_BOOT,
         SW_SWITCH_RECOVER,
+        SW_SWITCH_POWER_OFF,    /* a slot went off and no other has state */
+        SW_SWITCH_RESET,        /* a slot restarts and has no recovery copy */
 };
 
-/* "refuse", "resume", "cold-boot", "recover"; "unknown" outside the enum. */
+/* How the running slot handed the machine over: suspended with a request
+ * in the mailbox (the firmware's S3, or S3 through its tboot entry), or,
+ * through its tboot entry only, restarting or going off. */
+enum sw_switch_entry {
+        SW_ENTRY_REQUEST,
+        SW_ENTRY_REBOOT,        /* reboot, or a panic with panic=N */
+        SW_ENTRY_OFF,           /* poweroff (S5), halt, or hibernation (S4) */
+};
+
+/* "refuse", "resume", "cold-boot", "recover", "power-off", "reset";
+ * "unknown" outside the enum. */
 const char *sw_switch_action_name(enum sw_switch_action a);
 
 /* One copy of a switch: size bytes between an active-region address and
@@ -71,6 +85,10 @@ struct sw_switch_slot {
         enum sw_slot_state state;
         bool usable;            /* valid, placed and preloaded: it can be started */
         bool can_recover;       /* 'on-damage cold-boot' with a recovery copy in place */
+        bool has_spare;         /* a recovery copy in place (kernel, initrds, boot_params):
+                                   a restart or a start after power-off uses it */
+        bool recover_only;      /* it ran and went off: its store no longer holds its
+                                   staged kernel, only the recovery copy can start it */
         uint32_t vector;        /* its FACS copy's waking vector; 0 when it set none */
         uint32_t result_seq;    /* seq of its last request that switched */
         int plan_index;         /* index in the plan; -1 when not placed */
@@ -82,6 +100,8 @@ struct sw_switch_facts {
         const struct sw_config *cfg;
         const struct sw_plan *plan;
         int current;                    /* config index of the slot that handed over */
+        enum sw_switch_entry entry;
+        int previous;                   /* the slot that ran before current, -1 if none */
         /* The mailbox layer's verdict on the request (sw_mb_check(),
          * sw_mb_request_read(), sw_mb_request_validate()): SW_MB_OK or why
          * not, and the request itself (zeroed when unreadable). */
@@ -116,5 +136,13 @@ struct sw_switch_decision {
 };
 
 /* Decides as described at the top of this file.  Never fails: bad facts
- * (a current slot or target out of range) end in a refusal. */
+ * (a current slot or target out of range) end in a refusal.
+ *
+ * A slot that restarts (SW_ENTRY_REBOOT) is recovered in place: cold-booted
+ * from its recovery copy, the others untouched; without a copy, the machine
+ * resets.  A slot that goes off (SW_ENTRY_OFF) is left empty (recover_only
+ * from then on) and the machine goes on in the slot that ran before it, else
+ * the default slot, else the first suspended one, resumed as a switch would;
+ * when no slot has state left, the machine powers off.  Neither saves
+ * anything of the slot that left, and neither answers a request. */
 void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d);

@@ -88,6 +88,7 @@ static int setup(void **state)
         }
         f.slot[A].state = SW_SLOT_RUNNING;
         f.slot[B].can_recover = true;
+        f.slot[B].has_spare = true;
         snprintf(f.req.slot, sizeof(f.req.slot), "a");
         snprintf(f.req.target, sizeof(f.req.target), "b");
         f.req.seq = 5;
@@ -397,6 +398,98 @@ static void test_bad_current_refused(void **state)
         assert_int_equal(d.action, SW_SWITCH_REFUSE);
 }
 
+/* A slot that restarts through its tboot entry: recovered in place when it
+ * has a recovery copy (nothing saved, nothing restored, the others as they
+ * were), the machine reset when it has none. */
+static void test_reboot_alone(void **state)
+{
+        (void)state;
+        f.entry = SW_ENTRY_REBOOT;
+        f.current = B;
+        f.slot[A].state = SW_SLOT_SUSPENDED;
+        f.slot[B].state = SW_SLOT_RUNNING;
+        f.request = SW_MB_NO_REQUEST;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RECOVER);
+        assert_int_equal(d.target, B);
+        assert_int_equal(d.state[B], SW_SLOT_RUNNING);
+        assert_int_equal(d.state[A], SW_SLOT_SUSPENDED);
+        assert_int_equal(d.save.n, 0);
+        assert_int_equal(d.restore.n, 0);
+        assert_int_equal(verify_calls, 0);
+        assert_string_equal(d.log, "slot 'b' restarts: cold boot from its recovery copy");
+
+        f.current = A;
+        f.slot[A].state = SW_SLOT_RUNNING;
+        f.slot[B].state = SW_SLOT_SUSPENDED;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RESET);
+        assert_int_equal(d.save.n, 0);
+        assert_string_equal(d.log, "slot 'a' restarts and has no recovery copy: resetting the machine");
+}
+
+/* A slot that goes off: the machine goes on in the slot that ran before
+ * it (resumed, its state checked), else the default, else any suspended
+ * one; with none left it powers off. */
+static void test_off_goes_on_elsewhere(void **state)
+{
+        (void)state;
+        f.entry = SW_ENTRY_OFF;
+        f.request = SW_MB_NO_REQUEST;
+        f.current = A;
+        f.previous = B;
+        f.slot[B].state = SW_SLOT_SUSPENDED;
+        f.slot[C].state = SW_SLOT_SUSPENDED;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RESUME);
+        assert_int_equal(d.target, B);
+        assert_int_equal(verify_slot, B);
+        assert_int_equal(d.state[A], SW_SLOT_EMPTY);
+        assert_int_equal(d.state[B], SW_SLOT_RUNNING);
+        assert_int_equal(d.state[C], SW_SLOT_SUSPENDED);
+        assert_int_equal(d.save.n, 0);
+        assert_true(d.restore.n > 0);
+        assert_string_equal(d.message, "slot 'a' is off; going on in 'b'");
+
+        /* The one before it never ran: the default (a, off itself) is
+         * skipped, and the first suspended slot goes on. */
+        f.slot[B].state = SW_SLOT_EMPTY;
+        verify_calls = 0;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RESUME);
+        assert_int_equal(d.target, C);
+        assert_int_equal(verify_calls, 1);
+
+        /* C's state is damaged and C has no recovery copy: marked failed,
+         * and nothing with state is left. */
+        verdict = SW_SAVE_ERR_DATA;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_POWER_OFF);
+        assert_int_equal(d.target, -1);
+        assert_int_equal(d.state[C], SW_SLOT_FAILED);
+        assert_int_equal(d.state[A], SW_SLOT_EMPTY);
+        assert_int_equal(d.restore.n, 0);
+        assert_string_equal(d.log, "slot 'a' is off and no other slot has state: powering off");
+}
+
+/* A switch to a slot that went off earlier: only its recovery copy can
+ * start it (its store no longer holds the staged kernel). */
+static void test_switch_to_off_slot(void **state)
+{
+        (void)state;
+        f.slot[B].recover_only = true;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RECOVER);
+        assert_int_equal(d.target, B);
+        assert_int_equal(d.restore.n, 0);
+        assert_true(d.save.n > 0);
+        assert_string_equal(d.message, "switched to 'b' (cold boot: from its recovery copy)");
+
+        f.slot[B].has_spare = false;
+        sw_switch_decide(&f, &d);
+        assert_refused(SW_MB_TARGET_FAILED, "cannot start 'b' again: it was shut down and has no recovery copy", 5);
+}
+
 static void test_names(void **state)
 {
         (void)state;
@@ -404,6 +497,8 @@ static void test_names(void **state)
         assert_string_equal(sw_switch_action_name(SW_SWITCH_RESUME), "resume");
         assert_string_equal(sw_switch_action_name(SW_SWITCH_COLD_BOOT), "cold-boot");
         assert_string_equal(sw_switch_action_name(SW_SWITCH_RECOVER), "recover");
+        assert_string_equal(sw_switch_action_name(SW_SWITCH_POWER_OFF), "power-off");
+        assert_string_equal(sw_switch_action_name(SW_SWITCH_RESET), "reset");
         assert_string_equal(sw_switch_action_name((enum sw_switch_action)9), "unknown");
         assert_string_equal(sw_mb_status_name(SW_MB_CANNOT_SAVE), "cannot-save");
 }
@@ -422,6 +517,9 @@ int main(void)
                 cmocka_unit_test_setup(test_in_place_copies_low_memory_only, setup),
                 cmocka_unit_test_setup(test_prewarm_chain, setup),
                 cmocka_unit_test_setup(test_bad_current_refused, setup),
+                cmocka_unit_test_setup(test_reboot_alone, setup),
+                cmocka_unit_test_setup(test_off_goes_on_elsewhere, setup),
+                cmocka_unit_test_setup(test_switch_to_off_slot, setup),
                 cmocka_unit_test_setup(test_names, setup),
         };
 
