@@ -10,7 +10,9 @@
  *     RSDP -> XSDT (and RSDT) -> FADT -> FACS
  * in one reserved page; everything below the FADT (DSDT, MADT, HPET, ...)
  * stays shared and unmodified, because the copies keep pointing at the
- * firmware's tables for all of them.
+ * firmware's tables for all of them.  The one addition: on a machine whose
+ * firmware has no \_S3, each root copy also lists a small SSDT of the
+ * switcher's declaring it (sw_acpi_find_sleep() below).
  *
  * Firmware memory is read through a caller-supplied accessor, so the same
  * code walks identity-mapped physical memory in the EFI binary and a buffer
@@ -51,8 +53,9 @@
 #define SW_ACPI_ERR_RANGE    (-7) /* the reader could not map a table (NULL) */
 #define SW_ACPI_ERR_MAX      7
 
-/* One page per slot holds RSDP + XSDT + RSDT + FADT + FACS on every firmware
- * seen so far (about 600 bytes on QEMU q35 + OVMF). */
+/* One page per slot holds RSDP + XSDT + RSDT + FADT + FACS, and the \_S3
+ * SSDT when one is added, on every firmware seen so far (QEMU q35 + OVMF:
+ * 576 bytes, 625 with the SSDT). */
 #define SW_ACPI_COPY_SIZE 4096
 
 /* Sanity ceiling for any table length read from firmware (RSDP length, XSDT,
@@ -364,11 +367,10 @@ int sw_acpi_build_s3_ssdt(void *dst, size_t size, const char oemid[6],
  * XSDT, RSDT, FADT, each 16-byte aligned, then the FACS 64-byte aligned (the
  * spec requires a 64-byte aligned FACS), then, when add_s3 is not NULL, the
  * SSDT of sw_acpi_build_s3_ssdt(add_s3) 16-byte aligned, with the RSDP's
- * OEMID.  The XSDT/RSDT copies keep every
- * entry except the FADT's, which points to the FADT copy, and with add_s3
- * gain one last entry naming the SSDT copy; the FADT copy's
- * FIRMWARE_CTRL, and X_FIRMWARE_CTRL when its length covers it, point to the
- * FACS copy; the FACS copy is the firmware's with both waking vectors and
+ * OEMID.  The XSDT/RSDT copies keep every entry except the FADT's, which
+ * points to the FADT copy, and with add_s3 gain one last entry naming the
+ * SSDT copy; the FADT copy's FIRMWARE_CTRL, and X_FIRMWARE_CTRL when its
+ * length covers it, point to the FACS copy; the FACS copy is the firmware's with both waking vectors and
  * the Global Lock zeroed.  All checksums are recomputed.  Unused bytes up to
  * dst_size are zeroed.  dst_phys must be 64-byte aligned and the copies must
  * end below 4 GiB (the RSDT, the RSDP's RSDT field and FIRMWARE_CTRL are
