@@ -110,6 +110,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         static struct sw_plan_input in;
         EFI_LOADED_IMAGE *li;
         struct sw_acpi_fw fw;
+        struct sw_acpi_sleep sleep;
+        const struct sw_acpi_sleep *add_s3 = NULL;
         struct sw_fb fb;
         uint64_t rsdp, mailbox, map_top;
         char oneshot[SW_ID_MAX];
@@ -228,18 +230,28 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         con_printf("switcher: firmware FACS 0x%llx: waking vector -> 0x%llx\n",
                    (unsigned long long)fw.facs, (unsigned long long)plan.low_page);
 
-        /* Each placed slot: its own RSDP/XSDT/FADT/FACS in one resident page. */
+        /* Each placed slot: its own RSDP/XSDT/FADT/FACS in one resident page.
+         * Linux offers "deep" suspend, and so reaches the hand-off, only
+         * when \_S3 exists: unless the firmware surely declares it, each
+         * copy also gets an SSDT declaring it (acpi.h, enum sw_acpi_s3). */
+        if (sw_acpi_find_sleep(phys_read, NULL, &fw, &sleep, &con_diag) == 0 &&
+            sleep.s3 != SW_ACPI_S3_DECLARED)
+                add_s3 = &sleep;
         for (unsigned i = 0, k = 0; i < cfg.nslots; i++) {
                 uint64_t page;
 
                 if (!cfg.slots[i].valid)
                         continue;
                 page = sw_resident_acpi_page(&res.lay, k++);
-                if (sw_acpi_make_copy(phys_read, NULL, &fw, (void *)(uintptr_t)page, page, ACPI_PAGE,
+                if (sw_acpi_make_copy(phys_read, NULL, &fw, add_s3, (void *)(uintptr_t)page, page, ACPI_PAGE,
                                       &rt[i].rsdp, &rt[i].facs, &con_diag) < 0)
                         return error_screen("cannot copy the ACPI tables");
                 con_printf("switcher: slot %s: RSDP copy at 0x%llx, FACS copy at 0x%llx\n",
                            cfg.slots[i].id, (unsigned long long)rt[i].rsdp, (unsigned long long)rt[i].facs);
+                if (add_s3)
+                        con_printf("switcher: firmware has %s\\_S3: slot %s gets an SSDT declaring it\n",
+                                   sleep.s3 == SW_ACPI_S3_ABSENT ? "no " : "only a conditional or unparsed ",
+                                   cfg.slots[i].id);
                 if (slot_uses_tboot(&cfg.slots[i])) {
                         rt[i].tboot = sw_resident_tboot_page(&res.lay, k - 1);
                         tboot_slot_reset(&rt[i]);

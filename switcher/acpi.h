@@ -10,7 +10,9 @@
  *     RSDP -> XSDT (and RSDT) -> FADT -> FACS
  * in one reserved page; everything below the FADT (DSDT, MADT, HPET, ...)
  * stays shared and unmodified, because the copies keep pointing at the
- * firmware's tables for all of them.
+ * firmware's tables for all of them.  The one addition: on a machine whose
+ * firmware has no \_S3, each root copy also lists a small SSDT of the
+ * switcher's declaring it (sw_acpi_find_sleep() below).
  *
  * Firmware memory is read through a caller-supplied accessor, so the same
  * code walks identity-mapped physical memory in the EFI binary and a buffer
@@ -51,8 +53,9 @@
 #define SW_ACPI_ERR_RANGE    (-7) /* the reader could not map a table (NULL) */
 #define SW_ACPI_ERR_MAX      7
 
-/* One page per slot holds RSDP + XSDT + RSDT + FADT + FACS on every firmware
- * seen so far (about 600 bytes on QEMU q35 + OVMF). */
+/* One page per slot holds RSDP + XSDT + RSDT + FADT + FACS, and the \_S3
+ * SSDT when one is added, on every firmware seen so far (QEMU q35 + OVMF:
+ * 576 bytes, 625 with the SSDT). */
 #define SW_ACPI_COPY_SIZE 4096
 
 /* Sanity ceiling for any table length read from firmware (RSDP length, XSDT,
@@ -270,15 +273,104 @@ int sw_acpi_scan(sw_phys_read_fn rd, void *ctx, uint64_t rsdp,
                  struct sw_acpi_fw *fw, struct sw_diag *d);
 
 /*
+ * Does the firmware's namespace have \_S3?  Linux offers "deep" suspend, and
+ * so reaches the tboot hand-off, only when it does.  On a machine without it
+ * the switcher adds an SSDT declaring one to each slot's root-table copy.
+ *
+ * The answer comes from a walk of each definition block's AML (DSDT, then
+ * every SSDT the preferred root lists), not from evaluating it:
+ *  - DECLARED: a Name, Method or Alias creating \_S3_ (or _S3_ at root
+ *    scope), reached through nothing but root-scope declarations, Scope()
+ *    and Device-like bodies, whose every byte before it the walk understood.
+ *    This is the only answer that keeps the SSDT out.
+ *  - UNSURE: the bytes of such a declaration (NameOp then \_S3_, or then
+ *    _S3_ where that would be root scope) lie where the walk cannot tell
+ *    whether the loader creates them: under If/Else/While (laptops with
+ *    "If (SS3) { Name (_S3, ...) }", where a setup option decides), inside a
+ *    Method, or after an opcode the walk does not know.
+ *  - ABSENT: no such bytes anywhere the walk could not rule out.
+ * Why this leans to ABSENT/UNSURE: an unneeded SSDT costs one ACPICA error
+ * line ("Failure creating named object [\_S3_], AE_ALREADY_EXISTS"; the
+ * loader skips the duplicate, keeps the firmware's object, and goes on),
+ * while a wrong DECLARED leaves a machine on which no slot can suspend.
+ * Known limits: a Name reached through "^" (parent) prefixes, or through a
+ * multi-segment path that ends in \_S3_, is not recognised as \_S3_; an
+ * SSDT the firmware loads at run time (Load/LoadTable) is never seen; a
+ * data byte sequence that happens to spell NameOp + _S3_ counts as UNSURE.
+ */
+enum sw_acpi_s3 {
+        SW_ACPI_S3_ABSENT = 0,
+        SW_ACPI_S3_UNSURE = 1,
+        SW_ACPI_S3_DECLARED = 2,
+};
+
+/* What sw_acpi_find_sleep() found. */
+struct sw_acpi_sleep {
+        enum sw_acpi_s3 s3;
+        uint64_t s3_table;      /* the table behind the answer, 0 if ABSENT */
+        /* SLP_TYP a/b of \_S0_ when a root-scope Name(_S0_, Package) with
+         * integer constants 0..7 was found (ACPICA's rule for a one-element
+         * package: a = bits 0-7, b = bits 8-15); else false and 0. */
+        bool s0_found;
+        uint8_t s0_typ_a, s0_typ_b;
+};
+
+/* Ceiling for a DSDT or SSDT length: laptop DSDTs reach a few hundred KiB,
+ * far past SW_ACPI_MAX_TABLE. */
+#define SW_ACPI_MAX_AML (4u << 20)
+
+/*
+ * Walks one definition block's AML (the bytes after its 36-byte header) and
+ * merges what it finds into *out: s3 only rises (ABSENT < UNSURE < DECLARED),
+ * and \_S0_ is taken from the first block that has it (the DSDT loads
+ * first).  Never reads outside [aml, aml + len); any byte string is safe.
+ * Does not set out->s3_table.
+ */
+void sw_acpi_aml_sleep(const uint8_t *aml, size_t len, struct sw_acpi_sleep *out);
+
+/*
+ * Fills *out (zeroed first) from the DSDT the FADT names (X_DSDT when the
+ * FADT has it and it is non-zero, else DSDT) and every SSDT of the
+ * preferred root (the XSDT, else the RSDT), in that order.  A definition
+ * block that cannot be read, has a bad signature or a length outside
+ * 36..SW_ACPI_MAX_AML is skipped with one SW_WARN each; a bad checksum is
+ * ignored, as Linux only warns about it.  Returns 0, or a negative
+ * SW_ACPI_ERR_* code after one SW_ERROR when the FADT or root in *fw are no
+ * longer the tables sw_acpi_scan() found.
+ */
+int sw_acpi_find_sleep(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw,
+                       struct sw_acpi_sleep *out, struct sw_diag *d);
+
+/* Room for the SSDT sw_acpi_build_s3_ssdt() writes: 36 + at most 16. */
+#define SW_ACPI_S3_SSDT_MAX 52u
+
+/*
+ * Writes an SSDT declaring
+ *     Name (\_S3_, Package (0x04) { SLP_TYP_a, SLP_TYP_b, Zero, Zero })
+ * into dst (size bytes), with SLP_TYP a/b = sl's \_S0_ values when
+ * sl->s0_found, else 0: the kernel writes them to PM1 control without
+ * SLP_EN before the tboot hook ("write #1"), so the running S0 value makes
+ * that write change nothing.  Header: revision 2, the given OEMID, OEM
+ * table ID "SWITCHS3", OEM revision 1, creator "SWCH" revision 1, checksum
+ * over the whole table.  Integers are ZeroOp, OneOp or BytePrefix nn.
+ * Returns the table's length, or SW_ACPI_ERR_SPACE when size is too small
+ * (dst untouched).
+ */
+int sw_acpi_build_s3_ssdt(void *dst, size_t size, const char oemid[6],
+                          const struct sw_acpi_sleep *sl);
+
+/*
  * Builds one slot's copies into dst (dst_size bytes, normally
  * SW_ACPI_COPY_SIZE), which will live at physical address dst_phys: that
  * address is what the pointers written into the copies use.  Layout: RSDP at
  * 0 (36 bytes reserved, rewritten with length 36 for revision >= 2), then
  * XSDT, RSDT, FADT, each 16-byte aligned, then the FACS 64-byte aligned (the
- * spec requires a 64-byte aligned FACS).  The XSDT/RSDT copies keep every
- * entry except the FADT's, which points to the FADT copy; the FADT copy's
- * FIRMWARE_CTRL, and X_FIRMWARE_CTRL when its length covers it, point to the
- * FACS copy; the FACS copy is the firmware's with both waking vectors and
+ * spec requires a 64-byte aligned FACS), then, when add_s3 is not NULL, the
+ * SSDT of sw_acpi_build_s3_ssdt(add_s3) 16-byte aligned, with the RSDP's
+ * OEMID.  The XSDT/RSDT copies keep every entry except the FADT's, which
+ * points to the FADT copy, and with add_s3 gain one last entry naming the
+ * SSDT copy; the FADT copy's FIRMWARE_CTRL, and X_FIRMWARE_CTRL when its
+ * length covers it, point to the FACS copy; the FACS copy is the firmware's with both waking vectors and
  * the Global Lock zeroed.  All checksums are recomputed.  Unused bytes up to
  * dst_size are zeroed.  dst_phys must be 64-byte aligned and the copies must
  * end below 4 GiB (the RSDT, the RSDP's RSDT field and FIRMWARE_CTRL are
@@ -290,6 +382,7 @@ int sw_acpi_scan(sw_phys_read_fn rd, void *ctx, uint64_t rsdp,
  * SW_ERROR message, and leaves dst untouched.
  */
 int sw_acpi_make_copy(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw,
+                      const struct sw_acpi_sleep *add_s3,
                       void *dst, uint64_t dst_phys, size_t dst_size,
                       uint64_t *rsdp_out, uint64_t *facs_out, struct sw_diag *d);
 

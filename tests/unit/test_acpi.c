@@ -357,7 +357,7 @@ static void test_copy_q35(void **state)
         /* Stale bytes in the page must not survive. */
         memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
 
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, dst, COPY_AT,
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, dst, COPY_AT,
                                            SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
         assert_int_equal(cap.count, 0);
         assert_int_equal(rsdp_copy, COPY_AT);
@@ -429,7 +429,7 @@ static void test_copy_clears_vectors(void **state)
         wr64(FACS + 24, 0x123456789ULL);
         wr32(FACS + 16, 3);
         assert_int_equal(scan(RSDP2, &fw), 0);
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, dst, COPY_AT,
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, dst, COPY_AT,
                                            SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
         assert_int_equal(rd32(facs_copy + 12), 0);
         assert_int_equal(rd32(facs_copy + 16), 0);
@@ -460,7 +460,7 @@ static void test_copy_rsdp_v1(void **state)
         assert_int_equal(l.rsdt, 48);
 
         memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, dst, COPY_AT,
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, dst, COPY_AT,
                                            SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
         assert_true(sw_acpi_sum_ok(dst, 20));
         assert_int_equal(dst[15], 0);
@@ -516,7 +516,7 @@ static void test_short_fadt(void **state)
         assert_int_equal(fw.pm1a_evt, 0x600);
         l = layout_of(&fw);
 
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, dst, COPY_AT,
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, dst, COPY_AT,
                                            SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
         assert_true(sw_acpi_sum_ok(phys(COPY_AT + l.fadt, 116), 116));
         assert_int_equal(rd32(COPY_AT + l.fadt + 36), facs_copy);
@@ -766,8 +766,8 @@ static void test_facs_bad_length(void **state)
 /* ------------------------------------------------------------------------ */
 /* make_copy's own failures: the destination is left as it was. */
 
-static void expect_copy_error(const struct sw_acpi_fw *fw, uint64_t dst_phys, size_t dst_size,
-                              int err, const char *msg)
+static void expect_copy_error_s3(const struct sw_acpi_fw *fw, const struct sw_acpi_sleep *add_s3,
+                                 uint64_t dst_phys, size_t dst_size, int err, const char *msg)
 {
         static uint8_t dst[2 * SW_ACPI_COPY_SIZE];
         uint64_t rsdp_copy = 1, facs_copy = 1;
@@ -775,7 +775,7 @@ static void expect_copy_error(const struct sw_acpi_fw *fw, uint64_t dst_phys, si
         assert_true(dst_size <= sizeof(dst));
         memset(dst, 0xaa, sizeof(dst));
         reset_diag();
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, fw, dst, dst_phys, dst_size,
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, fw, add_s3, dst, dst_phys, dst_size,
                                            &rsdp_copy, &facs_copy, &diag), err);
         assert_int_equal(cap.count, 1);
         assert_int_equal(cap.sev, SW_ERROR);
@@ -784,6 +784,12 @@ static void expect_copy_error(const struct sw_acpi_fw *fw, uint64_t dst_phys, si
         assert_int_equal(facs_copy, 1);
         for (size_t i = 0; i < sizeof(dst); i++)
                 assert_int_equal(dst[i], 0xaa);
+}
+
+static void expect_copy_error(const struct sw_acpi_fw *fw, uint64_t dst_phys, size_t dst_size,
+                              int err, const char *msg)
+{
+        expect_copy_error_s3(fw, NULL, dst_phys, dst_size, err, msg);
 }
 
 /* 600 entries (4836 bytes) cannot fit one page with the other copies. */
@@ -815,7 +821,7 @@ static void test_huge_xsdt_no_space(void **state)
 
         /* Two pages are enough, and every entry but the FADT's is kept. */
         reset_diag();
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, phys(LOW_BASE, 8192),
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, phys(LOW_BASE, 8192),
                                            LOW_BASE, 8192, &rsdp_copy, &facs_copy, &diag), 0);
         check_root_copy(SPARE, LOW_BASE + 48, 8, LOW_BASE + layout_of(&fw).fadt);
 
@@ -952,6 +958,801 @@ static void test_null_diag(void **state)
         assert_int_equal(sw_acpi_scan(fake_read, windows, RSDP2, &fw, NULL), 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/*
+ * \_S3 detection and the SSDT that declares it.  The fixture has no DSDT
+ * (its window there is zero), so the tests write definition blocks of their
+ * own, made by a small AML emitter that closes each PkgLength in its
+ * shortest encoding, as iasl does.
+ */
+
+struct aml_buf {
+        uint8_t b[2048];
+        size_t n;
+        size_t open[8];
+        unsigned depth;
+};
+
+static void aml_bytes(struct aml_buf *a, const void *p, size_t n)
+{
+        assert_true(a->n + n <= sizeof(a->b));
+        memcpy(a->b + a->n, p, n);
+        a->n += n;
+}
+
+/* Bytes given as ints, ended by -1. */
+static void aml_emit(struct aml_buf *a, ...)
+{
+        va_list ap;
+        int v;
+
+        va_start(ap, a);
+        while ((v = va_arg(ap, int)) >= 0) {
+                uint8_t b = (uint8_t)v;
+
+                aml_bytes(a, &b, 1);
+        }
+        va_end(ap);
+}
+
+static void aml_seg(struct aml_buf *a, const char *seg)
+{
+        assert_int_equal(strlen(seg), 4);
+        aml_bytes(a, seg, 4);
+}
+
+/* Starts a PkgLength: its bytes are written when the package closes. */
+static void aml_open(struct aml_buf *a)
+{
+        assert_true(a->depth < 8);
+        a->open[a->depth++] = a->n;
+}
+
+static void aml_close(struct aml_buf *a)
+{
+        size_t at = a->open[--a->depth], body = a->n - at, len;
+        unsigned follow = body + 1 < 64 ? 0 : body + 2 < 4096 ? 1 : 2;
+
+        len = body + 1 + follow;
+        assert_true(a->n + 1 + follow <= sizeof(a->b));
+        memmove(a->b + at + 1 + follow, a->b + at, body);
+        if (follow == 0) {
+                a->b[at] = (uint8_t)len;
+        } else {
+                a->b[at] = (uint8_t)((follow << 6) | (len & 0x0f));
+                for (unsigned i = 0; i < follow; i++)
+                        a->b[at + 1 + i] = (uint8_t)(len >> (4 + 8 * i));
+        }
+        a->n += 1 + follow;
+}
+
+/* Name (SEG, Package (4) { v0, v1, Zero, Zero }) with BytePrefix values. */
+static void aml_sleep_name(struct aml_buf *a, bool rooted, const char *seg, int v0, int v1)
+{
+        aml_emit(a, 0x08, -1);
+        if (rooted)
+                aml_emit(a, 0x5c, -1);
+        aml_seg(a, seg);
+        aml_emit(a, 0x12, -1);
+        aml_open(a);
+        aml_emit(a, 4, 0x0a, v0, 0x0a, v1, 0x00, 0x00, -1);
+        aml_close(a);
+}
+
+/*
+ * A DSDT body shaped like QEMU q35's: Scope (\) with an OperationRegion,
+ * Field and Method; Scope (_SB) with Device (PCI0) holding a Name with a
+ * large Buffer (a 2-byte PkgLength), a Mutex and an Event; a Processor, a
+ * PowerResource and an External; then \_S0_, optionally _S3_, and _S5_.
+ * *s3_end is set to where the _S3_ declaration ends (0 without one).
+ */
+static void aml_q35_like(struct aml_buf *a, bool with_s3, size_t *s3_end)
+{
+        static const uint8_t big[100] = { 0x79 };
+
+        memset(a, 0, sizeof(*a));
+        /* Scope (\) { OperationRegion (DBG, SystemIO, 0x0402, One)
+         *             Field (DBG, ByteAcc, NoLock, Preserve) { DBGB, 8 }
+         *             Method (DBUG, 1) { Return (Arg0) } } */
+        aml_emit(a, 0x10, -1);
+        aml_open(a);
+        aml_emit(a, 0x5c, 0x00, 0x5b, 0x80, -1);
+        aml_seg(a, "DBG_");
+        aml_emit(a, 0x01, 0x0b, 0x02, 0x04, 0x01, 0x5b, 0x81, -1);
+        aml_open(a);
+        aml_seg(a, "DBG_");
+        aml_emit(a, 0x01, -1);
+        aml_seg(a, "DBGB");
+        aml_emit(a, 0x08, -1);
+        aml_close(a);
+        aml_emit(a, 0x14, -1);
+        aml_open(a);
+        aml_seg(a, "DBUG");
+        aml_emit(a, 0x01, 0xa4, 0x68, -1);
+        aml_close(a);
+        aml_close(a);
+        /* Scope (_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A08"))
+         *     Name (BUF0, Buffer (100) {...}) Mutex (MTX0, 0) Event (EVT0) } } */
+        aml_emit(a, 0x10, -1);
+        aml_open(a);
+        aml_seg(a, "_SB_");
+        aml_emit(a, 0x5b, 0x82, -1);
+        aml_open(a);
+        aml_seg(a, "PCI0");
+        aml_emit(a, 0x08, -1);
+        aml_seg(a, "_HID");
+        aml_emit(a, 0x0c, 0x41, 0xd0, 0x0a, 0x08, 0x08, -1);
+        aml_seg(a, "BUF0");
+        aml_emit(a, 0x11, -1);
+        aml_open(a);
+        aml_emit(a, 0x0a, (int)sizeof(big), -1);
+        aml_bytes(a, big, sizeof(big));
+        aml_close(a);
+        aml_emit(a, 0x5b, 0x01, -1);
+        aml_seg(a, "MTX0");
+        aml_emit(a, 0x00, 0x5b, 0x02, -1);
+        aml_seg(a, "EVT0");
+        aml_close(a);
+        aml_close(a);
+        /* Processor (\_SB.CPU0, 0, 0x608, 6) {}  PowerResource (PRS0, 0, 0) {}
+         * External (\_SB.XXXX, MethodObj) */
+        aml_emit(a, 0x5b, 0x83, -1);
+        aml_open(a);
+        aml_emit(a, 0x5c, 0x2e, -1);
+        aml_seg(a, "_SB_");
+        aml_seg(a, "CPU0");
+        aml_emit(a, 0x00, 0x08, 0x06, 0x00, 0x00, 0x06, -1);
+        aml_close(a);
+        aml_emit(a, 0x5b, 0x84, -1);
+        aml_open(a);
+        aml_seg(a, "PRS0");
+        aml_emit(a, 0x00, 0x00, 0x00, -1);
+        aml_close(a);
+        aml_emit(a, 0x15, 0x5c, 0x2e, -1);
+        aml_seg(a, "_SB_");
+        aml_seg(a, "XXXX");
+        aml_emit(a, 0x08, 0x00, -1);
+        /* Name (_S0_, Package (4) { 0, 0, 0, 0 }), as QEMU writes it. */
+        aml_emit(a, 0x08, -1);
+        aml_seg(a, "_S0_");
+        aml_emit(a, 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00, -1);
+        *s3_end = 0;
+        if (with_s3) {
+                /* Name (_S3_, Package (4) { One, One, Zero, Zero }) */
+                aml_emit(a, 0x08, -1);
+                aml_seg(a, "_S3_");
+                aml_emit(a, 0x12, 0x06, 0x04, 0x01, 0x01, 0x00, 0x00, -1);
+                *s3_end = a->n;
+        }
+        aml_sleep_name(a, false, "_S5_", 0, 0);
+        assert_int_equal(a->depth, 0);
+}
+
+static struct sw_acpi_sleep aml_scan(const struct aml_buf *a)
+{
+        struct sw_acpi_sleep sl;
+
+        memset(&sl, 0, sizeof(sl));
+        sw_acpi_aml_sleep(a->b, a->n, &sl);
+        return sl;
+}
+
+static void test_aml_q35_like(void **state)
+{
+        struct aml_buf a;
+        struct sw_acpi_sleep sl;
+        size_t s3_end;
+
+        aml_q35_like(&a, true, &s3_end);
+        /* Scope (_SB), after Scope (\), needed a 2-byte PkgLength. */
+        assert_int_equal(a.b[1 + a.b[1]], 0x10);
+        assert_int_equal(a.b[2 + a.b[1]] >> 6, 1);
+        sl = aml_scan(&a);
+        assert_int_equal(sl.s3, SW_ACPI_S3_DECLARED);
+        assert_true(sl.s0_found);
+        assert_int_equal(sl.s0_typ_a, 0);
+        assert_int_equal(sl.s0_typ_b, 0);
+
+        /* QEMU with disable_s3=1 leaves the _S3_ Name out. */
+        aml_q35_like(&a, false, &s3_end);
+        sl = aml_scan(&a);
+        assert_int_equal(sl.s3, SW_ACPI_S3_ABSENT);
+        assert_true(sl.s0_found);
+}
+
+/* Every truncation of the DSDT body is read safely, and only one that
+ * holds the whole _S3_ declaration can say DECLARED. */
+static void test_aml_truncated(void **state)
+{
+        struct aml_buf a;
+        size_t s3_end;
+
+        aml_q35_like(&a, true, &s3_end);
+        for (size_t n = 0; n <= a.n; n++) {
+                struct sw_acpi_sleep sl;
+                uint8_t *copy = malloc(n ? n : 1);
+
+                assert_non_null(copy);
+                memcpy(copy, a.b, n);
+                memset(&sl, 0, sizeof(sl));
+                sw_acpi_aml_sleep(copy, n, &sl);
+                if (n < s3_end)
+                        assert_int_not_equal(sl.s3, SW_ACPI_S3_DECLARED);
+                else
+                        assert_int_equal(sl.s3, SW_ACPI_S3_DECLARED);
+                free(copy);
+        }
+}
+
+/* Where a declaration lands decides the answer. */
+static void test_aml_scopes(void **state)
+{
+        struct aml_buf a;
+
+        /* \_S3_ from inside Scope (_SB): root, certain. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x10, -1);
+        aml_open(&a);
+        aml_seg(&a, "_SB_");
+        aml_sleep_name(&a, true, "_S3_", 1, 1);
+        aml_close(&a);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_DECLARED);
+
+        /* _S3_ inside Device (PCI0) is \_SB.PCI0._S3_, not \_S3_. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x10, -1);
+        aml_open(&a);
+        aml_seg(&a, "_SB_");
+        aml_emit(&a, 0x5b, 0x82, -1);
+        aml_open(&a);
+        aml_seg(&a, "PCI0");
+        aml_sleep_name(&a, false, "_S3_", 1, 1);
+        aml_close(&a);
+        aml_close(&a);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_ABSENT);
+
+        /* Scope (\) inside Scope (_SB) is the root again. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x10, -1);
+        aml_open(&a);
+        aml_seg(&a, "_SB_");
+        aml_emit(&a, 0x10, -1);
+        aml_open(&a);
+        aml_emit(&a, 0x5c, 0x00, -1);
+        aml_sleep_name(&a, false, "_S3_", 1, 1);
+        aml_close(&a);
+        aml_close(&a);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_DECLARED);
+
+        /* Method (_S3_) at root is an object \_S3_ too; Alias as well. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x14, -1);
+        aml_open(&a);
+        aml_seg(&a, "_S3_");
+        aml_emit(&a, 0x00, 0xa4, 0x00, -1);
+        aml_close(&a);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_DECLARED);
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x06, -1);
+        aml_seg(&a, "XS3_");
+        aml_emit(&a, 0x5c, -1);
+        aml_seg(&a, "_S3_");
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_DECLARED);
+}
+
+/* Declarations the walk cannot vouch for: UNSURE, never DECLARED. */
+static void test_aml_unsure(void **state)
+{
+        struct aml_buf a;
+
+        /* If (SS3) { Name (_S3_, ...) }, as on many laptops. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0xa0, -1);
+        aml_open(&a);
+        aml_seg(&a, "SS3_");
+        aml_sleep_name(&a, false, "_S3_", 5, 5);
+        aml_close(&a);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_UNSURE);
+
+        /* Name (\_S3_) run by a Method; a plain _S3_ there is the method's
+         * own local object. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x14, -1);
+        aml_open(&a);
+        aml_seg(&a, "_INI");
+        aml_emit(&a, 0x00, -1);
+        aml_sleep_name(&a, false, "_S3_", 5, 5);
+        aml_close(&a);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_ABSENT);
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x14, -1);
+        aml_open(&a);
+        aml_seg(&a, "_INI");
+        aml_emit(&a, 0x00, -1);
+        aml_sleep_name(&a, true, "_S3_", 5, 5);
+        aml_close(&a);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_UNSURE);
+
+        /* An opcode the walk does not know (Store (One, Local0)) ends the
+         * walk; the declaration after it is only found by search. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x70, 0x01, 0x60, -1);
+        aml_sleep_name(&a, false, "_S3_", 1, 1);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_UNSURE);
+
+        /* A Name whose data the walk cannot skip. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x08, -1);
+        aml_seg(&a, "_S3_");
+        aml_emit(&a, 0x7d, -1);
+        assert_int_equal(aml_scan(&a).s3, SW_ACPI_S3_UNSURE);
+
+        /* Merging: UNSURE does not lower DECLARED, DECLARED raises it. */
+        {
+                struct sw_acpi_sleep sl = { .s3 = SW_ACPI_S3_DECLARED };
+
+                sw_acpi_aml_sleep(a.b, a.n, &sl);
+                assert_int_equal(sl.s3, SW_ACPI_S3_DECLARED);
+        }
+}
+
+static void test_aml_s0_values(void **state)
+{
+        struct aml_buf a;
+        struct sw_acpi_sleep sl;
+
+        memset(&a, 0, sizeof(a));
+        aml_sleep_name(&a, true, "_S0_", 5, 6);
+        sl = aml_scan(&a);
+        assert_true(sl.s0_found);
+        assert_int_equal(sl.s0_typ_a, 5);
+        assert_int_equal(sl.s0_typ_b, 6);
+        assert_int_equal(sl.s3, SW_ACPI_S3_ABSENT);
+
+        /* A value the 3-bit field cannot hold is not used. */
+        memset(&a, 0, sizeof(a));
+        aml_sleep_name(&a, false, "_S0_", 9, 0);
+        sl = aml_scan(&a);
+        assert_false(sl.s0_found);
+        assert_int_equal(sl.s0_typ_a, 0);
+
+        /* One element: ACPICA takes a from bits 0-7, b from bits 8-15. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x08, -1);
+        aml_seg(&a, "_S0_");
+        aml_emit(&a, 0x12, 0x05, 0x01, 0x0b, 0x03, 0x02, -1);
+        sl = aml_scan(&a);
+        assert_true(sl.s0_found);
+        assert_int_equal(sl.s0_typ_a, 3);
+        assert_int_equal(sl.s0_typ_b, 2);
+
+        /* An _S0_ inside a Device is not \_S0_; the first \_S0_ wins. */
+        memset(&a, 0, sizeof(a));
+        aml_emit(&a, 0x5b, 0x82, -1);
+        aml_open(&a);
+        aml_seg(&a, "DEV0");
+        aml_sleep_name(&a, false, "_S0_", 7, 7);
+        aml_close(&a);
+        aml_sleep_name(&a, false, "_S0_", 1, 2);
+        aml_sleep_name(&a, false, "_S0_", 3, 4);
+        sl = aml_scan(&a);
+        assert_int_equal(sl.s0_typ_a, 1);
+        assert_int_equal(sl.s0_typ_b, 2);
+}
+
+/* Malformed names and lengths end the walk without reading past the end. */
+static void test_aml_malformed(void **state)
+{
+        static const uint8_t cases[][8] = {
+                { 0x08, 0x5f, 0x53, 0x33 },                     /* short NameSeg */
+                { 0x08, 0x2f, 0x00 },                           /* MultiName of 0 */
+                { 0x08, 0x2f, 0x09, 0x5f, 0x53, 0x33, 0x5f },   /* 9 segments, 1 there */
+                { 0x08, 0x31, 0x53, 0x33, 0x5f, 0x00 },         /* digit leads a segment */
+                { 0x10, 0xff, 0xff, 0xff, 0xff },               /* PkgLength too long */
+                { 0x10, 0x70, 0x00 },                           /* bits 4-5 set with follow */
+                { 0x10, 0x00, 0x5c, 0x00 },                     /* PkgLength below itself */
+                { 0x5b },                                       /* ExtOp at the end */
+                { 0x12, 0x3f },                                 /* bare package at root */
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                for (size_t n = 0; n <= sizeof(cases[i]); n++) {
+                        struct sw_acpi_sleep sl;
+                        uint8_t *copy = malloc(n ? n : 1);
+
+                        assert_non_null(copy);
+                        memcpy(copy, cases[i], n);
+                        memset(&sl, 0, sizeof(sl));
+                        sw_acpi_aml_sleep(copy, n, &sl);
+                        assert_int_not_equal(sl.s3, SW_ACPI_S3_DECLARED);
+                        assert_false(sl.s0_found);
+                        free(copy);
+                }
+        }
+}
+
+/*
+ * What iasl 20200925 makes of a laptop-style DSDT (the form s2idle laptops
+ * use, where a setup option in NVS decides whether S3 exists):
+ *
+ * DefinitionBlock ("", "DSDT", 2, "LENOVO", "TP-R1XX ", 0x00001100)
+ * {
+ *   External (_SB_.PCI0.GFX0, DeviceObj)
+ *   OperationRegion (GNVS, SystemMemory, 0x7FFF1000, 0x0200)
+ *   Field (GNVS, AnyAcc, Lock, Preserve) { OSYS, 16, SS3, 8, SS4, 8 }
+ *   Name (SS1, Zero)
+ *   Name (_S0, Package (0x04) { Zero, Zero, Zero, Zero })
+ *   If (SS3) { Name (_S3, Package (0x04) { 0x05, Zero, Zero, Zero }) }
+ *   Name (_S5, Package (0x04) { 0x07, Zero, Zero, Zero })
+ *   Method (PTS, 1, NotSerialized) { If (Arg0) { } }
+ *   Scope (_SB) { Device (LID0) { Name (_HID, EisaId ("PNP0C0D")) } }
+ * }
+ */
+static void test_aml_iasl_laptop(void **state)
+{
+        static const uint8_t dsdt[] = {
+                0x44, 0x53, 0x44, 0x54, 0xb2, 0x00, 0x00, 0x00, 0x02, 0xe2, 0x4c, 0x45,
+                0x4e, 0x4f, 0x56, 0x4f, 0x54, 0x50, 0x2d, 0x52, 0x31, 0x58, 0x58, 0x20,
+                0x00, 0x11, 0x00, 0x00, 0x49, 0x4e, 0x54, 0x4c, 0x25, 0x09, 0x20, 0x20,
+                0xa0, 0x14, 0x00, 0x15, 0x5c, 0x2f, 0x03, 0x5f, 0x53, 0x42, 0x5f, 0x50,
+                0x43, 0x49, 0x30, 0x47, 0x46, 0x58, 0x30, 0x06, 0x00, 0x5b, 0x80, 0x47,
+                0x4e, 0x56, 0x53, 0x00, 0x0c, 0x00, 0x10, 0xff, 0x7f, 0x0b, 0x00, 0x02,
+                0x5b, 0x81, 0x15, 0x47, 0x4e, 0x56, 0x53, 0x10, 0x4f, 0x53, 0x59, 0x53,
+                0x10, 0x53, 0x53, 0x33, 0x5f, 0x08, 0x53, 0x53, 0x34, 0x5f, 0x08, 0x08,
+                0x53, 0x53, 0x31, 0x5f, 0x00, 0x08, 0x5f, 0x53, 0x30, 0x5f, 0x12, 0x06,
+                0x04, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x12, 0x53, 0x53, 0x33, 0x5f, 0x08,
+                0x5f, 0x53, 0x33, 0x5f, 0x12, 0x07, 0x04, 0x0a, 0x05, 0x00, 0x00, 0x00,
+                0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x07, 0x04, 0x0a, 0x07, 0x00, 0x00,
+                0x00, 0x14, 0x09, 0x50, 0x54, 0x53, 0x5f, 0x01, 0xa0, 0x02, 0x68, 0x10,
+                0x16, 0x5f, 0x53, 0x42, 0x5f, 0x5b, 0x82, 0x0f, 0x4c, 0x49, 0x44, 0x30,
+                0x08, 0x5f, 0x48, 0x49, 0x44, 0x0c, 0x41, 0xd0, 0x0c, 0x0d,
+        };
+        struct sw_acpi_sleep sl;
+
+        assert_int_equal(sizeof(dsdt), 178);
+        assert_true(sw_acpi_sum_ok(dsdt, sizeof(dsdt)));
+        memset(&sl, 0, sizeof(sl));
+        sw_acpi_aml_sleep(dsdt + 36, sizeof(dsdt) - 36, &sl);
+        assert_int_equal(sl.s3, SW_ACPI_S3_UNSURE);
+        assert_true(sl.s0_found);
+        assert_int_equal(sl.s0_typ_a, 0);
+        assert_int_equal(sl.s0_typ_b, 0);
+}
+
+/* Writes a definition block (signature sig, body a) at addr. */
+static void put_aml_table(uint64_t addr, const char *sig, const struct aml_buf *a)
+{
+        uint8_t *t = phys(addr, 36 + a->n);
+
+        memcpy(t, sig, 4);
+        wr32(addr + 4, (uint32_t)(36 + a->n));
+        t[8] = 2;
+        memcpy(t + 10, "BOCHS BXPC    ", 14);
+        memcpy(t + 36, a->b, a->n);
+        fix_table_sum(addr);
+}
+
+static int find_sleep(const struct sw_acpi_fw *fw, struct sw_acpi_sleep *sl)
+{
+        reset_diag();
+        return sw_acpi_find_sleep(fake_read, windows, fw, sl, &diag);
+}
+
+/* The fixture with a DSDT written where the FADT says, and an SSDT put in
+ * the XSDT's place of the WAET (entry 4). */
+static void test_find_sleep_q35(void **state)
+{
+        const uint64_t ssdt = SPARE + 0x1000;
+        struct sw_acpi_fw fw;
+        struct sw_acpi_sleep sl;
+        struct aml_buf a;
+        size_t s3_end;
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        /* No DSDT there: one warning, and nothing found. */
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_int_equal(cap.count, 1);
+        assert_int_equal(cap.sev, SW_WARN);
+        assert_string_equal(cap.last, "ACPI: DSDT at 0x1f779000: bad signature \"????\"; "
+                            "not searched for \\_S3");
+        assert_int_equal(sl.s3, SW_ACPI_S3_ABSENT);
+
+        aml_q35_like(&a, true, &s3_end);
+        put_aml_table(DSDT, "DSDT", &a);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(sl.s3, SW_ACPI_S3_DECLARED);
+        assert_int_equal(sl.s3_table, DSDT);
+        assert_true(sl.s0_found);
+
+        /* disable_s3=1: the DSDT has none, and neither has an SSDT. */
+        aml_q35_like(&a, false, &s3_end);
+        put_aml_table(DSDT, "DSDT", &a);
+        memset(&a, 0, sizeof(a));
+        aml_sleep_name(&a, false, "_S4_", 2, 2);
+        put_aml_table(ssdt, "SSDT", &a);
+        wr64(XSDT + 36 + 4 * 8, ssdt);
+        fix_table_sum(XSDT);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(sl.s3, SW_ACPI_S3_ABSENT);
+        assert_int_equal(sl.s3_table, 0);
+
+        /* An SSDT that declares it is found, and named. */
+        memset(&a, 0, sizeof(a));
+        aml_sleep_name(&a, true, "_S3_", 1, 1);
+        put_aml_table(ssdt, "SSDT", &a);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_int_equal(sl.s3, SW_ACPI_S3_DECLARED);
+        assert_int_equal(sl.s3_table, ssdt);
+
+        /* A bad checksum does not hide it: Linux loads such tables. */
+        phys(ssdt, 10)[9] ^= 1;
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_int_equal(sl.s3, SW_ACPI_S3_DECLARED);
+
+        /* X_DSDT wins over DSDT when set. */
+        memset(&a, 0, sizeof(a));
+        aml_sleep_name(&a, false, "_S0_", 4, 4);
+        put_aml_table(SPARE, "DSDT", &a);
+        wr64(FADT + 140, SPARE);
+        fix_table_sum(FADT);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_int_equal(sl.s0_typ_a, 4);
+
+        /* Put the fixture back. */
+        wr64(FADT + 140, DSDT);
+        fix_table_sum(FADT);
+        wr64(XSDT + 36 + 4 * 8, 0x1f774000ULL);
+        fix_table_sum(XSDT);
+        memset(phys(DSDT, 0x1000), 0, 0x1000);
+        expect_scan_ok();
+}
+
+/* The SSDT's exact bytes: header fields, checksum, and the AML of
+ * Name (\_S3_, Package (0x04) { a, b, Zero, Zero }). */
+static void check_s3_ssdt(const uint8_t *t, const char *oemid, const uint8_t *aml, size_t aml_len)
+{
+        uint32_t len;
+        struct sw_acpi_sleep sl;
+
+        memcpy(&len, t + 4, 4);
+        assert_int_equal(len, 36 + aml_len);
+        assert_memory_equal(t, "SSDT", 4);
+        assert_int_equal(t[8], 2);
+        assert_true(sw_acpi_sum_ok(t, len));
+        assert_memory_equal(t + 10, oemid, 6);
+        assert_memory_equal(t + 16, "SWITCHS3", 8);
+        assert_memory_equal(t + 24, "\x01\0\0\0SWCH\x01\0\0\0", 12);
+        assert_memory_equal(t + 36, aml, aml_len);
+        /* And the walk reads it back as a certain \_S3_. */
+        memset(&sl, 0, sizeof(sl));
+        sw_acpi_aml_sleep(t + 36, len - 36, &sl);
+        assert_int_equal(sl.s3, SW_ACPI_S3_DECLARED);
+}
+
+static void test_build_s3_ssdt(void **state)
+{
+        static const uint8_t zeros[] = { 0x08, 0x5c, '_', 'S', '3', '_',
+                                         0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00 };
+        static const uint8_t one_zero[] = { 0x08, 0x5c, '_', 'S', '3', '_',
+                                            0x12, 0x06, 0x04, 0x01, 0x00, 0x00, 0x00 };
+        static const uint8_t fives[] = { 0x08, 0x5c, '_', 'S', '3', '_',
+                                         0x12, 0x08, 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+        struct sw_acpi_sleep sl = { .s0_found = true, .s0_typ_a = 5, .s0_typ_b = 5 };
+        uint8_t t[64];
+
+        /* No \_S0_ known: SLP_TYP 0. */
+        memset(t, 0xaa, sizeof(t));
+        assert_int_equal(sw_acpi_build_s3_ssdt(t, sizeof(t), "BOCHS ", NULL), 36 + 13);
+        check_s3_ssdt(t, "BOCHS ", zeros, sizeof(zeros));
+        assert_int_equal(t[49], 0xaa);
+
+        assert_int_equal(sw_acpi_build_s3_ssdt(t, sizeof(t), "OEMID6", &sl), 36 + 15);
+        check_s3_ssdt(t, "OEMID6", fives, sizeof(fives));
+        assert_true(36 + sizeof(fives) <= SW_ACPI_S3_SSDT_MAX);
+
+        sl.s0_typ_a = 1;
+        sl.s0_typ_b = 0;
+        assert_int_equal(sw_acpi_build_s3_ssdt(t, sizeof(t), "BOCHS ", &sl), 36 + 13);
+        check_s3_ssdt(t, "BOCHS ", one_zero, sizeof(one_zero));
+
+        /* Values the field cannot hold, or not marked found, give 0. */
+        sl.s0_typ_a = 8;
+        assert_int_equal(sw_acpi_build_s3_ssdt(t, sizeof(t), "BOCHS ", &sl), 36 + 13);
+        check_s3_ssdt(t, "BOCHS ", zeros, sizeof(zeros));
+        sl = (struct sw_acpi_sleep){ .s0_found = false, .s0_typ_a = 5, .s0_typ_b = 5 };
+        assert_int_equal(sw_acpi_build_s3_ssdt(t, sizeof(t), "BOCHS ", &sl), 36 + 13);
+        check_s3_ssdt(t, "BOCHS ", zeros, sizeof(zeros));
+
+        /* Too small: refused, nothing written. */
+        memset(t, 0xaa, sizeof(t));
+        assert_int_equal(sw_acpi_build_s3_ssdt(t, 48, "BOCHS ", NULL), SW_ACPI_ERR_SPACE);
+        for (size_t i = 0; i < sizeof(t); i++)
+                assert_int_equal(t[i], 0xaa);
+}
+
+/* One root copy with the SSDT: the firmware's entries (FADT replaced), then
+ * one more naming the SSDT copy. */
+static void check_root_copy_s3(uint64_t fw_root, uint64_t copy, unsigned esize,
+                               uint64_t fadt_copy, uint64_t ssdt_copy)
+{
+        uint32_t len = rd32(fw_root + 4);
+        const uint8_t *a = phys(fw_root, len), *b = phys(copy, len + esize);
+        uint64_t last = 0;
+
+        assert_int_equal(rd32(copy + 4), len + esize);
+        assert_true(sw_acpi_sum_ok(b, len + esize));
+        assert_memory_equal(a, b, 4);
+        assert_memory_equal(a + 8, b + 8, 1);
+        assert_memory_equal(a + 10, b + 10, 26);
+        for (unsigned i = 0; i < (len - 36) / esize; i++) {
+                uint64_t ea = 0, eb = 0;
+
+                memcpy(&ea, a + 36 + i * esize, esize);
+                memcpy(&eb, b + 36 + i * esize, esize);
+                assert_int_equal(eb, ea == FADT ? fadt_copy : ea);
+        }
+        memcpy(&last, b + len, esize);
+        assert_int_equal(last, ssdt_copy);
+}
+
+static void test_copy_with_s3_ssdt(void **state)
+{
+        static const uint8_t aml[] = { 0x08, 0x5c, '_', 'S', '3', '_',
+                                       0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00 };
+        struct sw_acpi_fw fw, again;
+        struct sw_acpi_sleep sl, found;
+        struct aml_buf a;
+        uint64_t rsdp_copy, facs_copy;
+        uint8_t *dst = phys(COPY_AT, SW_ACPI_COPY_SIZE);
+        size_t s3_end;
+        /* 48 RSDP, XSDT 92 -> 144, RSDT 64 -> 208, FADT 244 -> 512 (64),
+         * FACS 64 -> 576, SSDT 49 -> 625. */
+        const uint64_t xsdt_c = COPY_AT + 48, rsdt_c = COPY_AT + 144, fadt_c = COPY_AT + 208;
+        const uint64_t facs_c = COPY_AT + 512, ssdt_c = COPY_AT + 576;
+
+        /* The firmware as QEMU's disable_s3=1 makes it. */
+        aml_q35_like(&a, false, &s3_end);
+        put_aml_table(DSDT, "DSDT", &a);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_int_equal(sl.s3, SW_ACPI_S3_ABSENT);
+
+        memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
+        reset_diag();
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, &sl, dst, COPY_AT,
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(rsdp_copy, COPY_AT);
+        assert_int_equal(facs_copy, facs_c);
+        assert_int_equal(rd64(COPY_AT + 24), xsdt_c);
+        assert_int_equal(rd32(COPY_AT + 16), rsdt_c);
+        assert_true(sw_acpi_sum_ok(dst, 36));
+        check_root_copy_s3(XSDT, xsdt_c, 8, fadt_c, ssdt_c);
+        check_root_copy_s3(RSDT2, rsdt_c, 4, fadt_c, ssdt_c);
+        /* The RSDP's OEMID, q35's \_S0_ SLP_TYP (0). */
+        check_s3_ssdt(phys(ssdt_c, 49), "BOCHS ", aml, sizeof(aml));
+        for (size_t i = 576 + 49; i < SW_ACPI_COPY_SIZE; i++)
+                assert_int_equal(dst[i], 0);
+
+        /* A guest walking the copy finds the same tables, and now \_S3_. */
+        assert_int_equal(scan(rsdp_copy, &again), 0);
+        assert_int_equal(again.xsdt_len, 92);
+        assert_int_equal(again.rsdt_len, 64);
+        assert_int_equal(again.fadt, fadt_c);
+        assert_int_equal(again.facs, facs_c);
+        assert_int_equal(find_sleep(&again, &found), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(found.s3, SW_ACPI_S3_DECLARED);
+        assert_int_equal(found.s3_table, ssdt_c);
+
+        /* The ACPI 1.0 RSDP: the RSDT copy alone lists it. */
+        assert_int_equal(scan(RSDP1, &fw), 0);
+        reset_diag();
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, &sl, dst, COPY_AT,
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+        /* 48 RSDP, RSDT 64 -> 112, FADT 244 -> 384, FACS -> 448, SSDT. */
+        check_root_copy_s3(RSDT1, COPY_AT + 48, 4, COPY_AT + 112, COPY_AT + 448);
+        assert_int_equal(facs_copy, COPY_AT + 384);
+        check_s3_ssdt(phys(COPY_AT + 448, 49), "BOCHS ", aml, sizeof(aml));
+        assert_int_equal(scan(rsdp_copy, &again), 0);
+        assert_int_equal(find_sleep(&again, &found), 0);
+        assert_int_equal(found.s3, SW_ACPI_S3_DECLARED);
+
+        memset(phys(DSDT, 0x1000), 0, 0x1000);
+}
+
+/* 446 XSDT entries fill the page exactly (4096 bytes); the SSDT and the
+ * two root entries for it (4145) no longer fit, and nothing is written. */
+static void test_copy_s3_no_space(void **state)
+{
+        const unsigned n = 446;
+        const uint32_t len = 36 + n * 8;
+        struct sw_acpi_fw fw;
+        struct sw_acpi_sleep sl = { .s3 = SW_ACPI_S3_ABSENT };
+        uint64_t rsdp_copy, facs_copy;
+
+        memcpy(phys(SPARE, 36), phys(XSDT, 36), 36);
+        wr32(SPARE + 4, len);
+        memcpy(phys(SPARE + 36, 48), phys(XSDT + 36, 48), 48);
+        for (unsigned i = 6; i < n; i++)
+                wr64(SPARE + 36 + i * 8, APIC);
+        fix_table_sum(SPARE);
+        wr64(RSDP2 + 24, SPARE);
+        fix_rsdp_sums(RSDP2);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+
+        reset_diag();
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, phys(COPY_AT, 4096),
+                                           COPY_AT, SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy,
+                                           &diag), 0);
+        assert_int_equal(facs_copy + 64, COPY_AT + SW_ACPI_COPY_SIZE);
+        expect_copy_error_s3(&fw, &sl, COPY_AT, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_SPACE,
+                             "ACPI: copy at 0x9f000: the tables and the \\_S3 SSDT need "
+                             "4145 bytes, the destination has 4096");
+
+        wr64(RSDP2 + 24, XSDT);
+        fix_rsdp_sums(RSDP2);
+        expect_scan_ok();
+}
+
+/* The checks make_copy and find_sleep make on what they are handed. */
+static void test_find_sleep_errors(void **state)
+{
+        struct sw_acpi_fw fw, bad;
+        struct sw_acpi_sleep sl;
+
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        bad = fw;
+        bad.fadt_len = 200;
+        assert_int_equal(find_sleep(&bad, &sl), SW_ACPI_ERR_FADT);
+        assert_int_equal(cap.count, 1);
+        assert_string_equal(cap.last, "ACPI: FADT at 0x1f778000: not the table the scan found "
+                            "(length 200 expected)");
+        bad = fw;
+        bad.xsdt_len = 92;
+        assert_int_equal(find_sleep(&bad, &sl), SW_ACPI_ERR_ROOT);
+        assert_string_equal(cap.last, "ACPI: XSDT at 0x1f77c0e8: not the table the scan found "
+                            "(length 92 expected)");
+
+        /* Unreadable and oversized definition blocks are warnings. */
+        wr32(FADT + 40, 0x1f7e0000);
+        wr64(FADT + 140, 0);
+        fix_table_sum(FADT);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_int_equal(cap.count, 1);
+        assert_int_equal(cap.sev, SW_WARN);
+        assert_string_equal(cap.last, "ACPI: DSDT at 0x1f7e0000: cannot read its header; "
+                            "not searched for \\_S3");
+        wr32(FADT + 40, (uint32_t)DSDT);
+        fix_table_sum(FADT);
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        memcpy(phys(DSDT, 4), "DSDT", 4);
+        wr32(DSDT + 4, 0x20000);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_string_equal(cap.last, "ACPI: DSDT at 0x1f779000: cannot read 131072 bytes; "
+                            "not searched for \\_S3");
+        wr32(DSDT + 4, 0x7fffffff);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_string_equal(cap.last, "ACPI: DSDT at 0x1f779000: length 2147483647 is outside "
+                            "36..4194304; not searched for \\_S3");
+        wr32(FADT + 40, 0);
+        fix_table_sum(FADT);
+        assert_int_equal(find_sleep(&fw, &sl), 0);
+        assert_string_equal(cap.last, "ACPI: FADT at 0x1f778000: names no DSDT; "
+                            "not searched for \\_S3");
+        assert_int_equal(sl.s3, SW_ACPI_S3_ABSENT);
+
+        memset(phys(DSDT, 8), 0, 8);
+        wr32(FADT + 40, (uint32_t)DSDT);
+        wr64(FADT + 140, DSDT);
+        fix_table_sum(FADT);
+        expect_scan_ok();
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, check_restored)
 
 int main(void)
@@ -992,6 +1793,18 @@ int main(void)
                 T(test_checksum),
                 T(test_strerror),
                 T(test_null_diag),
+                T(test_aml_q35_like),
+                T(test_aml_truncated),
+                T(test_aml_scopes),
+                T(test_aml_unsure),
+                T(test_aml_s0_values),
+                T(test_aml_malformed),
+                T(test_aml_iasl_laptop),
+                T(test_find_sleep_q35),
+                T(test_build_s3_ssdt),
+                T(test_copy_with_s3_ssdt),
+                T(test_copy_s3_no_space),
+                T(test_find_sleep_errors),
         };
 
         return cmocka_run_group_tests(tests, group_setup, NULL);
