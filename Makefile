@@ -9,6 +9,7 @@
 #                   (SW_BENCH_ONLY=copy: that row alone, one short QEMU run)
 #   make soak       200 hotkey switches between two writing slots (SOAK_ROUNDS round trips)
 #   make agent32    the guest agent for i386 guests (fetches Debian's i386 libfdt.a)
+#   make agent-deb  the agent as Debian packages: build/deb/switcher-agent_VERSION_{amd64,i386}.deb
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 120) (clang)
 #   make sanitize   the unit tests again under ASan + UBSan, from $(BUILD)/san
 #   make deps       install missing Debian packages (as root), else print the line
@@ -287,6 +288,15 @@ clean:
 # (build.mk's rules stay as they are).
 $(BUILD)/agent-obj/%.o: AGENT_CFLAGS += $(DEPFLAGS)
 $(BUILD)/agent32-obj/%.o: AGENT32_CFLAGS += $(DEPFLAGS)
+
+# The agent as Debian packages for amd64 and i386 guests, made by dpkg-deb
+# from the shipped binaries (packaging/deb/build-deb.sh; docs/agent-deb.md).
+# Their version is the switcher's (SWITCHER_VERSION in efi/main.c) with the
+# Debian revision of packaging/deb/changelog.
+.PHONY: agent-deb
+agent-deb: $(addprefix $(BUILD)/guest-agent/,$(AGENT_PROGS)) $(addprefix $(BUILD)/guest-agent/i386/,$(AGENT_PROGS))
+	$(call say,DEB,$(BUILD)/deb)
+	$(Q)packaging/deb/build-deb.sh $(BUILD) >/dev/null
 
 # ---------------------------------------------------------------------------
 # The recorded header dependencies, for the objects this tree can build now

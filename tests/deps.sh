@@ -9,7 +9,8 @@ set -eu
 BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev gnulib autoconf automake"
 # The unit tests compile the core with gcc and link cmocka and libfdt.
 UNIT_PKGS="gcc make libcmocka-dev libfdt-dev"
-TEST_PKGS="gcc-multilib qemu-system-x86 ovmf swtpm mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev"
+# groff-base and lintian: t-agent-deb renders the manual pages and lints the .debs.
+TEST_PKGS="gcc-multilib qemu-system-x86 ovmf swtpm mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev groff-base lintian"
 
 mode=${1:-install}
 case $mode in
