@@ -204,10 +204,14 @@ void sw_wake_entry(uint64_t low_page)
         wake_load_idt();
         if (tboot_take_entry(&ttype)) {
                 /* The guest came through the switcher's tboot entry, not
-                 * the firmware: its application processors parked in the
-                 * tboot range (or are on their way) and must be stopped
-                 * before any of its memory is overwritten. */
-                unsigned parked = tboot_quiesce_aps(res.tboot_aps[cur] ? res.tboot_aps[cur] - 1 : 1);
+                 * the firmware.  At S3 its application processors parked
+                 * in the tboot range (the last one may still be on its
+                 * way: as many as parked at its last S3, one the first
+                 * time); at a restart or power-off the kernel stopped them
+                 * in its own code.  Either way they must be stopped before
+                 * any of its memory is overwritten. */
+                unsigned expect = ttype != SW_TBOOT_S3 ? 0 : res.tboot_aps[cur] ? res.tboot_aps[cur] - 1 : 1;
+                unsigned parked = tboot_quiesce_aps(expect);
 
                 serial_printf("switcher: slot '%s' entered through its tboot entry: %s (%u CPUs parked)\n",
                               cur_id, sw_tboot_type_name(ttype), parked);

@@ -44,6 +44,34 @@ fail() {
         finish
 }
 
+# start_writer: a writer that appends one numbered line a second to
+# /mnt/count.txt (the slot's partition, mounted by the role) and prints it as
+# "GUEST: tick slot=ID pid=PID n=N up=SECONDS"; it stops after
+# /tmp/stop appears.  Its PID goes to $wpid.
+start_writer() {
+        cat >/tmp/writer.sh <<WRITER_END
+n=0
+while :; do
+        n=\$((n + 1))
+        echo "slot=$slot pid=\$\$ n=\$n" >>/mnt/count.txt
+        sync
+        echo "GUEST: tick slot=$slot pid=\$\$ n=\$n up=\$(cut -d' ' -f1 /proc/uptime)"
+        [ -e /tmp/stop ] && break
+        sleep 1
+done
+echo "GUEST: writer stopped slot=$slot n=\$n"
+WRITER_END
+        sh /tmp/writer.sh &
+        wpid=$!
+}
+
+# mb_slot ID FIELD: slot ID's FIELD in the mailbox (switchctl list --json),
+# e.g. switches (how often it was switched to) or state.
+mb_slot() {
+        switchctl list --json 2>/dev/null | tr '{' '\n' | grep "\"id\":\"$1\"" |
+                sed -n "s/.*\"$2\":\"*\([a-z0-9-]*\).*/\1/p"
+}
+
 slot=none role=boot part='' s3count=1 watchdog=300 verbose=0
 # The command line is one line of words.
 # shellcheck disable=SC2013

@@ -37,6 +37,8 @@
 # Set SW_QEMU_BG=1 to start it in the background: then the function returns at
 # once and SW_QEMU_PID holds the pid of the timeout process.  SW_QEMU_TPM=1
 # gives the machine a TPM 2.0 (swtpm, state and log in the run dir).
+# SW_QEMU_S3=0 gives a machine without S3 (no \_S3 in its DSDT);
+# SW_QEMU_SMP=N gives it N CPUs instead of 2.
 run_qemu() {
         if [ $# -lt 5 ]; then
                 sw_die "run_qemu: usage: run_qemu NAME MEM TIMEOUT DISK LOG [EXTRA...]"
@@ -56,7 +58,7 @@ run_qemu() {
         # QEMU's own option syntax uses commas inside single arguments.
         # shellcheck disable=SC2054
         local -a args=(
-                -machine q35 -global ICH9-LPC.disable_s3=0 -smp 2 -m "$mem"
+                -machine q35 -global "ICH9-LPC.disable_s3=$((1 - ${SW_QEMU_S3:-1}))" -smp "${SW_QEMU_SMP:-2}" -m "$mem"
                 -display none -serial "file:$log" -no-reboot
                 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -net none
                 -d cpu_reset -D "$run/qemu-reset.log"
@@ -125,6 +127,12 @@ qemu_gone() {
 # ends at once with 1).  Status 0 when it passed.
 qemu_check_exit() {
         local check=$1 rc=$2 secs=$3 run=$4 log=$5 want=${SW_QEMU_EXIT:-0}
+        # -no-reboot turns a triple fault into an exit with status 0, like
+        # a power-off: QEMU's reset log (-d cpu_reset) tells them apart.
+        if grep -aq 'Triple fault' "$run/qemu-reset.log" 2>/dev/null; then
+                t_fail "$check" "the machine triple-faulted (see $run/qemu-reset.log), exit status $rc"
+                return 1
+        fi
         if [ "$rc" = "$want" ]; then
                 t_pass "$check"
                 return 0

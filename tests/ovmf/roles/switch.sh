@@ -64,37 +64,19 @@ if [ -x /bin/memcpy-bench ] && [ "$badreq" = 1 ]; then
         say "bench $(memcpy-bench 64)"
 fi
 
-cat >/tmp/writer.sh <<WRITER_END
-n=0
-while :; do
-        n=\$((n + 1))
-        echo "slot=$slot pid=\$\$ n=\$n" >>/mnt/count.txt
-        sync
-        echo "GUEST: tick slot=$slot pid=\$\$ n=\$n up=\$(cut -d' ' -f1 /proc/uptime)"
-        [ -e /tmp/stop ] && break
-        sleep 1
-done
-echo "GUEST: writer stopped slot=$slot n=\$n"
-WRITER_END
-sh /tmp/writer.sh &
-wpid=$!
+start_writer
 say "ready slot=$slot writer=$wpid"
 
 # busybox sed has no -u: a read loop passes each line on at once.
 switcher-agent --foreground 2>&1 | while IFS= read -r l; do echo "GUEST: agent-log $l"; done &
 
-# Our own switch count, from the mailbox (switchctl list --json).
-my_switches() {
-        switchctl list --json 2>/dev/null | tr '{' '\n' | grep "\"id\":\"$slot\"" |
-                sed -n 's/.*"switches":\([0-9]*\).*/\1/p'
-}
 if [ -z "$want" ]; then
         want=$rounds
         [ "$last" = 1 ] && want=$((rounds + 1))
 fi
 while :; do
         sleep 1
-        n=$(my_switches)
+        n=$(mb_slot "$slot" switches)
         [ -n "$n" ] && [ "$n" -ge "$want" ] && break
 done
 touch /tmp/stop
