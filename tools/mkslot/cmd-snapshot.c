@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/falloc.h>
 #include <linux/fs.h>
 
 #include <argp.h>
@@ -582,7 +583,7 @@ static int save(struct snap_args *a)
                 need += a->range[r].size + (a->range[r].size / PAGE + 1) * SW_SNAP_EXTENT_SIZE;
         if (fs)
                 need += (ext2fs_blocks_count(fs->super) - ext2fs_free_blocks_count(fs->super)) *
-                                (uint64_t)fs->blocksize * 2;
+                        ((uint64_t)fs->blocksize + SW_SNAP_EXTENT_SIZE);
         dir = xstrdup(a->output);
         slash = strrchr(dir, '/');
         if (slash)
@@ -703,11 +704,35 @@ static int restore_data(void *ctx, const struct sw_snap_part *p, unsigned r, uin
         return put(ctx, p, r, at, buf, len);
 }
 
+/*
+ * Zeros len bytes of the partition at offset without sending them: the
+ * free space of a big file system is most of it.  A block device is asked
+ * to write zeroes (BLKZEROOUT), an image file to zero the range in place.
+ * Returns 0 when done, -1 when the caller must write the zeros itself.
+ */
+static int zero_range(int fd, uint64_t offset, uint64_t len)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -1;
+        if (S_ISBLK(st.st_mode)) {
+                uint64_t range[2] = { offset, len };
+
+                return ioctl(fd, BLKZEROOUT, range) == 0 ? 0 : -1;
+        }
+        return fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) == 0 ? 0 : -1;
+}
+
 /* What no extent covers is zero in the restored slot. */
 static int restore_gap(void *ctx, const struct sw_snap_part *p, unsigned r, uint64_t offset, uint64_t count)
 {
         static const uint8_t zero[CHUNK];
+        struct target *t = ctx;
         uint64_t left = count * p->unit, at = offset * p->unit;
+
+        if (p->type == SW_SNAP_PART_FS && zero_range(t->fs, at, left) == 0)
+                return 0;
 
         while (left) {
                 size_t n = left < CHUNK ? (size_t)left : CHUNK;
