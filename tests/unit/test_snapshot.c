@@ -7,7 +7,8 @@
  * rebuilt from the walk's data and gaps.  Then damaged one way at a time
  * (header, each part, the trailer, a part spliced from another snapshot,
  * every truncation, a byte too many, bad values) with the exact message,
- * and the writer refusing what the reader would refuse.
+ * the writer refusing what the reader would refuse, and the gaps of a range
+ * without extents.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -564,6 +565,75 @@ static void test_config_hash(void **state)
         assert_string_equal(sw_snap_range_name(SW_SNAP_RANGE_LOW), "low");
 }
 
+/* Gaps of a part whose middle range has no extent, and a callback that stops the walk. */
+struct gap_log {
+        unsigned n, stop_at;
+        unsigned range[8];
+        uint64_t offset[8], count[8];
+};
+
+static int log_gap(void *ctx, const struct sw_snap_part *p, unsigned range, uint64_t offset, uint64_t count)
+{
+        struct gap_log *g = ctx;
+
+        if (g->n < 8) {
+                g->range[g->n] = range;
+                g->offset[g->n] = offset;
+                g->count[g->n] = count;
+        }
+        return ++g->n == g->stop_at ? -1 : 0;
+}
+
+static void test_gaps_and_stop(void **state)
+{
+        struct mem_out m = { snap, sizeof(snap), 0 };
+        struct sw_snap_sink sink = { mem_write, &m };
+        struct sw_snap_visitor v = { NULL, NULL, log_gap, NULL, NULL };
+        static struct sw_snap_info info;
+        struct gap_log g = { 0 };
+        struct sw_snap_writer w;
+        struct sw_snap_header h;
+        struct sw_snap_part p;
+
+        reset_diag();
+        make_header(&h, "lab");
+        h.nparts = 1;
+        ram_part(&p);
+        p.nranges = 3;
+        p.range[1] = (struct sw_snap_range){ 0x200000, 8192, SW_SNAP_RANGE_STORE };
+        p.range[2] = (struct sw_snap_range){ LOW_BASE, LOW_SIZE, SW_SNAP_RANGE_LOW };
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 0, 4096, 4096), 0);
+        assert_int_equal(sw_snap_write_data(&w, ram0, 4096), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 2, 0, 100), 0);
+        assert_int_equal(sw_snap_write_data(&w, low, 100), 0);
+        assert_int_equal(sw_snap_write_part_end(&w, NULL), 0);
+        assert_int_equal(sw_snap_write_end(&w, NULL, NULL), 0);
+        v.ctx = &g;
+        assert_int_equal(walk(snap, m.len, 0, 512, &v, NULL, &info), 0);
+        /* Range 0 before and after its extent, all of range 1, the tail of range 2. */
+        assert_int_equal(g.n, 4);
+        assert_int_equal(g.range[0], 0);
+        assert_int_equal(g.offset[0], 0);
+        assert_int_equal(g.count[0], 4096);
+        assert_int_equal(g.range[1], 0);
+        assert_int_equal(g.offset[1], 8192);
+        assert_int_equal(g.count[1], RAM0_SIZE - 8192);
+        assert_int_equal(g.range[2], 1);
+        assert_int_equal(g.count[2], 8192);
+        assert_int_equal(g.range[3], 2);
+        assert_int_equal(g.offset[3], 100);
+        assert_int_equal(g.count[3], LOW_SIZE - 100);
+
+        /* A callback's -1 stops the walk; it said why itself, the walk adds nothing. */
+        memset(&g, 0, sizeof(g));
+        g.stop_at = 2;
+        assert_int_equal(walk(snap, m.len, 0, 512, &v, NULL, &info), -1);
+        assert_int_equal(g.n, 2);
+        assert_int_equal(cap.n, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -574,6 +644,7 @@ int main(void)
                 cmocka_unit_test_setup(test_header_fields, setup),
                 cmocka_unit_test_setup(test_writer_refuses, setup),
                 cmocka_unit_test_setup(test_config_hash, setup),
+                cmocka_unit_test_setup(test_gaps_and_stop, setup),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
