@@ -194,6 +194,8 @@ else
         t_fail snapshot/split-pieces "$(ls "$w"/split.snap*)"
 fi
 run inspect-split 0 snapshot inspect "$w/split.snap"
+run save-split-exists 1 snapshot save "${save_args[@]}" --split 1M -o "$w/split.snap"
+says save-split-exists err "split.snap.000 exists; not replaced (use --force)"
 truncate -s 1M "$w/store4.bin"
 run restore-split 0 snapshot restore "$w/split.snap" --mem "$w/store4.bin" --mem-base $BASE --fs "$w/fs3.img"
 same restore-split-store "$w/store4.bin" "$w/store.bin"
@@ -212,6 +214,8 @@ says bad-sub err "unknown subcommand 'frob'"
 run no-file 2 snapshot inspect
 run bad-range 2 snapshot save --slot a --range heap:0:1M -o "$w/x.snap"
 says bad-range err "kind 'heap' is not store, ram or low"
+run range-below-base 2 snapshot save --slot a --mem-base 0x1000 --range store:0:1M -o "$w/x.snap"
+says range-below-base err "--range 1 at 0x0 lies below --mem-base 0x1000"
 run save-no-slot 2 snapshot save --range store:0:1M -o "$w/x.snap"
 if [ -e "$w/x.snap" ]; then
         t_fail snapshot/nothing-left "x.snap was left behind"

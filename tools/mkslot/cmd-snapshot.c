@@ -575,6 +575,25 @@ static int save(struct snap_args *a)
                 error(0, 0, "snapshot save: --output, --slot and at least one --range are required");
                 return EXIT_USAGE;
         }
+        for (unsigned r = 0; r < a->nranges; r++)
+                if (a->range[r].addr < a->mem_base) {
+                        error(0, 0, "--range %u at 0x%" PRIx64 " lies below --mem-base 0x%" PRIx64, r + 1,
+                              a->range[r].addr, a->mem_base);
+                        return EXIT_USAGE;
+                }
+        /* Refused before any work, and before a split output's first piece
+         * could replace an old one. */
+        if (!a->force) {
+                char *first = a->split ? xasprintf("%s.000", a->output) : xstrdup(a->output);
+                struct stat st;
+                bool exists = lstat(first, &st) == 0;
+
+                if (exists)
+                        error(0, 0, "%s exists; not replaced (use --force)", first);
+                free(first);
+                if (exists)
+                        return 1;
+        }
         if (a->fs && (not_mounted(a->fs) < 0 || fs_open(a->fs, &fs) < 0))
                 return 1;
         /* The worst case, every RAM page non-zero: the output's file system
