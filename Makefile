@@ -89,7 +89,7 @@ $(MKSLOT_OBJ): HOST_CFLAGS += $(GL_CFLAGS) -Itools/mkslot -Wno-undef
 $(MKSLOT_OBJ): $(GL_LIB)
 $(BUILD)/mkslot: $(MKSLOT_OBJ) $(BUILD)/libswitcher.a $(GL_LIB)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt -lext2fs -lcom_err
 
 # ---------------------------------------------------------------------------
 # Host unit tests (cmocka): tests/unit/test_NAME.c -> $(BUILD)/tests/test_NAME.

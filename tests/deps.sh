@@ -6,7 +6,7 @@
 #                     the missing ones, else print the line and fail
 set -eu
 
-BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev gnulib autoconf automake"
+BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev gnulib autoconf automake libext2fs-dev"
 # The unit tests compile the core with gcc and link cmocka and libfdt.
 UNIT_PKGS="gcc make libcmocka-dev libfdt-dev"
 # groff-base and lintian: t-agent-deb renders the manual pages and lints the .debs.

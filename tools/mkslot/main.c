@@ -22,6 +22,7 @@ static const struct verb verbs[] = {
         { "plan", "print the memory plan the switcher would make on a machine", cmd_plan },
         { "disk", "write a bootable GPT disk image: ESP, switcher, config, slots, partitions", cmd_disk },
         { "install", "install the switcher and slots into a mounted EFI system partition", cmd_install },
+        { "snapshot", "inspect, save or restore a slot's snapshot (its RAM and partition)", cmd_snapshot },
 };
 
 static void usage(FILE *f)

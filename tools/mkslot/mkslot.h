@@ -32,6 +32,7 @@ int cmd_check(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
 int cmd_install(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 /* util.c */
 

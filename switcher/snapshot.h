@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshots (issue 14, the lab bank): one suspended slot's saved RAM and the
+ * used blocks of its ext4 partition, captured at the same instant, with a
+ * SHA-256 over each part and over the header.  The byte layout is in
+ * docs/snapshot-format.md.
+ *
+ * This is the one reader and writer for mkslot, switchctl and the EFI
+ * binary, so it does no I/O of its own: bytes come and go through the
+ * caller's callbacks, into the caller's buffer, and nothing is allocated.
+ * The file is streamed front to back: the writer never seeks back, and a
+ * reader can check every structure and every hash in a first pass before
+ * a second pass writes anything.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "diag.h"
+#include "savestate.h"
+#include "sha256.h"
+
+#define SW_SNAP_MAGIC "SWSNAPv1"
+#define SW_SNAP_VERSION 1
+#define SW_SNAP_HEADER_SIZE 512
+#define SW_SNAP_PART_SIZE 208
+#define SW_SNAP_EXTENT_SIZE 24
+#define SW_SNAP_PART_END_SIZE 56
+#define SW_SNAP_TRAILER_SIZE 48
+#define SW_SNAP_MAX_PARTS 4
+#define SW_SNAP_MAX_RANGES 8
+/* No range covers more than this many bytes (256 TiB): every sum of
+ * offsets, counts and units stays far from 64-bit overflow. */
+#define SW_SNAP_RANGE_MAX (1ULL << 48)
+#define SW_SNAP_TEXT_LEN 64
+
+#define SW_SNAP_IN_PLACE 1u     /* header flags: the slot runs in place */
+
+enum sw_snap_part_type {
+        SW_SNAP_PART_RAM = 1,
+        SW_SNAP_PART_FS = 2,
+};
+
+enum sw_snap_range_kind {
+        SW_SNAP_RANGE_STORE = 1,  /* a swap slot's store */
+        SW_SNAP_RANGE_RAM = 2,    /* an in-place slot's own RAM */
+        SW_SNAP_RANGE_LOW = 3,    /* an in-place slot's saved low memory */
+        SW_SNAP_RANGE_FS = 4,     /* the file system's blocks */
+};
+
+/* "ram", "fs"; "unknown" otherwise. */
+const char *sw_snap_part_name(unsigned type);
+/* "store", "ram", "low", "fs"; "unknown" otherwise. */
+const char *sw_snap_range_name(unsigned kind);
+
+struct sw_snap_header {
+        uint32_t version;
+        uint32_t flags;
+        uint32_t nparts;
+        uint64_t created;               /* seconds since 1970, UTC */
+        uint64_t waking_vector;
+        uint64_t config_hash;           /* sw_snap_config_hash() */
+        struct sw_save_identity id;     /* as sw_save_identity_make() makes it */
+        uint8_t sha256[SW_SHA256_LEN];  /* the header hash (set by encode, read by decode) */
+};
+
+struct sw_snap_range {
+        uint64_t addr;
+        uint64_t size;                  /* in units */
+        uint32_t kind;                  /* enum sw_snap_range_kind */
+};
+
+struct sw_snap_part {
+        uint32_t type;                  /* enum sw_snap_part_type */
+        uint32_t unit;                  /* 1 (RAM) or the block size (FS) */
+        uint32_t nranges;
+        struct sw_snap_range range[SW_SNAP_MAX_RANGES];
+        /* Filled by the walk (and the writer) as the part goes by. */
+        uint64_t offset;                /* file offset of the part header */
+        uint64_t nextents;
+        uint64_t data_bytes;
+        uint8_t sha256[SW_SHA256_LEN];
+};
+
+struct sw_snap_extent {
+        uint32_t range;
+        uint64_t offset;                /* in units, within the range */
+        uint64_t count;                 /* units */
+        uint64_t file_offset;           /* of its first data byte */
+};
+
+/* What a walk found: the header, every part, the trailer. */
+struct sw_snap_info {
+        struct sw_snap_header hdr;
+        unsigned nparts;
+        struct sw_snap_part part[SW_SNAP_MAX_PARTS];
+        uint64_t file_size;
+        uint8_t sha256[SW_SHA256_LEN];  /* the trailer hash */
+};
+
+/*
+ * sw_hash64 over the slot's mode, arch, memory and active-size, each as 8
+ * little-endian bytes: the settings that decide where its RAM lies.
+ */
+uint64_t sw_snap_config_hash(const struct sw_config *c, const struct sw_slot_config *s);
+
+/*
+ * The header's 512 bytes for h (h->version and h->sha256 are set too).  Text fields are
+ * written NUL padded, cut to fit.
+ */
+void sw_snap_header_encode(struct sw_snap_header *h, uint8_t out[SW_SNAP_HEADER_SIZE]);
+
+/*
+ * Reads and checks a header (len bytes at buf; fewer than 512 is a
+ * truncation).  what names the file in messages; each refusal is one
+ * SW_ERROR naming the field and its offset, e.g.
+ *   "WHAT: offset 0: not a snapshot (magic is not 'SWSNAPv1')"
+ *   "WHAT: offset 20: header field 'nparts' is 9, at most 4"
+ *   "WHAT: offset 480: header hash mismatch (the header is damaged)"
+ * Returns 0 or -1.
+ */
+int sw_snap_header_decode(const uint8_t *buf, size_t len, struct sw_snap_header *h, const char *what,
+                          struct sw_diag *d);
+
+/* ---------------------------------------------------------------------- */
+/* Reading. */
+
+/*
+ * The input: read() fills up to len bytes at buf and returns how many (0 at
+ * the end of the file, fewer than len only there), or -1 after a failure
+ * it has said itself.
+ */
+struct sw_snap_source {
+        long long (*read)(void *ctx, void *buf, size_t len);
+        void *ctx;
+};
+
+/*
+ * What the walk tells the caller, all optional (NULL: not wanted).  Each
+ * returns 0 to go on, or -1 to stop the walk (the callback says why).
+ *   part():  a part's header was read and checked (no hash yet).
+ *   data():  len bytes of an extent's data, at unit offset*unit + skip
+ *            bytes into range r of part p; in pieces of at most the buffer.
+ *   gap():   count units at offset of range r that no extent covers (zero
+ *            in the restored result), in order with the extents.
+ *   part_end(): the part end was read and its hash verified.
+ */
+struct sw_snap_visitor {
+        int (*part)(void *ctx, const struct sw_snap_part *p);
+        int (*data)(void *ctx, const struct sw_snap_part *p, unsigned r, uint64_t byte_offset, const void *buf,
+                    size_t len);
+        int (*gap)(void *ctx, const struct sw_snap_part *p, unsigned r, uint64_t offset, uint64_t count);
+        int (*part_end)(void *ctx, const struct sw_snap_part *p);
+        void *ctx;
+};
+
+/*
+ * Walks a whole snapshot: header, parts, trailer, end of file, checking
+ * every bound and every hash as the bytes stream past (scratch: the caller's
+ * buffer, at least 512 bytes; bigger reads faster).  Fills info.  With
+ * expect (a trailer hash from an earlier walk; NULL: none), a trailer hash
+ * that differs is refused too, so a second (writing) pass notices a file
+ * that changed after the first (checking) one.  what names the file; each
+ * refusal is one SW_ERROR naming what and where:
+ *   "WHAT: offset 1234: truncated: the file ends inside part 1 (ram) extent 3"
+ *   "WHAT: offset 700: part 1 (ram) extent 2: offset 4096 count 8192 lies outside range 0 (4096 units)"
+ *   "WHAT: offset 9000: part 2 (fs) hash mismatch (its data is damaged)"
+ *   "WHAT: offset 9100: trailer hash mismatch (the parts do not belong to this header)"
+ * Returns 0 when the whole file is valid, else -1 (also when a callback
+ * stopped it).
+ */
+int sw_snap_walk(const struct sw_snap_source *src, const struct sw_snap_visitor *v, void *scratch,
+                 size_t scratch_len, const uint8_t *expect, struct sw_snap_info *info, const char *what,
+                 struct sw_diag *d);
+
+/* ---------------------------------------------------------------------- */
+/* Writing. */
+
+/* The output: write() takes len bytes and returns 0, or -1 after a
+ * failure it has said itself. */
+struct sw_snap_sink {
+        int (*write)(void *ctx, const void *buf, size_t len);
+        void *ctx;
+};
+
+struct sw_snap_writer {
+        struct sw_snap_sink out;
+        const char *what;
+        struct sw_diag *d;
+        uint8_t header[SW_SNAP_HEADER_SIZE];
+        struct sw_sha256 part_hash, trailer_hash;
+        struct sw_snap_part part;       /* the open part */
+        bool in_part;
+        unsigned nparts, part_types;    /* parts written; a bit per type */
+        uint32_t want_parts;
+        uint64_t offset;                /* bytes written */
+        uint64_t left;                  /* data bytes the open extent still needs */
+        unsigned last_range;            /* the previous extent, for the order */
+        uint64_t last_end;
+        bool have_last;
+        bool failed;
+};
+
+/*
+ * The writer's steps, in this order:
+ *   sw_snap_write_begin(), then for each part:
+ *     sw_snap_write_part(), then for each extent sw_snap_write_extent() and
+ *     sw_snap_write_data() until count*unit bytes were given,
+ *     sw_snap_write_part_end();
+ *   sw_snap_write_end().
+ * Each checks what it is given as the reader will (a range, an extent out
+ * of its range or out of order, too many parts, data longer than the
+ * extent) and returns 0, or -1 after one message naming what; after a
+ * failure every later step fails at once.
+ */
+int sw_snap_write_begin(struct sw_snap_writer *w, const struct sw_snap_sink *out, struct sw_snap_header *h,
+                        const char *what, struct sw_diag *d);
+int sw_snap_write_part(struct sw_snap_writer *w, const struct sw_snap_part *p);
+int sw_snap_write_extent(struct sw_snap_writer *w, unsigned range, uint64_t offset, uint64_t count);
+int sw_snap_write_data(struct sw_snap_writer *w, const void *buf, size_t len);
+/* Writes the part end; its hash and counts go to *done when not NULL. */
+int sw_snap_write_part_end(struct sw_snap_writer *w, struct sw_snap_part *done);
+/* Writes the trailer; the file's size and hash go to *size, hash when not NULL. */
+int sw_snap_write_end(struct sw_snap_writer *w, uint64_t *size, uint8_t hash[SW_SHA256_LEN]);

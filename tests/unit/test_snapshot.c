@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshot files (switcher/snapshot.h, docs/snapshot-format.md): written in
+ * memory with the streaming writer -- a RAM part with an in-place slot's two
+ * ranges and a zero page left out, an FS part with free blocks left out --
+ * walked back through a reader that hands out a few bytes at a time, and
+ * rebuilt from the walk's data and gaps.  Then damaged one way at a time
+ * (header, each part, the trailer, a part spliced from another snapshot,
+ * every truncation, a byte too many, bad values) with the exact message,
+ * the writer refusing what the reader would refuse, and the gaps of a range
+ * without extents.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "snapshot.h"
+#include "util_capture.h"
+
+#define WHAT "lab.snap"
+#define RAM0_BASE 0x100000ULL
+#define RAM0_SIZE (4 * 4096)
+#define LOW_BASE 0x7f000000ULL
+#define LOW_SIZE 4096
+#define BLOCK 1024
+#define FS_BLOCKS 16
+
+static uint8_t ram0[RAM0_SIZE], low[LOW_SIZE], fs[FS_BLOCKS * BLOCK];
+static uint8_t snap[65536], work[65536];
+static size_t snap_len;
+static struct capture cap;
+static struct sw_diag diag;
+
+static void reset_diag(void)
+{
+        memset(&cap, 0, sizeof(cap));
+        memset(&diag, 0, sizeof(diag));
+        diag.emit = capture_emit;
+        diag.ctx = &cap;
+}
+
+/* An output into a fixed buffer. */
+struct mem_out {
+        uint8_t *buf;
+        size_t cap, len;
+};
+
+static int mem_write(void *ctx, const void *buf, size_t len)
+{
+        struct mem_out *m = ctx;
+
+        if (len > m->cap - m->len)
+                return -1;
+        memcpy(m->buf + m->len, buf, len);
+        m->len += len;
+        return 0;
+}
+
+/* An input that hands out at most chunk bytes per call, as a pipe may. */
+struct mem_in {
+        const uint8_t *buf;
+        size_t len, pos, chunk;
+};
+
+static long long mem_read(void *ctx, void *buf, size_t len)
+{
+        struct mem_in *m = ctx;
+        size_t n = m->len - m->pos;
+
+        if (n > len)
+                n = len;
+        if (m->chunk && n > m->chunk)
+                n = m->chunk;
+        memcpy(buf, m->buf + m->pos, n);
+        m->pos += n;
+        return (long long)n;
+}
+
+static void make_header(struct sw_snap_header *h, const char *slot)
+{
+        memset(h, 0, sizeof(*h));
+        h->flags = SW_SNAP_IN_PLACE;
+        h->nparts = 2;
+        h->created = 1790000000;
+        h->waking_vector = 0x9a000;
+        h->config_hash = 0x1122334455667788ULL;
+        snprintf(h->id.slot, sizeof(h->id.slot), "%s", slot);
+        snprintf(h->id.kernel, sizeof(h->id.kernel), "6.1.0-28-amd64");
+        snprintf(h->id.partition, sizeof(h->id.partition), "PARTLABEL=lab");
+        h->id.kernel_size = 8247232;
+        h->id.layout = 0xabcdef;
+        h->id.store_base = RAM0_BASE;
+        h->id.store_size = RAM0_SIZE;
+}
+
+static void ram_part(struct sw_snap_part *p)
+{
+        memset(p, 0, sizeof(*p));
+        p->type = SW_SNAP_PART_RAM;
+        p->unit = 1;
+        p->nranges = 2;
+        p->range[0] = (struct sw_snap_range){ RAM0_BASE, RAM0_SIZE, SW_SNAP_RANGE_RAM };
+        p->range[1] = (struct sw_snap_range){ LOW_BASE, LOW_SIZE, SW_SNAP_RANGE_LOW };
+}
+
+static void fs_part(struct sw_snap_part *p)
+{
+        memset(p, 0, sizeof(*p));
+        p->type = SW_SNAP_PART_FS;
+        p->unit = BLOCK;
+        p->nranges = 1;
+        p->range[0] = (struct sw_snap_range){ 0, FS_BLOCKS, SW_SNAP_RANGE_FS };
+}
+
+/*
+ * Writes the test snapshot for slot into out: RAM pages 0, 2, 3 (page 1 is
+ * zero and left out) and the low page; FS blocks 0-3 and 9 (the others are
+ * free).  Returns its size.
+ */
+static size_t write_snapshot(uint8_t *out, size_t cap_len, const char *slot, uint8_t hash[SW_SHA256_LEN])
+{
+        struct mem_out m = { out, cap_len, 0 };
+        struct sw_snap_sink sink = { mem_write, &m };
+        struct sw_snap_writer w;
+        struct sw_snap_header h;
+        struct sw_snap_part p;
+        uint64_t size;
+
+        make_header(&h, slot);
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        ram_part(&p);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 0, 0, 4096), 0);
+        assert_int_equal(sw_snap_write_data(&w, ram0, 1000), 0);
+        assert_int_equal(sw_snap_write_data(&w, ram0 + 1000, 3096), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 0, 8192, 8192), 0);
+        assert_int_equal(sw_snap_write_data(&w, ram0 + 8192, 8192), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 1, 0, LOW_SIZE), 0);
+        assert_int_equal(sw_snap_write_data(&w, low, LOW_SIZE), 0);
+        assert_int_equal(sw_snap_write_part_end(&w, NULL), 0);
+        fs_part(&p);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 0, 0, 4), 0);
+        assert_int_equal(sw_snap_write_data(&w, fs, 4 * BLOCK), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 0, 9, 1), 0);
+        assert_int_equal(sw_snap_write_data(&w, fs + 9 * BLOCK, BLOCK), 0);
+        assert_int_equal(sw_snap_write_part_end(&w, NULL), 0);
+        assert_int_equal(sw_snap_write_end(&w, &size, hash), 0);
+        assert_int_equal(size, m.len);
+        assert_int_equal(cap.n, 0);
+        return m.len;
+}
+
+static int setup(void **state)
+{
+        for (size_t i = 0; i < sizeof(ram0); i++)
+                ram0[i] = (uint8_t)(i * 7 + 1);
+        memset(ram0 + 4096, 0, 4096);
+        for (size_t i = 0; i < sizeof(low); i++)
+                low[i] = (uint8_t)(i ^ 0x5a);
+        memset(fs, 0, sizeof(fs));
+        for (size_t i = 0; i < 4 * BLOCK; i++)
+                fs[i] = (uint8_t)(i * 13 + 3);
+        memset(fs + 9 * BLOCK, 0xe5, BLOCK);
+        reset_diag();
+        snap_len = write_snapshot(snap, sizeof(snap), "lab", NULL);
+        return 0;
+}
+
+/* What a restore does: RAM and FS images rebuilt from data and gaps. */
+struct rebuilt {
+        uint8_t ram0[RAM0_SIZE], low[LOW_SIZE], fs[FS_BLOCKS * BLOCK];
+        unsigned parts, ends, gaps;
+        uint64_t gap_units;
+};
+
+static uint8_t *target(struct rebuilt *r, const struct sw_snap_part *p, unsigned range)
+{
+        if (p->type == SW_SNAP_PART_FS)
+                return r->fs;
+        return range == 0 ? r->ram0 : r->low;
+}
+
+static int on_part(void *ctx, const struct sw_snap_part *p)
+{
+        ((struct rebuilt *)ctx)->parts++;
+        return 0;
+}
+
+static int on_data(void *ctx, const struct sw_snap_part *p, unsigned range, uint64_t at, const void *buf, size_t len)
+{
+        memcpy(target(ctx, p, range) + at, buf, len);
+        return 0;
+}
+
+static int on_gap(void *ctx, const struct sw_snap_part *p, unsigned range, uint64_t offset, uint64_t count)
+{
+        struct rebuilt *r = ctx;
+
+        memset(target(r, p, range) + offset * p->unit, 0, count * p->unit);
+        r->gaps++;
+        r->gap_units += count;
+        return 0;
+}
+
+static int on_end(void *ctx, const struct sw_snap_part *p)
+{
+        ((struct rebuilt *)ctx)->ends++;
+        return 0;
+}
+
+/* Walks buf (len bytes), chunk bytes per read, with the scratch size given. */
+static int walk(const uint8_t *buf, size_t len, size_t chunk, size_t scratch, const struct sw_snap_visitor *v,
+                const uint8_t *expect, struct sw_snap_info *info)
+{
+        struct mem_in m = { buf, len, 0, chunk };
+        struct sw_snap_source src = { mem_read, &m };
+
+        reset_diag();
+        return sw_snap_walk(&src, v, work, scratch, expect, info, WHAT, &diag);
+}
+
+/* Walks a damaged copy and checks the one message it gives. */
+static void expect_refusal(const uint8_t *buf, size_t len, const char *msg)
+{
+        static struct sw_snap_info info;
+
+        assert_int_equal(walk(buf, len, 0, sizeof(work), NULL, NULL, &info), -1);
+        assert_int_equal(cap.n, 1);
+        assert_int_equal(cap.sev[0], SW_ERROR);
+        assert_string_equal(cap.msg[0], msg);
+}
+
+static void test_roundtrip(void **state)
+{
+        static struct rebuilt r;
+        static struct sw_snap_info info;
+        struct sw_snap_visitor v = { on_part, on_data, on_gap, on_end, &r };
+        uint8_t hash[SW_SHA256_LEN];
+        static const size_t chunks[] = { 0, 1, 7, 4096 };
+        static const size_t scratch[] = { 512, 777, sizeof(work) };
+
+        reset_diag();
+        write_snapshot(work, sizeof(work), "lab", hash);
+        for (unsigned c = 0; c < 4; c++)
+                for (unsigned s = 0; s < 3; s++) {
+                        memset(&r, 0xcc, sizeof(r));
+                        r.parts = r.ends = r.gaps = 0;
+                        r.gap_units = 0;
+                        assert_int_equal(walk(snap, snap_len, chunks[c], scratch[s], &v, hash, &info), 0);
+                        assert_int_equal(cap.n, 0);
+                        assert_memory_equal(r.ram0, ram0, sizeof(ram0));
+                        assert_memory_equal(r.low, low, sizeof(low));
+                        assert_memory_equal(r.fs, fs, sizeof(fs));
+                        assert_int_equal(r.parts, 2);
+                        assert_int_equal(r.ends, 2);
+                        /* RAM page 1; FS blocks 4-8 and 10-15. */
+                        assert_int_equal(r.gaps, 3);
+                        assert_int_equal(r.gap_units, 4096 + 5 + 6);
+                }
+        assert_memory_equal(info.sha256, hash, SW_SHA256_LEN);
+        assert_int_equal(info.file_size, snap_len);
+        assert_int_equal(info.nparts, 2);
+        assert_string_equal(info.hdr.id.slot, "lab");
+        assert_string_equal(info.hdr.id.kernel, "6.1.0-28-amd64");
+        assert_string_equal(info.hdr.id.partition, "PARTLABEL=lab");
+        assert_int_equal(info.hdr.flags, SW_SNAP_IN_PLACE);
+        assert_int_equal(info.hdr.waking_vector, 0x9a000);
+        assert_int_equal(info.hdr.created, 1790000000);
+        assert_int_equal(info.hdr.config_hash, 0x1122334455667788ULL);
+        assert_int_equal(info.hdr.id.store_base, RAM0_BASE);
+        assert_int_equal(info.part[0].nextents, 3);
+        assert_int_equal(info.part[0].data_bytes, 3 * 4096 + LOW_SIZE);
+        assert_int_equal(info.part[0].offset, SW_SNAP_HEADER_SIZE);
+        assert_int_equal(info.part[1].type, SW_SNAP_PART_FS);
+        assert_int_equal(info.part[1].unit, BLOCK);
+        assert_int_equal(info.part[1].range[0].size, FS_BLOCKS);
+        assert_int_equal(info.part[1].data_bytes, 5 * BLOCK);
+        assert_int_equal(snap_len, SW_SNAP_HEADER_SIZE + 2 * (SW_SNAP_PART_SIZE + SW_SNAP_PART_END_SIZE) +
+                                           5 * SW_SNAP_EXTENT_SIZE + 3 * 4096 + LOW_SIZE + 5 * BLOCK +
+                                           SW_SNAP_TRAILER_SIZE);
+        /* Without a visitor it is the checking pass alone. */
+        assert_int_equal(walk(snap, snap_len, 0, sizeof(work), NULL, NULL, &info), 0);
+}
+
+/* Offsets of the test file's pieces, from the layout. */
+#define PART1 SW_SNAP_HEADER_SIZE
+#define PART1_DATA (PART1 + SW_SNAP_PART_SIZE + SW_SNAP_EXTENT_SIZE)
+#define PART1_END (PART1 + SW_SNAP_PART_SIZE + 3 * SW_SNAP_EXTENT_SIZE + 3 * 4096 + LOW_SIZE)
+#define PART2 (PART1_END + SW_SNAP_PART_END_SIZE)
+#define PART2_DATA (PART2 + SW_SNAP_PART_SIZE + SW_SNAP_EXTENT_SIZE)
+#define PART2_END (PART2 + SW_SNAP_PART_SIZE + 2 * SW_SNAP_EXTENT_SIZE + 5 * BLOCK)
+#define TRAILER (PART2_END + SW_SNAP_PART_END_SIZE)
+
+static void flip(size_t off)
+{
+        memcpy(work, snap, snap_len);
+        work[off] ^= 0x10;
+}
+
+static void test_damage(void **state)
+{
+        static uint8_t copy[sizeof(snap)];
+        char msg[256];
+
+        assert_int_equal(TRAILER + SW_SNAP_TRAILER_SIZE, snap_len);
+        flip(100);
+        memcpy(copy, work, snap_len);
+        expect_refusal(copy, snap_len, WHAT ": offset 480: header hash mismatch (the header is damaged)");
+        flip(PART1_DATA + 5000);
+        memcpy(copy, work, snap_len);
+        snprintf(msg, sizeof(msg), WHAT ": offset %d: part 1 (ram) hash mismatch (its data is damaged)", PART1_END + 24);
+        expect_refusal(copy, snap_len, msg);
+        flip(PART2_DATA + 10);
+        memcpy(copy, work, snap_len);
+        snprintf(msg, sizeof(msg), WHAT ": offset %d: part 2 (fs) hash mismatch (its data is damaged)", PART2_END + 24);
+        expect_refusal(copy, snap_len, msg);
+        flip(TRAILER + 20);
+        memcpy(copy, work, snap_len);
+        snprintf(msg, sizeof(msg),
+                 WHAT ": offset %d: trailer hash mismatch (the parts do not belong to this header)", TRAILER + 16);
+        expect_refusal(copy, snap_len, msg);
+
+        /* Another slot's header on this file's parts: each piece is right
+         * for itself, only the trailer binds them. */
+        reset_diag();
+        write_snapshot(copy, sizeof(copy), "ctl", NULL);
+        memcpy(copy + SW_SNAP_HEADER_SIZE, snap + SW_SNAP_HEADER_SIZE, snap_len - SW_SNAP_HEADER_SIZE);
+        expect_refusal(copy, snap_len, msg);
+
+        /* An extent record pointing outside its range. */
+        memcpy(copy, snap, snap_len);
+        copy[PART1 + SW_SNAP_PART_SIZE + 16 + 2] = 0x40;        /* count 0x401000 */
+        snprintf(msg, sizeof(msg),
+                 WHAT ": offset %d: part 1 (ram) extent 1: offset 0 count 4198400 lies outside range 0 (16384 units)",
+                 PART1 + SW_SNAP_PART_SIZE + 8);
+        expect_refusal(copy, snap_len, msg);
+        /* A part that is neither RAM nor FS. */
+        memcpy(copy, snap, snap_len);
+        copy[PART2 + 4] = 3;
+        snprintf(msg, sizeof(msg), WHAT ": offset %d: part 2: field 'type' is 3, expected 1 (ram) or 2 (fs)", PART2 + 4);
+        expect_refusal(copy, snap_len, msg);
+        /* The part-end count disagrees. */
+        memcpy(copy, snap, snap_len);
+        copy[PART2_END + 8] = 9;
+        snprintf(msg, sizeof(msg),
+                 WHAT ": offset %d: part 2 (fs) end says 9 extents and 5120 data bytes, the part has 2 and 5120",
+                 PART2_END);
+        expect_refusal(copy, snap_len, msg);
+        /* A byte after the end. */
+        memcpy(copy, snap, snap_len);
+        copy[snap_len] = 0;
+        snprintf(msg, sizeof(msg), WHAT ": offset %zu: bytes after the trailer (the snapshot ends there)", snap_len);
+        expect_refusal(copy, snap_len + 1, msg);
+}
+
+static void test_truncated(void **state)
+{
+        static struct sw_snap_info info;
+        char msg[256];
+
+        /* Every length short of the whole file is refused with one message. */
+        for (size_t n = 0; n < snap_len; n++) {
+                assert_int_equal(walk(snap, n, 0, 512, NULL, NULL, &info), -1);
+                assert_int_equal(cap.n, 1);
+                assert_non_null(strstr(cap.msg[0], "truncated"));
+        }
+        expect_refusal(snap, 100, WHAT ": offset 0: truncated: 100 bytes, less than a snapshot header (512)");
+        snprintf(msg, sizeof(msg), WHAT ": offset %d: truncated: the file ends inside part 1 (ram) extent 2",
+                 PART1_DATA + 4096 + 100);
+        expect_refusal(snap, PART1_DATA + 4096 + 100, msg);
+        snprintf(msg, sizeof(msg), WHAT ": offset %d: truncated: the file ends inside part 2's header", PART2 + 10);
+        expect_refusal(snap, PART2 + 10, msg);
+        snprintf(msg, sizeof(msg), WHAT ": offset %d: truncated: the file ends inside the trailer", TRAILER);
+        expect_refusal(snap, TRAILER, msg);
+}
+
+static void test_changed_between_passes(void **state)
+{
+        static struct sw_snap_info info;
+        uint8_t other[SW_SHA256_LEN];
+
+        memset(other, 0x42, sizeof(other));
+        assert_int_equal(walk(snap, snap_len, 0, sizeof(work), NULL, other, &info), -1);
+        assert_string_equal(cap.msg[0], WHAT ": the snapshot changed since it was verified");
+}
+
+/* A header encoded from h (its hash made right) then decoded. */
+static int decode_encoded(struct sw_snap_header *h, uint8_t *buf, size_t at, uint8_t val)
+{
+        struct sw_snap_header out;
+
+        sw_snap_header_encode(h, buf);
+        if (at) {
+                buf[at] = val;
+                sw_sha256(buf, 480, buf + 480);
+        }
+        reset_diag();
+        return sw_snap_header_decode(buf, SW_SNAP_HEADER_SIZE, &out, WHAT, &diag);
+}
+
+static void test_header_fields(void **state)
+{
+        uint8_t b[SW_SNAP_HEADER_SIZE];
+        struct sw_snap_header h, out;
+
+        make_header(&h, "lab");
+        assert_int_equal(decode_encoded(&h, b, 0, 0), 0);
+        assert_int_equal(sw_snap_header_decode(b, sizeof(b), &out, WHAT, &diag), 0);
+        assert_memory_equal(&out.id, &h.id, sizeof(h.id));
+        assert_memory_equal(out.sha256, b + 480, SW_SHA256_LEN);
+
+        h.nparts = 9;
+        assert_int_equal(decode_encoded(&h, b, 0, 0), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 20: header field 'nparts' is 9, expected 1 to 4");
+        make_header(&h, "lab");
+        h.flags = 6;
+        assert_int_equal(decode_encoded(&h, b, 0, 0), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 16: header field 'flags' is 0x6, unknown bits 0x6");
+        make_header(&h, "");
+        assert_int_equal(decode_encoded(&h, b, 0, 0), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 96: header field 'slot' is empty");
+        make_header(&h, "lab");
+        assert_int_equal(decode_encoded(&h, b, 300, 1), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 288: reserved header bytes are not zero (a newer format?)");
+        assert_int_equal(decode_encoded(&h, b, 161, 0x07), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 161: header field 'kernel' has a non-printable byte 0x07");
+        assert_int_equal(decode_encoded(&h, b, 250, 'x'), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 237: header field 'partition' is not NUL padded");
+        sw_snap_header_encode(&h, b);
+        memset(b + 96, 'a', 64);
+        sw_sha256(b, 480, b + 480);
+        reset_diag();
+        assert_int_equal(sw_snap_header_decode(b, sizeof(b), &out, WHAT, &diag), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 96: header field 'slot' has no NUL in its 64 bytes");
+
+        /* Magic, version and size come before the hash: they say what the file is. */
+        sw_snap_header_encode(&h, b);
+        b[3] = 'x';
+        reset_diag();
+        assert_int_equal(sw_snap_header_decode(b, sizeof(b), &out, WHAT, &diag), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 0: not a snapshot (magic is not 'SWSNAPv1')");
+        sw_snap_header_encode(&h, b);
+        b[8] = 2;
+        reset_diag();
+        assert_int_equal(sw_snap_header_decode(b, sizeof(b), &out, WHAT, &diag), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 8: header field 'version' is 2, this switcher reads 1");
+        sw_snap_header_encode(&h, b);
+        b[13] = 1;
+        reset_diag();
+        assert_int_equal(sw_snap_header_decode(b, sizeof(b), &out, WHAT, &diag), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 12: header field 'header_size' is 256, expected 512");
+}
+
+/* The writer refuses what the reader would, with the reader's message. */
+static void test_writer_refuses(void **state)
+{
+        struct mem_out m = { work, sizeof(work), 0 };
+        struct sw_snap_sink sink = { mem_write, &m };
+        struct sw_snap_writer w;
+        struct sw_snap_header h;
+        struct sw_snap_part p;
+        uint8_t page[4096] = { 0 };
+
+        reset_diag();
+        make_header(&h, "lab");
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        ram_part(&p);
+        p.range[1].addr = RAM0_BASE + 4096;
+        assert_int_equal(sw_snap_write_part(&w, &p), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 552: part 1 (ram): range 1 at 0x101000 overlaps or precedes range 0");
+        assert_int_equal(sw_snap_write_end(&w, NULL, NULL), -1);
+        assert_int_equal(cap.n, 1);     /* after a failure, nothing more is said */
+
+        reset_diag();
+        m.len = 0;
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        ram_part(&p);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 0, 8192, 4096), 0);
+        assert_int_equal(sw_snap_write_data(&w, page, 4096), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 0, 4096, 4096), -1);
+        assert_string_equal(cap.msg[0],
+                            WHAT ": offset 4844: part 1 (ram) extent 2: range 0 offset 4096 overlaps or precedes the previous extent");
+
+        reset_diag();
+        m.len = 0;
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 1, 0, 100), 0);
+        assert_int_equal(sw_snap_write_data(&w, page, 101), -1);
+        assert_string_equal(cap.msg[0], WHAT ": part 1 extent 1: 101 bytes of data, the extent needs 100 more");
+
+        reset_diag();
+        m.len = 0;
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 1, 0, 100), 0);
+        assert_int_equal(sw_snap_write_part_end(&w, NULL), -1);
+        assert_string_equal(cap.msg[0], WHAT ": part 1 extent 1: 100 bytes of data missing");
+
+        reset_diag();
+        m.len = 0;
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_part_end(&w, NULL), 0);
+        assert_int_equal(sw_snap_write_part(&w, &p), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 780: part 2 (ram): a second ram part");
+
+        reset_diag();
+        m.len = 0;
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        fs_part(&p);
+        p.unit = 3000;
+        assert_int_equal(sw_snap_write_part(&w, &p), -1);
+        assert_string_equal(cap.msg[0], WHAT ": offset 520: part 1 (fs): field 'unit' is 3000, expected a block size "
+                                        "(a power of two, 1024 to 65536)");
+
+        reset_diag();
+        m.len = 0;
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        fs_part(&p);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_part_end(&w, NULL), 0);
+        assert_int_equal(sw_snap_write_end(&w, NULL, NULL), -1);
+        assert_string_equal(cap.msg[0], WHAT ": 1 parts written, the header announced 2");
+
+        /* A header the reader would refuse is never written. */
+        reset_diag();
+        m.len = 0;
+        h.flags = 0x80;
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), -1);
+        assert_int_equal(m.len, 0);
+        assert_string_equal(cap.msg[0], WHAT ": offset 16: header field 'flags' is 0x80, unknown bits 0x80");
+}
+
+static void test_config_hash(void **state)
+{
+        static struct sw_config c;
+        struct sw_slot_config *s = &c.slots[0];
+        uint64_t a;
+
+        memset(&c, 0, sizeof(c));
+        c.active_size = 256ULL << 20;
+        s->mode = SW_MODE_SWAP;
+        s->arch = SW_ARCH_X86_64;
+        a = sw_snap_config_hash(&c, s);
+        assert_int_equal(a, sw_snap_config_hash(&c, s));
+        c.active_size = 512ULL << 20;
+        assert_int_not_equal(a, sw_snap_config_hash(&c, s));
+        c.active_size = 256ULL << 20;
+        s->memory = 128ULL << 20;
+        assert_int_not_equal(a, sw_snap_config_hash(&c, s));
+        s->memory = 0;
+        s->mode = SW_MODE_IN_PLACE;
+        assert_int_not_equal(a, sw_snap_config_hash(&c, s));
+        assert_string_equal(sw_snap_part_name(SW_SNAP_PART_FS), "fs");
+        assert_string_equal(sw_snap_part_name(7), "unknown");
+        assert_string_equal(sw_snap_range_name(SW_SNAP_RANGE_LOW), "low");
+}
+
+/* Gaps of a part whose middle range has no extent, and a callback that stops the walk. */
+struct gap_log {
+        unsigned n, stop_at;
+        unsigned range[8];
+        uint64_t offset[8], count[8];
+};
+
+static int log_gap(void *ctx, const struct sw_snap_part *p, unsigned range, uint64_t offset, uint64_t count)
+{
+        struct gap_log *g = ctx;
+
+        if (g->n < 8) {
+                g->range[g->n] = range;
+                g->offset[g->n] = offset;
+                g->count[g->n] = count;
+        }
+        return ++g->n == g->stop_at ? -1 : 0;
+}
+
+static void test_gaps_and_stop(void **state)
+{
+        struct mem_out m = { snap, sizeof(snap), 0 };
+        struct sw_snap_sink sink = { mem_write, &m };
+        struct sw_snap_visitor v = { NULL, NULL, log_gap, NULL, NULL };
+        static struct sw_snap_info info;
+        struct gap_log g = { 0 };
+        struct sw_snap_writer w;
+        struct sw_snap_header h;
+        struct sw_snap_part p;
+
+        reset_diag();
+        make_header(&h, "lab");
+        h.nparts = 1;
+        ram_part(&p);
+        p.nranges = 3;
+        p.range[1] = (struct sw_snap_range){ 0x200000, 8192, SW_SNAP_RANGE_STORE };
+        p.range[2] = (struct sw_snap_range){ LOW_BASE, LOW_SIZE, SW_SNAP_RANGE_LOW };
+        assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
+        assert_int_equal(sw_snap_write_part(&w, &p), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 0, 4096, 4096), 0);
+        assert_int_equal(sw_snap_write_data(&w, ram0, 4096), 0);
+        assert_int_equal(sw_snap_write_extent(&w, 2, 0, 100), 0);
+        assert_int_equal(sw_snap_write_data(&w, low, 100), 0);
+        assert_int_equal(sw_snap_write_part_end(&w, NULL), 0);
+        assert_int_equal(sw_snap_write_end(&w, NULL, NULL), 0);
+        v.ctx = &g;
+        assert_int_equal(walk(snap, m.len, 0, 512, &v, NULL, &info), 0);
+        /* Range 0 before and after its extent, all of range 1, the tail of range 2. */
+        assert_int_equal(g.n, 4);
+        assert_int_equal(g.range[0], 0);
+        assert_int_equal(g.offset[0], 0);
+        assert_int_equal(g.count[0], 4096);
+        assert_int_equal(g.range[1], 0);
+        assert_int_equal(g.offset[1], 8192);
+        assert_int_equal(g.count[1], RAM0_SIZE - 8192);
+        assert_int_equal(g.range[2], 1);
+        assert_int_equal(g.count[2], 8192);
+        assert_int_equal(g.range[3], 2);
+        assert_int_equal(g.offset[3], 100);
+        assert_int_equal(g.count[3], LOW_SIZE - 100);
+
+        /* A callback's -1 stops the walk; it said why itself, the walk adds nothing. */
+        memset(&g, 0, sizeof(g));
+        g.stop_at = 2;
+        assert_int_equal(walk(snap, m.len, 0, 512, &v, NULL, &info), -1);
+        assert_int_equal(g.n, 2);
+        assert_int_equal(cap.n, 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup(test_roundtrip, setup),
+                cmocka_unit_test_setup(test_damage, setup),
+                cmocka_unit_test_setup(test_truncated, setup),
+                cmocka_unit_test_setup(test_changed_between_passes, setup),
+                cmocka_unit_test_setup(test_header_fields, setup),
+                cmocka_unit_test_setup(test_writer_refuses, setup),
+                cmocka_unit_test_setup(test_config_hash, setup),
+                cmocka_unit_test_setup(test_gaps_and_stop, setup),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
