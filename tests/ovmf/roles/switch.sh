@@ -22,7 +22,8 @@
 # one, which is entered once more by the other's final switch), the writer
 # stops, the partition is unmounted (so the host's e2fsck -fn sees a clean
 # file system), and the slot either powers off (sw.last=1) or switches to
-# the other slot for good.
+# the other slot for good (and, when that one's power-off brings the
+# machine back here, as the tboot entry does, powers off itself).
 #
 # Markers:
 #   GUEST: badreq NAME rc N [message]
@@ -90,4 +91,11 @@ fi
 # Leave for good: the other slot powers the machine off.
 killall switcher-agent 2>/dev/null
 switchctl switch "$other"
+# Through the tboot entry, the other slot's power-off does not end the
+# machine: it goes on in the slot that ran before, this one.  Then the tour
+# is over and this slot powers off too, the last one with state.
+if [ "$(mb_slot "$other" state)" = empty ]; then
+        say "the machine came back: '$other' is off; powering off"
+        finish
+fi
 fail "the final switch to '$other' came back"
