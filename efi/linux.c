@@ -13,6 +13,7 @@
 #include "linux.h"
 #include "fmt.h"
 #include "resident.h"
+#include "tboot.h"
 #include "trampoline.h"
 
 #include <string.h>
@@ -294,11 +295,12 @@ uint64_t linux_restage(const struct slot_rt *rt, const struct sw_plan *p)
         return 2 * SW_PAGE_SIZE + klen + rt->initrd_size;
 }
 
-int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_memmap *m,
+int linux_build_bp(struct slot_rt *rt, const char *id, const struct sw_plan *p, const struct sw_memmap *m,
                    const struct sw_fb *fb, struct sw_diag *d)
 {
         struct sw_boot_params *bp = stage_ptr(rt, p, rt->bp_addr);
         int ne820 = sw_e820_build(m, rt->ranges, rt->nranges, rt->e820, SW_E820_MAX, d);
+        unsigned nram;
         struct sw_bp_args a = {
                 .kernel_load = rt->kernel_load,
                 .cmdline = rt->cmdline_addr,
@@ -315,6 +317,14 @@ int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_
         rt->ne820 = ne820;
         if (!bp || ne820 < 0)
                 return -1;
+        if (rt->tboot && !sw_tboot_e820_ok(rt->e820, (unsigned)ne820, &nram)) {
+                /* The kernel would panic in its first suspend: S3 instead. */
+                sw_diagf(d, SW_WARN, "slot '%s': %u RAM ranges in its e820, more than the %u the tboot hand-off "
+                         "allows; it hands over through the firmware's S3",
+                         id, nram, SW_TBOOT_MAX_RAM_RANGES);
+                rt->tboot = 0;
+                a.tboot = 0;
+        }
         return sw_bootparams_build(bp, rt->kernel, rt->kernel_size, &rt->info, &a, d);
 }
 

@@ -46,7 +46,7 @@ int linux_stage(struct slot_rt *rt, const struct sw_slot_config *s, const struct
                 uint64_t mailbox, struct sw_diag *d);
 /* Writes boot_params; called between GetMemoryMap and ExitBootServices, so
  * it must not allocate or print (d must be NULL there). */
-int linux_build_bp(struct slot_rt *rt, const struct sw_plan *p, const struct sw_memmap *m,
+int linux_build_bp(struct slot_rt *rt, const char *id, const struct sw_plan *p, const struct sw_memmap *m,
                    const struct sw_fb *fb, struct sw_diag *d);
 
 /* 'on-damage cold-boot': the bytes of the slot's recovery copy; the copy

@@ -329,7 +329,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
         /* A dry run with messages, on the map as it is now: ExitBootServices'
          * retry loop below cannot print. */
-        if (linux_build_bp(&rt[boot], &plan, &map, &fb, &con_diag) < 0)
+        if (linux_build_bp(&rt[boot], cfg.slots[boot].id, &plan, &map, &fb, &con_diag) < 0)
                 return error_screen("cannot describe the machine to the kernel (see above)");
         con_printf("switcher: booting slot '%s' (%s): kernel at 0x%llx, initrd at 0x%llx (%zu KiB), e820 %d entries\n",
                    cfg.slots[boot].id, cfg.slots[boot].title, (unsigned long long)rt[boot].kernel_load,
@@ -342,8 +342,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                          * failure there only costs that slot its cold boot. */
                         for (unsigned i = 0; i < cfg.nslots; i++)
                                 if (cfg.slots[i].valid && rt[i].loaded && (int)i != boot)
-                                        linux_build_bp(&rt[i], &plan, &map, &fb, NULL);
-                        if (linux_build_bp(&rt[boot], &plan, &map, &fb, NULL) < 0)
+                                        linux_build_bp(&rt[i], cfg.slots[i].id, &plan, &map, &fb, NULL);
+                        if (linux_build_bp(&rt[boot], cfg.slots[boot].id, &plan, &map, &fb, NULL) < 0)
                                 return error_screen("the memory map changed into one the kernel cannot be given");
                         s = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
                 }
@@ -354,6 +354,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         }
         con_after_exit();
         serial_printf("switcher: boot services ended\n");
+        for (unsigned i = 0; i < cfg.nslots; i++)
+                if (cfg.slots[i].valid && slot_uses_tboot(&cfg.slots[i]) && !rt[i].tboot)
+                        serial_printf("switcher: slot '%s' hands over through the firmware's S3 (its e820 has too "
+                                      "many RAM ranges for the tboot hand-off)\n", cfg.slots[i].id);
         for (unsigned i = 0; i < cfg.nslots; i++)
                 if (cfg.slots[i].valid && rt[i].plan_index >= 0 && plan.slots[rt[i].plan_index].spare_size &&
                     linux_save_spare(&rt[i], &plan) < 0)

@@ -28,3 +28,15 @@ void sw_tboot_page_init(struct sw_tboot_shared *t, uint32_t entry, uint32_t base
         t->tboot_size = size;
         t->num_in_wfs = 1;
 }
+
+bool sw_tboot_e820_ok(const struct sw_e820_entry *e, unsigned n, unsigned *nram)
+{
+        unsigned k = 0;
+
+        for (unsigned i = 0; i < n; i++)
+                if (e[i].type == SW_E820_RAM)
+                        k++;
+        if (nram)
+                *nram = k;
+        return k <= SW_TBOOT_MAX_RAM_RANGES;
+}

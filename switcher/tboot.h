@@ -17,8 +17,11 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "e820.h"
 
 /* shutdown_type values, as the kernel writes them. */
 enum sw_tboot_type {
@@ -102,3 +105,16 @@ _Static_assert(sizeof(struct sw_tboot_shared) == 568, "struct tboot is 568 bytes
  * 7).  Everything else is zero.
  */
 void sw_tboot_page_init(struct sw_tboot_shared *t, uint32_t entry, uint32_t base, uint32_t size);
+
+/*
+ * The kernel's tboot_setup_sleep() turns every RAM range of its final e820
+ * into one of 32 MAC regions and panics, in the middle of a suspend, on the
+ * 33rd.  The kernel adds ranges of its own to the map it is given (a split
+ * for each setup_data blob, page 0 made reserved, mem=/memmap=), so a slot
+ * gets a tboot page only while its e820 has at most this many RAM ranges.
+ */
+#define SW_TBOOT_MAX_RAM_RANGES 28
+
+/* True when an e820 of n entries leaves the kernel room for its MAC
+ * regions; *nram (if not NULL) gets its count of RAM ranges. */
+bool sw_tboot_e820_ok(const struct sw_e820_entry *e, unsigned n, unsigned *nram);

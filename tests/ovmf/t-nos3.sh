@@ -58,11 +58,11 @@ t_check nos3/ssdt-a "$log" '^switcher: firmware has no \\_S3: slot a gets an SSD
 t_check nos3/ssdt-b "$log" '^switcher: firmware has no \\_S3: slot b gets an SSDT declaring it$'
 t_check nos3/guest-sees-s3 "$log" 'ACPI: PM: \(supports S0 S3'
 n=$(log_count "$log" "^switcher: slot '[ab]' entered through its tboot entry: S3 \(3 CPUs parked\)$")
-all=$(log_count "$log" "^switcher: slot '[ab]' entered through its tboot entry: ")
+all=$(log_count "$log" "^switcher: slot '[ab]' entered through its tboot entry: S3 ")
 if [ "$n" -ge $((2 * rounds)) ] && [ "$n" = "$all" ]; then
         t_pass nos3/all-through-tboot-3-aps-parked
 else
-        t_fail nos3/all-through-tboot-3-aps-parked "$n of $all tboot entries with 3 CPUs parked, want all, at least $((2 * rounds))"
+        t_fail nos3/all-through-tboot-3-aps-parked "$n of $all S3 entries through tboot with 3 CPUs parked, want all, at least $((2 * rounds))"
 fi
 n_sw=$(log_count "$log" "^switcher: switch '[ab]' -> '[ab]'")
 if [ "$n_sw" = $((2 * rounds + 1)) ]; then
