@@ -296,6 +296,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                 res.state[i] = (int)i == boot ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
         res.current = boot;
         res.previous = -1;
+        res.lazy_owner = -1;
         if (sw_mailbox_build((void *)(uintptr_t)mailbox, SW_MAILBOX_SIZE, &cfg, res.state, boot, &con_diag) < 0)
                 return error_screen("cannot build the mailbox");
         if (res.nprewarm)

@@ -16,6 +16,7 @@
 #include "layout.h"
 #include "linux.h"
 #include "mailbox.h"
+#include "switch.h"
 #include "wake16.h"
 
 struct resident {
@@ -29,6 +30,12 @@ struct resident {
         int current;
         int previous;           /* the slot that ran before current, -1 if none */
         bool recover_only[SW_MAX_SLOTS];  /* went off: only its recovery copy can start it */
+        /* Lazy save (switch.h): the suspended swap slot whose RAM partly
+         * still lies in the active region (-1: none), that part, and its
+         * checksum when it was left there. */
+        int lazy_owner;
+        struct sw_copy_list lazy_rest;
+        uint64_t lazy_hash;
         uint64_t low_page;
         struct sw_resident_layout lay;
         uint64_t tboot_size;    /* the tboot range every 64-bit guest maps */

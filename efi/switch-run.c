@@ -11,6 +11,7 @@
  */
 #include "sw-efi.h"
 #include "acpi.h"
+#include "fmt.h"
 #include "hash64.h"
 #include "resident.h"
 #include "savestate.h"
@@ -48,8 +49,19 @@ static uint64_t store_hash(int i)
                          sw_plan_saved_bytes(res.plan, (unsigned)res.rt[i].plan_index), 0);
 }
 
+/* The part of the lazy owner's RAM still in the active region, hashed. */
+static uint64_t lazy_hash(void)
+{
+        uint64_t h = 0;
+
+        for (unsigned k = 0; k < res.lazy_rest.n; k++)
+                h = sw_hash64((const void *)(uintptr_t)res.lazy_rest.c[k].active, res.lazy_rest.c[k].size, h);
+        return h;
+}
+
 /* The decision's verify callback: slot i's header, then (if it verifies)
- * its bytes.  Adds the TSC ticks spent hashing to *ctx. */
+ * its bytes, in its store and, for the lazy owner, in the active region.
+ * Adds the TSC ticks spent hashing to *ctx. */
 static enum sw_save_verdict save_verify(void *ctx, int i, char *why, size_t n)
 {
         uint64_t *ticks = ctx, t0;
@@ -62,6 +74,16 @@ static enum sw_save_verdict save_verify(void *ctx, int i, char *why, size_t n)
                 return v;
         t0 = rdtsc();
         v = sw_save_check_data(save_hdr(i), store_hash(i), why, n);
+        if (v == SW_SAVE_OK && i == res.lazy_owner) {
+                uint64_t h = lazy_hash();
+
+                if (h != res.lazy_hash) {
+                        sw_snprintf(why, n, "its RAM left in the active region changed since it was left there "
+                                    "(checksum %016llx, saved %016llx)",
+                                    (unsigned long long)h, (unsigned long long)res.lazy_hash);
+                        v = SW_SAVE_ERR_DATA;
+                }
+        }
         *ticks += rdtsc() - t0;
         return v;
 }
@@ -147,6 +169,8 @@ static void gather(void *mb, struct sw_switch_facts *f, uint64_t *verify_ticks)
         f->plan = res.plan;
         f->current = cur;
         f->previous = res.previous;
+        f->lazy_owner = res.lazy_owner;
+        f->lazy_rest = &res.lazy_rest;
         if (sw_mb_check(mb, SW_MAILBOX_SIZE) < 0) {
                 f->request = SW_MB_MALFORMED;
                 mailbox_rebuild(mb);
@@ -228,6 +252,8 @@ void sw_wake_entry(uint64_t low_page)
         if (d.log[0])
                 serial_printf("switcher: %s\n", d.log);
 
+        if (res.lazy_owner >= 0 && d.state[res.lazy_owner] == SW_SLOT_FAILED)
+                res.lazy_owner = -1;    /* its RAM in the region is worth nothing now */
         if (d.action == SW_SWITCH_REFUSE) {
                 /* Nothing was copied: the requester's RAM is in place. */
                 serial_printf("switcher: slot '%s': %s\n", cur_id, d.message);
@@ -250,8 +276,23 @@ void sw_wake_entry(uint64_t low_page)
          * went off has nothing to save. */
         t = d.target;
         t_id = res.cfg->slots[t].id;
+        if (d.flush_slot >= 0) {
+                /* The lazy owner's RAM leaves the active region at last. */
+                copy_all(&d.flush, true);
+                save_record(d.flush_slot, &record_ticks);
+                serial_printf("switcher: slot '%s': its RAM left in the active region saved (%llu KiB)\n",
+                              res.cfg->slots[d.flush_slot].id, (unsigned long long)(d.flush.bytes / 1024));
+        }
+        res.lazy_owner = d.lazy_owner;
+        res.lazy_rest = d.lazy_rest;
         if (entry == SW_ENTRY_REQUEST) {
                 copy_all(&d.save, true);
+                if (d.lazy_owner == cur) {
+                        uint64_t t2 = rdtsc();
+
+                        res.lazy_hash = res.cfg->slots[cur].verify_store ? lazy_hash() : 0;
+                        record_ticks += rdtsc() - t2;
+                }
                 save_record(cur, &record_ticks);
         } else if (entry == SW_ENTRY_OFF) {
                 memset(save_hdr(cur), 0, sizeof(struct sw_save_header));

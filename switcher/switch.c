@@ -62,6 +62,127 @@ int sw_switch_copy_list(const struct sw_plan *p, int k, const struct sw_range *r
 
 static bool slot_index_ok(const struct sw_switch_facts *f, int i);
 
+static void list_clear(struct sw_copy_list *l)
+{
+        if (l) {
+                l->n = 0;
+                l->bytes = 0;
+        }
+}
+
+static int list_add(struct sw_copy_list *l, uint64_t active, uint64_t store, uint64_t size)
+{
+        if (!l || !size)
+                return 0;
+        if (l->n >= SW_COPY_MAX)
+                return -1;
+        l->c[l->n++] = (struct sw_copy){ .active = active, .store = store, .size = size };
+        l->bytes += size;
+        return 0;
+}
+
+/* Splits l by the n ranges r (active-region addresses): every piece of a
+ * copy inside one of them goes to in, every other piece to out (either
+ * may be NULL).  -1 when a list would overflow. */
+static int list_split(const struct sw_copy_list *l, const struct sw_range *r, unsigned n, struct sw_copy_list *in,
+                      struct sw_copy_list *out)
+{
+        list_clear(in);
+        list_clear(out);
+        for (unsigned k = 0; k < l->n; k++) {
+                const struct sw_copy *c = &l->c[k];
+                uint64_t pos = c->active, end = c->active + c->size;
+
+                while (pos < end) {
+                        uint64_t next = end;
+                        bool inside = false;
+
+                        for (unsigned i = 0; i < n; i++) {
+                                uint64_t rs = r[i].base, re = r[i].base + r[i].size;
+
+                                if (rs <= pos && pos < re) {
+                                        inside = true;
+                                        next = re < end ? re : end;
+                                        break;
+                                }
+                                if (rs > pos && rs < next)
+                                        next = rs;
+                        }
+                        if (list_add(inside ? in : out, pos, c->store + (pos - c->active), next - pos) < 0)
+                                return -1;
+                        pos = next;
+                }
+        }
+        return 0;
+}
+
+/* The active-region ranges a copy list covers. */
+static unsigned list_ranges(const struct sw_copy_list *l, struct sw_range *r)
+{
+        for (unsigned k = 0; k < l->n; k++)
+                r[k] = (struct sw_range){ .base = l->c[k].active, .size = l->c[k].size };
+        return l->n;
+}
+
+static bool in_place(const struct sw_switch_facts *f, int i)
+{
+        int k = f->slot[i].plan_index;
+
+        return k >= 0 && (unsigned)k < f->plan->nslots && k < SW_PLAN_SLOTS && f->plan->slots[k].in_place;
+}
+
+/*
+ * The lazy save's part of an action that went ahead (not a refusal): what
+ * becomes of the lazy owner's RAM in the active region, and whether the
+ * requester's becomes lazy (saves_cur: it is being saved, d->save holds
+ * all of its copies).
+ */
+static void plan_lazy(const struct sw_switch_facts *f, struct sw_switch_decision *d, bool saves_cur)
+{
+        static struct sw_copy_list in, out;
+        static struct sw_range r[SW_COPY_MAX];
+        int owner = f->lazy_owner, cur = f->current, t = d->target;
+
+        list_clear(&d->flush);
+        list_clear(&d->lazy_rest);
+        d->flush_slot = -1;
+        d->lazy_owner = -1;
+        /* A failed slot's RAM is garbage now: the region is free. */
+        if (!slot_index_ok(f, owner) || !f->lazy_rest || d->state[owner] == SW_SLOT_FAILED)
+                owner = -1;
+        if (!slot_index_ok(f, t))
+                return;
+        if (owner >= 0 && owner == t) {
+                /* Back to the owner: only what was saved comes back (a
+                 * recovery drops the rest with the rest of its state).
+                 * These pieces are the ones the lazy save made, so they
+                 * always fit. */
+                if (d->action == SW_SWITCH_RESUME && list_split(&d->restore, r, list_ranges(f->lazy_rest, r), NULL, &out) == 0)
+                        d->restore = out;
+                return;
+        }
+        if (owner >= 0) {
+                /* A swap slot takes the whole region; another in-place slot
+                 * only its own ranges. */
+                if (!in_place(f, t) ||
+                    (list_split(f->lazy_rest, f->slot[t].ranges, f->slot[t].nranges, &in, NULL) < 0 || in.n > 0)) {
+                        d->flush = *f->lazy_rest;
+                        d->flush_slot = owner;
+                } else {
+                        d->lazy_owner = owner;
+                        d->lazy_rest = *f->lazy_rest;
+                }
+        }
+        if (saves_cur && d->lazy_owner < 0 && !in_place(f, cur) && in_place(f, t) &&
+            list_split(&d->save, f->slot[t].ranges, f->slot[t].nranges, &in, &out) == 0 && out.n > 0) {
+                /* A swap slot hands over to an in-place one: save only what
+                 * that one overwrites. */
+                d->save = in;
+                d->lazy_owner = cur;
+                d->lazy_rest = out;
+        }
+}
+
 static void refuse(const struct sw_switch_facts *f, struct sw_switch_decision *d, enum sw_mb_status st)
 {
         int cur = slot_index_ok(f, f->current) ? f->current : -1;
@@ -142,6 +263,7 @@ static void decide_leave(const struct sw_switch_facts *f, struct sw_switch_decis
                         d->target = cur;
                         sw_snprintf(d->log, sizeof(d->log), "slot '%s' restarts: cold boot from its recovery copy",
                                     c->slots[cur].id);
+                        plan_lazy(f, d, false);
                 } else {
                         d->action = SW_SWITCH_RESET;
                         sw_snprintf(d->log, sizeof(d->log),
@@ -163,6 +285,7 @@ static void decide_leave(const struct sw_switch_facts *f, struct sw_switch_decis
                 return;
         }
         sw_snprintf(d->log, sizeof(d->log), "%s", d->message);
+        plan_lazy(f, d, false);
 }
 
 void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d)
@@ -175,6 +298,8 @@ void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision
 
         memset(d, 0, sizeof(*d));
         d->target = -1;
+        d->flush_slot = -1;
+        d->lazy_owner = f->lazy_owner;
         d->verdict = SW_SAVE_OK;
         for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
                 d->state[i] = f->slot[i].state;
@@ -278,6 +403,7 @@ void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision
         d->result_seq = f->req.seq;
         d->state[cur] = SW_SLOT_SUSPENDED;
         d->state[t] = SW_SLOT_RUNNING;
+        plan_lazy(f, d, true);
 
         /* The prewarm chain moves on when t is its next link, and ends when
          * the switch goes anywhere else. */

@@ -62,10 +62,13 @@ struct sw_copy {
         uint64_t size;
 };
 
+/* Room for a slot's ranges split in pieces by another slot's (lazy save). */
+#define SW_COPY_MAX (2 * SW_ACTIVE_MAX)
+
 struct sw_copy_list {
         unsigned n;
         uint64_t bytes;
-        struct sw_copy c[SW_ACTIVE_MAX];
+        struct sw_copy c[SW_COPY_MAX];
 };
 
 /*
@@ -112,6 +115,11 @@ struct sw_switch_facts {
          * indexes, chain[pos] is running; pos == nprewarm when it is done. */
         const int *chain;
         unsigned nprewarm, pos;
+        /* Lazy save (see sw_switch_decide()): the suspended swap slot
+         * whose RAM partly still lies in the active region (-1 if none),
+         * and that part, as the copies into its store not made yet. */
+        int lazy_owner;
+        const struct sw_copy_list *lazy_rest;
         /* Checks slot i's saved state (header, then data), writing a reason
          * to why on a refusal.  Called at most once per decision, and only
          * for a suspended target the request may switch to. */
@@ -133,6 +141,14 @@ struct sw_switch_decision {
         unsigned prewarm_pos;           /* the chain's position after the action */
         struct sw_copy_list save;       /* the requester's RAM into its store */
         struct sw_copy_list restore;    /* the target's store into place (resume, cold-boot) */
+        /* Lazy save: flush (first of all, before save and restore) puts
+         * slot flush_slot's part still in the active region into its store,
+         * whose save is then recorded again; after the action lazy_owner's
+         * lazy_rest stays in the active region (-1: none). */
+        struct sw_copy_list flush;
+        int flush_slot;
+        int lazy_owner;
+        struct sw_copy_list lazy_rest;
 };
 
 /* Decides as described at the top of this file.  Never fails: bad facts
@@ -144,5 +160,14 @@ struct sw_switch_decision {
  * from then on) and the machine goes on in the slot that ran before it, else
  * the default slot, else the first suspended one, resumed as a switch would;
  * when no slot has state left, the machine powers off.  Neither saves
- * anything of the slot that left, and neither answers a request. */
+ * anything of the slot that left, and neither answers a request.
+ *
+ * Lazy save of the active region.  The active region belongs to the last
+ * swap slot that ran.  When it hands over to an in-place slot, only the
+ * part of its RAM the in-place slot's own ranges overlap (the low memory)
+ * is saved; the rest stays where it is (lazy_rest; the caller records its
+ * checksum and checks it before resuming the slot).  Its resume then
+ * brings back only the saved part.  The rest goes to its store (flush)
+ * when a swap slot claims the active region, or when another slot's ranges
+ * would overlap it, and is dropped when the slot restarts or fails. */
 void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d);

@@ -93,6 +93,8 @@ static int setup(void **state)
         snprintf(f.req.target, sizeof(f.req.target), "b");
         f.req.seq = 5;
         f.verify = fake_verify;
+        f.lazy_owner = -1;
+        f.previous = -1;
         verdict = SW_SAVE_OK;
         verify_calls = 0;
         verify_slot = -1;
@@ -490,6 +492,110 @@ static void test_switch_to_off_slot(void **state)
         assert_refused(SW_MB_TARGET_FAILED, "cannot start 'b' again: it was shut down and has no recovery copy", 5);
 }
 
+/* Lazy save: swap a -> in-place c saves only what c overwrites, and leaves
+ * the rest of a's RAM in the active region. */
+static struct sw_copy_list rest;
+
+static void lazy_to_c(void)
+{
+        struct sw_copy_list full;
+        char why[160];
+
+        f.current = A;
+        f.lazy_owner = -1;
+        snprintf(f.req.target, sizeof(f.req.target), "c");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_COLD_BOOT);
+        assert_int_equal(sw_switch_copy_list(&plan, f.slot[A].plan_index, f.slot[A].ranges, f.slot[A].nranges, &full,
+                                             why, sizeof(why)), 0);
+        assert_int_equal(d.lazy_owner, A);
+        assert_int_equal(d.flush.n, 0);
+        assert_true(d.save.bytes > 0);
+        assert_true(d.lazy_rest.bytes > d.save.bytes);
+        assert_int_equal(d.save.bytes + d.lazy_rest.bytes, full.bytes);
+        /* Every saved piece lies inside c's ranges, every kept one outside. */
+        for (unsigned k = 0; k < d.save.n; k++) {
+                bool inside = false;
+
+                for (unsigned i = 0; i < f.slot[C].nranges; i++)
+                        inside |= d.save.c[k].active >= ranges[C][i].base &&
+                                  d.save.c[k].active + d.save.c[k].size <= ranges[C][i].base + ranges[C][i].size;
+                assert_true(inside);
+        }
+        rest = d.lazy_rest;
+}
+
+static void test_lazy_save_to_in_place(void **state)
+{
+        uint64_t saved;
+
+        (void)state;
+        lazy_to_c();
+        saved = d.save.bytes;
+
+        /* c -> a: only the saved part comes back, nothing is flushed. */
+        f.current = C;
+        f.slot[A].state = SW_SLOT_SUSPENDED;
+        f.slot[C].state = SW_SLOT_RUNNING;
+        f.lazy_owner = A;
+        f.lazy_rest = &rest;
+        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+        snprintf(f.req.target, sizeof(f.req.target), "a");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RESUME);
+        assert_int_equal(verify_slot, A);
+        assert_int_equal(d.restore.bytes, saved);
+        assert_int_equal(d.flush.n, 0);
+        assert_int_equal(d.lazy_owner, -1);
+}
+
+/* A swap slot claims the region: the owner's rest goes to its store first. */
+static void test_lazy_flushed_by_swap(void **state)
+{
+        (void)state;
+        lazy_to_c();
+        f.current = C;
+        f.slot[A].state = SW_SLOT_SUSPENDED;
+        f.slot[C].state = SW_SLOT_RUNNING;
+        f.lazy_owner = A;
+        f.lazy_rest = &rest;
+        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+        snprintf(f.req.target, sizeof(f.req.target), "d");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_COLD_BOOT);
+        assert_int_equal(d.flush_slot, A);
+        assert_int_equal(d.flush.bytes, rest.bytes);
+        assert_int_equal(d.lazy_owner, -1);
+
+        /* The same on a restart of c that stays out of the rest: kept. */
+        f.entry = SW_ENTRY_REBOOT;
+        f.slot[C].has_spare = true;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RECOVER);
+        assert_int_equal(d.flush.n, 0);
+        assert_int_equal(d.lazy_owner, A);
+        assert_int_equal(d.lazy_rest.bytes, rest.bytes);
+}
+
+/* The owner's RAM found changed: refused and failed, as a changed store. */
+static void test_lazy_owner_damaged(void **state)
+{
+        (void)state;
+        lazy_to_c();
+        f.current = C;
+        f.slot[A].state = SW_SLOT_SUSPENDED;
+        f.slot[C].state = SW_SLOT_RUNNING;
+        f.lazy_owner = A;
+        f.lazy_rest = &rest;
+        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+        snprintf(f.req.target, sizeof(f.req.target), "a");
+        verdict = SW_SAVE_ERR_DATA;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_REFUSE);
+        assert_int_equal(d.state[A], SW_SLOT_FAILED);
+        assert_string_equal(d.message, "cannot resume 'a': its store changed since it was saved");
+}
+
 static void test_names(void **state)
 {
         (void)state;
@@ -520,6 +626,9 @@ int main(void)
                 cmocka_unit_test_setup(test_reboot_alone, setup),
                 cmocka_unit_test_setup(test_off_goes_on_elsewhere, setup),
                 cmocka_unit_test_setup(test_switch_to_off_slot, setup),
+                cmocka_unit_test_setup(test_lazy_save_to_in_place, setup),
+                cmocka_unit_test_setup(test_lazy_flushed_by_swap, setup),
+                cmocka_unit_test_setup(test_lazy_owner_damaged, setup),
                 cmocka_unit_test_setup(test_names, setup),
         };
 
