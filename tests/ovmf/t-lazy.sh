@@ -59,7 +59,7 @@ t_check lazy/a-to-b-restores-low-only "$log" "^switcher: switch 'a' -> 'b': save
 t_check lazy/b-back-alive "$log" '^GUEST: lazy b-back rc 0 writer=[0-9]+ alive$'
 t_check lazy/a-back "$log" '^GUEST: lazy a-back rc 0 '
 t_check lazy/poked "$log" '^GUEST: lazy poke 0x8000000 0x[0-9A-Fa-f]+ -> 0x[0-9A-Fa-f]+$'
-t_check lazy/switcher-refused "$log" "^switcher: slot 'b': cannot resume: its RAM left in the active region changed since it was left there \(checksum [0-9a-f]+, saved [0-9a-f]+\) \(data\); slot marked failed$"
+t_check lazy/switcher-refused "$log" "^switcher: slot 'b': cannot resume: its RAM left in the active region changed since it was left there \(checksum [0-9a-f]+, saved [0-9a-f]+\) \(data-mismatch\); slot marked failed$"
 t_check lazy/requester-told "$log" "^GUEST: lazy refused rc 1 .*cannot resume 'b': its RAM left in the active region changed since it was left there"
 t_check lazy/b-failed "$log" '^GUEST: lazy state b failed$'
 t_check lazy/machine-off "$log" "^switcher: slot 'a' is off and no other slot has state: powering off$"
