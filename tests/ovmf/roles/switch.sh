@@ -29,6 +29,7 @@
 #   GUEST: badreq NAME rc N [message]
 #   GUEST: ready slot=ID writer=PID
 #   GUEST: tick slot=ID pid=PID n=N up=SECONDS
+#   GUEST: cpus slot=ID switches=N n=CPUS       (after each switch into it)
 #   GUEST: agent-log switcher-agent: ...
 #   GUEST: final slot=ID lines=N
 
@@ -75,9 +76,15 @@ if [ -z "$want" ]; then
         want=$rounds
         [ "$last" = 1 ] && want=$((rounds + 1))
 fi
+seen=$(mb_slot "$slot" switches)
 while :; do
         sleep 1
         n=$(mb_slot "$slot" switches)
+        # Every CPU back after each switch into this slot.
+        if [ -n "$n" ] && [ "$n" != "$seen" ]; then
+                seen=$n
+                say "cpus slot=$slot switches=$n n=$(nproc)"
+        fi
         [ -n "$n" ] && [ "$n" -ge "$want" ] && break
 done
 touch /tmp/stop
