@@ -69,7 +69,7 @@ WRITER_END
 # e.g. switches (how often it was switched to) or state.
 mb_slot() {
         switchctl list --json 2>/dev/null | tr '{' '\n' | grep "\"id\":\"$1\"" |
-                sed -n "s/.*\"$2\":\"*\([a-z0-9-]*\).*/\1/p"
+                sed -n "s/.*\"$2\":\"*\([^,\"}]*\).*/\1/p"
 }
 
 slot=none role=boot part='' s3count=1 watchdog=300 verbose=0

@@ -30,10 +30,6 @@ for w in $(cat /proc/cmdline); do
         esac
 done
 
-# slot_field ID FIELD: a field of slot ID from `switchctl list --json`.
-slot_field() {
-        switchctl list --json | tr '{' '\n' | grep "\"id\":\"$1\"" | sed -n "s/.*\"$2\":\"*\([^,\"}]*\).*/\1/p"
-}
 
 if [ "$first" != 1 ]; then
         say "integrity b-ready"
@@ -43,8 +39,8 @@ fi
 
 out=$(switchctl switch b 2>&1)
 say "integrity back rc $? $(echo "$out" | tail -n 1)"
-base=$(slot_field b store)
-size=$(slot_field b store_size)
+base=$(mb_slot b store)
+size=$(mb_slot b store_size)
 [ -n "$base" ] && [ -n "$size" ] && [ "$size" != 0 ] || fail "no store for slot b in switchctl list --json"
 say "integrity store b $(printf '0x%x' "$base") $size"
 addr=$(printf '0x%x' $((base + size / 2)))
@@ -58,12 +54,12 @@ rc=$?
 if [ "$recover" = 1 ]; then
         # 'on-damage cold-boot': b started over (and came straight back).
         say "integrity recovered rc $rc $(echo "$out" | tail -n 1)"
-        say "integrity state b $(slot_field b state)"
+        say "integrity state b $(mb_slot b state)"
         say "integrity done"
         finish
 fi
 say "integrity refused rc $rc $(echo "$out" | tail -n 1)"
-say "integrity state b $(slot_field b state)"
+say "integrity state b $(mb_slot b state)"
 out=$(switchctl switch b 2>&1)
 say "integrity again rc $? $(echo "$out" | tail -n 1)"
 out=$(switchctl switch a --test-unchecked 2>&1)
