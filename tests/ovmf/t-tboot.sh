@@ -8,8 +8,8 @@
 #
 #   a boots and waits.  ctrl-alt-2: b cold-boots and reboots itself (boot
 #   2), then powers off: the machine goes on in a, resumed.  ctrl-alt-2
-#   again: b starts from its recovery copy (boot 3) and panics; panic=-1
-#   restarts it alone (boot 4).  ctrl-alt-1: a resumes, has been switched
+#   again: b starts from its recovery copy (boot 3) and panics; panic=1
+#   restarts it alone a second later (boot 4).  ctrl-alt-1: a resumes, has been switched
 #   to twice, and powers off: the machine goes on in b, which is now the
 #   only slot with state, and powers the machine off.
 #
@@ -22,7 +22,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 sw_agent_test tboot "${1:-build}" lifecycle
-common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=lifecycle"
+common="console=ttyS0,115200 sw.watchdog=0 sw.test=lifecycle"
 cat >"$w/partitions.conf" <<CONF
 timeout 0
 default a
@@ -32,7 +32,7 @@ slot a
 title In-place A
 linux /slots/a/vmlinuz
 initrd /slots/a/initrd.img
-options $common sw.part=slot-a sw.life=wait sw.want=2
+options $common panic=-1 sw.part=slot-a sw.life=wait sw.want=2
 partition PARTLABEL=slot-a
 mode in-place
 memory 256M
@@ -42,7 +42,7 @@ slot b
 title Swap B
 linux /slots/b/vmlinuz
 initrd /slots/b/initrd.img
-options $common sw.part=slot-b sw.life=reboot,poweroff,panic,wait sw.want=1 sw.alone=1
+options $common panic=1 sw.part=slot-b sw.life=reboot,poweroff,panic,wait sw.want=1 sw.alone=1
 partition PARTLABEL=slot-b
 hotkey ctrl+alt+2
 CONF

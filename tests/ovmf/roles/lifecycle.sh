@@ -8,8 +8,8 @@
 # for this boot (the Nth word for boot N, "wait" past the end):
 #   reboot    reboot -f, 2 s after it is up
 #   poweroff  poweroff -f, likewise
-#   panic     a crash (sysrq c) on CPU 0; the command line's panic=-1 turns
-#             it into an immediate restart
+#   panic     a crash (sysrq c) on CPU 0; the command line's panic=N
+#             (N != 0) turns it into a restart
 #   wait      stay, reporting each switch back into this slot, until it
 #             has been switched to sw.want=N times and, with sw.alone=1, no
 #             other slot is suspended; then unmount and power off.
