@@ -1,13 +1,14 @@
 #!/bin/bash
 # t-asm-contract.sh BUILD
 #
-# The C/asm contract (trampoline/trampoline.h, wake16.h) fails the build
+# The C/asm contract (trampoline/trampoline.h, wake16.h, tboot-stub.h) fails the build
 # when a number drifts, rather than a boot.  Each case assembles the real
 # .asm files with nasm against the generated wake-defs.inc, once as built
 # (must succeed) and once with one number changed (must fail with nasm's
 # own error): an exception stub stride too small for a stub, a wake blob
-# budget too small for the blob, and a parameter block larger than the
-# budget leaves room for.  No QEMU.
+# budget too small for the blob, a parameter block larger than the
+# budget leaves room for, a tboot stub budget too small for the stub, and a
+# tboot stub header shorter than its fields.  No QEMU.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/../ovmf/lib.sh"
@@ -34,8 +35,8 @@ assemble() {
         else
                 cp "$defs" "$w/$name/wake-defs.inc"
         fi
-        # wake16.bin is what trampoline.asm embeds.
-        cp "$build/gen/trampoline/wake16.bin" "$w/$name/" 2>/dev/null || true
+        # wake16.bin and tboot-stub.bin are what trampoline.asm embeds.
+        cp "$build/gen/trampoline/wake16.bin" "$build/gen/trampoline/tboot-stub.bin" "$w/$name/" 2>/dev/null || true
         nasm -f "$fmt" -I"$w/$name/" -I"$SW_TOP/trampoline/" "$SW_TOP/trampoline/$asm" \
                 -o "$w/$name/out" >"$w/$name/log" 2>&1
 }
@@ -61,4 +62,7 @@ expect trampoline-as-built 0 elf64 trampoline.asm '' ''
 expect stub-stride-too-small 1 elf64 trampoline.asm SW_EXC_STUB_STRIDE 4
 expect wake-budget-too-small 1 bin wake16.asm SW_WAKE_BUDGET 256
 expect wake-params-too-big 1 bin wake16.asm WP_SIZE 2048
+expect tboot-stub-as-built 0 bin tboot-stub.asm '' ''
+expect tboot-stub-budget-too-small 1 bin tboot-stub.asm SW_TBOOT_STUB_BUDGET 128
+expect tboot-header-moved 1 bin tboot-stub.asm SW_TBOOT_HDR_NMI 4
 t_summary
