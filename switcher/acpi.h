@@ -12,7 +12,9 @@
  * stays shared and unmodified, because the copies keep pointing at the
  * firmware's tables for all of them.  The one addition: on a machine whose
  * firmware has no \_S3, each root copy also lists a small SSDT of the
- * switcher's declaring it (sw_acpi_find_sleep() below).
+ * switcher's declaring it (sw_acpi_find_sleep() below).  The one removal:
+ * the copies of a slot whose kernel uses the tboot hand-off leave DMAR out
+ * (SW_ACPI_COPY_HIDE_DMAR below).
  *
  * Firmware memory is read through a caller-supplied accessor, so the same
  * code walks identity-mapped physical memory in the EFI binary and a buffer
