@@ -238,13 +238,20 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
             sleep.s3 != SW_ACPI_S3_DECLARED)
                 add_s3 = &sleep;
         for (unsigned i = 0, k = 0; i < cfg.nslots; i++) {
+                /* A kernel that believes in tboot looks for DMAR in the TXT
+                 * heap, finds none and panics: its slot does not see DMAR. */
+                struct sw_acpi_copy_opts opts = {
+                        .add_s3 = add_s3,
+                        .flags = slot_uses_tboot(&cfg.slots[i]) ? SW_ACPI_COPY_HIDE_DMAR : 0,
+                };
+                unsigned hidden;
                 uint64_t page;
 
                 if (!cfg.slots[i].valid)
                         continue;
                 page = sw_resident_acpi_page(&res.lay, k++);
-                if (sw_acpi_make_copy(phys_read, NULL, &fw, add_s3, (void *)(uintptr_t)page, page, ACPI_PAGE,
-                                      &rt[i].rsdp, &rt[i].facs, &con_diag) < 0)
+                if (sw_acpi_make_copy(phys_read, NULL, &fw, &opts, (void *)(uintptr_t)page, page, ACPI_PAGE,
+                                      &rt[i].rsdp, &rt[i].facs, &hidden, &con_diag) < 0)
                         return error_screen("cannot copy the ACPI tables");
                 con_printf("switcher: slot %s: RSDP copy at 0x%llx, FACS copy at 0x%llx\n",
                            cfg.slots[i].id, (unsigned long long)rt[i].rsdp, (unsigned long long)rt[i].facs);
@@ -252,6 +259,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         con_printf("switcher: firmware has %s\\_S3: slot %s gets an SSDT declaring it\n",
                                    sleep.s3 == SW_ACPI_S3_ABSENT ? "no " : "only a conditional or unparsed ",
                                    cfg.slots[i].id);
+                if (hidden)
+                        con_printf("switcher: slot %s: DMAR hidden (its kernel uses the tboot hand-off, "
+                                   "which would look for DMAR in the TXT heap)\n", cfg.slots[i].id);
                 if (slot_uses_tboot(&cfg.slots[i])) {
                         rt[i].tboot = sw_resident_tboot_page(&res.lay, k - 1);
                         tboot_slot_reset(&rt[i]);

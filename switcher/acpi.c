@@ -379,19 +379,6 @@ static void set_header_checksum(uint8_t *table, uint32_t len)
         h->checksum = sw_acpi_checksum(table, len);
 }
 
-/* Points every root entry equal to from at to instead. */
-static void patch_root(uint8_t *root, uint32_t len, unsigned esize, uint64_t from, uint64_t to)
-{
-        uint32_t n = (len - (uint32_t)sizeof(struct sw_acpi_header)) / esize;
-
-        for (uint32_t i = 0; i < n; i++) {
-                uint8_t *e = root + sizeof(struct sw_acpi_header) + (size_t)i * esize;
-
-                if (root_entry(root, esize, i) == from)
-                        memcpy(e, &to, esize);
-        }
-}
-
 /* ------------------------------------------------------------------------ */
 /*
  * \_S3 and \_S0 in the firmware's AML (ACPI 6.5, section 20: AML grammar).
@@ -1019,32 +1006,101 @@ int sw_acpi_build_s3_ssdt(void *dst, size_t size, const char oemid[6],
 }
 
 /*
- * One root copy: the firmware's src_len bytes with every FADT entry pointing
- * at the FADT copy; when len is one entry longer, that last entry names the
- * SSDT copy at ssdt.  The header length and checksum follow.
+ * Is this root entry one the copy leaves out?  Only with
+ * SW_ACPI_COPY_HIDE_DMAR, and only when the table's signature can be read
+ * and is "DMAR".  A null entry or one the reader refuses stays: the scan
+ * already accepted the root as it is, and hiding must never turn a table
+ * the walk cannot see into a failure.
  */
-static void copy_root(uint8_t *root, const uint8_t *src, uint32_t src_len, uint32_t len,
-                      unsigned esize, uint64_t fadt, uint64_t fadt_copy, uint64_t ssdt)
+static bool left_out(const struct walk *w, unsigned flags, uint64_t e)
+{
+        const uint8_t *s;
+
+        if (!(flags & SW_ACPI_COPY_HIDE_DMAR) || !e)
+                return false;
+        s = read_raw(w, e, 4);
+        return s && memcmp(s, "DMAR", 4) == 0;
+}
+
+static uint32_t count_left_out(const struct walk *w, unsigned flags, const uint8_t *root,
+                               uint32_t len, unsigned esize)
+{
+        uint32_t n = (len - (uint32_t)sizeof(struct sw_acpi_header)) / esize, out = 0;
+
+        for (uint32_t i = 0; i < n; i++)
+                if (left_out(w, flags, root_entry(root, esize, i)))
+                        out++;
+        return out;
+}
+
+/* One root table to copy: the firmware's, how many of its entries stay out,
+ * and the length of its copy. */
+struct root_copy {
+        const uint8_t *src;
+        uint32_t src_len;
+        unsigned esize;
+        uint32_t dropped, len;
+};
+
+static struct root_copy plan_root(const struct walk *w, unsigned flags, const uint8_t *src,
+                                  uint32_t src_len, unsigned esize, bool with_ssdt)
+{
+        struct root_copy rc = { src, src_len, esize, 0, 0 };
+
+        if (!src)
+                return rc;
+        rc.dropped = count_left_out(w, flags, src, src_len, esize);
+        rc.len = src_len - rc.dropped * esize + (with_ssdt ? esize : 0);
+        return rc;
+}
+
+/*
+ * Writes one root copy of rc->len bytes at root: the firmware's header, then
+ * its entries in order but for the ones left_out() drops, with every FADT
+ * entry pointing at the FADT copy; with an SSDT, one last entry naming it.
+ * The header length and checksum follow.  The entries are written only up
+ * to the room the layout gave them, so a reader that answered differently
+ * for the count can never make this run past rc->len (the rest stays zero).
+ */
+static void copy_root(const struct walk *w, unsigned flags, uint8_t *root,
+                      const struct root_copy *rc, uint64_t fadt, uint64_t fadt_copy,
+                      bool with_ssdt, uint64_t ssdt)
 {
         struct sw_acpi_header *h = (struct sw_acpi_header *)root;
+        uint32_t n = (rc->src_len - (uint32_t)sizeof(*h)) / rc->esize;
+        size_t o = sizeof(*h), room = rc->len - (with_ssdt ? rc->esize : 0);
 
-        memcpy(root, src, src_len);
-        patch_root(root, src_len, esize, fadt, fadt_copy);
-        if (len > src_len)
-                memcpy(root + src_len, &ssdt, esize);
-        h->length = len;
-        set_header_checksum(root, len);
+        memcpy(root, rc->src, sizeof(*h));
+        for (uint32_t i = 0; i < n; i++) {
+                uint64_t e = root_entry(rc->src, rc->esize, i);
+
+                if (left_out(w, flags, e))
+                        continue;
+                if (e == fadt)
+                        e = fadt_copy;
+                if (o + rc->esize > room)
+                        break;
+                memcpy(root + o, &e, rc->esize);
+                o += rc->esize;
+        }
+        if (with_ssdt)
+                memcpy(root + room, &ssdt, rc->esize);
+        h->length = rc->len;
+        set_header_checksum(root, rc->len);
 }
 
 int sw_acpi_make_copy(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw,
-                      const struct sw_acpi_sleep *add_s3, void *dst, uint64_t dst_phys, size_t dst_size,
-                      uint64_t *rsdp_out, uint64_t *facs_out, struct sw_diag *d)
+                      const struct sw_acpi_copy_opts *opts, void *dst, uint64_t dst_phys,
+                      size_t dst_size, uint64_t *rsdp_out, uint64_t *facs_out,
+                      unsigned *hidden_out, struct sw_diag *d)
 {
         struct walk w = { rd, ctx, d };
+        const struct sw_acpi_sleep *add_s3 = opts ? opts->add_s3 : NULL;
+        unsigned flags = opts ? opts->flags : 0;
+        struct root_copy xc, rc;
         const uint8_t *s_rsdp, *s_xsdt = NULL, *s_rsdt = NULL, *s_fadt, *s_facs;
         uint32_t rsdp_len = fw->rsdp_rev >= 2 ? sizeof(struct sw_acpi_rsdp) : SW_ACPI_RSDP_V1_LEN;
         size_t off, off_xsdt = 0, off_rsdt = 0, off_fadt, off_facs, off_ssdt = 0, need;
-        uint32_t xsdt_len = fw->xsdt_len, rsdt_len = fw->rsdt_len;
         uint8_t ssdt[SW_ACPI_S3_SSDT_MAX];
         int ssdt_len = 0;
         uint64_t end;
@@ -1053,6 +1109,9 @@ int sw_acpi_make_copy(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw
         struct sw_acpi_fadt *f;
         struct sw_acpi_facs *facs;
         int err = 0;
+
+        if (hidden_out)
+                *hidden_out = 0;
 
         /* Gather and check every source before writing a byte, so that a
          * failure leaves dst as it was. */
@@ -1097,20 +1156,23 @@ int sw_acpi_make_copy(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw
                                  "fit its %u-byte buffer", ull(dst_phys), SW_ACPI_S3_SSDT_MAX);
                         return SW_ACPI_ERR_SPACE;
                 }
-                xsdt_len += 8;
-                rsdt_len += 4;
         }
+
+        /* The root copies' lengths, with the entries they leave out counted
+         * now, so that the whole layout is known before a byte is written. */
+        xc = plan_root(&w, flags, s_xsdt, fw->xsdt_len, 8, add_s3 != NULL);
+        rc = plan_root(&w, flags, s_rsdt, fw->rsdt_len, 4, add_s3 != NULL);
 
         /* Layout.  Every length is at most SW_ACPI_MAX_TABLE (plus one
          * entry), so these sums cannot overflow. */
         off = align_up(sizeof(struct sw_acpi_rsdp), 16);
         if (s_xsdt) {
                 off_xsdt = off;
-                off = align_up(off + xsdt_len, 16);
+                off = align_up(off + xc.len, 16);
         }
         if (s_rsdt) {
                 off_rsdt = off;
-                off = align_up(off + rsdt_len, 16);
+                off = align_up(off + rc.len, 16);
         }
         off_fadt = off;
         off_facs = align_up(off + fw->fadt_len, 64);
@@ -1159,11 +1221,11 @@ int sw_acpi_make_copy(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw
         if (add_s3)
                 memcpy(out + off_ssdt, ssdt, (size_t)ssdt_len);
         if (s_xsdt)
-                copy_root(out + off_xsdt, s_xsdt, fw->xsdt_len, xsdt_len, 8, fw->fadt,
-                          dst_phys + off_fadt, dst_phys + off_ssdt);
+                copy_root(&w, flags, out + off_xsdt, &xc, fw->fadt, dst_phys + off_fadt,
+                          add_s3 != NULL, dst_phys + off_ssdt);
         if (s_rsdt)
-                copy_root(out + off_rsdt, s_rsdt, fw->rsdt_len, rsdt_len, 4, fw->fadt,
-                          dst_phys + off_fadt, dst_phys + off_ssdt);
+                copy_root(&w, flags, out + off_rsdt, &rc, fw->fadt, dst_phys + off_fadt,
+                          add_s3 != NULL, dst_phys + off_ssdt);
 
         /* RSDP last: its checksums cover the pointers to the copies.  A
          * revision 2 RSDP is cut to the 36 bytes the spec defines. */
@@ -1182,6 +1244,8 @@ int sw_acpi_make_copy(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw
 
         *rsdp_out = dst_phys;
         *facs_out = dst_phys + off_facs;
+        if (hidden_out)
+                *hidden_out = xc.dropped + rc.dropped;
         return 0;
 }
 

@@ -12,7 +12,9 @@
  * stays shared and unmodified, because the copies keep pointing at the
  * firmware's tables for all of them.  The one addition: on a machine whose
  * firmware has no \_S3, each root copy also lists a small SSDT of the
- * switcher's declaring it (sw_acpi_find_sleep() below).
+ * switcher's declaring it (sw_acpi_find_sleep() below).  The one removal:
+ * the copies of a slot whose kernel uses the tboot hand-off leave DMAR out
+ * (SW_ACPI_COPY_HIDE_DMAR below).
  *
  * Firmware memory is read through a caller-supplied accessor, so the same
  * code walks identity-mapped physical memory in the EFI binary and a buffer
@@ -359,32 +361,57 @@ int sw_acpi_find_sleep(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *f
 int sw_acpi_build_s3_ssdt(void *dst, size_t size, const char oemid[6],
                           const struct sw_acpi_sleep *sl);
 
+/* sw_acpi_make_copy() flags. */
+/*
+ * Leave every root entry whose table has the signature "DMAR" out of the
+ * XSDT and RSDT copies.  A kernel that believes it runs under tboot (every
+ * slot given a tboot shared page) forces the Intel IOMMU on and takes the
+ * DMAR table from the TXT heap instead of ACPI; there is no TXT heap, so
+ * with a DMAR table in sight it panics at boot ("tboot: Failed to
+ * initialize DMAR table").  Without the entry it never looks.
+ */
+#define SW_ACPI_COPY_HIDE_DMAR 0x1u
+
+/* How sw_acpi_make_copy() builds one slot's copies; a NULL pointer means
+ * all zero (no SSDT, no flags). */
+struct sw_acpi_copy_opts {
+        /* Not NULL: add the \_S3 SSDT of sw_acpi_build_s3_ssdt(add_s3). */
+        const struct sw_acpi_sleep *add_s3;
+        unsigned flags;         /* SW_ACPI_COPY_* */
+};
+
 /*
  * Builds one slot's copies into dst (dst_size bytes, normally
  * SW_ACPI_COPY_SIZE), which will live at physical address dst_phys: that
  * address is what the pointers written into the copies use.  Layout: RSDP at
  * 0 (36 bytes reserved, rewritten with length 36 for revision >= 2), then
  * XSDT, RSDT, FADT, each 16-byte aligned, then the FACS 64-byte aligned (the
- * spec requires a 64-byte aligned FACS), then, when add_s3 is not NULL, the
- * SSDT of sw_acpi_build_s3_ssdt(add_s3) 16-byte aligned, with the RSDP's
- * OEMID.  The XSDT/RSDT copies keep every entry except the FADT's, which
- * points to the FADT copy, and with add_s3 gain one last entry naming the
- * SSDT copy; the FADT copy's FIRMWARE_CTRL, and X_FIRMWARE_CTRL when its
- * length covers it, point to the FACS copy; the FACS copy is the firmware's with both waking vectors and
- * the Global Lock zeroed.  All checksums are recomputed.  Unused bytes up to
+ * spec requires a 64-byte aligned FACS), then, when opts->add_s3 is not
+ * NULL, the SSDT of sw_acpi_build_s3_ssdt(opts->add_s3) 16-byte aligned, with
+ * the RSDP's OEMID.  The XSDT/RSDT copies keep every entry, in order, except
+ * the FADT's, which points to the FADT copy, and, with SW_ACPI_COPY_HIDE_DMAR,
+ * those whose table's first 4 bytes read "DMAR", which are left out (a null
+ * entry, or one the reader cannot map, is kept as it is); with add_s3 they
+ * gain one last entry naming the SSDT copy.  The FADT copy's FIRMWARE_CTRL,
+ * and X_FIRMWARE_CTRL when its length covers it, point to the FACS copy; the
+ * FACS copy is the firmware's with both waking vectors and the Global Lock
+ * zeroed.  All lengths and checksums are recomputed.  Unused bytes up to
  * dst_size are zeroed.  dst_phys must be 64-byte aligned and the copies must
  * end below 4 GiB (the RSDT, the RSDP's RSDT field and FIRMWARE_CTRL are
  * 32-bit).  The source tables are re-read through rd and must still have
  * the signatures and lengths in *fw.
  * On success sets *rsdp_out / *facs_out to the physical addresses of the
- * RSDP and FACS copies and returns 0; on failure returns a negative
- * SW_ACPI_ERR_* code (SW_ACPI_ERR_SPACE when the copies do not fit) after one
- * SW_ERROR message, and leaves dst untouched.
+ * RSDP and FACS copies, and *hidden_out (when not NULL) to the number of
+ * entries left out, XSDT and RSDT copies together (2 for one DMAR table both
+ * roots list), and returns 0; on failure returns a negative SW_ACPI_ERR_*
+ * code (SW_ACPI_ERR_SPACE when the copies do not fit) after one SW_ERROR
+ * message, sets *hidden_out to 0, and leaves dst untouched.
  */
 int sw_acpi_make_copy(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw,
-                      const struct sw_acpi_sleep *add_s3,
+                      const struct sw_acpi_copy_opts *opts,
                       void *dst, uint64_t dst_phys, size_t dst_size,
-                      uint64_t *rsdp_out, uint64_t *facs_out, struct sw_diag *d);
+                      uint64_t *rsdp_out, uint64_t *facs_out, unsigned *hidden_out,
+                      struct sw_diag *d);
 
 /* Sets FirmwareWakingVector = vector and clears X_FirmwareWakingVector in the
  * (writable) FACS at facs, which must be at least 32 bytes long.  Used on the

@@ -358,7 +358,7 @@ static void test_copy_q35(void **state)
         memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
 
         assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, dst, COPY_AT,
-                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, NULL, &diag), 0);
         assert_int_equal(cap.count, 0);
         assert_int_equal(rsdp_copy, COPY_AT);
         assert_int_equal(facs_copy, COPY_AT + l.facs);
@@ -430,7 +430,7 @@ static void test_copy_clears_vectors(void **state)
         wr32(FACS + 16, 3);
         assert_int_equal(scan(RSDP2, &fw), 0);
         assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, dst, COPY_AT,
-                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, NULL, &diag), 0);
         assert_int_equal(rd32(facs_copy + 12), 0);
         assert_int_equal(rd32(facs_copy + 16), 0);
         assert_int_equal(rd64(facs_copy + 24), 0);
@@ -461,7 +461,7 @@ static void test_copy_rsdp_v1(void **state)
 
         memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
         assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, dst, COPY_AT,
-                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, NULL, &diag), 0);
         assert_true(sw_acpi_sum_ok(dst, 20));
         assert_int_equal(dst[15], 0);
         assert_int_equal(rd32(rsdp_copy + 16), COPY_AT + l.rsdt);
@@ -517,7 +517,7 @@ static void test_short_fadt(void **state)
         l = layout_of(&fw);
 
         assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, dst, COPY_AT,
-                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, NULL, &diag), 0);
         assert_true(sw_acpi_sum_ok(phys(COPY_AT + l.fadt, 116), 116));
         assert_int_equal(rd32(COPY_AT + l.fadt + 36), facs_copy);
         /* Bytes after the 116-byte FADT copy up to the FACS stay zero. */
@@ -770,13 +770,16 @@ static void expect_copy_error_s3(const struct sw_acpi_fw *fw, const struct sw_ac
                                  uint64_t dst_phys, size_t dst_size, int err, const char *msg)
 {
         static uint8_t dst[2 * SW_ACPI_COPY_SIZE];
+        const struct sw_acpi_copy_opts opts = { .add_s3 = add_s3, .flags = SW_ACPI_COPY_HIDE_DMAR };
         uint64_t rsdp_copy = 1, facs_copy = 1;
+        unsigned hidden = 7;
 
         assert_true(dst_size <= sizeof(dst));
         memset(dst, 0xaa, sizeof(dst));
         reset_diag();
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, fw, add_s3, dst, dst_phys, dst_size,
-                                           &rsdp_copy, &facs_copy, &diag), err);
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, fw, &opts, dst, dst_phys, dst_size,
+                                           &rsdp_copy, &facs_copy, &hidden, &diag), err);
+        assert_int_equal(hidden, 0);
         assert_int_equal(cap.count, 1);
         assert_int_equal(cap.sev, SW_ERROR);
         assert_string_equal(cap.last, msg);
@@ -822,7 +825,7 @@ static void test_huge_xsdt_no_space(void **state)
         /* Two pages are enough, and every entry but the FADT's is kept. */
         reset_diag();
         assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, phys(LOW_BASE, 8192),
-                                           LOW_BASE, 8192, &rsdp_copy, &facs_copy, &diag), 0);
+                                           LOW_BASE, 8192, &rsdp_copy, &facs_copy, NULL, &diag), 0);
         check_root_copy(SPARE, LOW_BASE + 48, 8, LOW_BASE + layout_of(&fw).fadt);
 
         wr64(RSDP2 + 24, XSDT);
@@ -1604,6 +1607,7 @@ static void test_copy_with_s3_ssdt(void **state)
                                        0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00 };
         struct sw_acpi_fw fw, again;
         struct sw_acpi_sleep sl, found;
+        const struct sw_acpi_copy_opts s3_opts = { .add_s3 = &sl };
         struct aml_buf a;
         uint64_t rsdp_copy, facs_copy;
         uint8_t *dst = phys(COPY_AT, SW_ACPI_COPY_SIZE);
@@ -1622,8 +1626,8 @@ static void test_copy_with_s3_ssdt(void **state)
 
         memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
         reset_diag();
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, &sl, dst, COPY_AT,
-                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, &s3_opts, dst, COPY_AT,
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, NULL, &diag), 0);
         assert_int_equal(cap.count, 0);
         assert_int_equal(rsdp_copy, COPY_AT);
         assert_int_equal(facs_copy, facs_c);
@@ -1651,8 +1655,8 @@ static void test_copy_with_s3_ssdt(void **state)
         /* The ACPI 1.0 RSDP: the RSDT copy alone lists it. */
         assert_int_equal(scan(RSDP1, &fw), 0);
         reset_diag();
-        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, &sl, dst, COPY_AT,
-                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, &diag), 0);
+        assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, &s3_opts, dst, COPY_AT,
+                                           SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy, NULL, &diag), 0);
         /* 48 RSDP, RSDT 64 -> 112, FADT 244 -> 384, FACS -> 448, SSDT. */
         check_root_copy_s3(RSDT1, COPY_AT + 48, 4, COPY_AT + 112, COPY_AT + 448);
         assert_int_equal(facs_copy, COPY_AT + 384);
@@ -1687,7 +1691,7 @@ static void test_copy_s3_no_space(void **state)
         reset_diag();
         assert_int_equal(sw_acpi_make_copy(fake_read, windows, &fw, NULL, phys(COPY_AT, 4096),
                                            COPY_AT, SW_ACPI_COPY_SIZE, &rsdp_copy, &facs_copy,
-                                           &diag), 0);
+                                           NULL, &diag), 0);
         assert_int_equal(facs_copy + 64, COPY_AT + SW_ACPI_COPY_SIZE);
         expect_copy_error_s3(&fw, &sl, COPY_AT, SW_ACPI_COPY_SIZE, SW_ACPI_ERR_SPACE,
                              "ACPI: copy at 0x9f000: the tables and the \\_S3 SSDT need "
@@ -1696,6 +1700,223 @@ static void test_copy_s3_no_space(void **state)
         wr64(RSDP2 + 24, XSDT);
         fix_rsdp_sums(RSDP2);
         expect_scan_ok();
+}
+
+/* ------------------------------------------------------------------------ */
+/* DMAR hidden from slots whose kernel uses the tboot hand-off. */
+
+#define XSDT_D SPARE
+#define RSDT_D (SPARE + 0x100)
+#define DMAR_AT (SPARE + 0x800)
+/* An address no window maps. */
+#define NOWHERE 0x7f000000ULL
+
+/*
+ * The q35 tables as an Intel machine with VT-d would list them: a DMAR
+ * table (48 bytes: the header, host address width, flags, reserved) first in
+ * a new XSDT and last in a new RSDT, so both ends of an entry list are
+ * covered.  Without it, the roots are byte for byte q35's but for length
+ * and checksum.  The revision 2 RSDP names them.
+ */
+static void add_dmar(void)
+{
+        uint32_t xlen = rd32(XSDT + 4), rlen = rd32(RSDT2 + 4);
+
+        memcpy(phys(DMAR_AT, 4), "DMAR", 4);
+        wr32(DMAR_AT + 4, 48);
+        phys(DMAR_AT + 36, 1)[0] = 38;  /* host address width - 1 */
+        fix_table_sum(DMAR_AT);
+
+        memcpy(phys(XSDT_D, 36), phys(XSDT, 36), 36);
+        wr32(XSDT_D + 4, xlen + 8);
+        wr64(XSDT_D + 36, DMAR_AT);
+        memcpy(phys(XSDT_D + 44, xlen - 36), phys(XSDT + 36, xlen - 36), xlen - 36);
+        fix_table_sum(XSDT_D);
+
+        memcpy(phys(RSDT_D, rlen), phys(RSDT2, rlen), rlen);
+        wr32(RSDT_D + 4, rlen + 4);
+        wr32(RSDT_D + rlen, (uint32_t)DMAR_AT);
+        fix_table_sum(RSDT_D);
+
+        wr32(RSDP2 + 16, (uint32_t)RSDT_D);
+        wr64(RSDP2 + 24, XSDT_D);
+        fix_rsdp_sums(RSDP2);
+}
+
+/* Back to q35's roots (the spare window is cleared by the teardown). */
+static void drop_dmar(void)
+{
+        wr32(RSDP2 + 16, (uint32_t)RSDT2);
+        wr64(RSDP2 + 24, XSDT);
+        fix_rsdp_sums(RSDP2);
+        expect_scan_ok();
+}
+
+static int copy_with(const struct sw_acpi_fw *fw, const struct sw_acpi_copy_opts *opts,
+                     uint64_t *rsdp_copy, uint64_t *facs_copy, unsigned *hidden)
+{
+        uint8_t *dst = phys(COPY_AT, SW_ACPI_COPY_SIZE);
+
+        /* Stale bytes in the page must not survive. */
+        memset(dst, 0xaa, SW_ACPI_COPY_SIZE);
+        reset_diag();
+        return sw_acpi_make_copy(fake_read, windows, fw, opts, dst, COPY_AT, SW_ACPI_COPY_SIZE,
+                                 rsdp_copy, facs_copy, hidden, &diag);
+}
+
+static void test_copy_hides_dmar(void **state)
+{
+        const struct sw_acpi_copy_opts hide = { .flags = SW_ACPI_COPY_HIDE_DMAR };
+        const struct sw_acpi_copy_opts keep = { .flags = 0 };
+        struct sw_acpi_fw fw, q35, again;
+        struct layout l;
+        uint64_t rsdp_copy, facs_copy;
+        unsigned hidden = 7;
+        const uint8_t *dst = phys(COPY_AT, SW_ACPI_COPY_SIZE);
+
+        add_dmar();
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(fw.xsdt_len, 36 + 7 * 8);
+        assert_int_equal(fw.rsdt_len, 36 + 7 * 4);
+        /* Hidden, the copies are laid out as for q35's own roots. */
+        q35 = fw;
+        q35.xsdt_len -= 8;
+        q35.rsdt_len -= 4;
+        l = layout_of(&q35);
+
+        assert_int_equal(copy_with(&fw, &hide, &rsdp_copy, &facs_copy, &hidden), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(hidden, 2);
+        assert_int_equal(rsdp_copy, COPY_AT);
+        assert_int_equal(rd64(COPY_AT + 24), COPY_AT + l.xsdt);
+        assert_int_equal(rd32(COPY_AT + 16), COPY_AT + l.rsdt);
+        assert_true(sw_acpi_sum_ok(dst, 20));
+        assert_true(sw_acpi_sum_ok(dst, 36));
+        /* Length 84 and 60, checksums, q35's entries in q35's order, the
+         * FADT's naming the copy. */
+        assert_int_equal(rd32(COPY_AT + l.xsdt + 4), 84);
+        assert_int_equal(rd32(COPY_AT + l.rsdt + 4), 60);
+        check_root_copy(XSDT, COPY_AT + l.xsdt, 8, COPY_AT + l.fadt);
+        check_root_copy(RSDT2, COPY_AT + l.rsdt, 4, COPY_AT + l.fadt);
+        /* The FADT copy is still patched; nothing after the FACS. */
+        assert_true(sw_acpi_sum_ok(phys(COPY_AT + l.fadt, 244), 244));
+        assert_int_equal(facs_copy, COPY_AT + l.facs);
+        assert_int_equal(rd32(COPY_AT + l.fadt + 36), facs_copy);
+        assert_int_equal(rd64(COPY_AT + l.fadt + 132), facs_copy);
+        for (size_t i = l.end; i < SW_ACPI_COPY_SIZE; i++)
+                assert_int_equal(dst[i], 0);
+        /* A guest's walk finds a sound table set without DMAR. */
+        assert_int_equal(scan(rsdp_copy, &again), 0);
+        assert_int_equal(again.xsdt_len, 84);
+        assert_int_equal(again.rsdt_len, 60);
+        assert_int_equal(again.fadt, COPY_AT + l.fadt);
+        assert_int_equal(again.facs, facs_copy);
+
+        /* Without the flag (or without options) DMAR stays where it was. */
+        l = layout_of(&fw);
+        hidden = 7;
+        assert_int_equal(copy_with(&fw, &keep, &rsdp_copy, &facs_copy, &hidden), 0);
+        assert_int_equal(hidden, 0);
+        check_root_copy(XSDT_D, COPY_AT + l.xsdt, 8, COPY_AT + l.fadt);
+        check_root_copy(RSDT_D, COPY_AT + l.rsdt, 4, COPY_AT + l.fadt);
+        assert_int_equal(rd64(COPY_AT + l.xsdt + 36), DMAR_AT);
+        assert_int_equal(rd32(COPY_AT + l.rsdt + 60), DMAR_AT);
+        assert_int_equal(copy_with(&fw, NULL, &rsdp_copy, &facs_copy, NULL), 0);
+        check_root_copy(XSDT_D, COPY_AT + l.xsdt, 8, COPY_AT + l.fadt);
+        check_root_copy(RSDT_D, COPY_AT + l.rsdt, 4, COPY_AT + l.fadt);
+
+        /* The ACPI 1.0 RSDP's RSDT alone: one entry hidden. */
+        wr32(RSDP1 + 16, (uint32_t)RSDT_D);
+        phys(RSDP1, 9)[8] = 0;
+        phys(RSDP1, 9)[8] = sw_acpi_checksum(phys(RSDP1, 20), 20);
+        assert_int_equal(scan(RSDP1, &fw), 0);
+        assert_int_equal(copy_with(&fw, &hide, &rsdp_copy, &facs_copy, &hidden), 0);
+        assert_int_equal(hidden, 1);
+        /* 48 RSDP, RSDT 60 -> 112, FADT. */
+        check_root_copy(RSDT1, COPY_AT + 48, 4, COPY_AT + 112);
+        assert_int_equal(scan(rsdp_copy, &again), 0);
+        assert_int_equal(again.rsdt_len, 60);
+        wr32(RSDP1 + 16, (uint32_t)RSDT1);
+        phys(RSDP1, 9)[8] = 0;
+        phys(RSDP1, 9)[8] = sw_acpi_checksum(phys(RSDP1, 20), 20);
+
+        drop_dmar();
+}
+
+/* Hiding DMAR and adding the \_S3 SSDT: each root loses one entry and gains
+ * one, so the layout is test_copy_with_s3_ssdt's. */
+static void test_copy_hides_dmar_with_s3(void **state)
+{
+        const struct sw_acpi_sleep sl = { .s3 = SW_ACPI_S3_ABSENT };
+        const struct sw_acpi_copy_opts opts = { .add_s3 = &sl, .flags = SW_ACPI_COPY_HIDE_DMAR };
+        struct sw_acpi_fw fw, again;
+        struct sw_acpi_sleep found;
+        uint64_t rsdp_copy, facs_copy;
+        unsigned hidden;
+        const uint64_t xsdt_c = COPY_AT + 48, rsdt_c = COPY_AT + 144, fadt_c = COPY_AT + 208;
+        const uint64_t facs_c = COPY_AT + 512, ssdt_c = COPY_AT + 576;
+
+        add_dmar();
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        assert_int_equal(copy_with(&fw, &opts, &rsdp_copy, &facs_copy, &hidden), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(hidden, 2);
+        assert_int_equal(facs_copy, facs_c);
+        check_root_copy_s3(XSDT, xsdt_c, 8, fadt_c, ssdt_c);
+        check_root_copy_s3(RSDT2, rsdt_c, 4, fadt_c, ssdt_c);
+        assert_int_equal(scan(rsdp_copy, &again), 0);
+        assert_int_equal(again.xsdt_len, 92);
+        assert_int_equal(again.rsdt_len, 64);
+        assert_int_equal(find_sleep(&again, &found), 0);
+        assert_int_equal(found.s3, SW_ACPI_S3_DECLARED);
+        assert_int_equal(found.s3_table, ssdt_c);
+        drop_dmar();
+}
+
+/* An entry the reader cannot map, and a null one, are kept as they are,
+ * without a message: only an entry that reads "DMAR" is left out.  (The
+ * scan refuses unreadable entries, so the root changes after it.) */
+static void test_copy_hide_dmar_keeps_unreadable(void **state)
+{
+        const struct sw_acpi_copy_opts hide = { .flags = SW_ACPI_COPY_HIDE_DMAR };
+        struct sw_acpi_fw fw;
+        struct layout l;
+        uint64_t rsdp_copy, facs_copy;
+        unsigned hidden;
+
+        add_dmar();
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        fw.rsdt_len -= 4;
+        l = layout_of(&fw);
+        fw.rsdt_len += 4;
+
+        wr64(XSDT_D + 36, NOWHERE);
+        fix_table_sum(XSDT_D);
+        assert_int_equal(copy_with(&fw, &hide, &rsdp_copy, &facs_copy, &hidden), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(hidden, 1);
+        assert_int_equal(rd32(COPY_AT + l.xsdt + 4), 92);
+        check_root_copy(XSDT_D, COPY_AT + l.xsdt, 8, COPY_AT + l.fadt);
+        assert_int_equal(rd64(COPY_AT + l.xsdt + 36), NOWHERE);
+        check_root_copy(RSDT2, COPY_AT + l.rsdt, 4, COPY_AT + l.fadt);
+
+        wr64(XSDT_D + 36, 0);
+        fix_table_sum(XSDT_D);
+        assert_int_equal(copy_with(&fw, &hide, &rsdp_copy, &facs_copy, &hidden), 0);
+        assert_int_equal(cap.count, 0);
+        assert_int_equal(hidden, 1);
+        check_root_copy(XSDT_D, COPY_AT + l.xsdt, 8, COPY_AT + l.fadt);
+        assert_int_equal(rd64(COPY_AT + l.xsdt + 36), 0);
+
+        /* A table whose signature only starts like DMAR stays too. */
+        wr64(XSDT_D + 36, DMAR_AT);
+        fix_table_sum(XSDT_D);
+        memcpy(phys(DMAR_AT, 4), "DMAX", 4);
+        assert_int_equal(copy_with(&fw, &hide, &rsdp_copy, &facs_copy, &hidden), 0);
+        assert_int_equal(hidden, 0);
+        assert_int_equal(rd64(COPY_AT + l.xsdt + 36), DMAR_AT);
+
+        drop_dmar();
 }
 
 /* The checks make_copy and find_sleep make on what they are handed. */
@@ -1804,6 +2025,9 @@ int main(void)
                 T(test_build_s3_ssdt),
                 T(test_copy_with_s3_ssdt),
                 T(test_copy_s3_no_space),
+                T(test_copy_hides_dmar),
+                T(test_copy_hides_dmar_with_s3),
+                T(test_copy_hide_dmar_keeps_unreadable),
                 T(test_find_sleep_errors),
         };
 
