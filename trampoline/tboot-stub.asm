@@ -86,7 +86,8 @@ tboot_entry:
 
         bits 32
 compat32:
-        add esp, 16
+        ; The far return popped its frame: ESP is back at the top of this
+        ; CPU's 16 bytes.
         mov eax, SEL_DATA
         mov ds, eax
         mov es, eax
