@@ -65,6 +65,17 @@ WRITER_END
         wpid=$!
 }
 
+# finish_if_off ID: after this slot was resumed without asking for it: when
+# slot ID is now off (empty in the mailbox), its power-off went through the
+# switcher's tboot entry, which goes on in the slot that ran before it,
+# this one, rather than ending the machine.  Then this slot powers off too.
+finish_if_off() {
+        if [ "$(mb_slot "$1" state)" = empty ]; then
+                say "the machine came back: '$1' is off; powering off"
+                finish
+        fi
+}
+
 # mb_slot ID FIELD: slot ID's FIELD in the mailbox (switchctl list --json),
 # e.g. switches (how often it was switched to) or state.
 mb_slot() {

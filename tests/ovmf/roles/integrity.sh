@@ -34,6 +34,7 @@ done
 if [ "$first" != 1 ]; then
         say "integrity b-ready"
         out=$(switchctl switch a 2>&1) || fail "slot b: switch back to a failed: $out"
+        finish_if_off a
         fail "slot b was resumed, which the test never asks for"
 fi
 

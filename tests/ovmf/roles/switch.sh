@@ -98,11 +98,5 @@ fi
 # Leave for good: the other slot powers the machine off.
 killall switcher-agent 2>/dev/null
 switchctl switch "$other"
-# Through the tboot entry, the other slot's power-off does not end the
-# machine: it goes on in the slot that ran before, this one.  Then the tour
-# is over and this slot powers off too, the last one with state.
-if [ "$(mb_slot "$other" state)" = empty ]; then
-        say "the machine came back: '$other' is off; powering off"
-        finish
-fi
+finish_if_off "$other"
 fail "the final switch to '$other' came back"
