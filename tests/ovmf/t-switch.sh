@@ -2,18 +2,23 @@
 # t-switch.sh BUILD
 #
 # The switch path, end to end, with two stock Debian amd64 slots in swap mode
-# sharing one active region.  Slot a boots; its agent first sends two requests
-# the switcher must refuse (unknown slot, corrupt checksum), each through a
-# real S3 round trip.  Then the test presses the hotkeys through QEMU's
-# keyboard, R round trips (SW_SWITCH_ROUNDS, default 10): b cold-boots the
-# first time and resumes after that, a resumes every time.  In round 2 the
+# sharing one active region, one on each way to hand over: a through the
+# switcher's tboot entry (the default), b through the firmware's S3
+# ('handoff s3': its RTC alarm, the firmware's resume), so a -> b never
+# sleeps and b -> a always does.  Slot a boots; its agent first sends two
+# requests the switcher must refuse (unknown slot, corrupt checksum), each
+# through a real round trip through the tboot entry.  Then the test presses
+# the hotkeys through QEMU's keyboard, R round trips (SW_SWITCH_ROUNDS,
+# default 10): b cold-boots the first time and resumes after that, a resumes
+# every time.  In round 2 the
 # key to b is held down (autorepeat); the last way back to a is a storm (see
 # below).  Each slot's writer (same PID throughout) appends a numbered line a
 # second to its own partition.  Checked: the refusals, the markers of every
 # switch, PIDs and counters continuing across switches, and after QEMU exits
 # (by itself: the last slot powers off), both partitions clean (e2fsck -fn)
-# with exactly the lines each slot wrote, in order.  Timings (hotkey ->
-# target's userspace) go to BUILD/ovmf/switch/timings.txt.
+# with exactly the lines each slot wrote, in order, and that each switch
+# came the way its slot's handoff says.  Timings (hotkey -> target's
+# userspace) go to BUILD/ovmf/switch/timings.txt.
 #
 # The storm.  The agent's rule (guest-agent/switcher-agent.c): a combination
 # fires on the key's press with exactly its modifiers held; the switch starts
@@ -86,6 +91,7 @@ initrd /slots/b/initrd.img
 options console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=switch sw.part=slot-b sw.other=a sw.rounds=$rounds sw.last=1
 partition PARTLABEL=slot-b
 hotkey ctrl+alt+2
+handoff s3
 CONF
 sw_disk "$w" a b
 
@@ -212,6 +218,20 @@ if [ -n "${storm_ms:-}" ]; then
         else
                 t_fail switch/storm-one-switch-started "armed $n_armed, started $n_started (want 1; $n_aborted suspend(s) aborted), b's key acted on $n_other (want 0)"
         fi
+fi
+
+# Each switch came the way its requester's handoff says: a's (and its two
+# refused requests) through the tboot entry, b's through the firmware's S3
+# wake; b got no tboot page.
+n_ab=$(log_count "$log" "^switcher: switch 'a' -> 'b'")
+n_ba=$(log_count "$log" "^switcher: switch 'b' -> 'a'")
+n_tb=$(log_count "$log" "^switcher: slot 'a' entered through its tboot entry: S3 ")
+n_fw=$(log_count "$log" '^switcher: S3 wake')
+if [ "$n_tb" = $((n_ab + 2)) ] && [ "$n_fw" = "$n_ba" ] && [ "$n_ba" -ge "$rounds" ] &&
+        ! tr -d '\r' <"$log" | grep -aq "^switcher: slot b: tboot shared page"; then
+        t_pass switch/each-way-as-configured
+else
+        t_fail switch/each-way-as-configured "a: $n_tb tboot entries for $n_ab switches (+2 refused); b: $n_fw firmware wakes for $n_ba switches"
 fi
 
 # Same writer PID throughout, counter and uptime continuing, file exact and
