@@ -226,6 +226,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         res.rt = rt;
         if (wake_setup(map_top, &con_diag) < 0 || tboot_setup((unsigned)nids, &con_diag) < 0)
                 return error_screen("cannot set up the resident switcher");
+        sw_acpi_find_irq_hw(phys_read, NULL, &fw, &res.irq_hw);
         sw_acpi_set_waking_vector((void *)(uintptr_t)fw.facs, (uint32_t)plan.low_page);
         con_printf("switcher: firmware FACS 0x%llx: waking vector -> 0x%llx\n",
                    (unsigned long long)fw.facs, (unsigned long long)plan.low_page);

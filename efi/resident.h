@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include "acpi.h"
 #include "layout.h"
 #include "linux.h"
 #include "mailbox.h"
@@ -36,6 +37,7 @@ struct resident {
         int lazy_owner;
         struct sw_copy_list lazy_rest;
         uint64_t lazy_hash;
+        struct sw_acpi_irq_hw irq_hw;   /* what tboot_irq_reset() resets */
         uint64_t low_page;
         struct sw_resident_layout lay;
         uint64_t tboot_size;    /* the tboot range every 64-bit guest maps */
@@ -96,6 +98,11 @@ unsigned tboot_quiesce_aps(unsigned expect);
 /* A guest's S5 with its own PM1 values; a full reset.  Both only return if
  * the machine ignored them. */
 void tboot_power_off(const struct slot_rt *rt);
+/* The interrupt hardware back to what firmware leaves, for a kernel about
+ * to start after a tboot entry (a panic's restart leaves its local APIC
+ * timer running, its I/O APIC pins and HPET programmed): what Linux's own
+ * kdump shutdown does. */
+void tboot_irq_reset(void);
 void tboot_reset_machine(void);
 
 /* Loads the IDT wake_setup() built (the firmware's is gone at a wake). */

@@ -224,9 +224,11 @@ void sw_wake_entry(uint64_t low_page)
         const char *cur_id = res.cfg->slots[cur].id, *t_id;
         uint32_t copy_us, ttype;
         enum sw_switch_entry entry = SW_ENTRY_REQUEST;
+        bool via_tboot;
 
         wake_load_idt();
-        if (tboot_take_entry(&ttype)) {
+        via_tboot = tboot_take_entry(&ttype);
+        if (via_tboot) {
                 /* The guest came through the switcher's tboot entry, not
                  * the firmware.  At S3 its application processors parked
                  * in the tboot range (the last one may still be on its
@@ -349,6 +351,8 @@ void sw_wake_entry(uint64_t low_page)
                 serial_printf("switcher: cold boot of slot '%s' (%s)\n", t_id, sw_arch_name(res.cfg->slots[t].arch));
                 tboot_slot_reset(&res.rt[t]);
                 tboot_enter_slot(&res.rt[t]);
+                if (via_tboot)
+                        tboot_irq_reset();
                 linux_enter(&res.rt[t], &res.cfg->slots[t], res.low_page);
         }
         enter_vector(t);

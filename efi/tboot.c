@@ -31,6 +31,21 @@ _Static_assert(SW_TBOOT_STUB_BUDGET <= SW_PAGE_SIZE, "the stub fits its page");
  * kernel itself wakes a CPU. */
 #define ICR_INIT_ASSERT 0xcc500u
 #define ICR_INIT_DEASSERT 0xc8500u
+/* The local APIC registers the reset below touches (xAPIC offsets; the
+ * x2APIC MSR of offset r is 0x800 + r / 16). */
+#define LAPIC_TPR 0x80
+#define LAPIC_EOI 0xb0
+#define LAPIC_ISR 0x100
+#define LAPIC_LVTT 0x320
+#define LAPIC_LVT_THERMAL 0x330
+#define LAPIC_LVT_PERF 0x340
+#define LAPIC_LINT0 0x350
+#define LAPIC_LINT1 0x360
+#define LAPIC_LVT_ERROR 0x370
+#define LAPIC_TMICT 0x380
+#define LVT_MASKED (1u << 16)
+#define LVT_EXTINT 0x700u
+#define LVT_NMI 0x400u
 
 /* How long the boot CPU waits for the last application processor to park. */
 #define PARK_WAIT_US 200000
@@ -162,6 +177,70 @@ unsigned tboot_quiesce_aps(unsigned expect)
                 }
         }
         return sd->wfs;
+}
+
+static uint32_t lapic_read(uint64_t base, unsigned reg)
+{
+        if (base & APIC_BASE_EXTD)
+                return (uint32_t)rdmsr(0x800 + reg / 16);
+        return *(volatile uint32_t *)(uintptr_t)((base & ~0xfffULL) + reg);
+}
+
+static void lapic_write(uint64_t base, unsigned reg, uint32_t v)
+{
+        if (base & APIC_BASE_EXTD)
+                wrmsr(0x800 + reg / 16, v);
+        else
+                *(volatile uint32_t *)(uintptr_t)((base & ~0xfffULL) + reg) = v;
+}
+
+void tboot_irq_reset(void)
+{
+        uint64_t base = rdmsr(MSR_APIC_BASE);
+
+        if (base & APIC_BASE_EN) {
+                /* The timer stopped, every local interrupt masked but the
+                 * virtual wire (LINT0 ExtINT, LINT1 NMI) firmware leaves,
+                 * nothing in service, every priority accepted. */
+                lapic_write(base, LAPIC_TMICT, 0);
+                lapic_write(base, LAPIC_LVTT, LVT_MASKED);
+                lapic_write(base, LAPIC_LVT_THERMAL, LVT_MASKED);
+                lapic_write(base, LAPIC_LVT_PERF, LVT_MASKED);
+                lapic_write(base, LAPIC_LVT_ERROR, LVT_MASKED);
+                lapic_write(base, LAPIC_LINT0, LVT_EXTINT);
+                lapic_write(base, LAPIC_LINT1, LVT_NMI);
+                lapic_write(base, LAPIC_TPR, 0);
+                for (unsigned n = 0; n < 256; n++) {
+                        bool busy = false;
+
+                        for (unsigned i = 0; i < 8; i++)
+                                busy |= lapic_read(base, LAPIC_ISR + i * 0x10) != 0;
+                        if (!busy)
+                                break;
+                        lapic_write(base, LAPIC_EOI, 0);
+                }
+        }
+        /* Every I/O APIC pin masked, as firmware hands them over. */
+        for (unsigned k = 0; k < res.irq_hw.nioapic; k++) {
+                volatile uint32_t *sel = (volatile uint32_t *)(uintptr_t)res.irq_hw.ioapic[k];
+                volatile uint32_t *win = (volatile uint32_t *)(uintptr_t)(res.irq_hw.ioapic[k] + 0x10);
+                unsigned pins;
+
+                *sel = 1;
+                pins = ((*win >> 16) & 0xff) + 1;
+                for (unsigned i = 0; i < pins; i++) {
+                        *sel = 0x10 + 2 * i;
+                        *win = LVT_MASKED;
+                        *sel = 0x11 + 2 * i;
+                        *win = 0;
+                }
+        }
+        /* The HPET stopped and out of legacy replacement. */
+        if (res.irq_hw.hpet) {
+                volatile uint64_t *cfg = (volatile uint64_t *)(uintptr_t)(res.irq_hw.hpet + 0x10);
+
+                *cfg &= ~3ULL;
+        }
 }
 
 /* One PM1 control write, as the GAS in the shared page says. */

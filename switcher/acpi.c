@@ -1297,3 +1297,47 @@ const char *sw_acpi_strerror(int err)
                 return "unknown ACPI error";
         }
 }
+
+/* A table of the root by its signature, mapped whole (its header's length,
+ * within SW_ACPI_MAX_TABLE); NULL when absent or unreadable. */
+static const uint8_t *root_table(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw, const char *sig,
+                                 uint32_t *len)
+{
+        bool x = fw->xsdt != 0;
+        uint64_t root = x ? fw->xsdt : fw->rsdt;
+        uint32_t rlen = x ? fw->xsdt_len : fw->rsdt_len;
+        unsigned esize = x ? 8 : 4;
+        const uint8_t *r = root && rlen >= sizeof(struct sw_acpi_header) ? rd(ctx, root, rlen) : NULL;
+
+        for (uint32_t i = 0; r && i < (rlen - sizeof(struct sw_acpi_header)) / esize; i++) {
+                uint64_t e = root_entry(r, esize, i);
+                const struct sw_acpi_header *h = e ? rd(ctx, e, sizeof(*h)) : NULL;
+
+                if (!h || memcmp(h->signature, sig, 4) != 0 || h->length < sizeof(*h) ||
+                    h->length > SW_ACPI_MAX_TABLE)
+                        continue;
+                *len = h->length;
+                return rd(ctx, e, h->length);
+        }
+        return NULL;
+}
+
+void sw_acpi_find_irq_hw(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw, struct sw_acpi_irq_hw *hw)
+{
+        const uint8_t *t;
+        uint32_t len = 0;
+
+        memset(hw, 0, sizeof(*hw));
+        /* MADT: a 44-byte head, then entries of (type, length, ...); type 1
+         * is an I/O APIC: id, reserved, its 32-bit address, its GSI base. */
+        t = root_table(rd, ctx, fw, "APIC", &len);
+        for (uint32_t off = 44; t && off + 2 <= len && t[off + 1] >= 2 && off + t[off + 1] <= len;
+             off += t[off + 1]) {
+                if (t[off] == 1 && t[off + 1] >= 12 && hw->nioapic < SW_ACPI_MAX_IOAPIC)
+                        memcpy(&hw->ioapic[hw->nioapic++], t + off + 4, 4);
+        }
+        /* HPET table: the register block is a GAS at 40, its address at 44. */
+        t = root_table(rd, ctx, fw, "HPET", &len);
+        if (t && len >= 52)
+                memcpy(&hw->hpet, t + 44, 8);
+}

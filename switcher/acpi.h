@@ -413,6 +413,25 @@ int sw_acpi_make_copy(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw
                       uint64_t *rsdp_out, uint64_t *facs_out, unsigned *hidden_out,
                       struct sw_diag *d);
 
+/*
+ * The interrupt hardware a guest leaves behind.  A kernel that restarts
+ * after a panic (through the tboot entry) does not put its I/O APICs and
+ * HPET back the way firmware leaves them, as an orderly reboot does; the
+ * switcher does it before the slot's next kernel starts.
+ */
+#define SW_ACPI_MAX_IOAPIC 8
+
+struct sw_acpi_irq_hw {
+        unsigned nioapic;
+        uint32_t ioapic[SW_ACPI_MAX_IOAPIC];    /* register base of each I/O APIC (MADT) */
+        uint64_t hpet;                          /* register block of the HPET (its table), 0 if none */
+};
+
+/* Fills *hw from the MADT ("APIC") and HPET tables the preferred root
+ * table (XSDT, else RSDT) lists.  Never fails: a missing or unreadable
+ * table leaves its part empty. */
+void sw_acpi_find_irq_hw(sw_phys_read_fn rd, void *ctx, const struct sw_acpi_fw *fw, struct sw_acpi_irq_hw *hw);
+
 /* Sets FirmwareWakingVector = vector and clears X_FirmwareWakingVector in the
  * (writable) FACS at facs, which must be at least 32 bytes long.  Used on the
  * firmware's FACS so that the platform's S3 resume enters the switcher. */

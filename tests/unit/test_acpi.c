@@ -293,6 +293,31 @@ static void test_scan_q35(void **state)
         assert_int_equal(fw.pm1a_cnt, 0x604);
 }
 
+/* The interrupt hardware of q35 + OVMF: one I/O APIC at its usual place
+ * (MADT) and the HPET (its table), through the XSDT and through an ACPI 1.0
+ * RSDP's RSDT alike. */
+static void test_irq_hw_q35(void **state)
+{
+        struct sw_acpi_fw fw;
+        struct sw_acpi_irq_hw hw;
+
+        (void)state;
+        assert_int_equal(scan(RSDP2, &fw), 0);
+        sw_acpi_find_irq_hw(fake_read, windows, &fw, &hw);
+        assert_int_equal(hw.nioapic, 1);
+        assert_int_equal(hw.ioapic[0], 0xfec00000);
+        assert_int_equal(hw.hpet, 0xfed00000);
+        assert_int_equal(scan(RSDP1, &fw), 0);
+        sw_acpi_find_irq_hw(fake_read, windows, &fw, &hw);
+        assert_int_equal(hw.nioapic, 1);
+        assert_int_equal(hw.hpet, 0xfed00000);
+        /* No root table at all: nothing found, no crash. */
+        memset(&fw, 0, sizeof(fw));
+        sw_acpi_find_irq_hw(fake_read, windows, &fw, &hw);
+        assert_int_equal(hw.nioapic, 0);
+        assert_int_equal(hw.hpet, 0);
+}
+
 /* The layout the header documents: RSDP at 0, tables 16-aligned, FACS
  * 64-aligned. */
 struct layout {
@@ -1980,6 +2005,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 T(test_scan_q35),
+                T(test_irq_hw_q35),
                 T(test_copy_q35),
                 T(test_copy_clears_vectors),
                 T(test_copy_rsdp_v1),
