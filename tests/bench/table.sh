@@ -478,7 +478,7 @@ if [ "$tb_any" = 1 ]; then
         echo "where a tboot-path switch goes (host clock unless 'its log'):"
         row "  hotkey seen -> released, request written (no alarm)" "$(ms "$(part tboot press-arm)")"
         row "  request written -> the switcher's tboot entry" "$(ms "$(part tboot arm-entry)")"
-        row "    guest kernel suspend (its log: suspend entry -> hand-off)" "$(ms "$(kpart tboot k-suspend)")"
+        row "    guest kernel suspend (its log: entry -> hand-off)" "$(ms "$(kpart tboot k-suspend)")"
         row "    guest: request written -> hand-off (its log)" "$(ms "$(kpart tboot k-arm-s3)")"
         row "  waiting for the RTC wake-up" "absent" "(no alarm on this path)"
         row "  firmware S3 resume" "absent" "(no firmware on this path)"
