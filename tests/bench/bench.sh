@@ -43,6 +43,11 @@
 #      region of that size: a boots, a -> b cold, SW_BENCH_SCALE_ROUNDS
 #      (default 2) round trips.  Only the switcher's own lines are kept
 #      (scale.txt); the 256 MiB point is the switch run's e <-> f.
+#   5. when the machine has a TPM: the tboot slots e-h once more on the
+#      machine without one (SW_BENCH_NOTPM=0 skips it): e boots, e -> f,
+#      SW_BENCH_NOTPM_ROUNDS (default 3) round trips f -> e -> f, f -> g,
+#      g -> h, round trips h -> g -> h.  Its records are in notpm/, its
+#      table printed after the main one.
 #
 # The serial log is timestamped on the host as it arrives, QEMU's QMP events
 # (SUSPEND, WAKEUP) are recorded, and tests/bench/table.sh turns all of it
@@ -60,6 +65,7 @@ mkdir -p "$w"
 rounds=${SW_BENCH_ROUNDS:-8}
 scale_sizes=${SW_BENCH_SCALE-1024 2048}
 scale_rounds=${SW_BENCH_SCALE_ROUNDS:-2}
+notpm_rounds=${SW_BENCH_NOTPM_ROUNDS:-3}
 for m in $scale_sizes; do
         case $m in
         "" | *[!0-9]*) sw_die "SW_BENCH_SCALE must list active-region sizes in MiB (e.g. \"1024 2048\"), not '$scale_sizes'" ;;
@@ -426,3 +432,53 @@ for m in $scale_sizes; do
         tr -d '\r' <"$log" | grep -a '^switcher: ' | sed "s/^/$m /" >>"$w/scale.txt"
 done
 "$top/tests/bench/table.sh" "$w"
+
+# --- 5. the tboot path without a TPM --------------------------------------------
+# No firmware runs in a tboot-path switch, so its figures should not depend
+# on the TPM that costs the S3 path 1.7 s per resume under OVMF (see
+# docs/bench.md).  Measured, not assumed: a short run of the tboot slots
+# alone (e-h, the same config otherwise) on the machine without one, whose
+# own table follows the main one.  SW_BENCH_NOTPM=0 skips it; it is skipped
+# too when the main run itself had no TPM.
+if [ "${SW_BENCH_NOTPM:-1}" = 1 ] && [ "$tpm" = swtpm ]; then
+        n=$w/notpm
+        mkdir -p "$n"
+        echo "bench: the tboot slots again without a TPM ($notpm_rounds round trips per kind)..."
+        {
+                printf 'timeout 0\ndefault e\nactive-size %sM\n' "$active_mib"
+                slot_conf e 5 swap auto
+                slot_conf f 6 swap auto
+                slot_conf g 7 in-place auto
+                slot_conf h 8 in-place auto
+        } >"$n/partitions.conf"
+        sw_esp "$n/esp" "$build" "$n/partitions.conf"
+        for s in e f g h; do
+                sw_esp_slot "$n/esp" "$s"
+        done
+        "$SW_OVMF_DIR/mkdisk.sh" "$n/disk.img" "$n/esp" >/dev/null
+        printf 'mem %s\ntpm none\n' "$mem" >"$n/boots.txt"
+        : >"$n/qmp.txt"
+        log=$n/serial.log presses=$n/presses.txt nres=0 ok=1
+        : >"$presses"
+        t0=$(now_us)
+        OVMF_VARS=$w/vars-switcher.fd SW_QEMU_TPM=0 SW_QEMU_BG=1 run_qemu notpm "$mem" $((400 + notpm_rounds * 80)) \
+                "$n/disk.img" "$log" -qmp "unix:$n/qmp.sock,server=on,wait=off"
+        qpid=$SW_QEMU_PID
+        run=$SW_QEMU_RUN_DIR
+        echo "poweron $t0" >>"$presses"
+        stamp "$log" "$n/serial.ts" "$qpid"
+        qmp_events "$n/qmp.sock" "$n/qmp.txt"
+        wait_for_marker "$log" '^GUEST: ready slot=e' 240 || ok=0
+        cold f ctrl-alt-6
+        round_trips "no TPM, tboot path, swap" "$notpm_rounds" e ctrl-alt-5 f ctrl-alt-6
+        cold g ctrl-alt-7
+        cold h ctrl-alt-8
+        round_trips "no TPM, tboot path, in-place" "$notpm_rounds" g ctrl-alt-7 h ctrl-alt-8
+        sleep 1
+        qemu_stop "$qpid" "$run"
+        sleep 1
+        if run_failed "$log" "the run without a TPM"; then
+                sw_log "the run without a TPM failed; its table (below) is partial"
+        fi
+        "$top/tests/bench/table.sh" "$n" || true
+fi
