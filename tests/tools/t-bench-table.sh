@@ -199,8 +199,7 @@ cp "$fix/qmp.txt" "$fix/boots.txt" "$fix/copy.txt" "$w/paths/"
 # s) on; END is "cold" or the resume's "TO_RESUMING_US USER_US" stamps.
 tb_switch() {
         local t=$1 from=$2 to=$3
-        echo "$((t + 100000)) GUEST: agent-log switcher-agent: hotkey seen pressed; waiting for its release" |
-                sed 's/hotkey seen/hotkey ctrl+alt+9/'
+        echo "$((t + 100000)) GUEST: agent-log switcher-agent: hotkey ctrl+alt+9 pressed; waiting for its release"
         echo "$((t + 200000)) GUEST: agent-log switcher-agent: suspending to RAM (hand-off through the switcher's tboot entry: no wake-up alarm)"
         echo "$((t + $8)) switcher: slot '$from' entered through its tboot entry: S3 (1 CPUs parked)"
         echo "$((t + $8 + 1)) switcher: slot '$from' suspended; reading its request"
