@@ -7,7 +7,12 @@
 # (see the fixture's lines).  Checked: every row's value and target verdict,
 # the in-place row once the menu shows an in-place slot, the causes printed
 # next to a figure only when the run's own numbers show them (and left out
-# when they do not), and the refusal of a run with a record missing.  No QEMU: this is the cheap part of make bench.
+# when they do not), and the refusal of a run with a record missing.  Then
+# synthetic records of the tboot path next to the S3 one (as make bench runs
+# both): its resume and cold-boot rows, issue 13's targets with their two
+# terms, the RTC wait and firmware resume named absent, its breakdown kept
+# apart from the S3 one, and the scale row from scale.txt (with and without
+# it).  No QEMU: this is the cheap part of make bench.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/../ovmf/lib.sh"
