@@ -377,32 +377,40 @@ none) tpm_note=", no TPM" ;;
 esac
 echo "make bench: one run, QEMU TCG, -m ${mem:-?}$tpm_note, ${active:-?} active region, ${nslots:-?} slots (medians; ratios within this run)"
 row "figure" "value" "target"
-echo "the S3 path (handoff s3: RTC alarm, firmware S3 resume):"
-resume_rows s3 "resume switch"
-if ! printf '%s\n' "$colds" | awk '$4 == "s3" { f = 1 } END { exit !f }'; then
-        row "cold boot of a slot at a switch, hotkey -> userspace" "?"
-fi
-cold_rows s3
-res_swap=$(resumes s3 swap 2 | median) aft_swap=$(resumes s3 swap 3 | median)
-res_inpl=$(resumes s3 in-place 2 | median) aft_inpl=$(resumes s3 in-place 3 | median)
-read -r _ cold_swap caft_swap < <(cold_ref s3 swap) || true
-read -r _ cold_inpl caft_inpl < <(cold_ref s3 in-place) || true
-[ "${caft_swap:--1}" -ge 0 ] || caft_swap=''
-[ "${caft_inpl:--1}" -ge 0 ] || caft_inpl=''
-ratio_row "ratio resume / cold boot, swap slots" "$res_swap" "${cold_swap:-}" "<=" 0.33
-# The same ratios without the S3 path both share (hotkey, suspend, RTC wait,
-# firmware S3 resume): from the switcher's wake entry to userspace, the part
-# a switch adds on top of the platform's own suspend-to-RAM cycle.
-if [ -n "$aft_swap" ] && [ -n "$caft_swap" ]; then
-        ratio_row "  the same from the switcher's wake entry, swap" "$aft_swap" "$caft_swap" "<=" 0.33
-fi
-if [ -n "$res_inpl" ]; then
-        ratio_row "ratio resume / cold boot, in-place slots" "$res_inpl" "${cold_inpl:-}" "<=" 0.20
+# A run of tboot slots alone (bench.sh's run without a TPM) has no S3 rows
+# to show: the path is named absent, and its rows and breakdown left out.
+s3_only_absent=$(printf '%s\n' "$latencies" | awk 'NF { n[$4]++ } END { print (n["tboot"] && !n["s3"]) ? 1 : 0 }')
+res_swap='' res_inpl=''
+if [ "$s3_only_absent" = 1 ]; then
+        row "the S3 path" "n/a (none in this run)"
 else
-        row "ratio resume / cold boot, in-place slots" "n/a (none in this run)" "target <= 0.20"
-fi
-if [ -n "$aft_inpl" ] && [ -n "$caft_inpl" ]; then
-        ratio_row "  the same from the switcher's wake entry, in-place" "$aft_inpl" "$caft_inpl" "<=" 0.20
+        echo "the S3 path (handoff s3: RTC alarm, firmware S3 resume):"
+        resume_rows s3 "resume switch"
+        if ! printf '%s\n' "$colds" | awk '$4 == "s3" { f = 1 } END { exit !f }'; then
+                row "cold boot of a slot at a switch, hotkey -> userspace" "?"
+        fi
+        cold_rows s3
+        res_swap=$(resumes s3 swap 2 | median) aft_swap=$(resumes s3 swap 3 | median)
+        res_inpl=$(resumes s3 in-place 2 | median) aft_inpl=$(resumes s3 in-place 3 | median)
+        read -r _ cold_swap caft_swap < <(cold_ref s3 swap) || true
+        read -r _ cold_inpl caft_inpl < <(cold_ref s3 in-place) || true
+        [ "${caft_swap:--1}" -ge 0 ] || caft_swap=''
+        [ "${caft_inpl:--1}" -ge 0 ] || caft_inpl=''
+        ratio_row "ratio resume / cold boot, swap slots" "$res_swap" "${cold_swap:-}" "<=" 0.33
+        # The same ratios without the S3 path both share (hotkey, suspend, RTC wait,
+        # firmware S3 resume): from the switcher's wake entry to userspace, the part
+        # a switch adds on top of the platform's own suspend-to-RAM cycle.
+        if [ -n "$aft_swap" ] && [ -n "$caft_swap" ]; then
+                ratio_row "  the same from the switcher's wake entry, swap" "$aft_swap" "$caft_swap" "<=" 0.33
+        fi
+        if [ -n "$res_inpl" ]; then
+                ratio_row "ratio resume / cold boot, in-place slots" "$res_inpl" "${cold_inpl:-}" "<=" 0.20
+        else
+                row "ratio resume / cold boot, in-place slots" "n/a (none in this run)" "target <= 0.20"
+        fi
+        if [ -n "$aft_inpl" ] && [ -n "$caft_inpl" ]; then
+                ratio_row "  the same from the switcher's wake entry, in-place" "$aft_inpl" "$caft_inpl" "<=" 0.20
+        fi
 fi
 # shellcheck disable=SC2046
 set -- $(resumes s3 all 2 | stats)
@@ -458,20 +466,22 @@ ratio_row "ratio swap copy / memcpy" "$copy" "$mcpy" ">=" 0.8
 row "store checksums per swap switch (verify + record)" \
         "$(awk -v s="$sum_med" -v t="$(tot s3 swap; tot tboot swap)" 'BEGIN { split(t, a, "\n"); t = a[1] != "" ? a[1] : a[2]; if (t == "") print "?"; else printf "%.0f of %.0f ms switcher time", s / 1000, t / 1000 }')"
 copy_rows
-echo "where a switch goes (host clock unless 'its log'):"
-row "  hotkey seen -> released, request written, alarm armed" "$(ms "$(part s3 press-arm)")"
-row "  alarm armed -> machine in S3" "$(ms "$(part s3 arm-suspend)")"
-row "    guest kernel suspend (its log: suspend entry -> S3)" "$(ms "$(kpart s3 k-suspend)")"
-row "    guest: alarm armed -> S3 (its log)" "$(ms "$(kpart s3 k-arm-s3)")"
-row "  waiting for the RTC wake-up (QMP SUSPEND -> WAKEUP)" "$(ms "$(part s3 wait)")" "${amode:+($amode)}"
-row "    the same, as the agents estimate it (their log)" "$(ms "$(lines | sed -n 's/^GUEST: agent-log .*resumed after .* waited \([0-9]*\) ms for it$/\1/p' | median)")"
-# No cause here: one run measures one platform, so a TPM's part in this
-# figure shows only against a run with the other SW_BENCH_TPM setting.
-row "  firmware S3 resume (WAKEUP -> switcher's wake entry)" "$(ms "$(part s3 firmware)")"
-row "  switcher: checks, save, restore, swap" "$(us_ms "$tot_swap")"
-row "  switcher: checks, save, restore, in-place" "$(us_ms "$(tot s3 inplace)" "n/a (none in this run)")"
-row "  switcher -> target userspace (resume switches)" "$(ms "$(part s3 resume-user)")"
-row "    guest kernel resume (its log: wake -> suspend exit)" "$(ms "$(kpart s3 k-resume)")"
+if [ "$s3_only_absent" != 1 ]; then
+        echo "where a switch goes (host clock unless 'its log'):"
+        row "  hotkey seen -> released, request written, alarm armed" "$(ms "$(part s3 press-arm)")"
+        row "  alarm armed -> machine in S3" "$(ms "$(part s3 arm-suspend)")"
+        row "    guest kernel suspend (its log: suspend entry -> S3)" "$(ms "$(kpart s3 k-suspend)")"
+        row "    guest: alarm armed -> S3 (its log)" "$(ms "$(kpart s3 k-arm-s3)")"
+        row "  waiting for the RTC wake-up (QMP SUSPEND -> WAKEUP)" "$(ms "$(part s3 wait)")" "${amode:+($amode)}"
+        row "    the same, as the agents estimate it (their log)" "$(ms "$(lines | sed -n 's/^GUEST: agent-log .*resumed after .* waited \([0-9]*\) ms for it$/\1/p' | median)")"
+        # No cause here: one run measures one platform, so a TPM's part in this
+        # figure shows only against a run with the other SW_BENCH_TPM setting.
+        row "  firmware S3 resume (WAKEUP -> switcher's wake entry)" "$(ms "$(part s3 firmware)")"
+        row "  switcher: checks, save, restore, swap" "$(us_ms "$tot_swap")"
+        row "  switcher: checks, save, restore, in-place" "$(us_ms "$(tot s3 inplace)" "n/a (none in this run)")"
+        row "  switcher -> target userspace (resume switches)" "$(ms "$(part s3 resume-user)")"
+        row "    guest kernel resume (its log: wake -> suspend exit)" "$(ms "$(kpart s3 k-resume)")"
+fi
 if [ "$tb_any" = 1 ]; then
         # The same breakdown: the two S3 figures this path has no part of are
         # named absent, not shown as a 0 that a missing record could also give.

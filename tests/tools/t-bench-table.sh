@@ -331,6 +331,20 @@ row noscale/256 "$w/noscale.out" '^  256 MiB active \(this run, n=2\) +500 ms *$
 row noscale/growth "$w/noscale.out" '^  growth per GiB of active region, the switcher +\? '
 no_row noscale/no-1g "$w/noscale.out" '1 GiB active'
 
+# The tboot slots alone (bench.sh's run without a TPM): the S3 path named
+# absent, its rows and breakdown left out, the tboot rows as before.
+mkdir -p "$w/tbonly"
+awk '$1 < 1000000002000000 || $1 > 1000000115000000' "$w/paths/serial.ts" >"$w/tbonly/serial.ts"
+grep -v '^resume-[ab] \|^cold-[be] ' "$w/paths/presses.txt" >"$w/tbonly/presses.txt"
+: >"$w/tbonly/qmp.txt"
+printf 'mem 4G\ntpm none\n' >"$w/tbonly/boots.txt"
+"$table" "$w/tbonly" >"$w/tbonly.out" 2>&1 || true
+o=$w/tbonly.out
+row tbonly/s3-na "$o" '^the S3 path +n/a \(none in this run\) *$'
+no_row tbonly/no-s3-rows "$o" '^resume switch, |QMP SUSPEND|firmware S3 resume \(WAKEUP'
+row tbonly/tb-ratio-swap "$o" '^ratio tboot resume / cold boot of f, swap \(256 MiB\) +0\.125 \(1000 / 8000 ms\) '
+row tbonly/tb-firmware-absent "$o" '^  firmware S3 resume +absent +\(no firmware on this path\)$'
+
 # A run without its QMP events is refused, by name.
 mkdir -p "$w/noqmp"
 cp "$fix/serial.ts" "$fix/presses.txt" "$fix/boots.txt" "$w/noqmp/"
