@@ -316,17 +316,24 @@ done
 
 # --- 3. the switch run --------------------------------------------------------
 echo "bench: the switch run, $rounds round trips per kind (swap, in place) and path (S3, tboot; several minutes under TCG)..."
-log=$w/serial.log
-presses=$w/presses.txt
-: >"$presses"
-t0=$(now_us)
-OVMF_VARS=$w/vars-switcher.fd SW_QEMU_BG=1 run_qemu switch "$mem" $((600 + rounds * 160)) "$w/disk.img" "$log" \
-        -qmp "unix:$w/qmp.sock,server=on,wait=off"
-qpid=$SW_QEMU_PID
-run=$SW_QEMU_RUN_DIR
-echo "poweron $t0" >>"$presses"
-stamp "$log" "$w/serial.ts" "$qpid"
-qmp_events "$w/qmp.sock" "$w/qmp.txt"
+# switch_run_start NAME DIR TIMEOUT: a switch run's QEMU in the background on
+# DIR/disk.img, from the switcher's variable store: the serial log
+# DIR/serial.log (stamped in DIR/serial.ts), the QMP events in DIR/qmp.txt,
+# the hotkeys' times in DIR/presses.txt.  Sets log, presses, run and qpid
+# for the functions below.
+switch_run_start() {
+        log=$2/serial.log presses=$2/presses.txt
+        : >"$presses"
+        t0=$(now_us)
+        OVMF_VARS=$w/vars-switcher.fd SW_QEMU_BG=1 run_qemu "$1" "$mem" "$3" "$2/disk.img" "$log" \
+                -qmp "unix:$2/qmp.sock,server=on,wait=off"
+        qpid=$SW_QEMU_PID
+        run=$SW_QEMU_RUN_DIR
+        echo "poweron $t0" >>"$presses"
+        stamp "$log" "$2/serial.ts" "$qpid"
+        qmp_events "$2/qmp.sock" "$2/qmp.txt"
+}
+switch_run_start switch "$w" $((600 + rounds * 160))
 
 # press KEYS NAME MARKER_RE N: the hotkey, then wait for the Nth marker.
 # The press time goes to $presses; table.sh finds the marker after it.
@@ -458,16 +465,8 @@ if [ "${SW_BENCH_NOTPM:-1}" = 1 ] && [ "$tpm" = swtpm ]; then
         "$SW_OVMF_DIR/mkdisk.sh" "$n/disk.img" "$n/esp" >/dev/null
         printf 'mem %s\ntpm none\n' "$mem" >"$n/boots.txt"
         : >"$n/qmp.txt"
-        log=$n/serial.log presses=$n/presses.txt nres=0 ok=1
-        : >"$presses"
-        t0=$(now_us)
-        OVMF_VARS=$w/vars-switcher.fd SW_QEMU_TPM=0 SW_QEMU_BG=1 run_qemu notpm "$mem" $((400 + notpm_rounds * 80)) \
-                "$n/disk.img" "$log" -qmp "unix:$n/qmp.sock,server=on,wait=off"
-        qpid=$SW_QEMU_PID
-        run=$SW_QEMU_RUN_DIR
-        echo "poweron $t0" >>"$presses"
-        stamp "$log" "$n/serial.ts" "$qpid"
-        qmp_events "$n/qmp.sock" "$n/qmp.txt"
+        nres=0 ok=1
+        SW_QEMU_TPM=0 switch_run_start notpm "$n" $((400 + notpm_rounds * 80))
         wait_for_marker "$log" '^GUEST: ready slot=e' 240 || ok=0
         cold f ctrl-alt-6
         round_trips "no TPM, tboot path, swap" "$notpm_rounds" e ctrl-alt-5 f ctrl-alt-6

@@ -159,26 +159,25 @@ colds=$(printf '%s\n' "$latencies" | awk '$1 ~ /^cold-/ { print substr($1, 6), $
 # an in-place slot's last: in bench.sh b's from a and d's from c, f's from e
 # and h's from g), else of that kind on any path, else the run's first.
 cold_ref() {
-        local id ms aft path pick='' any=''
+        local pick
+        pick=$(cold_pick "$1" "$2")
+        [ -n "$pick" ] || pick=$(cold_pick "" "$2")
+        [ -n "$pick" ] || pick=$(printf '%s\n' "$colds" | awk 'NF { print $1, $2, $3; exit }')
+        echo "$pick"
+}
+# cold_pick PATH KIND: cold_ref's choice among PATH's cold boots (any path
+# when PATH is empty), or nothing.
+cold_pick() {
+        local id ms aft path pick=''
         while read -r id ms aft path; do
                 [ -n "$id" ] || continue
-                [ -n "$any" ] || any="$id $ms $aft"
                 if [ "$2" = in-place ] && ! is_inplace "$id"; then continue; fi
                 if [ "$2" = swap ] && is_inplace "$id"; then continue; fi
-                [ "$path" = "$1" ] || continue
-                [ "$2" = swap ] && [ -n "$pick" ] && continue
+                if [ -n "$1" ] && [ "$path" != "$1" ]; then continue; fi
+                if [ "$2" = swap ] && [ -n "$pick" ]; then continue; fi
                 pick="$id $ms $aft"
         done <<<"$colds"
-        if [ -z "$pick" ]; then
-                while read -r id ms aft path; do
-                        [ -n "$id" ] || continue
-                        if [ "$2" = in-place ] && ! is_inplace "$id"; then continue; fi
-                        if [ "$2" = swap ] && is_inplace "$id"; then continue; fi
-                        [ "$2" = swap ] && [ -n "$pick" ] && continue
-                        pick="$id $ms $aft"
-                done <<<"$colds"
-        fi
-        echo "${pick:-$any}"
+        echo "$pick"
 }
 direct=$(awk '$1 == "direct" { print $2 }' "$d/boots.txt" | stats)
 viasw=$(awk '$1 == "switcher" { print $2 }' "$d/boots.txt" | stats)
