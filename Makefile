@@ -4,7 +4,9 @@
 #   make test       every test: host unit tests, then the QEMU + OVMF boots
 #   make unit       host unit tests only (needs gcc, cmocka and libfdt; no root, no QEMU)
 #   make demo       provision a disk from partitions.conf and boot it in QEMU
-#   make bench      the issue 7 table: switches, boots (direct vs switcher), copy rate, S3 path,
+#   make bench      the issue 7 and 13 table: switches through the S3 path and the tboot
+#                   entry, boots (direct vs switcher), copy rate, the switcher's part at
+#                   256 MiB, 1 and 2 GiB active, the tboot path again without a TPM,
 #                   and the swap's copy loop against rep movsb/movsq and memcpy
 #                   (SW_BENCH_ONLY=copy: that row alone, one short QEMU run)
 #   make soak       200 hotkey switches between two writing slots (SOAK_ROUNDS round trips)

@@ -6,7 +6,8 @@
 #   presses.txt  "poweron US" (QEMU started), then "NAME US" per hotkey:
 #                cold-ID (the marker is "GUEST: up slot=ID") or resume-ID
 #                (the marker is the next agent's "resumed after" line)
-#   qmp.txt      QEMU's QMP events, "EVENT US" (SUSPEND, WAKEUP)
+#   qmp.txt      QEMU's QMP events, "EVENT US" (SUSPEND, WAKEUP); a switch
+#                through the switcher's tboot entry has none
 #   boots.txt    "mem SIZE" (QEMU's -m), "tpm swtpm|none" (the machine's
 #                TPM; older records lack it), then "direct MS" and
 #                "switcher MS": power-on -> userspace marker
@@ -14,6 +15,13 @@
 #                MB/s (of R rounds: median N, min N)" (older records lack
 #                it); alone in DIR (SW_BENCH_ONLY=copy), the table is those
 #                rows only
+#   scale.txt    the scale runs' switcher lines, "MIB LINE": each run's
+#                active region in MiB, then a "switcher: ..." line of its
+#                serial log (older records lack it: no scale rows)
+# A switch's path is its requester's: the tboot path when the switcher
+# logged "slot 'ID' entered through its tboot entry" for it, else the S3
+# path (the RTC alarm and the firmware's S3 resume).  Each path gets its own
+# rows; the tboot path's targets are issue 13's.
 # Every figure is a median over the run; the ratios compare figures of the
 # same run.  Targets from issue 7; a missed one is marked "MISSED".
 # A cause next to a figure is printed only when the run's numbers show it.
@@ -95,23 +103,26 @@ lines() {
         sed 's/^[0-9]* //' "$d/serial.ts"
 }
 
-# Hotkey -> marker, per press: "NAME MS WAKE_MS".  The hotkey's moment is
-# when the guest saw it (the agent's "pressed" line), not when the host sent
-# it: the host's monitor round trip is not part of a switch.  Without that
-# line, the host's press time.  WAKE_MS is the part after the S3 path, from
-# the switcher's wake entry to the marker (-1 without a wake line).
+# Hotkey -> marker, per press: "NAME MS AFTER_MS PATH".  The hotkey's moment
+# is when the guest saw it (the agent's "pressed" line), not when the host
+# sent it: the host's monitor round trip is not part of a switch.  Without
+# that line, the host's press time.  PATH is tboot when the switcher logged
+# its tboot entry before the marker, else s3.  AFTER_MS is the part after
+# the hand-off, from the switcher's wake entry (S3) or its tboot entry to
+# the marker (-1 without either line).
 latencies=$(awk 'FNR == NR { if ($1 != "poweron") { nm[++n] = $1; t[n] = $2 } next }
         { l = $0; sub(/^[0-9]+ /, "", l) }
         i < n && $1 >= t[i + 1] {
                 k = nm[i + 1]
                 if (!seen && l ~ /^GUEST: agent-log .*hotkey .* pressed/) { seen = $1; next }
                 if (!wake && l ~ /^switcher: S3 wake/) { wake = $1; next }
+                if (!wake && l ~ /^switcher: slot .* entered through its tboot entry/) { wake = $1; tb = 1; next }
                 if (k ~ /^cold-/) { id = substr(k, 6); hit = index(l, "GUEST: up slot=" id " ") == 1 }
                 else hit = l ~ /^GUEST: agent-log .*resumed after/
                 if (hit) {
                         i++
-                        printf "%s %.0f %.0f\n", k, ($1 - (seen ? seen : t[i])) / 1000, wake ? ($1 - wake) / 1000 : -1
-                        seen = 0; wake = 0
+                        printf "%s %.0f %.0f %s\n", k, ($1 - (seen ? seen : t[i])) / 1000, wake ? ($1 - wake) / 1000 : -1, tb ? "tboot" : "s3"
+                        seen = 0; wake = 0; tb = 0
                 }
         }' "$d/presses.txt" "$d/serial.ts")
 
@@ -120,105 +131,163 @@ inplace=$(lines | sed -n 's/.*\[\([^],]*\), in-place\].*/\1/p' | sort -u)
 is_inplace() {
         printf '%s\n' "$inplace" | grep -qxF -- "$1"
 }
-res_swap='' res_inpl='' aft_swap='' aft_inpl=''
-while read -r name ms aft; do
-        case $name in
-        resume-*)
-                if is_inplace "${name#resume-}"; then
-                        res_inpl+="$ms"$'\n'
-                        [ "${aft:--1}" -lt 0 ] || aft_inpl+="$aft"$'\n'
-                else
-                        res_swap+="$ms"$'\n'
-                        [ "${aft:--1}" -lt 0 ] || aft_swap+="$aft"$'\n'
-                fi
-                ;;
-        esac
-done <<<"$latencies"
-aft_swap=$(printf '%s' "$aft_swap" | median)
-aft_inpl=$(printf '%s' "$aft_inpl" | median)
-res_all=$(printf '%s\n' "$latencies" | awk '$1 ~ /^resume-/ { print $2 }' | stats)
-res_swap=$(printf '%s' "$res_swap" | median)
-res_inpl=$(printf '%s' "$res_inpl" | median)
-# Cold boots, "ID MS" per cold-ID press.  A ratio compares a slot kind's
-# resumes with a cold boot of the same kind (any cold boot when the run had
-# none of that kind): a swap slot's first, an in-place slot's last.
-colds=$(printf '%s\n' "$latencies" | awk '$1 ~ /^cold-/ { print substr($1, 6), $2, $3 }')
-cold_swap='' cold_inpl='' caft_swap='' caft_inpl=''
-while read -r id ms aft; do
-        [ -n "$id" ] || continue
-        if is_inplace "$id"; then
-                # The last: in bench.sh, d's, reached from c.
-                cold_inpl=$ms caft_inpl=$aft
-        elif [ -z "$cold_swap" ]; then
-                cold_swap=$ms caft_swap=$aft
-        fi
-done <<<"$colds"
-read -r _ cold_any caft_any < <(printf '%s\n' "$colds" | awk 'NF { print; exit }') || true
-cold_swap=${cold_swap:-${cold_any:-}} caft_swap=${caft_swap:-${caft_any:-}}
-cold_inpl=${cold_inpl:-${cold_any:-}} caft_inpl=${caft_inpl:-${caft_any:-}}
-[ "${caft_swap:--1}" -ge 0 ] || caft_swap=''
-[ "${caft_inpl:--1}" -ge 0 ] || caft_inpl=''
+# The slots whose switches came through the tboot entry.
+tbslots=$(lines | sed -n "s/^switcher: slot '\([^']*\)' entered through its tboot entry: .*/\1/p" | sort -u)
+is_tboot() {
+        printf '%s\n' "$tbslots" | grep -qxF -- "$1"
+}
+
+# resumes PATH KIND COLUMN: one figure of PATH's resume switches into KIND
+# (swap, in-place or all) slots, one a line: COLUMN 2 the hotkey -> marker,
+# 3 the part after the hand-off (left out when absent).
+resumes() {
+        local name ms aft path
+        while read -r name ms aft path; do
+                case $name in resume-*) ;; *) continue ;; esac
+                [ "$path" = "$1" ] || continue
+                case $2 in
+                swap) ! is_inplace "${name#resume-}" || continue ;;
+                in-place) is_inplace "${name#resume-}" || continue ;;
+                esac
+                if [ "$3" = 2 ]; then echo "$ms"; elif [ "$aft" -ge 0 ]; then echo "$aft"; fi
+        done <<<"$latencies"
+}
+# Cold boots, "ID MS AFTER_MS PATH" per cold-ID press.
+colds=$(printf '%s\n' "$latencies" | awk '$1 ~ /^cold-/ { print substr($1, 6), $2, $3, $4 }')
+# cold_ref PATH KIND: "ID MS AFTER_MS" of the cold boot a resume of that path
+# and kind is compared with: of the same path and kind (a swap slot's first,
+# an in-place slot's last: in bench.sh b's from a and d's from c, f's from e
+# and h's from g), else of that kind on any path, else the run's first.
+cold_ref() {
+        local pick
+        pick=$(cold_pick "$1" "$2")
+        [ -n "$pick" ] || pick=$(cold_pick "" "$2")
+        [ -n "$pick" ] || pick=$(printf '%s\n' "$colds" | awk 'NF { print $1, $2, $3; exit }')
+        echo "$pick"
+}
+# cold_pick PATH KIND: cold_ref's choice among PATH's cold boots (any path
+# when PATH is empty), or nothing.
+cold_pick() {
+        local id ms aft path pick=''
+        while read -r id ms aft path; do
+                [ -n "$id" ] || continue
+                if [ "$2" = in-place ] && ! is_inplace "$id"; then continue; fi
+                if [ "$2" = swap ] && is_inplace "$id"; then continue; fi
+                if [ -n "$1" ] && [ "$path" != "$1" ]; then continue; fi
+                if [ "$2" = swap ] && [ -n "$pick" ]; then continue; fi
+                pick="$id $ms $aft"
+        done <<<"$colds"
+        echo "$pick"
+}
 direct=$(awk '$1 == "direct" { print $2 }' "$d/boots.txt" | stats)
 viasw=$(awk '$1 == "switcher" { print $2 }' "$d/boots.txt" | stats)
 
 # Where a switch's time goes, from the host's clock: every event in time
-# order, then the gaps between the ones that follow each other.
-s3=$( {
+# order, then the gaps between the ones that follow each other, each as
+# "PATH GAP MS".  A switch's gaps are printed at the next hotkey (or the
+# end), once its hand-off line has said which path it took.
+gaps=$( {
         awk '{ print $2, $1 }' "$d/qmp.txt"
         awk '{ l = $0; sub(/^[0-9]+ /, "", l) }
                 l ~ /^GUEST: agent-log .*hotkey .* pressed/ { print $1, "press" }
                 l ~ /^GUEST: agent-log .*suspending to RAM/ { print $1, "arm" }
                 l ~ /^switcher: S3 wake/ { print $1, "wake16" }
+                l ~ /^switcher: slot .* entered through its tboot entry/ { print $1, "tbentry" }
                 l ~ /^switcher: resuming slot/ { print $1, "resuming" }
                 l ~ /^GUEST: agent-log .*resumed after/ { print $1, "user" }' "$d/serial.ts"
 } | sort -n -k1,1 | awk '
+        function flush(k) { for (k in g) print (path == "" ? "s3" : path), k, g[k]; delete g; path = "" }
         { ev = $2; t = $1 }
-        ev == "arm" && last == "press" { print "press-arm", (t - tl) / 1000 }
-        ev == "SUSPEND" && last == "arm" { print "arm-suspend", (t - tl) / 1000 }
-        ev == "WAKEUP" && last == "SUSPEND" { print "wait", (t - tl) / 1000 }
-        ev == "wake16" && last == "WAKEUP" { print "firmware", (t - tl) / 1000 }
-        ev == "user" && last == "resuming" { print "resume-user", (t - tl) / 1000 }
-        { last = ev; tl = t }')
-part() {
-        printf '%s\n' "$s3" | awk -v k="$1" '$1 == k { print $2 }' | median
+        ev == "press" { flush() }
+        ev == "arm" && last == "press" { g["press-arm"] = (t - tl) / 1000 }
+        ev == "SUSPEND" && last == "arm" { g["arm-suspend"] = (t - tl) / 1000 }
+        ev == "WAKEUP" && last == "SUSPEND" { g["wait"] = (t - tl) / 1000 }
+        ev == "wake16" { path = "s3"; if (last == "WAKEUP") g["firmware"] = (t - tl) / 1000 }
+        ev == "tbentry" { path = "tboot"; if (last == "arm") g["arm-entry"] = (t - tl) / 1000 }
+        ev == "user" && last == "resuming" { g["resume-user"] = (t - tl) / 1000 }
+        { last = ev; tl = t }
+        END { flush() }')
+part() { # PATH GAP
+        printf '%s\n' "$gaps" | awk -v p="$1" -v k="$2" '$1 == p && $2 == k { print $3 }' | median
 }
 
 # The guests' own view, from their kernel logs (per slot, the kernel's clock,
-# which stops while the machine sleeps): the agent arms the alarm, the
-# kernel starts suspending ("PM: suspend entry"), the machine is in S3 until
-# "Low-level resume complete", and the kernel is done at "PM: suspend exit".
-kern=$(lines | awk '$1 == "GUEST:" && $2 == "kmsg" {
+# which leaves out the time the slot was away): the agent writes its request
+# (and on the S3 path arms the alarm), the kernel starts suspending ("PM:
+# suspend entry"), hands over (S3, or the tboot entry) until "Low-level
+# resume complete", and is done at "PM: suspend exit".  "PATH FIGURE MS",
+# the path being the slot's.
+kern=$(lines | awk -v tb="$(printf '%s\n' "$tbslots" | tr '\n' ' ')" 'BEGIN { n = split(tb, a, " "); for (i = 1; i <= n; i++) tbs[a[i]] = 1 }
+        $1 == "GUEST:" && $2 == "kmsg" {
                 s = $3; t = $4; m = $0; sub(/^GUEST: kmsg [^ ]* [0-9]+ /, "", m)
+                id = s; sub(/^slot=/, "", id); p = (id in tbs) ? "tboot" : "s3"
                 if (m ~ /^switcher-agent: suspending/) arm[s] = t
                 else if (m ~ /^PM: suspend entry/) entry[s] = t
                 else if (m ~ /Low-level resume complete/) {
-                        if (entry[s] != "") print "k-suspend", (t - entry[s]) / 1000
-                        if (arm[s] != "") print "k-arm-s3", (t - arm[s]) / 1000
+                        if (entry[s] != "") print p, "k-suspend", (t - entry[s]) / 1000
+                        if (arm[s] != "") print p, "k-arm-s3", (t - arm[s]) / 1000
                         low[s] = t; entry[s] = ""; arm[s] = ""
                 } else if (m ~ /^PM: suspend exit/ && low[s] != "") {
-                        print "k-resume", (t - low[s]) / 1000; low[s] = ""
+                        print p, "k-resume", (t - low[s]) / 1000; low[s] = ""
                 }
         }')
-kpart() {
-        printf '%s\n' "$kern" | awk -v k="$1" '$1 == k { print $2 }' | median
+kpart() { # PATH FIGURE
+        printf '%s\n' "$kern" | awk -v p="$1" -v k="$2" '$1 == p && $2 == k { print $3 }' | median
 }
 
+# switches: the switcher's lines on stdin -> one line per switch, "FROM TO
+# SAVED_KIB RESTORED_KIB RATE VERIFY_US RECORD_US TOTAL_US END PATH": END is
+# cold when a cold boot followed, else resume; PATH tboot when the tboot
+# entry came before it.  A switch without its "switch" line (a cold boot
+# after damage) has saved, restored and rate 0.
+switches() {
+        awk '
+        function emit(e) {
+                if (!have) return
+                print from, to, sv, rs, rate, v, r, tot, e, tb ? "tboot" : "s3"
+                have = 0; tb = 0; sv = rs = rate = 0
+        }
+        { sub(/^switcher: /, "") }
+        /^slot .* entered through its tboot entry/ { emit("resume"); tb = 1; next }
+        /^S3 wake/ { emit("resume"); tb = 0; next }
+        /^switch .*: saved [0-9]+ KiB, restored [0-9]+ KiB in .* MB\/s\)$/ {
+                emit("resume")
+                for (i = 1; i <= NF; i++) {
+                        if ($i == "saved") sv = $(i + 1)
+                        if ($i == "restored") rs = $(i + 1)
+                }
+                rate = $(NF - 1); sub(/^\(/, "", rate)
+                next
+        }
+        /^checksums: verify / {
+                emit("resume")
+                to = $3; v = $4; from = $7; r = $8; tot = $(NF - 1)
+                gsub(/\047/, "", to); gsub(/\047/, "", from)
+                have = 1
+                next
+        }
+        /^cold boot of slot/ { emit("cold"); next }
+        { emit("resume") }
+        END { emit("resume") }'
+}
+sw_all=$(lines | grep '^switcher: ' | switches)
 # The copy rate of the switches that moved a swap slot (16 MiB or more either
 # way); a switch between in-place slots copies only the low memory, whose
 # rate says nothing.
-copy=$(lines | sed -n 's/^switcher: switch .*: saved \([0-9]*\) KiB, restored \([0-9]*\) KiB in .* (\([0-9]*\) MB\/s)$/\1 \2 \3/p' |
-        awk '$1 >= 16384 || $2 >= 16384 { print $3 }' | median)
+copy=$(printf '%s\n' "$sw_all" | awk 'NF && ($3 >= 16384 || $4 >= 16384) { print $5 }' | median)
 mcpy=$(lines | sed -n 's/^GUEST: bench memcpy .*: \([0-9]*\) MB\/s$/\1/p' | head -n 1)
-# The switcher's own time per switch, "KIND VERIFY_US RECORD_US TOTAL_US": a
-# switch between two in-place slots copies only low memory, any other one a
-# swap slot's whole region, so each kind gets its own median.
-sums=$(lines | sed -n "s/^switcher: checksums: verify '\([^']*\)' \([0-9]*\) us, record '\([^']*\)' \([0-9]*\) us; switcher total \([0-9]*\) us$/\1 \3 \2 \4 \5/p" |
-        while read -r to from v r t; do
-                if is_inplace "$to" && is_inplace "$from"; then echo "inplace $v $r $t"; else echo "swap $v $r $t"; fi
-        done)
-sum_med=$(printf '%s\n' "$sums" | awk '$1 == "swap" { print $2 + $3 }' | median)
-tot_swap=$(printf '%s\n' "$sums" | awk '$1 == "swap" { print $4 }' | median)
-tot_inpl=$(printf '%s\n' "$sums" | awk '$1 == "inplace" { print $4 }' | median)
+# The switcher's own time per switch, "PATH KIND VERIFY_US RECORD_US
+# TOTAL_US": a switch between two in-place slots copies only low memory, any
+# other one a swap slot's whole region, so each kind gets its own median.
+sums=$(printf '%s\n' "$sw_all" | while read -r from to _ _ _ v r t _ path; do
+        [ -n "$from" ] || continue
+        if is_inplace "$to" && is_inplace "$from"; then echo "$path inplace $v $r $t"; else echo "$path swap $v $r $t"; fi
+done)
+sum_med=$(printf '%s\n' "$sums" | awk '$2 == "swap" { print $3 + $4 }' | median)
+tot() { # PATH KIND: the median switcher total, in us
+        printf '%s\n' "$sums" | awk -v p="$1" -v k="$2" '$1 == p && $2 == k { print $5 }' | median
+}
+tot_swap=$(tot s3 swap)
 active=$(lines | sed -n 's/^plan: active region \([0-9.]* [KMG]iB\).*/\1/p' | head -n 1)
 nslots=$(lines | grep -c '^ *\(=> \)\{0,1\}[0-9]*) .*\[[^]]*\]$' || true)
 # Whether the RTC wait is the agent's alarm: each switch's wake-up (QMP
@@ -226,7 +295,7 @@ nslots=$(lines | grep -c '^ *\(=> \)\{0,1\}[0-9]*) .*\[[^]]*\]$' || true)
 # (wake-up alarm in N ms ...)" stamped on the host, plus N).  "MAX_MS N": the
 # largest miss over the N switches whose alarm was armed on an RTC tick; an
 # alarm in whole seconds (the agent's fallback) ends the pairing, so it is
-# left out.
+# left out, and so is a request through the tboot entry, which arms none.
 rtc=$( {
         awk '$1 == "WAKEUP" { print $2, "WAKEUP" }' "$d/qmp.txt"
         awk '{ l = $0; sub(/^[0-9]+ /, "", l) }
@@ -249,6 +318,9 @@ fi
 ms() { # "MEDIAN" -> "N ms", "" -> "?"
         [ -n "$1" ] && printf '%.0f ms' "$1" || printf '?'
 }
+us_ms() { # "MEDIAN_US" -> "N ms", "" -> the second argument (default "?")
+        if [ -n "$1" ]; then ms "$(awk -v t="$1" 'BEGIN { print t / 1000 }')"; else printf '%s' "${2:-?}"; fi
+}
 # ratio A B OP LIMIT: "R  (target OP LIMIT: ok|MISSED)".
 ratio() {
         awk -v a="$1" -v b="$2" -v op="$3" -v lim="$4" 'BEGIN {
@@ -261,6 +333,38 @@ ratio_row() { # FIGURE A B OP LIMIT
         r=$(ratio "$2" "$3" "$4" "$5")
         row "$1" "${r%%|*}" "$( [ "$r" = "?" ] || echo "target ${r#*|}")"
 }
+# frac_row FIGURE A B N: A / B against a target of at most 1/N, printed with
+# its two terms: "R (A / B ms)" and "target <= 1/N (L)  ok|MISSED".
+frac_row() {
+        local v
+        v=$(awk -v a="$2" -v b="$3" -v n="$4" 'BEGIN {
+                if (a == "" || b == "" || b == 0) { print "?|target <= 1/" n; exit }
+                r = a / b
+                printf "%.3f (%.0f / %.0f ms)|target <= 1/%d (%.3f)%s\n", r, a, b, n, 1 / n, r <= 1 / n ? "  ok" : "  MISSED" }')
+        row "$1" "${v%%|*}" "${v#*|}"
+}
+# resume_rows PATH LABEL: the resume row of one path (LABEL: what it is
+# called), then one per slot kind with some.
+resume_rows() {
+        local k
+        # shellcheck disable=SC2046 # "MEDIAN MIN MAX N": four words on purpose
+        set -- "$1" "$2" $(resumes "$1" all 2 | stats)
+        row "$2, hotkey -> target userspace (n=${6:-0})" "$(ms "${3:-}")" "min ${4:-?}, max ${5:-?}"
+        for k in swap in-place; do
+                # shellcheck disable=SC2046
+                set -- "$1" "$2" $(resumes "$1" "$k" 2 | stats)
+                [ -n "${3:-}" ] || continue
+                row "  $k slots (n=$6)" "$(ms "$3")" "min $4, max $5"
+        done
+}
+# cold_rows PATH: one row per cold boot at a switch on PATH.
+cold_rows() {
+        local id ms aft path
+        while read -r id ms aft path; do
+                if [ -z "$id" ] || [ "$path" != "$1" ]; then continue; fi
+                row "cold boot of slot $id at a switch, hotkey -> userspace" "$(ms "$ms")" "$(is_inplace "$id" && echo in-place)"
+        done <<<"$colds"
+}
 
 echo
 mem=$(awk '$1 == "mem" { print $2; exit }' "$d/boots.txt")
@@ -272,16 +376,73 @@ none) tpm_note=", no TPM" ;;
 esac
 echo "make bench: one run, QEMU TCG, -m ${mem:-?}$tpm_note, ${active:-?} active region, ${nslots:-?} slots (medians; ratios within this run)"
 row "figure" "value" "target"
-# shellcheck disable=SC2086 # "MEDIAN MIN MAX N": four words on purpose
-set -- $res_all
-row "resume switch, hotkey -> target userspace (n=${4:-0})" "$(ms "${1:-}")" "min ${2:-?}, max ${3:-?}"
-if [ -z "$colds" ]; then
-        row "cold boot of a slot at a switch, hotkey -> userspace" "?"
+# A run of tboot slots alone (bench.sh's run without a TPM) has no S3 rows
+# to show: the path is named absent, and its rows and breakdown left out.
+s3_only_absent=$(printf '%s\n' "$latencies" | awk 'NF { n[$4]++ } END { print (n["tboot"] && !n["s3"]) ? 1 : 0 }')
+res_swap='' res_inpl=''
+if [ "$s3_only_absent" = 1 ]; then
+        row "the S3 path" "n/a (none in this run)"
+else
+        echo "the S3 path (handoff s3: RTC alarm, firmware S3 resume):"
+        resume_rows s3 "resume switch"
+        if ! printf '%s\n' "$colds" | awk '$4 == "s3" { f = 1 } END { exit !f }'; then
+                row "cold boot of a slot at a switch, hotkey -> userspace" "?"
+        fi
+        cold_rows s3
+        res_swap=$(resumes s3 swap 2 | median) aft_swap=$(resumes s3 swap 3 | median)
+        res_inpl=$(resumes s3 in-place 2 | median) aft_inpl=$(resumes s3 in-place 3 | median)
+        read -r _ cold_swap caft_swap < <(cold_ref s3 swap) || true
+        read -r _ cold_inpl caft_inpl < <(cold_ref s3 in-place) || true
+        [ "${caft_swap:--1}" -ge 0 ] || caft_swap=''
+        [ "${caft_inpl:--1}" -ge 0 ] || caft_inpl=''
+        ratio_row "ratio resume / cold boot, swap slots" "$res_swap" "${cold_swap:-}" "<=" 0.33
+        # The same ratios without the S3 path both share (hotkey, suspend, RTC wait,
+        # firmware S3 resume): from the switcher's wake entry to userspace, the part
+        # a switch adds on top of the platform's own suspend-to-RAM cycle.
+        if [ -n "$aft_swap" ] && [ -n "$caft_swap" ]; then
+                ratio_row "  the same from the switcher's wake entry, swap" "$aft_swap" "$caft_swap" "<=" 0.33
+        fi
+        if [ -n "$res_inpl" ]; then
+                ratio_row "ratio resume / cold boot, in-place slots" "$res_inpl" "${cold_inpl:-}" "<=" 0.20
+        else
+                row "ratio resume / cold boot, in-place slots" "n/a (none in this run)" "target <= 0.20"
+        fi
+        if [ -n "$aft_inpl" ] && [ -n "$caft_inpl" ]; then
+                ratio_row "  the same from the switcher's wake entry, in-place" "$aft_inpl" "$caft_inpl" "<=" 0.20
+        fi
 fi
-while read -r id ms _; do
-        [ -n "$id" ] || continue
-        row "cold boot of slot $id at a switch, hotkey -> userspace" "$(ms "$ms")" "$(is_inplace "$id" && echo in-place)"
-done <<<"$colds"
+# shellcheck disable=SC2046
+set -- $(resumes s3 all 2 | stats)
+res_s3=${1:-}
+
+# The tboot path: the same rows, and issue 13's targets, each against a cold
+# boot of its own kind through the same path (no RTC wait or firmware in
+# either term).
+tb_any=$(printf '%s\n' "$latencies" | awk '$4 == "tboot" { f = 1 } END { print f + 0 }')
+if [ "$tb_any" = 1 ]; then
+        echo "the tboot path (the switcher's tboot entry: no alarm, no firmware):"
+        resume_rows tboot "tboot resume switch"
+        cold_rows tboot
+        tres_swap=$(resumes tboot swap 2 | median) taft_swap=$(resumes tboot swap 3 | median)
+        tres_inpl=$(resumes tboot in-place 2 | median) taft_inpl=$(resumes tboot in-place 3 | median)
+        read -r tid_swap tcold_swap tcaft_swap < <(cold_ref tboot swap) || true
+        read -r tid_inpl tcold_inpl tcaft_inpl < <(cold_ref tboot in-place) || true
+        frac_row "ratio tboot resume / cold boot of ${tid_inpl:-?}, in-place" "$tres_inpl" "${tcold_inpl:-}" 20
+        frac_row "ratio tboot resume / cold boot of ${tid_swap:-?}, swap (${active:-?})" "$tres_swap" "${tcold_swap:-}" 8
+        [ "${tcaft_swap:--1}" -ge 0 ] || tcaft_swap=''
+        [ "${tcaft_inpl:--1}" -ge 0 ] || tcaft_inpl=''
+        if [ -n "$taft_inpl" ] && [ -n "$tcaft_inpl" ]; then
+                frac_row "  the same from the switcher's tboot entry, in-place" "$taft_inpl" "$tcaft_inpl" 20
+        fi
+        if [ -n "$taft_swap" ] && [ -n "$tcaft_swap" ]; then
+                frac_row "  the same from the switcher's tboot entry, swap" "$taft_swap" "$tcaft_swap" 8
+        fi
+        ratio_row "ratio tboot resume / S3 resume, swap slots" "$tres_swap" "$res_swap" "<=" 1
+        ratio_row "ratio tboot resume / S3 resume, in-place slots" "$tres_inpl" "$res_inpl" "<=" 1
+else
+        row "the tboot path" "n/a (none in this run)"
+fi
+echo "both paths:"
 # shellcheck disable=SC2086
 set -- $viasw
 row "plain reboot, power-on -> switcher -> slot a (n=${4:-0})" "$(ms "${1:-}")"
@@ -290,22 +451,7 @@ viasw_med=${1:-}
 set -- $direct
 row "direct boot, power-on -> OVMF -> EFI stub (n=${4:-0})" "$(ms "${1:-}")"
 direct_med=${1:-}
-ratio_row "ratio resume / cold boot, swap slots" "$res_swap" "$cold_swap" "<=" 0.33
-# The same ratios without the S3 path both share (hotkey, suspend, RTC wait,
-# firmware S3 resume): from the switcher's wake entry to userspace, the part
-# a switch adds on top of the platform's own suspend-to-RAM cycle.
-if [ -n "$aft_swap" ] && [ -n "$caft_swap" ]; then
-        ratio_row "  the same from the switcher's wake entry, swap" "$aft_swap" "$caft_swap" "<=" 0.33
-fi
-if [ -n "$res_inpl" ]; then
-        ratio_row "ratio resume / cold boot, in-place slots" "$res_inpl" "$cold_inpl" "<=" 0.20
-else
-        row "ratio resume / cold boot, in-place slots" "n/a (none in this run)" "target <= 0.20"
-fi
-if [ -n "$aft_inpl" ] && [ -n "$caft_inpl" ]; then
-        ratio_row "  the same from the switcher's wake entry, in-place" "$aft_inpl" "$caft_inpl" "<=" 0.20
-fi
-ratio_row "ratio resume / plain reboot" "${res_all%% *}" "$viasw_med" "<=" 0.33
+ratio_row "ratio resume / plain reboot" "$res_s3" "$viasw_med" "<=" 0.33
 if [ -n "$viasw_med" ] && [ -n "$direct_med" ]; then
         row "switcher boot overhead over direct boot" \
                 "$(awk -v a="$viasw_med" -v b="$direct_med" 'BEGIN { p = 100 * (a - b) / b; if (p > -0.05 && p < 0.05) p = 0; printf "%+.1f%%", p }')" \
@@ -317,21 +463,69 @@ row "switcher swap copy (save + restore + bookkeeping)" "$( [ -n "$copy" ] && pr
 row "glibc memcpy in the same VM (64 MiB, best of 3)" "${mcpy:-?} MB/s"
 ratio_row "ratio swap copy / memcpy" "$copy" "$mcpy" ">=" 0.8
 row "store checksums per swap switch (verify + record)" \
-        "$(awk -v s="$sum_med" -v t="$tot_swap" 'BEGIN { if (t == "") print "?"; else printf "%.0f of %.0f ms switcher time", s / 1000, t / 1000 }')"
+        "$(awk -v s="$sum_med" -v t="$(tot s3 swap; tot tboot swap)" 'BEGIN { split(t, a, "\n"); t = a[1] != "" ? a[1] : a[2]; if (t == "") print "?"; else printf "%.0f of %.0f ms switcher time", s / 1000, t / 1000 }')"
 copy_rows
-echo "where a switch goes (host clock unless 'its log'):"
-row "  hotkey seen -> released, request written, alarm armed" "$(ms "$(part press-arm)")"
-row "  alarm armed -> machine in S3" "$(ms "$(part arm-suspend)")"
-row "    guest kernel suspend (its log: suspend entry -> S3)" "$(ms "$(kpart k-suspend)")"
-row "    guest: alarm armed -> S3 (its log)" "$(ms "$(kpart k-arm-s3)")"
-row "  waiting for the RTC wake-up (QMP SUSPEND -> WAKEUP)" "$(ms "$(part wait)")" "${amode:+($amode)}"
-row "    the same, as the agents estimate it (their log)" "$(ms "$(lines | sed -n 's/^GUEST: agent-log .*resumed after .* waited \([0-9]*\) ms for it$/\1/p' | median)")"
-fw=$(part firmware)
-# No cause here: one run measures one platform, so a TPM's part in this
-# figure shows only against a run with the other SW_BENCH_TPM setting.
-row "  firmware S3 resume (WAKEUP -> switcher's wake entry)" "$(ms "$fw")"
-row "  switcher: checks, save, restore, swap" "$(ms "$(awk -v t="$tot_swap" 'BEGIN { if (t != "") print t / 1000 }')")"
-row "  switcher: checks, save, restore, in-place" \
-        "$([ -n "$tot_inpl" ] && ms "$(awk -v t="$tot_inpl" 'BEGIN { print t / 1000 }')" || echo "n/a (none in this run)")"
-row "  switcher -> target userspace (resume switches)" "$(ms "$(part resume-user)")"
-row "    guest kernel resume (its log: wake -> suspend exit)" "$(ms "$(kpart k-resume)")"
+if [ "$s3_only_absent" != 1 ]; then
+        echo "where a switch goes (host clock unless 'its log'):"
+        row "  hotkey seen -> released, request written, alarm armed" "$(ms "$(part s3 press-arm)")"
+        row "  alarm armed -> machine in S3" "$(ms "$(part s3 arm-suspend)")"
+        row "    guest kernel suspend (its log: suspend entry -> S3)" "$(ms "$(kpart s3 k-suspend)")"
+        row "    guest: alarm armed -> S3 (its log)" "$(ms "$(kpart s3 k-arm-s3)")"
+        row "  waiting for the RTC wake-up (QMP SUSPEND -> WAKEUP)" "$(ms "$(part s3 wait)")" "${amode:+($amode)}"
+        row "    the same, as the agents estimate it (their log)" "$(ms "$(lines | sed -n 's/^GUEST: agent-log .*resumed after .* waited \([0-9]*\) ms for it$/\1/p' | median)")"
+        # No cause here: one run measures one platform, so a TPM's part in this
+        # figure shows only against a run with the other SW_BENCH_TPM setting.
+        row "  firmware S3 resume (WAKEUP -> switcher's wake entry)" "$(ms "$(part s3 firmware)")"
+        row "  switcher: checks, save, restore, swap" "$(us_ms "$tot_swap")"
+        row "  switcher: checks, save, restore, in-place" "$(us_ms "$(tot s3 inplace)" "n/a (none in this run)")"
+        row "  switcher -> target userspace (resume switches)" "$(ms "$(part s3 resume-user)")"
+        row "    guest kernel resume (its log: wake -> suspend exit)" "$(ms "$(kpart s3 k-resume)")"
+fi
+if [ "$tb_any" = 1 ]; then
+        # The same breakdown: the two S3 figures this path has no part of are
+        # named absent, not shown as a 0 that a missing record could also give.
+        echo "where a tboot-path switch goes (host clock unless 'its log'):"
+        row "  hotkey seen -> released, request written (no alarm)" "$(ms "$(part tboot press-arm)")"
+        row "  request written -> the switcher's tboot entry" "$(ms "$(part tboot arm-entry)")"
+        row "    guest kernel suspend (its log: entry -> hand-off)" "$(ms "$(kpart tboot k-suspend)")"
+        row "    guest: request written -> hand-off (its log)" "$(ms "$(kpart tboot k-arm-s3)")"
+        row "  waiting for the RTC wake-up" "absent" "(no alarm on this path)"
+        row "  firmware S3 resume" "absent" "(no firmware on this path)"
+        row "  switcher: checks, save, restore, swap" "$(us_ms "$(tot tboot swap)" "n/a (none in this run)")"
+        row "  switcher: checks, save, restore, in-place" "$(us_ms "$(tot tboot inplace)" "n/a (none in this run)")"
+        row "  switcher -> target userspace (resume switches)" "$(ms "$(part tboot resume-user)")"
+        row "    guest kernel resume (its log: wake -> suspend exit)" "$(ms "$(kpart tboot k-resume)")"
+fi
+
+# The scale row: the switcher's part of a swap resume switch by active
+# region size, the 256 MiB-class point from this run's tboot swap resumes
+# and the others from scale.txt, then its growth per GiB (least squares over
+# the points) against memcpy's: a swap switch moves the region twice (save
+# and restore), so memcpy's growth is 2 GiB at its rate per GiB of region.
+scale_pts=''
+if [ -f "$d/scale.txt" ]; then
+        while read -r m; do
+                v=$(awk -v m="$m" '$1 == m { sub(/^[0-9]+ /, ""); print }' "$d/scale.txt" | switches |
+                        awk '$9 == "resume" && $3 >= 16384 && $4 >= 16384 { print $8 }' | stats)
+                scale_pts+="$m ${v:-- - - 0} scale run"$'\n'
+        done < <(awk '{ print $1 }' "$d/scale.txt" | sort -un)
+fi
+if [ "$tb_any" = 1 ] || [ -n "$scale_pts" ]; then
+        amib=$(printf '%s\n' "$active" | awk '$2 == "MiB" { print $1 } $2 == "GiB" { print $1 * 1024 }')
+        if [ -n "$amib" ] && ! printf '%s' "$scale_pts" | awk -v m="$amib" '$1 == m { f = 1 } END { exit !f }'; then
+                v=$(printf '%s\n' "$sw_all" | awk '$10 == "tboot" && $9 == "resume" && $3 >= 16384 && $4 >= 16384 { print $8 }' | stats)
+                scale_pts+="$amib ${v:-- - - 0} this run"$'\n'
+        fi
+        echo "the switcher's part of a swap resume switch, by active region (tboot path):"
+        while read -r m med _ _ n src; do
+                [ -n "$m" ] || continue
+                row "  $(awk -v m="$m" 'BEGIN { if (m % 1024 == 0) printf "%d GiB", m / 1024; else printf "%d MiB", m }') active ($src, n=$n)" \
+                        "$(if [ "$med" = - ]; then echo '?'; else us_ms "$med"; fi)"
+        done < <(printf '%s' "$scale_pts" | sort -n)
+        slope=$(printf '%s' "$scale_pts" | awk '$2 != "-" { x = $1 / 1024; y = $2 / 1000; n++; sx += x; sy += y; sxx += x * x; sxy += x * y }
+                END { if (n >= 2 && n * sxx - sx * sx > 0) printf "%.0f\n", (n * sxy - sx * sy) / (n * sxx - sx * sx) }')
+        mgrow=$(awk -v r="$mcpy" 'BEGIN { if (r != "" && r > 0) printf "%.0f\n", 2 * 1073.741824 / r * 1000 }')
+        row "  growth per GiB of active region, the switcher" "$( [ -n "$slope" ] && echo "$slope ms/GiB" || echo '?')" "least squares over the points"
+        row "  growth per GiB, memcpy (2 GiB moved per GiB)" "$( [ -n "$mgrow" ] && echo "$mgrow ms/GiB" || echo '?')" "at ${mcpy:-?} MB/s"
+        row "  ratio switcher / memcpy growth" "$(awk -v a="$slope" -v b="$mgrow" 'BEGIN { if (a == "" || b == "" || b == 0) print "?"; else printf "%.2f\n", a / b }')"
+fi
