@@ -33,7 +33,7 @@
 #include "agent.h"
 #include "config.h"
 #include "diag.h"
-#include "gpt.h"
+#include "disk.h"
 #include "mbox.h"
 #include "suspend.h"
 
@@ -80,13 +80,16 @@ static const char usage_list[] =
         "it (microseconds), and its partition.\n";
 static const char usage_switch[] =
         "usage: switchctl switch SLOT|@next|@default [--delay SECONDS] [--dry-run]\n"
-        "                 [--mounts FILE]\n"
-        "Refuses while another slot's partition or the ESP is mounted read-write.\n"
+        "                 [--sys-root DIR]\n"
+        "Refuses while another slot's partition or the ESP is in use for writing\n"
+        "(mounted read-write in any mount namespace, held by device-mapper, a loop\n"
+        "device or an exclusive open), or while a disk's GPT cannot be read.\n"
         "Then syncs, writes the request into the mailbox, arms the RTC (--delay,\n"
         "default 2 s), and suspends to RAM; the switcher runs SLOT, and when this\n"
         "system is resumed, prints the outcome.  @next is the slot after this one in\n"
         "menu order, @default the switcher's default slot.  --dry-run writes the\n"
-        "request and stops there; --mounts reads FILE instead of /proc/self/mounts.\n"
+        "request and stops there; --sys-root reads DIR/sys, DIR/proc and DIR/dev\n"
+        "instead of /sys, /proc and /dev.\n"
 #if SW_AGENT_TEST_HOOKS
         "Test hooks (to prove the switcher refuses bad requests): --test-unchecked\n"
         "sends SLOT as given, without checking it exists; --test-bad-csum corrupts\n"
@@ -412,8 +415,8 @@ static int cmd_switch(const struct globals *g, int argc, char **argv)
                                 return 1;
                         }
                         o->delay = (unsigned)v;
-                } else if (strcmp(argv[i], "--mounts") == 0 && i + 1 < argc) {
-                        o->mounts = argv[++i];
+                } else if (strcmp(argv[i], "--sys-root") == 0 && i + 1 < argc) {
+                        o->sys_root = argv[++i];
 #if SW_AGENT_TEST_HOOKS
                 } else if (strcmp(argv[i], "--test-unchecked") == 0) {
                         o->unchecked = true;
@@ -533,10 +536,10 @@ static int cmd_set_default(const struct globals *g, int argc, char **argv)
 
 static int gpt_entry(int argc, char **argv)
 {
-        struct gpt_part p;
+        static struct sw_gpt g;
+        const struct sw_gpt_part *p;
         char why[300];
         uint64_t n, bs = 512;
-        int fd, r;
 
         if (argc < 2 || agent_parse_u64(argv[1], &n) < 0 || n > 65536 ||
             (argc >= 4 && (strcmp(argv[2], "--block-size") != 0 || agent_parse_u64(argv[3], &bs) < 0 ||
@@ -544,19 +547,22 @@ static int gpt_entry(int argc, char **argv)
                 agent_log("usage: switchctl --gpt-entry DISK_IMAGE N [--block-size BS]");
                 return 2;
         }
-        fd = open(argv[0], O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                agent_log("cannot open %s: %s", argv[0], strerror(errno));
-                return 1;
-        }
-        r = gpt_read_entry(fd, (unsigned)bs, (unsigned)n, &p, why, sizeof(why));
-        close(fd);
-        if (r != 0) {
+        if (disk_read_gpt(argv[0], (unsigned)bs, &g, why, sizeof(why)) != SW_GPT_OK) {
                 agent_log("%s: %s", argv[0], why);
                 return 1;
         }
-        printf("%u %s %s %s%s\n", p.index, p.type_str, p.uuid_str, p.name,
-               strcmp(p.type_str, GPT_ESP_TYPE) == 0 ? " (ESP)" : "");
+        if (n == 0 || n > g.nentries) {
+                agent_log("%s: partition %llu is not in the GPT (%u entries)", argv[0], (unsigned long long)n,
+                          g.nentries);
+                return 1;
+        }
+        p = sw_gpt_entry(&g, (unsigned)n);
+        if (!p) {
+                agent_log("%s: partition %llu is an unused GPT entry", argv[0], (unsigned long long)n);
+                return 1;
+        }
+        printf("%u %s %s %s%s\n", p->index, p->type_str, p->uuid_str, p->name,
+               strcmp(p->type_str, SW_GPT_ESP_TYPE) == 0 ? " (ESP)" : "");
         return 0;
 }
 
