@@ -12,7 +12,7 @@
  *
  * Test build only (SW_AGENT_TEST_HOOKS, see agent.h; tests/tools/t-switchctl.sh
  * and the QEMU tests' guests use it):
- *   switchctl --make-test-mailbox CONF OUT [--current ID]
+ *   switchctl --make-test-mailbox CONF OUT [--current ID] [--partition-missing ID]
  *   switchctl --mailbox-file F --test-set-result SLOT SEQ STATUS [MESSAGE]
  *   switchctl switch SLOT --test-unchecked | --test-bad-csum | --test-hold S
  */
@@ -62,7 +62,7 @@ static const char usage_main[] =
 #if SW_AGENT_TEST_HOOKS
         "\n"
         "Test build only:\n"
-        "  --make-test-mailbox CONF OUT [--current ID]\n"
+        "  --make-test-mailbox CONF OUT [--current ID] [--partition-missing ID]\n"
         "                           write the mailbox the switcher makes from CONF\n"
         "  --test-set-result SLOT SEQ STATUS [MESSAGE]\n"
         "                           answer SLOT's request as the switcher would\n"
@@ -300,6 +300,8 @@ static int show_list(struct agent_mb *m, const struct globals *g, void *ctx)
                 const char *state = agent_prop_str(m, node, "state");
                 const char *hotkey = agent_prop_str(m, node, "hotkey");
                 const char *part = agent_prop_str(m, node, "partition");
+                /* Set by the switcher's start-up check (switcher/gpt.h). */
+                bool missing = fdt_getprop(m->base, node, "partition-missing", NULL) != NULL;
                 uint32_t sw = 0, us = 0;
                 uint64_t store = 0, store_size = 0;
 
@@ -324,6 +326,7 @@ static int show_list(struct agent_mb *m, const struct globals *g, void *ctx)
                                 json_str(part);
                         else
                                 printf("null");
+                        printf(",\"partition_missing\":%s", missing ? "true" : "false");
                         printf(",\"switches\":%u,\"last_switch_us\":%u,\"current\":%s", sw, us,
                                id && strcmp(id, cur) == 0 ? "true" : "false");
                         if (id && sw_mb_get_store(m->base, id, &store, &store_size) == 0)
@@ -332,10 +335,10 @@ static int show_list(struct agent_mb *m, const struct globals *g, void *ctx)
                         else
                                 printf(",\"store\":null,\"store_size\":null}");
                 } else {
-                        printf("%c %-12s %-24s %-8s %-9s %-12s %8u %14u  %s\n",
+                        printf("%c %-12s %-24s %-8s %-9s %-12s %8u %14u  %s%s\n",
                                id && strcmp(id, cur) == 0 ? '*' : ' ', str_or(id, "?"), str_or(title, ""),
                                str_or(mode, "?"), str_or(state, "?"), str_or(hotkey, "-"), sw, us,
-                               str_or(part, "-"));
+                               str_or(part, "-"), missing ? " (partition missing)" : "");
                 }
                 first = false;
         }
@@ -583,17 +586,21 @@ static int make_test_mailbox(int argc, char **argv)
         static char text[1 << 20];
         enum sw_slot_state state[SW_MAX_SLOTS];
         struct sw_diag d = { .emit = diag_stderr };
-        const char *cur_id = NULL;
+        const char *cur_id = NULL, *missing_id = NULL;
         size_t len;
         int current, fd;
         FILE *f;
 
         if (argc < 2) {
-                agent_log("usage: switchctl --make-test-mailbox CONF OUT [--current ID]");
+                agent_log("usage: switchctl --make-test-mailbox CONF OUT [--current ID] [--partition-missing ID]");
                 return 2;
         }
-        if (argc >= 4 && strcmp(argv[2], "--current") == 0)
-                cur_id = argv[3];
+        for (int i = 2; i + 1 < argc; i += 2) {
+                if (strcmp(argv[i], "--current") == 0)
+                        cur_id = argv[i + 1];
+                else if (strcmp(argv[i], "--partition-missing") == 0)
+                        missing_id = argv[i + 1];
+        }
         f = fopen(argv[0], "re");
         if (!f) {
                 agent_log("cannot open %s: %s", argv[0], strerror(errno));
@@ -610,6 +617,9 @@ static int make_test_mailbox(int argc, char **argv)
         }
         for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
                 state[i] = (int)i == current ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
+        /* As the switcher's start-up check would flag it (switcher/gpt.h). */
+        if (missing_id && sw_config_find_slot(&cfg, missing_id) >= 0)
+                cfg.slots[sw_config_find_slot(&cfg, missing_id)].partition_missing = true;
         if (sw_mailbox_build(mb, sizeof(mb), &cfg, state, current, &d) < 0)
                 return 1;
         fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

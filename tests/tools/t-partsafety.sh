@@ -20,12 +20,44 @@ rm -rf "$w"
 mkdir -p "$w"
 if [ ! -x "$sc" ]; then
         t_fail partsafety/build "$sc is missing: run make agent"
-        t_summary
+        # The switcher's start-up flag (partition-missing in the mailbox), as
+# switchctl list shows it.
+"$sc" --make-test-mailbox "$w/p.conf" "$w/mb-missing" --current a --partition-missing b
+out=$("$sc" --mailbox-file "$w/mb-missing" list 2>&1 || true)
+if grep -Eq '^  b .*  PARTUUID=53575054-0000-4000-8000-000000000003 \(partition missing\)$' <<<"$out" &&
+        grep -Eq '^\* a .*  PARTLABEL=slot-a$' <<<"$out"; then
+        t_pass partsafety/list-partition-missing
+else
+        t_fail partsafety/list-partition-missing "list said: $out"
+fi
+out=$("$sc" --mailbox-file "$w/mb-missing" list --json 2>&1 || true)
+if grep -q '"id":"b",.*"partition_missing":true' <<<"$out" && grep -q '"id":"a",[^}]*"partition_missing":false' <<<"$out"; then
+        t_pass partsafety/list-json-partition-missing
+else
+        t_fail partsafety/list-json-partition-missing "list --json said: $out"
+fi
+t_summary
         exit 1
 fi
 if ! command -v sgdisk >/dev/null; then
         t_fail partsafety/sgdisk "sgdisk is missing (make deps)"
-        t_summary
+        # The switcher's start-up flag (partition-missing in the mailbox), as
+# switchctl list shows it.
+"$sc" --make-test-mailbox "$w/p.conf" "$w/mb-missing" --current a --partition-missing b
+out=$("$sc" --mailbox-file "$w/mb-missing" list 2>&1 || true)
+if grep -Eq '^  b .*  PARTUUID=53575054-0000-4000-8000-000000000003 \(partition missing\)$' <<<"$out" &&
+        grep -Eq '^\* a .*  PARTLABEL=slot-a$' <<<"$out"; then
+        t_pass partsafety/list-partition-missing
+else
+        t_fail partsafety/list-partition-missing "list said: $out"
+fi
+out=$("$sc" --mailbox-file "$w/mb-missing" list --json 2>&1 || true)
+if grep -q '"id":"b",.*"partition_missing":true' <<<"$out" && grep -q '"id":"a",[^}]*"partition_missing":false' <<<"$out"; then
+        t_pass partsafety/list-json-partition-missing
+else
+        t_fail partsafety/list-json-partition-missing "list --json said: $out"
+fi
+t_summary
         exit 1
 fi
 
@@ -182,4 +214,20 @@ mkroot
 rm "$w/root/proc/self/mountinfo"
 check mountinfo-unreadable 1 "^switchctl: cannot read $w/root/proc/self/mountinfo: No such file or directory; refusing to switch without knowing what is mounted$"
 
+# The switcher's start-up flag (partition-missing in the mailbox), as
+# switchctl list shows it.
+"$sc" --make-test-mailbox "$w/p.conf" "$w/mb-missing" --current a --partition-missing b
+out=$("$sc" --mailbox-file "$w/mb-missing" list 2>&1 || true)
+if grep -Eq '^  b .*  PARTUUID=53575054-0000-4000-8000-000000000003 \(partition missing\)$' <<<"$out" &&
+        grep -Eq '^\* a .*  PARTLABEL=slot-a$' <<<"$out"; then
+        t_pass partsafety/list-partition-missing
+else
+        t_fail partsafety/list-partition-missing "list said: $out"
+fi
+out=$("$sc" --mailbox-file "$w/mb-missing" list --json 2>&1 || true)
+if grep -q '"id":"b",.*"partition_missing":true' <<<"$out" && grep -q '"id":"a",[^}]*"partition_missing":false' <<<"$out"; then
+        t_pass partsafety/list-json-partition-missing
+else
+        t_fail partsafety/list-json-partition-missing "list --json said: $out"
+fi
 t_summary

@@ -92,7 +92,7 @@ check list-b 0 '^  b +Test B +in-place +empty +ctrl\+alt\+2 +0 +0  PARTUUID=5357
         "$sc" --mailbox-file "$mb" list
 check list-c 0 '^  c +Test C +swap +empty +- +0 +0  -$' "$sc" --mailbox-file "$mb" list
 check list-json 0 \
-        '^\{"current":"a","slots":\[\{"id":"a","title":"Test \\"A\\"","mode":"swap","state":"running","hotkey":"ctrl\+alt\+1","partition":"PARTLABEL=slot-a","switches":0,"last_switch_us":0,"current":true,"store":0,"store_size":0\},\{"id":"b",.*\{"id":"c","title":"Test C","mode":"swap","state":"empty","hotkey":null,"partition":null,"switches":0,"last_switch_us":0,"current":false,"store":0,"store_size":0\}\]\}$' \
+        '^\{"current":"a","slots":\[\{"id":"a","title":"Test \\"A\\"","mode":"swap","state":"running","hotkey":"ctrl\+alt\+1","partition":"PARTLABEL=slot-a","partition_missing":false,"switches":0,"last_switch_us":0,"current":true,"store":0,"store_size":0\},\{"id":"b",.*\{"id":"c","title":"Test C","mode":"swap","state":"empty","hotkey":null,"partition":null,"partition_missing":false,"switches":0,"last_switch_us":0,"current":false,"store":0,"store_size":0\}\]\}$' \
         "$sc" --mailbox-file "$mb" list --json
 n=$("$sc" --mailbox-file "$mb" list --json | wc -l)
 [ "$n" = 1 ] && t_pass switchctl/list-json-one-line || t_fail switchctl/list-json-one-line "$n lines"
