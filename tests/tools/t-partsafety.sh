@@ -36,6 +36,48 @@ if grep -q '"id":"b",.*"partition_missing":true' <<<"$out" && grep -q '"id":"a",
 else
         t_fail partsafety/list-json-partition-missing "list --json said: $out"
 fi
+
+# mkslot check --disk: the switcher's start-up check on the host, same reader.
+if [ -x "$build/mkslot" ]; then
+        cat >"$w/m.conf" <<'CONF'
+timeout 0
+active-size 160M
+
+slot a
+linux /a
+partition PARTLABEL=slot-a
+
+slot b
+linux /b
+
+partition PARTLABEL=no-such-part
+CONF
+        rc=0
+        "$build/mkslot" check --disk "$w/disk.img" "$w/m.conf" >"$w/mk.out" 2>"$w/mk.err" || rc=$?
+        if [ "$rc" = 0 ] && [ "$(cat "$w/mk.err")" = "warning: $w/m.conf:11: slot 'b': partition PARTLABEL=no-such-part: no such partition on any disk" ]; then
+                t_pass partsafety/mkslot-disk-missing
+        else
+                t_fail partsafety/mkslot-disk-missing "exit $rc, stderr: $(cat "$w/mk.err")"
+        fi
+        "$build/mkslot" check --json --disk "$w/disk.img" "$w/m.conf" >"$w/mk.json" 2>/dev/null || true
+        if grep -q '"id":"a",[^}]*"partition_missing":false' "$w/mk.json" &&
+                grep -q '"id":"b",[^}]*"partition_missing":true' "$w/mk.json"; then
+                t_pass partsafety/mkslot-disk-json
+        else
+                t_fail partsafety/mkslot-disk-json "$(cat "$w/mk.json")"
+        fi
+        cp "$w/disk.img" "$w/disk-bad.img"
+        printf 'X' | dd of="$w/disk-bad.img" bs=1 seek=$((512 + 30)) conv=notrunc status=none
+        "$build/mkslot" check --disk "$w/disk-bad.img" "$w/m.conf" >/dev/null 2>"$w/mk-bad.err" || true
+        if grep -Eq "^warning: $w/disk-bad.img: GPT header CRC is 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}; its partitions are not counted$" "$w/mk-bad.err" &&
+                grep -Fxq "warning: $w/m.conf:6: slot 'a': partition PARTLABEL=slot-a: no such partition on any disk (1 disk(s) whose GPT could not be read were not searched)" "$w/mk-bad.err"; then
+                t_pass partsafety/mkslot-disk-unreadable
+        else
+                t_fail partsafety/mkslot-disk-unreadable "$(cat "$w/mk-bad.err")"
+        fi
+else
+        t_fail partsafety/mkslot "$build/mkslot is missing: run make"
+fi
 t_summary
         exit 1
 fi
@@ -56,6 +98,48 @@ if grep -q '"id":"b",.*"partition_missing":true' <<<"$out" && grep -q '"id":"a",
         t_pass partsafety/list-json-partition-missing
 else
         t_fail partsafety/list-json-partition-missing "list --json said: $out"
+fi
+
+# mkslot check --disk: the switcher's start-up check on the host, same reader.
+if [ -x "$build/mkslot" ]; then
+        cat >"$w/m.conf" <<'CONF'
+timeout 0
+active-size 160M
+
+slot a
+linux /a
+partition PARTLABEL=slot-a
+
+slot b
+linux /b
+
+partition PARTLABEL=no-such-part
+CONF
+        rc=0
+        "$build/mkslot" check --disk "$w/disk.img" "$w/m.conf" >"$w/mk.out" 2>"$w/mk.err" || rc=$?
+        if [ "$rc" = 0 ] && [ "$(cat "$w/mk.err")" = "warning: $w/m.conf:11: slot 'b': partition PARTLABEL=no-such-part: no such partition on any disk" ]; then
+                t_pass partsafety/mkslot-disk-missing
+        else
+                t_fail partsafety/mkslot-disk-missing "exit $rc, stderr: $(cat "$w/mk.err")"
+        fi
+        "$build/mkslot" check --json --disk "$w/disk.img" "$w/m.conf" >"$w/mk.json" 2>/dev/null || true
+        if grep -q '"id":"a",[^}]*"partition_missing":false' "$w/mk.json" &&
+                grep -q '"id":"b",[^}]*"partition_missing":true' "$w/mk.json"; then
+                t_pass partsafety/mkslot-disk-json
+        else
+                t_fail partsafety/mkslot-disk-json "$(cat "$w/mk.json")"
+        fi
+        cp "$w/disk.img" "$w/disk-bad.img"
+        printf 'X' | dd of="$w/disk-bad.img" bs=1 seek=$((512 + 30)) conv=notrunc status=none
+        "$build/mkslot" check --disk "$w/disk-bad.img" "$w/m.conf" >/dev/null 2>"$w/mk-bad.err" || true
+        if grep -Eq "^warning: $w/disk-bad.img: GPT header CRC is 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}; its partitions are not counted$" "$w/mk-bad.err" &&
+                grep -Fxq "warning: $w/m.conf:6: slot 'a': partition PARTLABEL=slot-a: no such partition on any disk (1 disk(s) whose GPT could not be read were not searched)" "$w/mk-bad.err"; then
+                t_pass partsafety/mkslot-disk-unreadable
+        else
+                t_fail partsafety/mkslot-disk-unreadable "$(cat "$w/mk-bad.err")"
+        fi
+else
+        t_fail partsafety/mkslot "$build/mkslot is missing: run make"
 fi
 t_summary
         exit 1
@@ -229,5 +313,47 @@ if grep -q '"id":"b",.*"partition_missing":true' <<<"$out" && grep -q '"id":"a",
         t_pass partsafety/list-json-partition-missing
 else
         t_fail partsafety/list-json-partition-missing "list --json said: $out"
+fi
+
+# mkslot check --disk: the switcher's start-up check on the host, same reader.
+if [ -x "$build/mkslot" ]; then
+        cat >"$w/m.conf" <<'CONF'
+timeout 0
+active-size 160M
+
+slot a
+linux /a
+partition PARTLABEL=slot-a
+
+slot b
+linux /b
+
+partition PARTLABEL=no-such-part
+CONF
+        rc=0
+        "$build/mkslot" check --disk "$w/disk.img" "$w/m.conf" >"$w/mk.out" 2>"$w/mk.err" || rc=$?
+        if [ "$rc" = 0 ] && [ "$(cat "$w/mk.err")" = "warning: $w/m.conf:11: slot 'b': partition PARTLABEL=no-such-part: no such partition on any disk" ]; then
+                t_pass partsafety/mkslot-disk-missing
+        else
+                t_fail partsafety/mkslot-disk-missing "exit $rc, stderr: $(cat "$w/mk.err")"
+        fi
+        "$build/mkslot" check --json --disk "$w/disk.img" "$w/m.conf" >"$w/mk.json" 2>/dev/null || true
+        if grep -q '"id":"a",[^}]*"partition_missing":false' "$w/mk.json" &&
+                grep -q '"id":"b",[^}]*"partition_missing":true' "$w/mk.json"; then
+                t_pass partsafety/mkslot-disk-json
+        else
+                t_fail partsafety/mkslot-disk-json "$(cat "$w/mk.json")"
+        fi
+        cp "$w/disk.img" "$w/disk-bad.img"
+        printf 'X' | dd of="$w/disk-bad.img" bs=1 seek=$((512 + 30)) conv=notrunc status=none
+        "$build/mkslot" check --disk "$w/disk-bad.img" "$w/m.conf" >/dev/null 2>"$w/mk-bad.err" || true
+        if grep -Eq "^warning: $w/disk-bad.img: GPT header CRC is 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}; its partitions are not counted$" "$w/mk-bad.err" &&
+                grep -Fxq "warning: $w/m.conf:6: slot 'a': partition PARTLABEL=slot-a: no such partition on any disk (1 disk(s) whose GPT could not be read were not searched)" "$w/mk-bad.err"; then
+                t_pass partsafety/mkslot-disk-unreadable
+        else
+                t_fail partsafety/mkslot-disk-unreadable "$(cat "$w/mk-bad.err")"
+        fi
+else
+        t_fail partsafety/mkslot "$build/mkslot is missing: run make"
 fi
 t_summary
