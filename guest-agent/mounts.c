@@ -253,8 +253,12 @@ static int find_protected(const struct agent_mb *m, const char *self)
                 e = sw_gpt_entry(&d->gpt, (unsigned)partn);
                 if (!e || !classify(m, self, e, &p))
                         continue;
-                if (nprots == MAX_PROT)
+                if (nprots == MAX_PROT) {
+                        agent_log("more than %d partitions are the ESP or other slots': refusing to switch "
+                                  "without checking them all", MAX_PROT);
+                        bad = 1;
                         break;
+                }
                 prots[nprots++] = p;
         }
         closedir(dh);
