@@ -7,7 +7,8 @@
 # switchctl list.  Then in slot a the agent refuses a switch to b while b's
 # partition is mounted read-write in another mount namespace, used by a loop
 # device over a file on it, held by a dm-linear map, while the ESP is
-# mounted read-write, and while the disk's GPT cannot be read; each refusal
+# mounted read-write, while the disk's GPT cannot be read, and while b's
+# partition is a swap area (an exclusive claim no mount shows); each refusal
 # names the device, the slot and the holder.  A read-only mount of b's
 # partition (in another namespace) is allowed.  See roles/safety.sh; the
 # dm-linear map is made by dmlinear.c (busybox has no dmsetup).
@@ -85,6 +86,9 @@ t_check safety/gpt-rc "$log" '^GUEST: safety gpt rc 1$'
 t_check safety/ro-allowed "$log" \
         "^GUEST: safety ro-allowed: switchctl: $B is mounted read-only at /mnt in the mount namespace of PID [0-9]+ \\(sleep\\): allowed$"
 t_check safety/ro-allowed-rc "$log" '^GUEST: safety ro-allowed rc 0$'
+t_check safety/swap "$log" \
+        "^GUEST: safety swap: switchctl: $B is claimed exclusively as a swap area: $REFUSE"
+t_check safety/swap-rc "$log" '^GUEST: safety swap rc 1$'
 t_check safety/list-missing "$log" '^GUEST: safety list:   c .*  PARTLABEL=no-such-part \(partition missing\)$'
 t_check safety/list-b-present "$log" '^GUEST: safety list:   b .*  PARTLABEL=slot-b$'
 # Every refusal came before the suspend: slot b never ran.

@@ -10,7 +10,7 @@
 # Markers (one per line of switchctl's output, then its exit status):
 #   GUEST: safety CASE: LINE
 #   GUEST: safety CASE rc N
-# Cases: ns-rw, loop, dm, esp-rw, gpt, ro-allowed; then
+# Cases: ns-rw, loop, dm, esp-rw, gpt, ro-allowed, swap; then
 #   GUEST: safety list: LINE                 (switchctl list)
 
 ask() {
@@ -88,5 +88,14 @@ wait_file /tmp/ready
 ask ro-allowed switch b --dry-run
 kill "$nspid"
 wait "$nspid" 2>/dev/null
+
+# 7. An exclusive holder that no mount, holder or loop device shows: slot
+# b's partition as a swap area (this overwrites b's file system, which this
+# test never boots).  The refusal comes before anything is written, so the
+# request the dry run above left pending plays no part.
+mkswap "$pb" >/dev/null 2>&1 || fail "mkswap $pb"
+swapon "$pb" || fail "swapon $pb"
+ask swap switch b
+swapoff "$pb" || fail "swapoff $pb"
 
 switchctl list 2>&1 | sed "s/^/GUEST: safety list: /"
