@@ -60,7 +60,11 @@ qemu_boot safety/exit safety 1G 300 "$w/disk.img" "$log" || true
 t_check safety/startup-warning "$log" \
         "^switcher: warning: /EFI/BOOT/partitions.conf:$line: slot 'c': partition PARTLABEL=no-such-part: no such partition on any disk$"
 n=$(log_count "$log" "^switcher: warning: .*slot '[ab]': partition ")
-[ "$n" = 0 ] && t_pass safety/startup-others-found || t_fail safety/startup-others-found "$n warning(s) for slots a or b"
+if [ "$n" = 0 ]; then
+        t_pass safety/startup-others-found
+else
+        t_fail safety/startup-others-found "$n warning(s) for slots a or b"
+fi
 
 # The devices as the guest named them.
 dev=$(tr -d '\r' <"$log" | sed -n 's/^GUEST: safety devices esp=\([^ ]*\) b=\([^ ]*\) disk=\([^ ]*\)$/\1 \2 \3/p' | head -n 1)
@@ -93,7 +97,11 @@ t_check safety/list-missing "$log" '^GUEST: safety list:   c .*  PARTLABEL=no-su
 t_check safety/list-b-present "$log" '^GUEST: safety list:   b .*  PARTLABEL=slot-b$'
 # Every refusal came before the suspend: slot b never ran.
 n=$(log_count "$log" '^GUEST: up slot=b ')
-[ "$n" = 0 ] && t_pass safety/b-never-ran || t_fail safety/b-never-ran "slot b came up $n time(s)"
+if [ "$n" = 0 ]; then
+        t_pass safety/b-never-ran
+else
+        t_fail safety/b-never-ran "slot b came up $n time(s)"
+fi
 t_check safety/done "$log" '^GUEST: done$'
 no_fault safety "$log"
 # The GPT the guest damaged and put back is whole again.

@@ -243,7 +243,11 @@ ln -s 'mnt:[4026531840]' "$w/root/proc/1/ns/mnt"
 cp "$w/root/proc/self/mountinfo" "$w/root/proc/1/mountinfo"
 check same-ns-once 1 "^switchctl: $B is mounted read-write at /mnt in this mount namespace"
 n=$(grep -c 'is mounted read-write' "$w/same-ns-once.out" || true)
-[ "$n" = 1 ] && t_pass partsafety/same-ns-said-once || t_fail partsafety/same-ns-said-once "said $n times"
+if [ "$n" = 1 ]; then
+        t_pass partsafety/same-ns-said-once
+else
+        t_fail partsafety/same-ns-said-once "said $n times"
+fi
 
 mkroot
 mount_line 254:19 /mnt ro,relatime ro >"$w/root/proc/self/mountinfo"
