@@ -144,6 +144,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         rt[i].loaded = true;
                 rt[i].plan_index = -1;
         }
+        partcheck_run(&cfg);
         if (!cfg.usable)
                 return error_screen("a global setting in partitions.conf is invalid (see above)");
         if (sw_config_valid_slots(&cfg) == 0)

@@ -51,6 +51,10 @@ const char *fs_image_dir(void);
 const char *fs_conf_path(void);
 void fs_set_conf_path(const char *p);
 
+/* partcheck.c: every slot's 'partition' against the GPTs of the disks the
+ * firmware sees; sets partition_missing and warns (switcher/gpt.h). */
+void partcheck_run(struct sw_config *c);
+
 /* memory.c */
 EFI_STATUS mem_get_map(struct sw_memmap *out, UINTN *key);
 EFI_STATUS mem_alloc_at(uint64_t base, uint64_t size, EFI_MEMORY_TYPE type);

@@ -17,8 +17,8 @@ AGENT_FDT_LIB ?= $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libfdt.a /usr/
 AGENT_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iswitcher -Iguest-agent $(EXTRA_CFLAGS)
 AGENT_TEST_CFLAGS := -DSW_AGENT_TEST_HOOKS=1
 AGENT_HDR := $(wildcard guest-agent/*.h) $(wildcard switcher/*.h)
-AGENT_CORE := guest-agent/agent.c guest-agent/mbox.c guest-agent/mounts.c guest-agent/gpt.c \
-        guest-agent/suspend.c switcher/mailbox.c switcher/config.c switcher/hotkey.c \
+AGENT_CORE := guest-agent/agent.c guest-agent/mbox.c guest-agent/mounts.c guest-agent/disk.c \
+        guest-agent/suspend.c switcher/mailbox.c switcher/config.c switcher/hotkey.c switcher/gpt.c \
         switcher/fmt.c switcher/diag.c
 AGENT_PROGS := switchctl switcher-agent
 

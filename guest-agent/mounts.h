@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest agent: the mount check (mounts.c).  A slot must not switch away
- * while it has another slot's partition or the ESP mounted read-write: the
- * other slot (or the switcher) would find its file system changed under its
- * feet.  Partitions are told apart by their GPT entry (gpt.h), matched
- * against each slot's "partition" in the mailbox.
+ * Guest agent: the partition-safety check (mounts.c).  A slot must not
+ * switch away while anything in it uses another slot's partition or the
+ * ESP for writing: the other slot (or the switcher) would find its file
+ * system changed under its feet.  Partitions are told apart by their GPT
+ * entry (disk.h), matched against each slot's "partition" in the mailbox;
+ * their use is seen in every mount namespace, in sysfs holders, in loop
+ * devices and through an O_EXCL open (see mounts.c for the decision).
  */
 #pragma once
 
 #include "mbox.h"
 
 /*
- * Reads mounts (NULL: /proc/self/mounts).  Returns 0 when no other slot's
- * partition and no ESP is mounted read-write, else 1 after logging each
- * offender (or why the mounts could not be read).
+ * Checks the running system (test_root NULL) or a test root holding sys/,
+ * proc/ and dev/.  Returns 0 when the switch may go ahead, else 1 after
+ * logging each offender, naming the device, the slot (or the ESP) and what
+ * holds it, or why the check could not be made.
  */
-int agent_mount_check(const struct agent_mb *m, const char *self, const char *mounts);
+int agent_mount_check(const struct agent_mb *m, const char *self, const char *test_root);

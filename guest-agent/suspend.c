@@ -301,7 +301,7 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                 agent_log("cannot switch: %s", why);
                 return 1;
         }
-        if (agent_mount_check(m, self, o->mounts) != 0) {
+        if (agent_mount_check(m, self, o->sys_root) != 0) {
                 agent_log("not switching to '%s'", target);
                 return 1;
         }

@@ -69,7 +69,7 @@ struct agent_switch_opts {
          * suspends slowly gets a later alarm.  Updated after each resume. */
         unsigned *slowest_ms;
         bool dry_run;              /* write the request, do not suspend */
-        const char *mounts;        /* NULL = /proc/self/mounts */
+        const char *sys_root;      /* NULL = /sys, /proc, /dev; else a test root (mounts.h) */
 #if SW_AGENT_TEST_HOOKS
         /* Test hooks (test build only, see agent.h): send the switcher a
          * request it must refuse, to prove it does.  unchecked: take the

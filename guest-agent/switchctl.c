@@ -12,7 +12,7 @@
  *
  * Test build only (SW_AGENT_TEST_HOOKS, see agent.h; tests/tools/t-switchctl.sh
  * and the QEMU tests' guests use it):
- *   switchctl --make-test-mailbox CONF OUT [--current ID]
+ *   switchctl --make-test-mailbox CONF OUT [--current ID] [--partition-missing ID]
  *   switchctl --mailbox-file F --test-set-result SLOT SEQ STATUS [MESSAGE]
  *   switchctl switch SLOT --test-unchecked | --test-bad-csum | --test-hold S
  */
@@ -33,7 +33,7 @@
 #include "agent.h"
 #include "config.h"
 #include "diag.h"
-#include "gpt.h"
+#include "disk.h"
 #include "mbox.h"
 #include "suspend.h"
 
@@ -62,7 +62,7 @@ static const char usage_main[] =
 #if SW_AGENT_TEST_HOOKS
         "\n"
         "Test build only:\n"
-        "  --make-test-mailbox CONF OUT [--current ID]\n"
+        "  --make-test-mailbox CONF OUT [--current ID] [--partition-missing ID]\n"
         "                           write the mailbox the switcher makes from CONF\n"
         "  --test-set-result SLOT SEQ STATUS [MESSAGE]\n"
         "                           answer SLOT's request as the switcher would\n"
@@ -80,13 +80,16 @@ static const char usage_list[] =
         "it (microseconds), and its partition.\n";
 static const char usage_switch[] =
         "usage: switchctl switch SLOT|@next|@default [--delay SECONDS] [--dry-run]\n"
-        "                 [--mounts FILE]\n"
-        "Refuses while another slot's partition or the ESP is mounted read-write.\n"
+        "                 [--sys-root DIR]\n"
+        "Refuses while another slot's partition or the ESP is in use for writing\n"
+        "(mounted read-write in any mount namespace, held by device-mapper, a loop\n"
+        "device or an exclusive open), or while a disk's GPT cannot be read.\n"
         "Then syncs, writes the request into the mailbox, arms the RTC (--delay,\n"
         "default 2 s), and suspends to RAM; the switcher runs SLOT, and when this\n"
         "system is resumed, prints the outcome.  @next is the slot after this one in\n"
         "menu order, @default the switcher's default slot.  --dry-run writes the\n"
-        "request and stops there; --mounts reads FILE instead of /proc/self/mounts.\n"
+        "request and stops there; --sys-root reads DIR/sys, DIR/proc and DIR/dev\n"
+        "instead of /sys, /proc and /dev.\n"
 #if SW_AGENT_TEST_HOOKS
         "Test hooks (to prove the switcher refuses bad requests): --test-unchecked\n"
         "sends SLOT as given, without checking it exists; --test-bad-csum corrupts\n"
@@ -297,6 +300,8 @@ static int show_list(struct agent_mb *m, const struct globals *g, void *ctx)
                 const char *state = agent_prop_str(m, node, "state");
                 const char *hotkey = agent_prop_str(m, node, "hotkey");
                 const char *part = agent_prop_str(m, node, "partition");
+                /* Set by the switcher's start-up check (switcher/gpt.h). */
+                bool missing = fdt_getprop(m->base, node, "partition-missing", NULL) != NULL;
                 uint32_t sw = 0, us = 0;
                 uint64_t store = 0, store_size = 0;
 
@@ -321,6 +326,7 @@ static int show_list(struct agent_mb *m, const struct globals *g, void *ctx)
                                 json_str(part);
                         else
                                 printf("null");
+                        printf(",\"partition_missing\":%s", missing ? "true" : "false");
                         printf(",\"switches\":%u,\"last_switch_us\":%u,\"current\":%s", sw, us,
                                id && strcmp(id, cur) == 0 ? "true" : "false");
                         if (id && sw_mb_get_store(m->base, id, &store, &store_size) == 0)
@@ -329,10 +335,10 @@ static int show_list(struct agent_mb *m, const struct globals *g, void *ctx)
                         else
                                 printf(",\"store\":null,\"store_size\":null}");
                 } else {
-                        printf("%c %-12s %-24s %-8s %-9s %-12s %8u %14u  %s\n",
+                        printf("%c %-12s %-24s %-8s %-9s %-12s %8u %14u  %s%s\n",
                                id && strcmp(id, cur) == 0 ? '*' : ' ', str_or(id, "?"), str_or(title, ""),
                                str_or(mode, "?"), str_or(state, "?"), str_or(hotkey, "-"), sw, us,
-                               str_or(part, "-"));
+                               str_or(part, "-"), missing ? " (partition missing)" : "");
                 }
                 first = false;
         }
@@ -412,8 +418,8 @@ static int cmd_switch(const struct globals *g, int argc, char **argv)
                                 return 1;
                         }
                         o->delay = (unsigned)v;
-                } else if (strcmp(argv[i], "--mounts") == 0 && i + 1 < argc) {
-                        o->mounts = argv[++i];
+                } else if (strcmp(argv[i], "--sys-root") == 0 && i + 1 < argc) {
+                        o->sys_root = argv[++i];
 #if SW_AGENT_TEST_HOOKS
                 } else if (strcmp(argv[i], "--test-unchecked") == 0) {
                         o->unchecked = true;
@@ -533,10 +539,10 @@ static int cmd_set_default(const struct globals *g, int argc, char **argv)
 
 static int gpt_entry(int argc, char **argv)
 {
-        struct gpt_part p;
+        static struct sw_gpt g;
+        const struct sw_gpt_part *p;
         char why[300];
         uint64_t n, bs = 512;
-        int fd, r;
 
         if (argc < 2 || agent_parse_u64(argv[1], &n) < 0 || n > 65536 ||
             (argc >= 4 && (strcmp(argv[2], "--block-size") != 0 || agent_parse_u64(argv[3], &bs) < 0 ||
@@ -544,19 +550,22 @@ static int gpt_entry(int argc, char **argv)
                 agent_log("usage: switchctl --gpt-entry DISK_IMAGE N [--block-size BS]");
                 return 2;
         }
-        fd = open(argv[0], O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                agent_log("cannot open %s: %s", argv[0], strerror(errno));
-                return 1;
-        }
-        r = gpt_read_entry(fd, (unsigned)bs, (unsigned)n, &p, why, sizeof(why));
-        close(fd);
-        if (r != 0) {
+        if (disk_read_gpt(argv[0], (unsigned)bs, &g, why, sizeof(why)) != SW_GPT_OK) {
                 agent_log("%s: %s", argv[0], why);
                 return 1;
         }
-        printf("%u %s %s %s%s\n", p.index, p.type_str, p.uuid_str, p.name,
-               strcmp(p.type_str, GPT_ESP_TYPE) == 0 ? " (ESP)" : "");
+        if (n == 0 || n > g.nentries) {
+                agent_log("%s: partition %llu is not in the GPT (%u entries)", argv[0], (unsigned long long)n,
+                          g.nentries);
+                return 1;
+        }
+        p = sw_gpt_entry(&g, (unsigned)n);
+        if (!p) {
+                agent_log("%s: partition %llu is an unused GPT entry", argv[0], (unsigned long long)n);
+                return 1;
+        }
+        printf("%u %s %s %s%s\n", p->index, p->type_str, p->uuid_str, p->name,
+               strcmp(p->type_str, SW_GPT_ESP_TYPE) == 0 ? " (ESP)" : "");
         return 0;
 }
 
@@ -577,17 +586,21 @@ static int make_test_mailbox(int argc, char **argv)
         static char text[1 << 20];
         enum sw_slot_state state[SW_MAX_SLOTS];
         struct sw_diag d = { .emit = diag_stderr };
-        const char *cur_id = NULL;
+        const char *cur_id = NULL, *missing_id = NULL;
         size_t len;
         int current, fd;
         FILE *f;
 
         if (argc < 2) {
-                agent_log("usage: switchctl --make-test-mailbox CONF OUT [--current ID]");
+                agent_log("usage: switchctl --make-test-mailbox CONF OUT [--current ID] [--partition-missing ID]");
                 return 2;
         }
-        if (argc >= 4 && strcmp(argv[2], "--current") == 0)
-                cur_id = argv[3];
+        for (int i = 2; i + 1 < argc; i += 2) {
+                if (strcmp(argv[i], "--current") == 0)
+                        cur_id = argv[i + 1];
+                else if (strcmp(argv[i], "--partition-missing") == 0)
+                        missing_id = argv[i + 1];
+        }
         f = fopen(argv[0], "re");
         if (!f) {
                 agent_log("cannot open %s: %s", argv[0], strerror(errno));
@@ -604,6 +617,9 @@ static int make_test_mailbox(int argc, char **argv)
         }
         for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
                 state[i] = (int)i == current ? SW_SLOT_RUNNING : SW_SLOT_EMPTY;
+        /* As the switcher's start-up check would flag it (switcher/gpt.h). */
+        if (missing_id && sw_config_find_slot(&cfg, missing_id) >= 0)
+                cfg.slots[sw_config_find_slot(&cfg, missing_id)].partition_missing = true;
         if (sw_mailbox_build(mb, sizeof(mb), &cfg, state, current, &d) < 0)
                 return 1;
         fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

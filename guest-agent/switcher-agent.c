@@ -427,8 +427,8 @@ int main(int argc, char **argv)
                         s->self_opt = argv[++i];
                 } else if (strcmp(a, "--events") == 0 && has_val) {
                         events = argv[++i];
-                } else if (strcmp(a, "--mounts") == 0 && has_val) {
-                        s->sw.mounts = argv[++i];
+                } else if (strcmp(a, "--sys-root") == 0 && has_val) {
+                        s->sw.sys_root = argv[++i];
                 } else {
                         agent_log("unknown argument '%s' (see switcher-agent --help)", a);
                         return 2;

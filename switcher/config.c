@@ -665,6 +665,7 @@ static void key_partition(struct parser *p, const char *v, size_t n)
         s->part_kind = kind;
         memcpy(s->partition, part, sizeof(part));
         p->part_line[s - p->c->slots] = p->line;
+        s->partition_line = p->line;
 }
 
 /* The "switch to the next slot" key: global, checked like a slot's hotkey. */

@@ -80,6 +80,8 @@ struct sw_slot_config {
         char sort_key[SW_ID_MAX];
         enum sw_part_kind part_kind;
         char partition[SW_PART_MAX];   /* the uuid (lower case) or the label, without prefix */
+        unsigned partition_line;       /* line of its 'partition' key, 0 if none */
+        bool partition_missing;        /* set at start-up: no disk the firmware sees has it (gpt.h) */
         char hotkey[SW_HOTKEY_MAX];    /* normalized, "" if none */
         enum sw_slot_mode mode;
         enum sw_arch arch;

@@ -106,6 +106,8 @@ static int build_slot(void *fdt, int slots, const struct sw_slot_config *s, enum
                             s->part_kind == SW_PART_UUID ? "PARTUUID" : "PARTLABEL", s->partition);
                 err = fdt_setprop_string(fdt, node, "partition", part);
         }
+        if (!err && s->partition_missing)
+                err = fdt_setprop_empty(fdt, node, "partition-missing");
         if (!err)
                 err = fdt_setprop_u32(fdt, node, "switches", 0);
         if (!err)

@@ -23,6 +23,8 @@
  *               state = [16 bytes, NUL-padded: "empty" | "running" | "suspended" | "failed"];
  *               hotkey = "ctrl+alt+1";   optional
  *               partition = "PARTLABEL=x" | "PARTUUID=uuid";   optional
+ *               partition-missing;       present (empty) when no disk the firmware
+ *                                        saw at start-up has that partition
  *               switches = <u32>;        times this slot was switched to
  *               last-switch-us = <u32>;  the switcher's own part of the last switch to it
  *               result-seq = <u32>;      seq of the last request this slot made

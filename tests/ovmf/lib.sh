@@ -196,7 +196,7 @@ sw_agent_initrd() {
         for r in "$@"; do
                 cp "$SW_OVMF_DIR/roles/$r.sh" "$work/extra/roles/"
         done
-        if ! SW_INITRD_EXTRA=$work/extra SW_INITRD_MODULES=evdev \
+        if ! SW_INITRD_EXTRA=$work/extra SW_INITRD_MODULES="evdev ${SW_AGENT_MODULES:-}" \
                 "$SW_OVMF_DIR/mkinitramfs.sh" "$arch" "$build/cache" "$work/initrd.gz" >"$work/mkinitramfs.log" 2>&1; then
                 sw_log "mkinitramfs failed: $(tail -n 3 "$work/mkinitramfs.log")"
                 return 1

@@ -65,7 +65,7 @@ t_check agent/switch-self "$log" "^GUEST: agent switch-self err switchctl: canno
 t_check agent/switch-self-rc "$log" '^GUEST: agent switch-self rc 1$'
 t_check agent/set-default "$log" '^GUEST: agent set-default err switchctl: set-default: no EFI variables in this guest \(booted without EFI runtime services\)'
 t_check agent/set-default-rc "$log" '^GUEST: agent set-default rc 1$'
-t_check agent/mount-rw-refused "$log" "^GUEST: agent switch-mounted-rw err switchctl: /dev/sd[a-z]3 \(PARTLABEL=slot-b\) is mounted read-write at /mnt: it is slot 'b''s partition"
+t_check agent/mount-rw-refused "$log" "^GUEST: agent switch-mounted-rw err switchctl: /dev/sd[a-z]3 \(slot 'b''s partition PARTLABEL=slot-b\) is mounted read-write at /mnt in this mount namespace: refusing to switch"
 t_check agent/mount-rw-rc "$log" '^GUEST: agent switch-mounted-rw rc 1$'
 t_check agent/mount-ro-allowed "$log" "^GUEST: agent switch-mounted-ro err switchctl: request 1: a -> b written to the mailbox"
 t_check agent/mount-ro-rc "$log" '^GUEST: agent switch-mounted-ro rc 0$'

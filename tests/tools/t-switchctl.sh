@@ -92,7 +92,7 @@ check list-b 0 '^  b +Test B +in-place +empty +ctrl\+alt\+2 +0 +0  PARTUUID=5357
         "$sc" --mailbox-file "$mb" list
 check list-c 0 '^  c +Test C +swap +empty +- +0 +0  -$' "$sc" --mailbox-file "$mb" list
 check list-json 0 \
-        '^\{"current":"a","slots":\[\{"id":"a","title":"Test \\"A\\"","mode":"swap","state":"running","hotkey":"ctrl\+alt\+1","partition":"PARTLABEL=slot-a","switches":0,"last_switch_us":0,"current":true,"store":0,"store_size":0\},\{"id":"b",.*\{"id":"c","title":"Test C","mode":"swap","state":"empty","hotkey":null,"partition":null,"switches":0,"last_switch_us":0,"current":false,"store":0,"store_size":0\}\]\}$' \
+        '^\{"current":"a","slots":\[\{"id":"a","title":"Test \\"A\\"","mode":"swap","state":"running","hotkey":"ctrl\+alt\+1","partition":"PARTLABEL=slot-a","partition_missing":false,"switches":0,"last_switch_us":0,"current":true,"store":0,"store_size":0\},\{"id":"b",.*\{"id":"c","title":"Test C","mode":"swap","state":"empty","hotkey":null,"partition":null,"partition_missing":false,"switches":0,"last_switch_us":0,"current":false,"store":0,"store_size":0\}\]\}$' \
         "$sc" --mailbox-file "$mb" list --json
 n=$("$sc" --mailbox-file "$mb" list --json | wc -l)
 [ "$n" = 1 ] && t_pass switchctl/list-json-one-line || t_fail switchctl/list-json-one-line "$n lines"
@@ -124,9 +124,12 @@ got=$(od -An -tx1 "$w/efivars/SwitcherSlotDefault-5c1a9a3e-8d2b-4f61-9b0e-3a4d52
 [ "$got" = 0700000062000000 ] && t_pass switchctl/efivar-bytes || t_fail switchctl/efivar-bytes "got $got"
 
 # Dry-run switches: the request lands in the file, checksum right.
-: >"$w/mounts-empty"
+# An empty test root for the partition-safety check (mounts.c): no block
+# devices, so the host's own disks and mounts play no part.
+mkdir -p "$w/mounts-empty/sys/class/block" "$w/mounts-empty/proc/self"
+: >"$w/mounts-empty/proc/self/mountinfo"
 check switch-dry-run 0 '^switchctl: request 1: a -> b written to the mailbox at ' \
-        "$sc" --mailbox-file "$mb" switch @default --dry-run --mounts "$w/mounts-empty"
+        "$sc" --mailbox-file "$mb" switch @default --dry-run --sys-root "$w/mounts-empty"
 check request-pending 0 '"request":\{"slot":"a","target":"b","seq":1,"csum_ok":true\}\}$' \
         "$sc" --mailbox-file "$mb" status --json
 # The switcher answers (simulated): result-seq 1, status target-failed.
@@ -134,9 +137,9 @@ check set-result 0 '' "$sc" --mailbox-file "$mb" --test-set-result a 1 4 "slot '
 check status-result 0 "^last request: +#1: target-failed: slot 'b': kernel did not start$" \
         "$sc" --mailbox-file "$mb" status
 check switch-next 0 '^switchctl: request 2: a -> b written' \
-        "$sc" --mailbox-file "$mb" switch @next --dry-run --mounts "$w/mounts-empty"
+        "$sc" --mailbox-file "$mb" switch @next --dry-run --sys-root "$w/mounts-empty"
 check switch-next-wraps 0 '^switchctl: request 1: c -> a written' \
-        "$sc" --mailbox-file "$mb" --slot c switch @next --dry-run --mounts "$w/mounts-empty"
+        "$sc" --mailbox-file "$mb" --slot c switch @next --dry-run --sys-root "$w/mounts-empty"
 # One switch at a time: while another process holds the switch lock (an
 # flock on the mailbox, as a switchctl or daemon mid-switch does), a second
 # switch is refused and writes nothing.
@@ -146,7 +149,7 @@ if command -v flock >/dev/null; then
         lockpid=$!
         sleep 0.5
         check switch-in-progress 1 '^switchctl: another switch is already in progress in this slot; not starting a second one$' \
-                "$sc" --mailbox-file "$mb" switch b --dry-run --mounts "$w/mounts-empty"
+                "$sc" --mailbox-file "$mb" switch b --dry-run --sys-root "$w/mounts-empty"
         [ "$(md5sum <"$mb")" = "$before" ] && t_pass switchctl/in-progress-wrote-nothing ||
                 t_fail switchctl/in-progress-wrote-nothing "the mailbox changed"
         # The lock dies with its holder (sleep, not flock, holds it).
@@ -154,8 +157,8 @@ if command -v flock >/dev/null; then
 else
         t_fail switchctl/switch-in-progress "flock (util-linux) is missing"
 fi
-check mounts-unreadable 1 '^switchctl: cannot read /nonexistent/mounts: No such file or directory; refusing to switch' \
-        "$sc" --mailbox-file "$mb" switch b --dry-run --mounts /nonexistent/mounts
+check mounts-unreadable 1 '^switchctl: cannot list /nonexistent/sys/class/block: No such file or directory; refusing to switch' \
+        "$sc" --mailbox-file "$mb" switch b --dry-run --sys-root /nonexistent
 
 # Damaged mailboxes.
 head -c 16384 /dev/urandom >"$w/garbage"
@@ -201,7 +204,7 @@ for hook in --test-bad-csum --test-unchecked "--test-hold 1"; do
         opt=${hook%% *}
         # shellcheck disable=SC2086 # --test-hold takes its value as a second word
         check "shipped-no-${opt#--}" 1 "^switchctl: switch: unknown option '$opt' \(see switchctl switch --help\)$" \
-                "$shipped" --mailbox-file "$w/mb-s" switch b --dry-run --mounts "$w/mounts-empty" $hook
+                "$shipped" --mailbox-file "$w/mb-s" switch b --dry-run --sys-root "$w/mounts-empty" $hook
 done
 check shipped-request-none 0 '"request":null\}$' "$shipped" --mailbox-file "$w/mb-s" status --json
 help=$({ "$shipped" --help; "$shipped" switch --help; "$shipped" status --help; "$shipped" list --help
@@ -229,16 +232,16 @@ open(w + "/ev-extra-mod", "wb").write(ev(CTRL, 1) + ev(ALT, 1) + ev(SHIFT, 1) + 
 open(w + "/ev-self", "wb").write(ev(CTRL, 1) + ev(ALT, 1) + ev(K1, 1) + ev(K1, 0) + ev(ALT, 0) + ev(CTRL, 0))
 PY
         check daemon-combo 0 '^switcher-agent: hotkey ctrl\+alt\+2 released: switching to b$' \
-                "$sa" --once --dry-run --events "$w/ev-combo" --mailbox-file "$w/mb-d" --mounts "$w/mounts-empty"
+                "$sa" --once --dry-run --events "$w/ev-combo" --mailbox-file "$w/mb-d" --sys-root "$w/mounts-empty"
         check daemon-request 0 '"request":\{"slot":"a","target":"b","seq":1,"csum_ok":true\}\}$' \
                 "$sc" --mailbox-file "$w/mb-d" status --json
         "$sc" --make-test-mailbox "$w/p.conf" "$w/mb-d" --current a
         check daemon-waits-release 1 '^switcher-agent: hotkey ctrl\+alt\+2 still held at the end of ' \
-                "$sa" --once --dry-run --events "$w/ev-held" --mailbox-file "$w/mb-d" --mounts "$w/mounts-empty"
+                "$sa" --once --dry-run --events "$w/ev-held" --mailbox-file "$w/mb-d" --sys-root "$w/mounts-empty"
         check daemon-extra-mod 1 '^switcher-agent: running as slot .a.' \
-                "$sa" --once --dry-run --events "$w/ev-extra-mod" --mailbox-file "$w/mb-d" --mounts "$w/mounts-empty"
+                "$sa" --once --dry-run --events "$w/ev-extra-mod" --mailbox-file "$w/mb-d" --sys-root "$w/mounts-empty"
         check daemon-self 1 "^switcher-agent: hotkey ctrl\+alt\+1: slot 'a' is already running$" \
-                "$sa" --once --dry-run --events "$w/ev-self" --mailbox-file "$w/mb-d" --mounts "$w/mounts-empty"
+                "$sa" --once --dry-run --events "$w/ev-self" --mailbox-file "$w/mb-d" --sys-root "$w/mounts-empty"
         check daemon-nothing-written 0 '"request":null\}$' "$sc" --mailbox-file "$w/mb-d" status --json
 fi
 

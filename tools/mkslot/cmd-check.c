@@ -5,29 +5,40 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <argp.h>
 #include <error.h>
 #include <progname.h>
 
+#include "gpt.h"
 #include "memmap.h"
 #include "mkslot.h"
 #include "plan.h"
 #include "layout.h"
 
+#define MAX_DISK_ARGS 8
+
 struct check_args {
         const char *conf, *esp, *memmap, *memory;
+        const char *disks[MAX_DISK_ARGS];
+        unsigned ndisks;
         bool json;
         bool plan;
 };
 
-enum { OPT_ESP = 0x100, OPT_JSON, OPT_MEMMAP, OPT_MEMORY };
+enum { OPT_ESP = 0x100, OPT_JSON, OPT_MEMMAP, OPT_MEMORY, OPT_DISK };
 
 static const struct argp_option check_options[] = {
         { "esp", OPT_ESP, "DIR", 0, "DIR is the root of the EFI system partition: also check that the "
           "kernels, initrds and slot images exist, and verify every slot image", 0 },
+        { "disk", OPT_DISK, "IMAGE", 0, "a disk (image or device) the machine will have: every slot's "
+          "partition is looked up in the GPTs of the --disk arguments, as the switcher does at start-up "
+          "(repeatable)", 0 },
         { "json", OPT_JSON, NULL, 0, "print the result as JSON on stdout", 0 },
         { 0 },
 };
@@ -59,6 +70,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
         case OPT_MEMORY:
                 a->memory = arg;
                 break;
+        case OPT_DISK:
+                if (a->ndisks == MAX_DISK_ARGS)
+                        argp_error(state, "at most %d --disk arguments", MAX_DISK_ARGS);
+                a->disks[a->ndisks++] = arg;
+                break;
         case ARGP_KEY_ARG:
                 conf_arg(key, arg, state, &a->conf);
                 break;
@@ -87,10 +103,62 @@ static void print_slots_json(const struct sw_config *c)
                 json_str(stdout, s->linux_path);
                 printf(",\"image\":");
                 json_str(stdout, s->image_path);
-                printf(",\"mode\":\"%s\",\"arch\":\"%s\",\"line\":%u}", sw_mode_name(s->mode),
-                       sw_arch_name(s->arch), s->line);
+                printf(",\"mode\":\"%s\",\"arch\":\"%s\",\"line\":%u,\"partition_missing\":%s}",
+                       sw_mode_name(s->mode), sw_arch_name(s->arch), s->line,
+                       s->partition_missing ? "true" : "false");
         }
         printf("]");
+}
+
+static int file_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+        int fd = *(const int *)ctx;
+        size_t done = 0;
+
+        while (done < len) {
+                ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return -1;
+                done += (size_t)n;
+        }
+        return 0;
+}
+
+/*
+ * The switcher's start-up check on the host: the GPT of each --disk read
+ * by the same reader, then every valid slot's partition looked up in them.
+ * A disk that cannot be read is a warning, as on the firmware's console.
+ */
+static void check_disks(const struct check_args *a, struct sw_config *c, struct sw_diag *d)
+{
+        static struct sw_gpt gpts[MAX_DISK_ARGS];
+        const struct sw_gpt *tables[MAX_DISK_ARGS];
+        unsigned n = 0, unreadable = 0;
+
+        for (unsigned i = 0; i < a->ndisks; i++) {
+                char why[200];
+                int fd = open(a->disks[i], O_RDONLY | O_CLOEXEC), r;
+
+                if (fd < 0) {
+                        sw_diagf(d, SW_WARN, "%s: cannot open: %s; its partitions are not counted", a->disks[i],
+                                 strerror(errno));
+                        unreadable++;
+                        continue;
+                }
+                r = sw_gpt_read(file_read, &fd, 512, &gpts[n], why, sizeof(why));
+                close(fd);
+                if (r == SW_GPT_OK) {
+                        tables[n] = &gpts[n];
+                        n++;
+                } else {
+                        sw_diagf(d, SW_WARN, "%s: %s; its partitions are not counted", a->disks[i], why);
+                        unreadable++;
+                }
+        }
+        sw_gpt_check_config(c, tables, n, unreadable, d);
 }
 
 int cmd_check(int argc, char **argv)
@@ -111,6 +179,8 @@ int cmd_check(int argc, char **argv)
         argp_parse(&argp, argc, argv, 0, NULL, &a);
         if (load_config(a.conf, a.esp, &c, &d) < 0)
                 return 1;
+        if (a.ndisks)
+                check_disks(&a, &c, &d);
         def = sw_config_default_index(&c);
         if (a.json) {
                 printf("{\"file\":");
