@@ -80,6 +80,31 @@ no_fault() {
         fi
 }
 
+# no_kernel_complaint NAME LOG: the check NAME/no-kernel-complaint: no
+# kernel warning or BUG in LOG, and no failed tboot dying step (the kernel's
+# wait for its parked CPUs timing out).
+no_kernel_complaint() {
+        local bad
+        bad=$(tr -d '\r' <"$2" | grep -a -m1 'x86/tboot:dying.*failed\|WARNING: \|BUG: ' || true)
+        if [ -n "$bad" ]; then
+                t_fail "$1/no-kernel-complaint" "$bad"
+        else
+                t_pass "$1/no-kernel-complaint"
+        fi
+}
+
+# no_firmware_s3 NAME LOG: the check NAME/no-firmware-s3: the firmware never
+# woke the machine from S3 (no line from the wake blob's real-mode entry).
+no_firmware_s3() {
+        local n
+        n=$(log_count "$2" '^switcher: S3 wake')
+        if [ "$n" = 0 ]; then
+                t_pass "$1/no-firmware-s3"
+        else
+                t_fail "$1/no-firmware-s3" "$n firmware S3 wakes"
+        fi
+}
+
 # median: numbers on stdin, one a line -> their median (the mean of the two
 # middle ones for an even count); prints nothing when there are none, so a
 # caller can tell "no figure" from a figure.

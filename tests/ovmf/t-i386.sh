@@ -136,11 +136,7 @@ if [ -z "$bad" ] && [ "$(log_count "$log" '^GUEST: cpus ')" -ge "$n_sw" ]; then
 else
         t_fail i386/cpus-back "${bad:-only $(log_count "$log" '^GUEST: cpus ') cpus lines for $n_sw switches}"
 fi
-if tr -d '\r' <"$log" | grep -aq 'x86/tboot:dying.*failed\|WARNING: \|BUG: '; then
-        t_fail i386/no-kernel-complaint "$(tr -d '\r' <"$log" | grep -a -m1 'x86/tboot:dying.*failed\|WARNING: \|BUG: ')"
-else
-        t_pass i386/no-kernel-complaint
-fi
+no_kernel_complaint i386 "$log"
 no_fault i386 "$log"
 
 # Stores above 4 GiB, an active region that reaches above 4 GiB, and none of

@@ -117,11 +117,7 @@ else
 fi
 
 # The firmware never took part: no S3 wake through the wake blob.
-if [ "$(log_count "$log" '^switcher: S3 wake')" = 0 ]; then
-        t_pass tboot/no-firmware-s3
-else
-        t_fail tboot/no-firmware-s3 "$(log_count "$log" '^switcher: S3 wake') firmware S3 wakes"
-fi
+no_firmware_s3 tboot "$log"
 # Every CPU back after every boot and switch (2 here, -smp 2).
 bad=$(tr -d '\r' <"$log" | grep -a '^GUEST: \(life\|resumed\) ' | grep -av ' cpus=2$' || true)
 if [ -z "$bad" ] && [ "$(log_count "$log" '^GUEST: resumed slot=a ')" -ge 2 ]; then
@@ -129,13 +125,7 @@ if [ -z "$bad" ] && [ "$(log_count "$log" '^GUEST: resumed slot=a ')" -ge 2 ]; t
 else
         t_fail tboot/cpus-back "${bad:-fewer than 2 resumes of a}"
 fi
-# The kernel's wait for its parked CPUs never timed out (it logs the
-# hotplug step's failure then), and no kernel warning.
-if tr -d '\r' <"$log" | grep -aq 'x86/tboot:dying.*failed\|WARNING: \|BUG: '; then
-        t_fail tboot/no-kernel-complaint "$(tr -d '\r' <"$log" | grep -a -m1 'x86/tboot:dying.*failed\|WARNING: \|BUG: ')"
-else
-        t_pass tboot/no-kernel-complaint
-fi
+no_kernel_complaint tboot "$log"
 no_fault tboot "$log"
 check_slot_writer "$log" "$w" tboot a "$w/disk.img"
 check_fsck tboot/slot-b-fsck "$w/disk.img" slot-b "$w/fsck-b.log"

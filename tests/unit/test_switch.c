@@ -525,6 +525,17 @@ static void lazy_to_c(void)
         rest = d.lazy_rest;
 }
 
+/* The facts after lazy_to_c(): c runs, a suspended with its rest in place. */
+static void from_c_with_a_lazy(void)
+{
+        f.current = C;
+        f.slot[A].state = SW_SLOT_SUSPENDED;
+        f.slot[C].state = SW_SLOT_RUNNING;
+        f.lazy_owner = A;
+        f.lazy_rest = &rest;
+        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+}
+
 static void test_lazy_save_to_in_place(void **state)
 {
         uint64_t saved;
@@ -534,12 +545,7 @@ static void test_lazy_save_to_in_place(void **state)
         saved = d.save.bytes;
 
         /* c -> a: only the saved part comes back, nothing is flushed. */
-        f.current = C;
-        f.slot[A].state = SW_SLOT_SUSPENDED;
-        f.slot[C].state = SW_SLOT_RUNNING;
-        f.lazy_owner = A;
-        f.lazy_rest = &rest;
-        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+        from_c_with_a_lazy();
         snprintf(f.req.target, sizeof(f.req.target), "a");
         sw_switch_decide(&f, &d);
         assert_int_equal(d.action, SW_SWITCH_RESUME);
@@ -554,12 +560,7 @@ static void test_lazy_flushed_by_swap(void **state)
 {
         (void)state;
         lazy_to_c();
-        f.current = C;
-        f.slot[A].state = SW_SLOT_SUSPENDED;
-        f.slot[C].state = SW_SLOT_RUNNING;
-        f.lazy_owner = A;
-        f.lazy_rest = &rest;
-        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+        from_c_with_a_lazy();
         snprintf(f.req.target, sizeof(f.req.target), "d");
         sw_switch_decide(&f, &d);
         assert_int_equal(d.action, SW_SWITCH_COLD_BOOT);
@@ -582,12 +583,7 @@ static void test_lazy_owner_damaged(void **state)
 {
         (void)state;
         lazy_to_c();
-        f.current = C;
-        f.slot[A].state = SW_SLOT_SUSPENDED;
-        f.slot[C].state = SW_SLOT_RUNNING;
-        f.lazy_owner = A;
-        f.lazy_rest = &rest;
-        snprintf(f.req.slot, sizeof(f.req.slot), "c");
+        from_c_with_a_lazy();
         snprintf(f.req.target, sizeof(f.req.target), "a");
         verdict = SW_SAVE_ERR_DATA;
         sw_switch_decide(&f, &d);
