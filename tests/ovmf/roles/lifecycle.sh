@@ -38,7 +38,7 @@ boot=$(($(cat /mnt/boots 2>/dev/null || echo 0) + 1))
 echo "$boot" >/mnt/boots
 sync
 act=$(echo "$life" | cut -d, -f"$boot")
-[ -n "$act" ] || act=wait
+[ -n "$act" ] || act="wait"
 
 start_writer
 # busybox sed has no -u: a read loop passes each line on at once.
