@@ -17,9 +17,7 @@
 
 %include "wake-defs.inc"
 
-COM1_DATA       equ 0x3f8
-COM1_LSR        equ 0x3fd
-LSR_THRE        equ 0x20
+%include "com1.inc"
 CR0_PG          equ 1 << 31
 CR4_PCIDE       equ 1 << 17
 MSR_EFER        equ 0xc0000080
@@ -150,15 +148,7 @@ ap_gives_up:
         mov al, [esi]
         test al, al
         jz .reset
-        mov ah, al
-        mov dx, COM1_LSR
-.wait:
-        in al, dx
-        test al, LSR_THRE
-        jz .wait
-        mov al, ah
-        mov dx, COM1_DATA
-        out dx, al
+        COM1_PUTC
         inc esi
         jmp .next
 .reset:

@@ -17,9 +17,7 @@
 
 %include "wake-defs.inc"
 
-COM1_DATA       equ 0x3f8
-COM1_LSR        equ 0x3fd
-LSR_THRE        equ 0x20
+%include "com1.inc"
 
 CR0_PE          equ 1 << 0
 CR0_MP          equ 1 << 1
@@ -148,15 +146,7 @@ puts16:
         lodsb
         test al, al
         jz .done
-        mov ah, al
-        mov dx, COM1_LSR
-.wait:
-        in al, dx
-        test al, LSR_THRE
-        jz .wait
-        mov al, ah
-        mov dx, COM1_DATA
-        out dx, al
+        COM1_PUTC
         jmp puts16
 .done:
         ret
