@@ -197,7 +197,8 @@ cp "$fix/qmp.txt" "$fix/boots.txt" "$fix/copy.txt" "$w/paths/"
         cat "$fix/presses.txt"
         printf '%s\n' "cold-e 1000000100000000" "cold-f 1000000120000000" "resume-e 1000000140000000" \
                 "resume-f 1000000150000000" "cold-g 1000000160000000" "cold-h 1000000170000000" \
-                "resume-g 1000000180000000" "resume-h 1000000190000000"
+                "resume-g 1000000180000000" "resume-h 1000000190000000" \
+                "lazy-f 1000000200000000" "lazy-g 1000000210000000" "lazy-f 1000000220000000"
 } >"$w/paths/presses.txt"
 # tb_switch T FROM TO SAVED RESTORED TOTAL_US END: the lines of one switch
 # through the tboot entry, from the hotkey seen at T+0.1 s (request at T+0.2
@@ -240,6 +241,12 @@ tb_switch() {
         echo "1000000176100000 GUEST: up slot=h arch=x86_64"
         tb_switch 1000000180000000 h g 632 632 3000 "350000 400000" 300000
         tb_switch 1000000190000000 g h 632 632 3000 "350000 500000" 300000
+        # The lazy save: f's RAM still in the active region, so h -> f,
+        # f -> g and g -> f move only the low memory (600, 400 and 600 ms
+        # from the hotkey seen; switcher totals 5, 4 and 5 ms).
+        tb_switch 1000000200000000 h f 632 632 5000 "350000 700000" 400000
+        tb_switch 1000000210000000 f g 632 632 4000 "350000 500000" 400000
+        tb_switch 1000000220000000 g f 632 632 5000 "350000 700000" 400000
 } >"$w/paths/serial.ts"
 # The scale runs: at 1 GiB resumes of 2000 and 2200 ms (and a cold boot,
 # left out), at 2 GiB 4000 and 4200 ms; with this run's 500 ms at 256 MiB,
@@ -292,6 +299,12 @@ row paths/tb-entry-inplace "$o" "^  the same from the switcher's tboot entry, in
 row paths/tb-entry-swap "$o" "^  the same from the switcher's tboot entry, swap +0\\.092 \\(700 / 7600 ms\\) +target <= 1/8 \\(0\\.125\\)  ok\$"
 row paths/tb-vs-s3-swap "$o" '^ratio tboot resume / S3 resume, swap slots +0\.17 +target <= 1  ok$'
 row paths/tb-vs-s3-inplace "$o" '^ratio tboot resume / S3 resume, in-place slots +\? *$'
+# The lazy save's round trip (f <-> g, both hotkey -> userspace medians)
+# against twice the tboot swap resume, and the switcher's part of it.
+row paths/lazy-round-trip "$o" '^lazy round trip swap -> in-place -> swap \(n=3\) +1000 ms +back to swap 600 ms, to in-place 400 ms$'
+row paths/lazy-vs-swap "$o" '^swap <-> swap round trip \(two swap resumes\) +2000 ms *$'
+row paths/lazy-ratio "$o" '^ratio lazy / swap <-> swap round trip +0\.50 +target <= 1  ok$'
+row paths/lazy-switcher "$o" '^  switcher part of a lazy switch \(median\) +5 ms *$'
 # Where a tboot switch goes: the request at +0.2 s, the entry 0.1-0.3 s
 # later (median 200 ms); the two S3 figures absent by name.
 row paths/tb-press-arm "$o" '^  hotkey seen -> released, request written \(no alarm\) +100 ms *$'
