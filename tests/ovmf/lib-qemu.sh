@@ -38,7 +38,11 @@
 # once and SW_QEMU_PID holds the pid of the timeout process.  SW_QEMU_TPM=1
 # gives the machine a TPM 2.0 (swtpm, state and log in the run dir).
 # SW_QEMU_S3=0 gives a machine without S3 (no \_S3 in its DSDT);
-# SW_QEMU_SMP=N gives it N CPUs instead of 2.
+# SW_QEMU_SMP=N gives it N CPUs instead of 2.  SW_QEMU_QMP=1 opens a QMP
+# socket in the run dir and records QEMU's events in RUN/qmp-events.txt
+# ("EVENT MICROSECONDS", qmp_events), e.g. SUSPEND when a guest enters S3.
+# SW_QEMU_CPU=MODEL[,FEATURES] picks the CPU model (QEMU's default if unset),
+# e.g. "qemu64,la57=on" for 5-level paging.
 run_qemu() {
         if [ $# -lt 5 ]; then
                 sw_die "run_qemu: usage: run_qemu NAME MEM TIMEOUT DISK LOG [EXTRA...]"
@@ -63,6 +67,9 @@ run_qemu() {
                 -device isa-debug-exit,iobase=0xf4,iosize=0x04 -net none
                 -d cpu_reset -D "$run/qemu-reset.log"
         )
+        if [ -n "${SW_QEMU_CPU:-}" ]; then
+                args+=(-cpu "$SW_QEMU_CPU")
+        fi
         # SW_QEMU_FIRMWARE=seabios boots QEMU's default BIOS instead of OVMF:
         # only for checking guests that OVMF cannot start by itself (a 32-bit
         # kernel given with -kernel: OVMF x64 has no 32-bit EFI stub support).
@@ -94,6 +101,12 @@ run_qemu() {
                         -device tpm-tis,tpmdev=tpm0
                 )
         fi
+        if [ "${SW_QEMU_QMP:-0}" = 1 ]; then
+                sw_need_cmd python3
+                args+=(-qmp "unix:$run/qmp.sock,server=on,wait=off")
+                : >"$run/qmp-events.txt"
+                qmp_events "$run/qmp.sock" "$run/qmp-events.txt"
+        fi
         printf '%s\n' "$QEMU ${args[*]} $*" >"$run/cmdline"
         if [ "${SW_QEMU_BG:-0}" = 1 ]; then
                 timeout -k 10 "$secs" "$QEMU" "${args[@]}" "$@" </dev/null \
@@ -111,6 +124,40 @@ run_qemu() {
                 sed 's/^/qemu: /' "$run/qemu.stderr" >&2
         fi
         return "$rc"
+}
+
+# qmp_events SOCK OUT: in the background, record QEMU's QMP events as
+# "EVENT MICROSECONDS" (QEMU's own host timestamps) until QEMU quits.  It
+# waits up to 20 s for the socket, so it may start just before QEMU does.
+qmp_events() {
+        python3 - "$1" "$2" <<'EOF' &
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+for _ in range(400):
+    try:
+        s.connect(sys.argv[1])
+        break
+    except OSError:
+        time.sleep(0.05)
+else:
+    sys.exit("qmp: no socket " + sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+f.write('{"execute": "qmp_capabilities"}\n')
+f.flush()
+with open(sys.argv[2], "w") as out:
+    for line in f:
+        m = json.loads(line)
+        if "event" in m:
+            t = m["timestamp"]
+            out.write("%s %d%06d\n" % (m["event"], t["seconds"], t["microseconds"]))
+            out.flush()
+EOF
+}
+
+# qmp_count RUN EVENT: how many EVENTs the run's QMP recorder saw.
+qmp_count() {
+        awk -v e="$2" '$1 == e { n++ } END { print n + 0 }' "$1/qmp-events.txt" 2>/dev/null || echo 0
 }
 
 # qemu_gone: status 0 when the QEMU run_qemu last started in the background

@@ -89,7 +89,7 @@ cp "$i32" "$w/esp/slots/c/initrd.img"
 log=$w/serial.log
 timings=$w/timings.txt
 : >"$timings"
-SW_QEMU_BG=1 run_qemu i386 6G $((420 + rounds * 300)) "$w/disk.img" "$log"
+SW_QEMU_QMP=1 SW_QEMU_BG=1 run_qemu i386 6G $((420 + rounds * 300)) "$w/disk.img" "$log"
 tour_start i386 "$log" "$timings" 300 a
 for r in $(seq 1 "$rounds"); do
         tour_go ctrl-alt-3 c
@@ -129,6 +129,17 @@ if [ "$n_fw" = "$n_from_c" ] && [ "$n_tb" = $((n_sw - n_from_c)) ] && [ "$n_from
         t_pass i386/amd64-tboot-i386-s3
 else
         t_fail i386/amd64-tboot-i386-s3 "$n_tb tboot S3 entries and $n_fw firmware wakes for $n_sw switches, $n_from_c of them from c"
+fi
+# The same from QEMU's side: the machine entered S3 (QMP SUSPEND) once per
+# switch away from c, and never for a switch between a and b.  Read after
+# QEMU ended (tour_end), when the recorder has written every event.
+run=$(dirname "$log")/i386.run
+n_susp=$(qmp_count "$run" SUSPEND)
+n_wake=$(qmp_count "$run" WAKEUP)
+if [ "$n_susp" = "$n_from_c" ] && [ "$n_wake" = "$n_from_c" ]; then
+        t_pass i386/qmp-suspend-only-from-i386
+else
+        t_fail i386/qmp-suspend-only-from-i386 "QMP saw $n_susp SUSPEND and $n_wake WAKEUP events; $n_from_c switches came from c (the only S3-path slot), $((n_sw - n_from_c)) from a or b"
 fi
 # (A cold boot's switch is the slot's first: its role starts after it and
 # reports only the switches that come later.)

@@ -68,6 +68,11 @@ else
         t_fail integrity/b-never-resumed "slot b was resumed $n time(s)"
 fi
 no_fault integrity "$log"
+# These requests, the damaged store's and the garbage mailbox's among them,
+# reached the switcher through its tboot entry (both slots are 64-bit, on
+# the default 'handoff auto'), never through the firmware's S3.
+t_check integrity/refused-via-tboot "$log" "^switcher: slot 'a' entered through its tboot entry: S3 "
+no_firmware_s3 integrity "$log"
 
 # The same damage to a slot that says 'on-damage cold-boot': it starts over
 # from its recovery copy instead of staying failed, and the requester hears

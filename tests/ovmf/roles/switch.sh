@@ -66,6 +66,10 @@ if [ -x /bin/memcpy-bench ] && [ "$badreq" = 1 ]; then
         say "bench $(memcpy-bench 64)"
 fi
 
+# Whether this kernel runs on 5-level paging: Linux clears the la57 flag
+# from /proc/cpuinfo unless it enabled it (t-nos3 gives the CPU la57).
+if grep -qw la57 /proc/cpuinfo; then la57=1; else la57=0; fi
+say "paging slot=$slot la57=$la57"
 start_writer
 say "ready slot=$slot writer=$wpid"
 
