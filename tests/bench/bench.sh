@@ -181,34 +181,6 @@ with open(sys.argv[1], "w", buffering=1) as out:
 ' "$2" &
 }
 
-# qmp_events SOCK OUT: in the background, record QEMU's QMP events as
-# "EVENT MICROSECONDS" (QEMU's own host timestamps) until QEMU quits.
-qmp_events() {
-        python3 - "$1" "$2" <<'EOF' &
-import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-for _ in range(400):
-    try:
-        s.connect(sys.argv[1])
-        break
-    except OSError:
-        time.sleep(0.05)
-else:
-    sys.exit("qmp: no socket " + sys.argv[1])
-f = s.makefile("rw")
-f.readline()
-f.write('{"execute": "qmp_capabilities"}\n')
-f.flush()
-with open(sys.argv[2], "w") as out:
-    for line in f:
-        m = json.loads(line)
-        if "event" in m:
-            t = m["timestamp"]
-            out.write("%s %d%06d\n" % (m["event"], t["seconds"], t["microseconds"]))
-            out.flush()
-EOF
-}
-
 # stamped_at FILE REGEX [N]: the host time (us) of the Nth line of the stamped
 # FILE matching REGEX (default the first); waits up to 5 s for it.
 stamped_at() {
