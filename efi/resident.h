@@ -94,6 +94,9 @@ int tboot_setup(unsigned nslots, struct sw_diag *d);
 void tboot_slot_reset(const struct slot_rt *rt);
 void tboot_enter_slot(const struct slot_rt *rt);
 bool tboot_take_entry(uint32_t *type);
+/* The initial APIC ID of the application processor that brought the boot
+ * CPU over by NMI (a panic there), or -1; cleared once read. */
+int tboot_take_rescuer(void);
 unsigned tboot_quiesce_aps(unsigned expect);
 /* A guest's S5 with its own PM1 values; a full reset.  Both only return if
  * the machine ignored them. */

@@ -239,8 +239,14 @@ void sw_wake_entry(uint64_t low_page)
                 unsigned expect = ttype != SW_TBOOT_S3 ? 0 : res.tboot_aps[cur] ? res.tboot_aps[cur] - 1 : 1;
                 unsigned parked = tboot_quiesce_aps(expect);
 
+                int rescuer = tboot_take_rescuer();
+
                 serial_printf("switcher: slot '%s' entered through its tboot entry: %s (%u CPUs parked)\n",
                               cur_id, sw_tboot_type_name(ttype), parked);
+                if (rescuer >= 0)
+                        serial_printf("switcher: slot '%s' stopped on the CPU with APIC ID %d, which brought "
+                                      "the boot CPU over by NMI\n",
+                                      cur_id, rescuer);
                 if (ttype == SW_TBOOT_S3)
                         res.tboot_aps[cur] = parked + 1;
                 else

@@ -73,6 +73,17 @@ static void wrmsr(uint32_t msr, uint64_t v)
         __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+/* This CPU's initial APIC ID (CPUID leaf 1, EBX[31:24]), as the stub
+ * reads it: the destination of the NMI an application processor sends to
+ * bring the boot CPU over. */
+static uint32_t initial_apic_id(void)
+{
+        uint32_t a = 1, b, c = 0, d;
+
+        __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+        return b >> 24;
+}
+
 static void udelay(uint64_t us)
 {
         uint64_t end = rdtsc() + us * res.tsc_per_us;
@@ -111,6 +122,7 @@ int tboot_setup(unsigned nslots, struct sw_diag *d)
         sd->wake_tboot32 = (uint32_t)wake_entry(res.low_page, SW_WAKE_HDR_TBOOT32);
         sd->low_page = (uint32_t)res.low_page;
         sd->park = (uint32_t)(res.lay.tboot + SW_PAGE_SIZE);
+        sd->bsp_apic = initial_apic_id();
         res.tboot_size = sw_resident_tboot_size(nslots);
         return 0;
 }
@@ -130,6 +142,17 @@ void tboot_enter_slot(const struct slot_rt *rt)
 
         sd->shared = (uint32_t)rt->tboot;
         sd->wfs = 0;
+        sd->bsp_in = 0;
+        sd->rescuer = 0;
+}
+
+int tboot_take_rescuer(void)
+{
+        struct sw_tboot_stub_data *sd = stub_data();
+        uint32_t r = sd->rescuer;
+
+        sd->rescuer = 0;
+        return (int)r - 1;
 }
 
 bool tboot_take_entry(uint32_t *type)

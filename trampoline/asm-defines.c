@@ -62,6 +62,9 @@ int main(void)
         OFF(TD_PARK, struct sw_tboot_stub_data, park);
         OFF(TD_ENTERED, struct sw_tboot_stub_data, entered);
         OFF(TD_WFS, struct sw_tboot_stub_data, wfs);
+        OFF(TD_BSP_APIC, struct sw_tboot_stub_data, bsp_apic);
+        OFF(TD_BSP_IN, struct sw_tboot_stub_data, bsp_in);
+        OFF(TD_RESCUER, struct sw_tboot_stub_data, rescuer);
         DEF(TD_SIZE, sizeof(struct sw_tboot_stub_data));
 
         DEF(SW_EXC_VECTORS, SW_EXC_VECTORS);

@@ -22,9 +22,18 @@ CR0_PG          equ 1 << 31
 CR4_PCIDE       equ 1 << 17
 MSR_EFER        equ 0xc0000080
 EFER_LME        equ 1 << 8
+CR0_WP          equ 16                  ; bit numbers, for BTR/BTS
+CR4_CET         equ 23
 MSR_APIC_BASE   equ 0x1b
 APIC_BASE_BSP   equ 1 << 8
+APIC_BASE_EXTD  equ 1 << 10
+MSR_X2APIC_ICR  equ 0x830
+XAPIC_ICR_LO    equ 0x300
+XAPIC_ICR_HI    equ 0x310
+ICR_NMI         equ 0x4400              ; delivery mode NMI, level assert
 RESET_CF9       equ 0xcf9
+ENDBR_DWORD     equ 0xfa1e0ff3          ; F3 0F 1E FA, read as a dword
+NMI_GATE        equ 2 * 16              ; vector 2 in a long-mode IDT
 
 SEL_CODE32      equ SW_TBOOT_SEL_CODE32
 SEL_DATA        equ SW_TBOOT_SEL_DATA
@@ -55,9 +64,11 @@ hdr:
 ;            - anything else, on the boot CPU: data.entered = type + 1, then
 ;              the wake blob's wake_tboot32 with EBX = the low page, which
 ;              goes on into the resident switcher as a firmware wake does.
-;            - anything else on an application processor (a panic there):
-;              the boot CPU is stopped inside the guest and cannot be
-;              brought over, so a message on COM1 and a reset of the machine.
+;            - anything else on an application processor (a panic there:
+;              the kernel stopped the boot CPU in its own code, interrupts
+;              off, local APIC soft-disabled, in HLT): ap_rescue, below.
+;              The boot CPU then comes in here itself, through the kernel's
+;              NMI entry, and takes the boot CPU's way; this one parks.
 ;   Clobbers: everything; never returns.
 tboot_entry:
         endbr64                         ; kernels with IBT call it indirectly
@@ -70,9 +81,64 @@ tboot_entry:
         imul ebx, ebx, SW_TBOOT_PARK_STRIDE
         lea rbp, [rel $$]
         lea rsp, [rbp + 4096 + rbx + SW_TBOOT_PARK_STRIDE]
+        sub rsp, 16
+        ; An application processor with anything but WFS patches the
+        ; kernel's NMI entry while the kernel's page tables are still on.
+        mov esi, [rbp + data + TD_SHARED]
+        cmp dword [rsi + TYPE_OFF], SW_TBOOT_WFS
+        je .gdt
+        mov ecx, MSR_APIC_BASE
+        rdmsr
+        test eax, APIC_BASE_BSP
+        jnz .gdt
+; .patch_nmi: make the kernel's NMI entry come to tboot_entry (inline:
+; a call would push below this CPU's 16 bytes of stack).  The
+; kernel loads one IDT on every CPU, so this CPU's vector 2 is the boot
+; CPU's.  25 bytes over the entry's first instructions (after its ENDBR64,
+; if any): RCX = the page-table base in this CPU's CR3 (the kernel's
+; swapper_pg_dir, which maps this range 1:1 for its tboot), CR3 = RCX,
+; then an indirect jump to tboot_entry.  The kernel's text is read-only: the
+; write goes with CR0.WP off (CR4.CET off first, which WP needs).  The
+; slot is about to start over, so its text is ours to change.
+;   Expects: 64-bit mode, the kernel's page tables, RBP = this page, 10
+;            bytes at RSP + 6 free.
+;   Leaves:  CR0.WP on again, CR4.CET off.  Clobbers RAX, RCX, RDX.
+.patch_nmi:
+        sidt [rsp + 6]
+        mov rdx, [rsp + 8]
+        movzx eax, word [rdx + NMI_GATE + 6]
+        shl eax, 16
+        mov ax, [rdx + NMI_GATE]
+        mov ecx, [rdx + NMI_GATE + 8]
+        shl rcx, 32
+        or rax, rcx
+        mov rdx, rax                    ; the NMI entry's address
+        cmp dword [rdx], ENDBR_DWORD
+        jne .write
+        add rdx, 4
+.write:
+        mov rax, cr4
+        btr rax, CR4_CET
+        mov cr4, rax
+        mov rax, cr0
+        btr rax, CR0_WP
+        mov cr0, rax
+        mov rcx, cr3
+        mov rax, 0x7ffffffffffff000     ; the base, without PCID or no-flush bits
+        and rcx, rax
+        lea rax, [rbp + tboot_entry]
+        mov word [rdx], 0xb948          ; 48 B9 imm64: mov rcx, imm64
+        mov [rdx + 2], rcx
+        mov dword [rdx + 10], 0x48d9220f ; 0F 22 D9: mov cr3, rcx; 48 ...
+        mov byte [rdx + 14], 0xb8       ; ... B8 imm64: mov rax, imm64
+        mov [rdx + 15], rax
+        mov word [rdx + 23], 0xe0ff     ; FF E0: jmp rax
+        mov rax, cr0
+        bts rax, CR0_WP
+        mov cr0, rax
+.gdt:
         ; The stub's GDT, through a GDTR built on that stack.
         lea rax, [rbp + gdt]
-        sub rsp, 16
         mov word [rsp + 6], gdt_end - gdt - 1
         mov [rsp + 8], rax
         lgdt [rsp + 6]
@@ -115,7 +181,8 @@ compat32:
         mov ecx, MSR_APIC_BASE
         rdmsr
         test eax, APIC_BASE_BSP
-        jz ap_gives_up
+        jz ap_rescue
+        mov dword [ebp + data + TD_BSP_IN], 1
         mov eax, [esi + TYPE_OFF]
         inc eax
         mov [ebp + data + TD_ENTERED], eax
@@ -142,15 +209,59 @@ park:
 nmi_iret:
         iretd
 
+; ap_rescue: an application processor came with a restart, halt or
+; power-off (the kernel panicked on it): the boot CPU sits in the kernel's
+; stop_this_cpu(), where only an NMI (or INIT, which would send a boot CPU
+; to the firmware's reset vector) reaches it.  patch_nmi_entry has made the
+; kernel's NMI entry jump here; send the boot CPU that NMI, wait (bounded)
+; until it is in, then park as a CPU going offline does.  If it never comes
+; (stopped with NMIs blocked, say), say so and reset the machine rather
+; than hang without a word.
+;   Expects: 32-bit protected mode, paging off, EBP = this page, this CPU's
+;            stack.
+ap_rescue:
+        mov eax, 1
+        cpuid
+        shr ebx, 24
+        inc ebx
+        mov [ebp + data + TD_RESCUER], ebx
+        lea esi, [ebp + msg_rescue]
+        call puts
+        mfence                          ; the patch is visible before the NMI
+        mov ecx, MSR_APIC_BASE
+        rdmsr
+        mov ebx, [ebp + data + TD_BSP_APIC]
+        test eax, APIC_BASE_EXTD
+        jz .xapic
+        mov edx, ebx
+        mov eax, ICR_NMI
+        mov ecx, MSR_X2APIC_ICR
+        wrmsr
+        jmp .wait
+.xapic:
+        and eax, ~0xfff
+        shl ebx, 24
+        mov [eax + XAPIC_ICR_HI], ebx
+        mov dword [eax + XAPIC_ICR_LO], ICR_NMI
+.wait:
+        rdtsc
+        mov edi, edx
+.spin:
+        pause
+        cmp dword [ebp + data + TD_BSP_IN], 0
+        jne .in
+        rdtsc
+        sub edx, edi
+        cmp edx, 2                      ; 2^33 TSC ticks: seconds at any clock
+        jb .spin
+        jmp ap_gives_up
+.in:
+        mov esi, [ebp + data + TD_SHARED]
+        jmp park
+
 ap_gives_up:
         lea esi, [ebp + msg_ap]
-.next:
-        mov al, [esi]
-        test al, al
-        jz .reset
-        COM1_PUTC
-        inc esi
-        jmp .next
+        call puts
 .reset:
         mov dx, RESET_CF9
         mov al, 0x06                    ; full reset, as the reset control register does it
@@ -159,8 +270,22 @@ ap_gives_up:
         hlt
         jmp .hang
 
+; puts: the NUL-terminated string at ESI on COM1.  Clobbers EAX, EDX, ESI.
+puts:
+        mov al, [esi]
+        test al, al
+        jz .done
+        COM1_PUTC
+        inc esi
+        jmp puts
+.done:
+        ret
+
+msg_rescue:
+        db "switcher: a guest stopped on an application processor (a panic there?): bringing its boot CPU over by NMI", 13, 10, 0
 msg_ap:
-        db "switcher: a guest stopped on an application processor (a panic there?); its boot CPU is stopped inside the guest: resetting the machine", 13, 10, 0
+        db "switcher: the boot CPU did not come over: resetting the machine", 13, 10, 0
+
 
         align 8
 gdt:

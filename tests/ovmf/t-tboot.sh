@@ -8,10 +8,13 @@
 #
 #   a boots and waits.  ctrl-alt-2: b cold-boots and reboots itself (boot
 #   2), then powers off: the machine goes on in a, resumed.  ctrl-alt-2
-#   again: b starts from its recovery copy (boot 3) and panics; panic=1
-#   restarts it alone a second later (boot 4).  ctrl-alt-1: a resumes, has been switched
-#   to twice, and powers off: the machine goes on in b, which is now the
-#   only slot with state, and powers the machine off.
+#   again: b starts from its recovery copy (boot 3) and panics on CPU 0;
+#   panic=1 restarts it alone a second later (boot 4), and it panics on CPU
+#   1, an application processor, with CPU 0 stopped in its kernel: the
+#   switcher brings CPU 0 over by NMI and restarts b alone (boot 5).
+#   ctrl-alt-1: a resumes, has been switched to twice, and powers off: the
+#   machine goes on in b, which is now the only slot with state, and powers
+#   the machine off.
 #
 # Checked: every step's switcher line and guest marker, b's four boots and
 # a's single one with the same writer throughout, both CPUs back after every
@@ -42,7 +45,7 @@ slot b
 title Swap B
 linux /slots/b/vmlinuz
 initrd /slots/b/initrd.img
-options $common panic=1 sw.part=slot-b sw.life=reboot,poweroff,panic,wait sw.want=1 sw.alone=1
+options $common panic=1 sw.part=slot-b sw.life=reboot,poweroff,panic,panic-ap,wait sw.want=1 sw.alone=1
 partition PARTLABEL=slot-b
 hotkey ctrl+alt+2
 CONF
@@ -74,7 +77,7 @@ else
         ok=0
 fi
 step b-reboot-poweroff ctrl-alt-2 '^GUEST: resumed slot=a switches=1 '
-step b-panic ctrl-alt-2 '^GUEST: life slot=b boot=4 '
+step b-panic ctrl-alt-2 '^GUEST: life slot=b boot=5 '
 step a-b-poweroff ctrl-alt-1 '^GUEST: final slot=b '
 qemu_finish tboot/power-off "$SW_QEMU_PID" "$run" 120 "$ok" || true
 
@@ -88,13 +91,18 @@ t_check tboot/b-off-entry "$log" "$sw 'b' entered through its tboot entry: S5 "
 t_check tboot/b-off-goes-on-in-a "$log" "^switcher: slot 'b' is off; going on in 'a'$"
 t_check tboot/b-started-again "$log" "^GUEST: agent-log .*switched to 'b' \(cold boot: from its recovery copy\)"
 t_check tboot/b-panicked "$log" 'Kernel panic - not syncing: sysrq triggered crash'
+# The second panic, on CPU 1: the stub's message, the switcher's, and a
+# restart like the first (counted below).
+t_check tboot/b-panicked-on-ap "$log" '^\[ *[0-9.]+\] CPU: 1 PID: [0-9]+ Comm: (sh|taskset) '
+t_check tboot/ap-brings-bsp "$log" '^switcher: a guest stopped on an application processor \(a panic there\?\): bringing its boot CPU over by NMI'
+t_check tboot/bsp-came-over "$log" "^switcher: slot 'b' stopped on the CPU with APIC ID 1, which brought the boot CPU over by NMI$"
 t_check tboot/a-off-goes-on-in-b "$log" "^switcher: slot 'a' is off; going on in 'b'$"
 t_check tboot/last-off "$log" "^switcher: slot 'b' is off and no other slot has state: powering off$"
 n=$(log_count "$log" "^switcher: slot 'b' restarts: cold boot from its recovery copy$")
-if [ "$n" = 2 ]; then
-        t_pass tboot/b-restarted-alone-twice
+if [ "$n" = 3 ]; then
+        t_pass tboot/b-restarted-alone-3-times
 else
-        t_fail tboot/b-restarted-alone-twice "$n restarts of b logged, want 2 (reboot, panic)"
+        t_fail tboot/b-restarted-alone-3-times "$n restarts of b logged, want 3 (reboot, panic on CPU 0, panic on CPU 1)"
 fi
 n=$(log_count "$log" "$sw '[ab]' entered through its tboot entry: S3 ")
 if [ "$n" -ge 2 ]; then
@@ -103,12 +111,12 @@ else
         t_fail tboot/s3-through-tboot "$n S3 hand-offs through the tboot entry, want at least 2"
 fi
 
-# Boots: b four times (1..4, in order), a once.
+# Boots: b five times (1..5, in order), a once.
 boots=$(tr -d '\r' <"$log" | sed -n 's/^GUEST: life slot=b boot=\([0-9]*\) .*/\1/p' | tr '\n' ' ')
-if [ "$boots" = "1 2 3 4 " ]; then
+if [ "$boots" = "1 2 3 4 5 " ]; then
         t_pass tboot/b-boots
 else
-        t_fail tboot/b-boots "b's boots: '$boots', want '1 2 3 4 '"
+        t_fail tboot/b-boots "b's boots: '$boots', want '1 2 3 4 5 '"
 fi
 if [ "$(log_count "$log" '^GUEST: life slot=a boot=')" = 1 ]; then
         t_pass tboot/a-booted-once

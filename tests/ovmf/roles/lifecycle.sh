@@ -10,6 +10,8 @@
 #   poweroff  poweroff -f, likewise
 #   panic     a crash (sysrq c) on CPU 0; the command line's panic=N
 #             (N != 0) turns it into a restart
+#   panic-ap  the same on CPU 1, an application processor: the kernel stops
+#             CPU 0 in its own code, and the switcher must bring it over
 #   wait      stay, reporting each switch back into this slot, until it
 #             has been switched to sw.want=N times and, with sw.alone=1, no
 #             other slot is suspended; then unmount and power off.
@@ -53,7 +55,7 @@ others_suspended() {
 }
 
 case $act in
-reboot | poweroff | panic)
+reboot | poweroff | panic | panic-ap)
         sleep 2
         sync
         say "act slot=$slot $act"
@@ -61,6 +63,7 @@ reboot | poweroff | panic)
         reboot) reboot -f ;;
         poweroff) poweroff -f ;;
         panic) taskset 1 sh -c 'echo c >/proc/sysrq-trigger' ;;
+        panic-ap) taskset 2 sh -c 'echo c >/proc/sysrq-trigger' ;;
         esac
         fail "$act came back"
         ;;
