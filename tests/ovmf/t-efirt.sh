@@ -7,7 +7,10 @@
 # (in place) and b (swapped), call runtime services alternately ("efirt"
 # role): each reads the Boot Loader Interface variables, writes a variable
 # and reads the one the other slot wrote, then switches; three round trips,
-# then a powers off and b after it.
+# then a sets the default to b (switchctl set-default) and powers off, and
+# b after it.  Three more power-ons with the variable store kept: b boots
+# by that default and asks for a once (LoaderEntryOneShot); a boots by the
+# one-shot; b again by the default.
 #
 # Checked: /sys/firmware/efi/efivars in both slots; LoaderInfo,
 # LoaderEntries, LoaderEntrySelected and LoaderFeatures as the switcher set
@@ -15,7 +18,8 @@
 # kernel's runtime map has exactly the virtual addresses the switcher gave
 # (the kernel reused the mapping instead of choosing its own), and it found
 # the SETUP_EFI record; no kernel line about EFI reports an error; Secure
-# Boot is not claimed; no fault, and the machine powers off.
+# Boot is not claimed; the steering variables choose the slots; no fault,
+# and the machine powers off every time.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -92,6 +96,30 @@ else
 fi
 t_check efirt/a-sees-b "$s" "^GUEST: efirt slot=a round=$((rounds + 1)) wrote=SwitcherTesta$((rounds + 1)) saw=b$rounds$"
 t_check efirt/switches-ok "$s" "^GUEST: efirt slot=b switch rc 0 "
+t_check efirt/set-default "$s" "^GUEST: efirt set-default rc 0 switchctl: default slot set to 'b'"
+
+# Steering across power-ons, each with the variable store the run before
+# left: the default a slot set, then a one-shot, then the default again.
+steer_run() {
+        local name=$1 prev=$2
+        cp "$prev" "$w/$name-vars.fd"
+        OVMF_VARS=$w/$name-vars.fd qemu_boot "efirt/$name/power-off" "$name" 2G 300 "$w/disk.img" "$w/$name.log" || true
+        tr -d '\r' <"$w/$name.log" >"$w/$name.txt"
+}
+steer_run steer-default "$w/efirt.run/vars.fd"
+t_check efirt/steer-default/switcher "$w/steer-default.txt" "^switcher: default slot 'b' \(set from a slot\)$"
+t_check efirt/steer-default/slot-b "$w/steer-default.txt" '^GUEST: efirt steer slot=b selected=b default=b oneshot=$'
+t_check efirt/steer-default/asks-a-once "$w/steer-default.txt" '^GUEST: efirt steer one-shot a written$'
+steer_run steer-oneshot "$w/steer-default.run/vars.fd"
+t_check efirt/steer-oneshot/switcher "$w/steer-oneshot.txt" "^switcher: one-shot: slot 'a'$"
+# The one-shot was deleted before a started.
+t_check efirt/steer-oneshot/slot-a "$w/steer-oneshot.txt" '^GUEST: efirt steer slot=a selected=a default=b oneshot=$'
+steer_run steer-back "$w/steer-oneshot.run/vars.fd"
+t_check efirt/steer-back/slot-b "$w/steer-back.txt" '^GUEST: efirt steer slot=b selected=b default=b oneshot=$'
+
 no_fault efirt "$log"
 no_kernel_complaint efirt "$log"
+for n in steer-default steer-oneshot steer-back; do
+        no_fault "efirt/$n" "$w/$n.log"
+done
 t_summary

@@ -9,8 +9,8 @@
 # time it runs (boot or resume), it reads the Boot Loader Interface variables
 # (GetVariable), writes a variable of its own (SetVariable) and reads the
 # one the other slot wrote last, then switches to the other slot.  After N
-# rounds a powers off; the machine goes on in b, which sees a is off and
-# powers off too.
+# rounds a sets the default to b (switchctl set-default) and powers off;
+# the machine goes on in b, which sees a is off and powers off too.
 #
 # Markers:
 #   GUEST: efirt efivars yes|no
@@ -20,6 +20,9 @@
 #   GUEST: efirt slot=ID round=R info=... entries=... selected=... features=HEX
 #   GUEST: efirt slot=ID round=R wrote=NAME saw=VALUE
 #   GUEST: efirt slot=ID switch rc N
+#   GUEST: efirt set-default rc N MESSAGE
+#   GUEST: efirt steer slot=ID selected=ID default=ID oneshot=ID
+#   GUEST: efirt steer one-shot a written
 loader=4a67b082-0a4c-41cf-b6c7-440b29bb8c4f
 own=5c1a9a3e-8d2b-4f61-9b0e-3a4d5271c819
 vars=/sys/firmware/efi/efivars
@@ -53,6 +56,20 @@ for d in /sys/firmware/efi/runtime-map/*; do
 done
 say "efirt setup_data $(cat /sys/kernel/boot_params/setup_data/0/type 2>/dev/null || echo none)"
 
+# Steering (later power-ons, same variable store): once slot a has set the
+# default to b (SwitcherTestDone exists), a slot only reports what it was
+# started as; b, the first time, asks for a once (LoaderEntryOneShot, as
+# systemctl reboot --boot-loader-entry=a would) and powers off.
+if [ -e "$vars/SwitcherTestDone-$own" ]; then
+        say "efirt steer slot=$slot selected=$(var16 LoaderEntrySelected) default=$(var16 LoaderEntryDefault) oneshot=$(var16 LoaderEntryOneShot)"
+        if [ "$slot" = b ] && [ ! -e "$vars/SwitcherTestOneShot-$own" ]; then
+                printf '\007\000\000\000a\000\000\000' >"$vars/LoaderEntryOneShot-$loader" || fail "write LoaderEntryOneShot"
+                printf '\007\000\000\000x' >"$vars/SwitcherTestOneShot-$own" || fail "write SwitcherTestOneShot"
+                say "efirt steer one-shot a written"
+        fi
+        finish
+fi
+
 # round R: one turn in this slot: the variables, then a write and a read of
 # the shared store.
 round() {
@@ -72,6 +89,9 @@ if [ "$first" = 1 ]; then
                 r=$((r + 1))
         done
         round "$r" $((r - 1))
+        out=$(switchctl set-default b 2>&1)
+        say "efirt set-default rc $? $out"
+        printf '\007\000\000\000x' >"$vars/SwitcherTestDone-$own" || fail "write SwitcherTestDone"
         finish
 fi
 
