@@ -34,8 +34,9 @@ for w in $(cat /proc/cmdline); do
         sw.rounds=*) rounds=${w#sw.rounds=} ;;
         esac
 done
-other=a
-[ "$slot" = a ] && other=b
+# slot comes from guest-init.sh.
+# shellcheck disable=SC2154
+if [ "$slot" = a ]; then other=b; else other=a; fi
 
 # var16 NAME: a loader variable's UTF-16 value as ASCII, strings separated
 # by spaces (efivarfs files start with the 4 attribute bytes).
