@@ -280,7 +280,7 @@ static void setup_record(void **state)
  * all are blanked; the rest are copied as they are, and the count stays. */
 static void config_tables(void **state)
 {
-        struct sw_efi_config_table in[6], out[6];
+        struct sw_efi_config_table in[6], tab[6];
         uint64_t dropped = 0;
 
         (void)state;
@@ -299,20 +299,20 @@ static void config_tables(void **state)
         in[3].table = 0x31f000;         /* reserved, last page */
         in[4].table = 0x4fffff;         /* conventional: gone */
         in[5].table = 0x900000;         /* in no range: gone */
-        memset(out, 0xee, sizeof(out));
-        assert_int_equal(sw_efirt_tables(out, in, 6, &map, &dropped), 3);
+        memset(tab, 0xee, sizeof(tab));
+        assert_int_equal(sw_efirt_tables(tab, in, 6, &map, &dropped), 3);
         assert_int_equal(dropped, 0x31);
         for (unsigned i = 0; i < 6; i++) {
                 if (dropped & (1u << i)) {
                         static const struct sw_efi_config_table zero;
 
-                        assert_memory_equal(&out[i], &zero, sizeof(zero));
+                        assert_memory_equal(&tab[i], &zero, sizeof(zero));
                 } else {
-                        assert_memory_equal(&out[i], &in[i], sizeof(in[i]));
+                        assert_memory_equal(&tab[i], &in[i], sizeof(in[i]));
                 }
         }
         /* dropped may be left out. */
-        assert_int_equal(sw_efirt_tables(out, in, 2, &map, NULL), 1);
+        assert_int_equal(sw_efirt_tables(tab, in, 2, &map, NULL), 1);
 }
 
 int main(void)
