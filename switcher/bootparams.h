@@ -223,8 +223,9 @@ _Static_assert(sizeof(struct sw_efi_info) == 0x20, "efi_info is 32 bytes");
 #define SW_EFI64_LOADER_SIGNATURE 0x34364c45u   /* "EL64", little-endian */
 /* boot_params.secure_boot (Linux's enum efi_secureboot_mode). */
 #define SW_SECURE_BOOT_UNSET    0
-#define SW_SECURE_BOOT_DISABLED 1
-#define SW_SECURE_BOOT_ENABLED  2
+#define SW_SECURE_BOOT_UNKNOWN  1
+#define SW_SECURE_BOOT_DISABLED 2
+#define SW_SECURE_BOOT_ENABLED  3
 
 /*
  * The zero page.  Fields this loader never writes are kept as opaque

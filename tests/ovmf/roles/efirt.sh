@@ -41,7 +41,8 @@ if [ "$slot" = a ]; then other=b; else other=a; fi
 # var16 NAME: a loader variable's UTF-16 value as ASCII, strings separated
 # by spaces (efivarfs files start with the 4 attribute bytes).
 var16() {
-        tail -c +5 "$vars/$1-$loader" 2>/dev/null | tr '\000' '\n' | grep -v '^$' | tr '\n' ' ' | sed 's/ $//'
+        tail -c +5 "$vars/$1-$loader" 2>/dev/null | od -An -v -tu2 |
+                awk '{ for (i = 1; i <= NF; i++) if ($i == 0) printf " "; else printf "%c", $i }' | sed 's/ *$//'
 }
 
 if [ -d "$vars" ]; then
@@ -50,7 +51,7 @@ else
         say "efirt efivars no"
 fi
 mount -t efivarfs efivarfs "$vars" || fail "mount -t efivarfs"
-dmesg | grep -iE 'efi|secure ?boot|setup_data' | sed 's/^/GUEST: dmesg-efi /'
+dmesg | grep -iE 'efi|secure ?boot' | sed 's/^/GUEST: dmesg-efi /'
 for d in /sys/firmware/efi/runtime-map/*; do
         [ -d "$d" ] || continue
         say "efirt map $(cat "$d/phys_addr") $(cat "$d/virt_addr") $(cat "$d/num_pages") $(cat "$d/type")"
@@ -76,7 +77,9 @@ fi
 round() {
         say "efirt slot=$slot round=$1 info=$(var16 LoaderInfo) entries=$(var16 LoaderEntries) selected=$(var16 LoaderEntrySelected) features=$(tail -c +5 "$vars/LoaderFeatures-$loader" | od -An -tx1 | tr -d ' \n')"
         # A new name each time: efivarfs makes existing variables immutable.
-        printf '\006\000\000\000%s' "$slot$1" >"$vars/SwitcherTest$slot$1-$own" || fail "write SwitcherTest$slot$1"
+        # Non-volatile: after ExitBootServices the firmware creates no
+        # volatile variable.
+        printf '\007\000\000\000%s' "$slot$1" >"$vars/SwitcherTest$slot$1-$own" || fail "write SwitcherTest$slot$1"
         seen=$(tail -c +5 "$vars/SwitcherTest$other$2-$own" 2>/dev/null)
         say "efirt slot=$slot round=$1 wrote=SwitcherTest$slot$1 saw=${seen:-none}"
 }
