@@ -80,6 +80,10 @@ round() {
         # Non-volatile: after ExitBootServices the firmware creates no
         # volatile variable.
         printf '\007\000\000\000%s' "$slot$1" >"$vars/SwitcherTest$slot$1-$own" || fail "write SwitcherTest$slot$1"
+        # efivarfs lists the store once, when mounted: mount it again to see
+        # what the other slot wrote since.
+        umount "$vars" || fail "umount $vars"
+        mount -t efivarfs efivarfs "$vars" || fail "mount -t efivarfs again"
         seen=$(tail -c +5 "$vars/SwitcherTest$other$2-$own" 2>/dev/null)
         say "efirt slot=$slot round=$1 wrote=SwitcherTest$slot$1 saw=${seen:-none}"
 }
