@@ -93,6 +93,9 @@ int linux_preload(struct slot_rt *rt, struct sw_slot_config *s, uint64_t slot_ra
                 rt->initrd = cat;
                 rt->initrd_size = total;
         }
+        /* Only a 64-bit kernel can call the 64-bit firmware's runtime
+         * services (docs/efi-runtime.md). */
+        rt->efi = s->arch == SW_ARCH_X86_64;
         sw_diagf(d, SW_INFO, "slot '%s': kernel %s (%s, protocol %u.%02u, %zu KiB), initrd %zu KiB",
                  s->id, rt->info.kernel_version[0] ? rt->info.kernel_version : "?", sw_arch_name(s->arch),
                  rt->info.version >> 8, rt->info.version & 0xff, size / 1024, rt->initrd_size / 1024);
@@ -312,6 +315,7 @@ int linux_build_bp(struct slot_rt *rt, const char *id, const struct sw_plan *p, 
                 .e820 = rt->e820,
                 .ne820 = ne820 > 0 ? (unsigned)ne820 : 0,
                 .fb = fb && fb->base ? fb : NULL,
+                .efi = rt->efi ? efirt_bp() : NULL,
         };
 
         rt->ne820 = ne820;
@@ -326,6 +330,17 @@ int linux_build_bp(struct slot_rt *rt, const char *id, const struct sw_plan *p, 
                 a.tboot = 0;
         }
         return sw_bootparams_build(bp, rt->kernel, rt->kernel_size, &rt->info, &a, d);
+}
+
+void linux_drop_efi(const struct slot_rt *rt, const struct sw_plan *p)
+{
+        struct sw_boot_params *bp = stage_ptr(rt, p, rt->bp_addr);
+
+        if (!bp)
+                return;
+        memset(&bp->efi_info, 0, sizeof(bp->efi_info));
+        bp->hdr.setup_data = 0;
+        bp->secure_boot = SW_SECURE_BOOT_UNSET;
 }
 
 void linux_enter(const struct slot_rt *rt, const struct sw_slot_config *s, uint64_t low_page)

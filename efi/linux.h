@@ -22,6 +22,7 @@ struct slot_rt {
         uint32_t cmdline_len;
         uint64_t rsdp, facs;    /* this slot's ACPI copies */
         uint64_t tboot;         /* its tboot shared page (switcher/tboot.h), 0 = S3 only */
+        bool efi;               /* a 64-bit kernel: gets EFI runtime services (efirt_bp()) */
         struct sw_range ranges[SW_ACTIVE_MAX];  /* the RAM it sees (sw_plan_slot_ranges) */
         unsigned nranges;
         struct sw_e820_entry e820[SW_E820_MAX];
@@ -54,6 +55,10 @@ int linux_build_bp(struct slot_rt *rt, const char *id, const struct sw_plan *p, 
  * command line and the preloaded kernel and initrds (-1 if the plan gave it
  * no room); and putting it back into the slot's RAM for a cold boot from the
  * resident switcher (returns the bytes copied). */
+/* After a failed SetVirtualAddressMap: the staged boot_params lose their
+ * EFI information (efi_info and the setup_data pointer). */
+void linux_drop_efi(const struct slot_rt *rt, const struct sw_plan *p);
+
 uint64_t linux_spare_size(const struct slot_rt *rt);
 int linux_save_spare(const struct slot_rt *rt, const struct sw_plan *p);
 uint64_t linux_restage(const struct slot_rt *rt, const struct sw_plan *p);

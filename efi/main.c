@@ -114,13 +114,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         const struct sw_acpi_sleep *add_s3 = NULL;
         struct sw_fb fb;
         uint64_t rsdp, mailbox, map_top;
-        char oneshot[SW_ID_MAX];
-        int def, chosen, boot, nids;
+        bool oneshot;
+        int def, chosen, boot, nids, nrt;
         unsigned nplaced = 0;
         UINTN key;
         EFI_STATUS s;
 
         InitializeLib(image, systab);
+        bli_mark(BLI_T_INIT);
         uefi_call_wrapper(BS->SetWatchdogTimer, 4, 0, 0, 0, NULL);
         con_printf("\nswitcher %s: multi-OS partition switcher\n", SWITCHER_VERSION);
 
@@ -227,6 +228,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         res.rt = rt;
         if (wake_setup(map_top, &con_diag) < 0 || tboot_setup((unsigned)nids, &con_diag) < 0)
                 return error_screen("cannot set up the resident switcher");
+        efirt_capture();
         sw_acpi_find_irq_hw(phys_read, NULL, &fw, &res.irq_hw);
         sw_acpi_set_waking_vector((void *)(uintptr_t)fw.facs, (uint32_t)plan.low_page);
         con_printf("switcher: firmware FACS 0x%llx: waking vector -> 0x%llx\n",
@@ -273,18 +275,13 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         }
         mailbox = res.lay.mailbox;
 
-        /* Which slot: a one-shot request wins, then the menu. */
-        menu_take_oneshot(oneshot, sizeof(oneshot));
-        chosen = -1;
-        if (oneshot[0]) {
-                chosen = sw_config_find_slot(&cfg, oneshot);
-                if (chosen < 0)
-                        con_printf("switcher: warning: one-shot slot '%s' is not a valid slot, ignored\n", oneshot);
-                else
-                        con_printf("switcher: one-shot: slot '%s'\n", oneshot);
-        }
+        /* Which slot: a one-shot request wins (LoaderEntryOneShot, then
+         * SwitcherSlotOneShot), then the menu, whose default a slot may
+         * have set (LoaderEntryDefault, SwitcherSlotDefault). */
+        def = bli_read_steering(&cfg, &oneshot);
+        chosen = oneshot ? def : -1;
         if (chosen < 0) {
-                def = sw_config_default_index(&cfg);
+                bli_mark(BLI_T_MENU);
                 chosen = menu_choose(&cfg, def);
         }
         if (chosen < 0)
@@ -340,6 +337,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         if (!gop_get_fb(&fb))
                 fb.base = 0;
 
+        /* The Boot Loader Interface variables, before the map is final (it
+         * allocates), then the runtime-only map on the map as it is now. */
+        bli_publish(li, &cfg, chosen, SWITCHER_VERSION);
+        nrt = efirt_prepare(&map, &con_diag);
+        if (nrt <= 0)
+                con_printf("switcher: warning: no EFI runtime services for 64-bit slots (see above)\n");
+        else
+                con_printf("switcher: EFI runtime services for 64-bit slots: %d runtime regions\n", nrt);
+
         /* A dry run with messages, on the map as it is now: ExitBootServices'
          * retry loop below cannot print. */
         if (linux_build_bp(&rt[boot], cfg.slots[boot].id, &plan, &map, &fb, &con_diag) < 0)
@@ -351,6 +357,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         for (int tries = 0;; tries++) {
                 s = mem_get_map(&map, &key);
                 if (!EFI_ERROR(s)) {
+                        /* On this, the final map: every 64-bit slot's
+                         * boot_params point at the map made here. */
+                        efirt_prepare(&map, NULL);
                         /* The other slots' boot_params live in their stores; a
                          * failure there only costs that slot its cold boot. */
                         for (unsigned i = 0; i < cfg.nslots; i++)
@@ -367,6 +376,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         }
         con_after_exit();
         serial_printf("switcher: boot services ended\n");
+        /* Once for all slots, before any of them starts; if it fails, no
+         * slot may believe the firmware is in virtual mode. */
+        if (efirt_bp() && !efirt_enter_virtual())
+                for (unsigned i = 0; i < cfg.nslots; i++)
+                        if (cfg.slots[i].valid && rt[i].loaded && rt[i].efi)
+                                linux_drop_efi(&rt[i], &plan);
         for (unsigned i = 0; i < cfg.nslots; i++)
                 if (cfg.slots[i].valid && slot_uses_tboot(&cfg.slots[i]) && !rt[i].tboot)
                         serial_printf("switcher: slot '%s' hands over through the firmware's S3 (its e820 has too "

@@ -8,6 +8,9 @@
 /* The descriptor buffer is static: fetching the map must not allocate, or
  * the ExitBootServices retry loop could never get a current map key. */
 static UINT8 map_buf[SW_MEMMAP_MAX * 64];
+/* The last map's raw size and descriptor format, for mem_raw_map(). */
+static UINTN raw_size, raw_desc_size;
+static UINT32 raw_desc_ver;
 
 EFI_STATUS mem_get_map(struct sw_memmap *out, UINTN *key)
 {
@@ -19,6 +22,9 @@ EFI_STATUS mem_get_map(struct sw_memmap *out, UINTN *key)
                               key, &desc_size, &desc_ver);
         if (EFI_ERROR(s))
                 return s;
+        raw_size = size;
+        raw_desc_size = desc_size;
+        raw_desc_ver = desc_ver;
         sw_memmap_init(out);
         for (UINTN off = 0; off + desc_size <= size; off += desc_size) {
                 EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)(map_buf + off);
@@ -50,4 +56,14 @@ void mem_dump_map_serial(const struct sw_memmap *m)
                               (unsigned long long)m->r[i].base,
                               (unsigned long long)(m->r[i].size / SW_PAGE_SIZE),
                               (unsigned long long)m->r[i].attr);
+}
+
+const void *mem_raw_map(UINTN *size, UINTN *desc_size, UINT32 *desc_ver)
+{
+        if (!raw_desc_size)
+                return NULL;
+        *size = raw_size;
+        *desc_size = raw_desc_size;
+        *desc_ver = raw_desc_ver;
+        return map_buf;
 }

@@ -59,6 +59,37 @@ void partcheck_run(struct sw_config *c);
 EFI_STATUS mem_get_map(struct sw_memmap *out, UINTN *key);
 EFI_STATUS mem_alloc_at(uint64_t base, uint64_t size, EFI_MEMORY_TYPE type);
 void mem_dump_map_serial(const struct sw_memmap *m);
+/* The descriptors of the last mem_get_map(), as the firmware gave them
+ * (NULL before the first). */
+const void *mem_raw_map(UINTN *size, UINTN *desc_size, UINT32 *desc_ver);
+
+/* runtime.c: EFI runtime services for 64-bit slots (switcher/efirt.h).
+ * efirt_capture(): once the resident layout is known, with boot services
+ * up: where things go, and the system table's physical pointers.
+ * efirt_prepare(): right after each mem_get_map() (no allocation, no
+ * output unless d), on its map m: the configuration table's copy without
+ * the tables in memory m calls free, and the runtime-only map, into the
+ * resident block; the number of runtime regions, or -1 when slots get no
+ * EFI.
+ * efirt_bp(): what a 64-bit slot's boot_params get (NULL: nothing).
+ * efirt_enter_virtual(): after ExitBootServices, SetVirtualAddressMap;
+ * false when it failed (slots must then lose their EFI info). */
+struct sw_bp_efi;
+void efirt_capture(void);
+int efirt_prepare(const struct sw_memmap *m, struct sw_diag *d);
+const struct sw_bp_efi *efirt_bp(void);
+bool efirt_enter_virtual(void);
+
+/* loaderif.c: the Boot Loader Interface variables (switcher/bli.h).
+ * bli_mark(): a timestamp (BLI_T_INIT at entry, BLI_T_MENU before the
+ * menu).  bli_read_steering(): the steering variables, one-shots deleted
+ * before they are returned; the chosen slot's index or -1, *oneshot when a
+ * one-shot chose it.  bli_publish(): every variable, just before
+ * ExitBootServices (LoaderTimeExecUSec is taken then). */
+enum bli_time { BLI_T_INIT, BLI_T_MENU, BLI_T_MAX };
+void bli_mark(enum bli_time t);
+int bli_read_steering(const struct sw_config *c, bool *oneshot);
+void bli_publish(EFI_LOADED_IMAGE *li, const struct sw_config *c, int boot, const char *version);
 
 /* menu.c */
 int menu_choose(const struct sw_config *c, int default_index);

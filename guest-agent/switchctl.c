@@ -38,7 +38,11 @@
 #include "suspend.h"
 
 #define EFI_VAR_NAME "SwitcherSlotDefault-5c1a9a3e-8d2b-4f61-9b0e-3a4d5271c819"
+/* The Boot Loader Interface's default entry, which bootctl set-default
+ * writes too: the switcher reads it first (docs/efi-runtime.md). */
+#define EFI_BLI_DEFAULT "LoaderEntryDefault-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 #define EFIVARFS_MAGIC_NR 0xde5e81e4
+#define SYSFS_MAGIC_NR 0x62656572
 
 static const char usage_main[] =
         "usage: switchctl [MAILBOX OPTIONS] COMMAND [ARGS]\n"
@@ -99,7 +103,8 @@ static const char usage_switch[] =
         "Exit status 0 when the switcher reports success, 1 otherwise.\n";
 static const char usage_set_default[] =
         "usage: switchctl set-default SLOT [--efivars DIR]\n"
-        "Writes the EFI variable " EFI_VAR_NAME "\n"
+        "Writes the EFI variables " EFI_BLI_DEFAULT "\n"
+        "(as bootctl set-default does) and " EFI_VAR_NAME "\n"
         "(the slot id, UTF-16LE) through efivarfs (DIR, default\n"
         "/sys/firmware/efi/efivars); fails when the guest has no EFI runtime services.\n";
 
@@ -443,7 +448,7 @@ static int cmd_switch(const struct globals *g, int argc, char **argv)
         return with_mailbox(g, run_switch, &a);
 }
 
-static int write_efivar(const char *dir, const char *slot)
+static int write_efivar(const char *dir, const char *name, const char *slot)
 {
         char path[4096];
         uint8_t buf[4 + 2 * SW_MB_ID_LEN];
@@ -458,6 +463,12 @@ static int write_efivar(const char *dir, const char *slot)
                           dir);
                 return 1;
         }
+        /* The kernel makes the directory whenever it has EFI variables;
+         * efivarfs is only there once someone mounted it. */
+        if (statfs(dir, &sfs) == 0 && (unsigned long)sfs.f_type == SYSFS_MAGIC_NR) {
+                agent_log("set-default: efivarfs is not mounted on %s (mount -t efivarfs efivarfs %s)", dir, dir);
+                return 1;
+        }
         /* Attributes: NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS. */
         buf[len++] = 0x07;
         buf[len++] = 0;
@@ -468,7 +479,7 @@ static int write_efivar(const char *dir, const char *slot)
                 buf[len++] = (uint8_t)slot[i];
                 buf[len++] = 0;
         }
-        snprintf(path, sizeof(path), "%s/%s", dir, EFI_VAR_NAME);
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
         /* efivarfs marks existing variables immutable; lift that first. */
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
@@ -493,7 +504,6 @@ static int write_efivar(const char *dir, const char *slot)
                 agent_log("set-default: cannot write %s: %s", path, strerror(errno));
                 return 1;
         }
-        agent_info("default slot set to '%s' (EFI variable %s)", slot, EFI_VAR_NAME);
         return 0;
 }
 
@@ -510,7 +520,10 @@ static int run_set_default(struct agent_mb *m, const struct globals *g, void *ct
                 agent_log("set-default: unknown slot '%s'", a->slot);
                 return 1;
         }
-        return write_efivar(a->dir, a->slot);
+        if (write_efivar(a->dir, EFI_BLI_DEFAULT, a->slot) || write_efivar(a->dir, EFI_VAR_NAME, a->slot))
+                return 1;
+        agent_info("default slot set to '%s' (EFI variables %s and %s)", a->slot, EFI_BLI_DEFAULT, EFI_VAR_NAME);
+        return 0;
 }
 
 static int cmd_set_default(const struct globals *g, int argc, char **argv)

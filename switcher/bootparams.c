@@ -218,6 +218,25 @@ int sw_bootparams_build(struct sw_boot_params *bp, const void *img, size_t len,
         /* A kernel without the tboot interface ignores the field. */
         bp->tboot_addr = a->tboot;
 
+        if (a->efi) {
+                struct sw_efi_info *e = &bp->efi_info;
+
+                e->loader_signature = SW_EFI64_LOADER_SIGNATURE;
+                e->systab = (uint32_t)a->efi->systab;
+                e->systab_hi = (uint32_t)(a->efi->systab >> 32);
+                e->memmap = (uint32_t)a->efi->memmap;
+                e->memmap_hi = (uint32_t)(a->efi->memmap >> 32);
+                e->memmap_size = a->efi->memmap_size;
+                e->memdesc_size = a->efi->desc_size;
+                e->memdesc_version = a->efi->desc_version;
+                /* The kernel's SETUP_EFI parser is what makes it take the
+                 * mapping as given (kexec_enter_virtual_mode()). */
+                h->setup_data = a->efi->setup_data;
+                /* Not "enabled": the firmware may have verified
+                 * switcher.efi, but the switcher verifies no kernel. */
+                bp->secure_boot = SW_SECURE_BOOT_DISABLED;
+        }
+
         if (a->fb && a->fb->base != 0)
                 bp_screen_info(&bp->screen_info, a->fb, what, d);
         return rc;

@@ -204,6 +204,30 @@ _Static_assert(offsetof(struct sw_screen_info, ext_lfb_base) == 0x3a, "ext_lfb_b
 _Static_assert(sizeof(struct sw_screen_info) == 0x40, "screen_info is 64 bytes");
 
 /*
+ * boot_params.efi_info (Linux's struct efi_info): how the kernel finds the
+ * EFI system table and memory map.  "EL64" in loader_signature tells it
+ * the firmware is 64-bit.
+ */
+struct sw_efi_info {
+        uint32_t loader_signature;      /* 0x00 */
+        uint32_t systab;                /* 0x04: low 32 bits of the system table */
+        uint32_t memdesc_size;          /* 0x08 */
+        uint32_t memdesc_version;       /* 0x0c */
+        uint32_t memmap;                /* 0x10: low 32 bits of the memory map */
+        uint32_t memmap_size;           /* 0x14: bytes */
+        uint32_t systab_hi;             /* 0x18 */
+        uint32_t memmap_hi;             /* 0x1c */
+} __attribute__((packed));
+_Static_assert(sizeof(struct sw_efi_info) == 0x20, "efi_info is 32 bytes");
+
+#define SW_EFI64_LOADER_SIGNATURE 0x34364c45u   /* "EL64", little-endian */
+/* boot_params.secure_boot (Linux's enum efi_secureboot_mode). */
+#define SW_SECURE_BOOT_UNSET    0
+#define SW_SECURE_BOOT_UNKNOWN  1
+#define SW_SECURE_BOOT_DISABLED 2
+#define SW_SECURE_BOOT_ENABLED  3
+
+/*
  * The zero page.  Fields this loader never writes are kept as opaque
  * padding with their Linux names in the comments, so the offsets of the
  * ones it does write stay checkable.
@@ -226,7 +250,7 @@ struct sw_boot_params {
         uint8_t _pad4[112];                     /* 0x0cc */
         uint32_t cc_blob_address;               /* 0x13c */
         uint8_t edid_info[0x80];                /* 0x140 */
-        uint8_t efi_info[0x20];                 /* 0x1c0 */
+        struct sw_efi_info efi_info;            /* 0x1c0 */
         uint32_t alt_mem_k;                     /* 0x1e0 */
         uint32_t scratch;                       /* 0x1e4 */
         uint8_t e820_entries;                   /* 0x1e8 */
@@ -262,6 +286,7 @@ _Static_assert(offsetof(struct sw_boot_params, edid_info) == 0x140, "edid_info")
 _Static_assert(offsetof(struct sw_boot_params, efi_info) == 0x1c0, "efi_info");
 _Static_assert(offsetof(struct sw_boot_params, alt_mem_k) == 0x1e0, "alt_mem_k");
 _Static_assert(offsetof(struct sw_boot_params, e820_entries) == 0x1e8, "e820_entries");
+_Static_assert(offsetof(struct sw_boot_params, secure_boot) == 0x1ec, "secure_boot");
 _Static_assert(offsetof(struct sw_boot_params, sentinel) == 0x1ef, "sentinel");
 _Static_assert(offsetof(struct sw_boot_params, hdr) == 0x1f1, "hdr");
 _Static_assert(offsetof(struct sw_boot_params, edd_mbr_sig_buffer) == 0x290, "edd_mbr_sig_buffer");
@@ -279,6 +304,20 @@ struct sw_fb {
         uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size, rsvd_pos, rsvd_size;
 };
 
+/*
+ * EFI runtime services for a 64-bit kernel (switcher/efirt.h): the system
+ * table, the runtime-only map and the SETUP_EFI record, all physical and
+ * outside every slot's RAM.
+ */
+struct sw_bp_efi {
+        uint64_t systab;
+        uint64_t memmap;
+        uint32_t memmap_size;
+        uint32_t desc_size;
+        uint32_t desc_version;
+        uint64_t setup_data;            /* the record's header; becomes hdr.setup_data */
+};
+
 /* What the planner decided for one cold boot; all addresses are physical. */
 struct sw_bp_args {
         const char *what;               /* names the kernel in messages, e.g. "slot 'a': kernel '/vmlinuz'"; NULL = "kernel" */
@@ -292,6 +331,7 @@ struct sw_bp_args {
         const struct sw_e820_entry *e820;
         unsigned ne820;
         const struct sw_fb *fb;         /* NULL (or base 0) = no framebuffer info */
+        const struct sw_bp_efi *efi;    /* NULL = no EFI information (the kernel sees a legacy boot) */
 };
 
 /* Errors of sw_bootparams_build(), returned negated. */
@@ -316,13 +356,17 @@ enum sw_bp_err {
  * loadflags keep LOADED_HIGH, gain CAN_USE_HEAP (heap_end_ptr 0xfe00 - 0x200),
  * lose QUIET and KEEP_SEGMENTS; code32_start = kernel_load (0 when the
  * kernel sits above 4 GiB, where only the 64-bit entry can be used);
- * setup_data 0; the command line and initrd, each 64-bit address split into
+ * setup_data 0, or a->efi's record; the command line and initrd, each 64-bit address split into
  * the header field and its ext_* high half; acpi_rsdp_addr (protocol 2.14+,
  * otherwise a warning and the kernel finds the RSDP itself); the e820
  * table; screen_info as an EFI framebuffer (VIDEO_TYPE_EFI) when a->fb has a
  * base, with VIDEO_CAPABILITY_64BIT_BASE and ext_lfb_base when the base is
  * at or above 4 GiB and lfb_size covering both GOP's size and
- * stride * height, rounded up to a page.  A framebuffer whose numbers do not
+ * stride * height, rounded up to a page.  With a->efi: efi_info ("EL64",
+ * system table, map, descriptor size and version), hdr.setup_data the
+ * SETUP_EFI record, and secure_boot "disabled": the switcher verifies no
+ * slot kernel, so no slot may believe in a verified chain (see
+ * docs/efi-runtime.md).  A framebuffer whose numbers do not
  * fit screen_info is left out with a warning: the kernel then boots without
  * a framebuffer console.
  *

@@ -21,7 +21,8 @@ uint64_t sw_resident_layout(uint64_t base, unsigned nslots, uint64_t map_top,
         l->stack_base = l->saves + ((uint64_t)nslots * sizeof(struct sw_save_header) + SW_PAGE_SIZE - 1) /
                                            SW_PAGE_SIZE * SW_PAGE_SIZE;
         l->stack_top = l->stack_base + SW_RESIDENT_STACK;
-        l->tables = l->stack_top;
+        l->efirt = l->stack_top;
+        l->tables = l->efirt + SW_RESIDENT_EFIRT;
         l->end = l->tables + (uint64_t)pt * SW_PAGE_SIZE;
         return l->end - base;
 }

@@ -13,6 +13,9 @@
  *             the range every 64-bit guest maps 1:1 for the entry
  *   saves     one struct sw_save_header per slot (savestate.h), whole pages
  *   stack     SW_RESIDENT_STACK bytes for the code that runs after a wake
+ *   efirt     SW_RESIDENT_EFIRT bytes: the SETUP_EFI record and the
+ *             runtime-only EFI memory map every 64-bit slot is given
+ *             (efirt.h)
  *   tables    identity page tables (see pagetable.h)
  */
 #pragma once
@@ -21,6 +24,7 @@
 
 
 #define SW_RESIDENT_STACK (64 * 1024)
+#define SW_RESIDENT_EFIRT (2 * 4096)
 
 struct sw_resident_layout {
         uint64_t acpi;          /* first ACPI page */
@@ -30,6 +34,7 @@ struct sw_resident_layout {
         uint64_t saves;         /* the first slot's save header */
         uint64_t stack_base;
         uint64_t stack_top;
+        uint64_t efirt;
         uint64_t tables;
         uint64_t end;           /* one past the last byte */
 };

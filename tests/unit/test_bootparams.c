@@ -217,6 +217,45 @@ static void test_fields(void **state)
         }
 }
 
+/* EFI for a 64-bit slot, as kexec hands it to a second kernel: efi_info
+ * at 0x1c0 ("EL64", system table and map split in 32-bit halves), the
+ * SETUP_EFI record in hdr.setup_data, secure_boot "disabled" (2; 1 is
+ * "unknown", which the kernel reports as undetermined). */
+static void test_efi_info(void **state)
+{
+        struct sw_bp_args a = base_args();
+        struct sw_bp_efi efi = {
+                .systab = 0x17f9ee018ULL,
+                .memmap = 0x27ff00070ULL,
+                .memmap_size = 5 * 48,
+                .desc_size = 48,
+                .desc_version = 1,
+                .setup_data = 0x7ff00000,
+        };
+
+        (void)state;
+        a.efi = &efi;
+        assert_int_equal(build(amd64, amd64_len, &amd64_info, &a), 0);
+        assert_memory_equal(raw() + 0x1c0, "EL64", 4);
+        assert_int_equal(R32(0x1c4), 0x7f9ee018);
+        assert_int_equal(R32(0x1c8), 48);
+        assert_int_equal(R32(0x1cc), 1);
+        assert_int_equal(R32(0x1d0), 0x7ff00070);
+        assert_int_equal(R32(0x1d4), 240);
+        assert_int_equal(R32(0x1d8), 1);
+        assert_int_equal(R32(0x1dc), 2);
+        assert_int_equal(R64(0x250), 0x7ff00000);
+        assert_int_equal(R8(0x1ec), 2);
+        /* Without it, none of that is written (test_fields checks every
+         * other byte of the page). */
+        a.efi = NULL;
+        assert_int_equal(build(amd64, amd64_len, &amd64_info, &a), 0);
+        for (size_t off = 0x1c0; off < 0x1e0; off++)
+                assert_int_equal(raw()[off], 0);
+        assert_int_equal(R64(0x250), 0);
+        assert_int_equal(R8(0x1ec), 0);
+}
+
 static void test_cmdline_above_4g(void **state)
 {
         struct sw_bp_args a = base_args();
@@ -495,6 +534,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fields),
+                cmocka_unit_test(test_efi_info),
                 cmocka_unit_test(test_cmdline_above_4g),
                 cmocka_unit_test(test_initrd_above_4g),
                 cmocka_unit_test(test_initrd_addr_max),

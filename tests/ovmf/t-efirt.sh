@@ -1,0 +1,125 @@
+#!/bin/bash
+# t-efirt.sh BUILD
+#
+# EFI runtime services in 64-bit slots (issue 15, docs/efi-runtime.md): the
+# switcher calls SetVirtualAddressMap once and hands both amd64 slots the
+# runtime-only map and a SETUP_EFI record, as kexec would.  Two slots, a
+# (in place) and b (swapped), call runtime services alternately ("efirt"
+# role): each reads the Boot Loader Interface variables, writes a variable
+# and reads the one the other slot wrote, then switches; three round trips,
+# then a sets the default to b (switchctl set-default) and powers off, and
+# b after it.  Three more power-ons with the variable store kept: b boots
+# by that default and asks for a once (LoaderEntryOneShot); a boots by the
+# one-shot; b again by the default.
+#
+# Checked: /sys/firmware/efi/efivars in both slots; LoaderInfo,
+# LoaderEntries, LoaderEntrySelected and LoaderFeatures as the switcher set
+# them; each slot sees the other's writes (one variable store); each
+# kernel's runtime map has exactly the virtual addresses the switcher gave
+# (the kernel reused the mapping instead of choosing its own), and it found
+# the SETUP_EFI record; no kernel line about EFI reports an error; Secure
+# Boot is not claimed; the steering variables choose the slots; no fault,
+# and the machine powers off every time.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# efivarfs is a module in Debian's kernel.
+SW_AGENT_MODULES=efivarfs sw_agent_test efirt "${1:-build}" efirt
+common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=efirt"
+rounds=3
+cat >"$w/partitions.conf" <<CONF
+timeout 0
+default a
+active-size 256M
+
+slot a
+title In-place A
+linux /slots/a/vmlinuz
+initrd /slots/a/initrd.img
+options $common sw.part=slot-a sw.first=1 sw.rounds=$rounds
+partition PARTLABEL=slot-a
+mode in-place
+memory 256M
+
+slot b
+title Swap B
+linux /slots/b/vmlinuz
+initrd /slots/b/initrd.img
+options $common sw.part=slot-b
+partition PARTLABEL=slot-b
+CONF
+sw_disk "$w" a b
+
+log=$w/serial.log
+qemu_boot efirt/power-off efirt 2G 600 "$w/disk.img" "$log" || true
+tr -d '\r' <"$log" >"$w/serial.txt"
+s=$w/serial.txt
+
+t_check efirt/virtual-mode "$s" '^switcher: EFI runtime services in virtual mode: [1-9][0-9]* runtime regions'
+for id in a b; do
+        sec=$w/guest-$id.txt
+        guest_section "$s" "$id" >"$sec"
+        t_check "efirt/$id/efivars" "$sec" '^GUEST: efirt efivars yes$'
+        t_check "efirt/$id/loader-info" "$sec" "^GUEST: efirt slot=$id round=1 info=switcher [0-9.]+ "
+        t_check "efirt/$id/loader-entries" "$sec" "^GUEST: efirt slot=$id round=1 .* entries=a b selected=a "
+        t_check "efirt/$id/loader-features" "$sec" "^GUEST: efirt slot=$id round=1 .* features=0c00000000000000$"
+        t_check "efirt/$id/setup-data" "$sec" '^GUEST: efirt setup_data 0x4$'
+        # The kernel's runtime map is the switcher's, address for address.
+        tr -d '\r' <"$s" | sed -n 's/^efirt: [0-9]* \(0x[0-9a-f]*\) 0x[0-9a-f]* -> \(0x[0-9a-f]*\)$/\1 \2/p' |
+                sort >"$w/map-switcher.txt"
+        sed -n 's/^GUEST: efirt map \(0x[0-9a-f]*\) \(0x[0-9a-f]*\) .*/\1 \2/p' "$sec" | sort >"$w/map-$id.txt"
+        if [ -s "$w/map-switcher.txt" ] && cmp -s "$w/map-switcher.txt" "$w/map-$id.txt"; then
+                t_pass "efirt/$id/same-virtual-map"
+        else
+                t_fail "efirt/$id/same-virtual-map" "switcher: $(tr '\n' ' ' <"$w/map-switcher.txt"); kernel: $(tr '\n' ' ' <"$w/map-$id.txt")"
+        fi
+        # A BGRT logo in boot-services memory is rightly ignored (that
+        # memory is slots' RAM now); anything else like an error is not.
+        bad=$(grep '^GUEST: dmesg-efi ' "$sec" | grep -v 'Ignoring BGRT: invalid image address' |
+                grep -iE 'error|fail|fw_bug|firmware bug|overflow|warn|unexpected|not in the memory map|invalid' || true)
+        if [ -z "$bad" ] && grep -q '^GUEST: dmesg-efi .*efi: EFI v' "$sec"; then
+                t_pass "efirt/$id/no-efi-errors"
+        else
+                t_fail "efirt/$id/no-efi-errors" "${bad:-no 'efi: EFI v' line}"
+        fi
+        t_check "efirt/$id/secure-boot-not-claimed" "$sec" '^GUEST: dmesg-efi .*Secure boot disabled'
+done
+# Both slots called runtime services alternately, each seeing the other's
+# last write, for every round.
+n_a=$(log_count "$s" "^GUEST: efirt slot=a round=[0-9]+ wrote=SwitcherTesta[0-9]+ saw=")
+n_b=$(log_count "$s" "^GUEST: efirt slot=b round=[0-9]+ wrote=SwitcherTestb[0-9]+ saw=a[0-9]+$")
+if [ "$n_a" = $((rounds + 1)) ] && [ "$n_b" = "$rounds" ]; then
+        t_pass efirt/alternating-calls
+else
+        t_fail efirt/alternating-calls "a wrote $n_a times (want $((rounds + 1))), b $n_b times seeing a's write (want $rounds)"
+fi
+t_check efirt/a-sees-b "$s" "^GUEST: efirt slot=a round=$((rounds + 1)) wrote=SwitcherTesta$((rounds + 1)) saw=b$rounds$"
+t_check efirt/switches-ok "$s" "^GUEST: efirt slot=b switch rc 0 "
+t_check efirt/set-default "$s" "^GUEST: efirt set-default rc 0 switchctl: default slot set to 'b'"
+
+# Steering across power-ons, each with the variable store the run before
+# left: the default a slot set, then a one-shot, then the default again.
+steer_run() {
+        local name=$1 prev=$2
+        cp "$prev" "$w/$name-vars.fd"
+        OVMF_VARS=$w/$name-vars.fd qemu_boot "efirt/$name/power-off" "$name" 2G 300 "$w/disk.img" "$w/$name.log" || true
+        tr -d '\r' <"$w/$name.log" >"$w/$name.txt"
+}
+steer_run steer-default "$w/efirt.run/vars.fd"
+t_check efirt/steer-default/switcher "$w/steer-default.txt" "^switcher: default slot 'b' \(set from a slot\)$"
+t_check efirt/steer-default/slot-b "$w/steer-default.txt" '^GUEST: efirt steer slot=b selected=b default=b oneshot=$'
+t_check efirt/steer-default/asks-a-once "$w/steer-default.txt" '^GUEST: efirt steer one-shot a written$'
+steer_run steer-oneshot "$w/steer-default.run/vars.fd"
+t_check efirt/steer-oneshot/switcher "$w/steer-oneshot.txt" "^switcher: one-shot: slot 'a'$"
+# The one-shot was deleted before a started.
+t_check efirt/steer-oneshot/slot-a "$w/steer-oneshot.txt" '^GUEST: efirt steer slot=a selected=a default=b oneshot=$'
+steer_run steer-back "$w/steer-oneshot.run/vars.fd"
+t_check efirt/steer-back/slot-b "$w/steer-back.txt" '^GUEST: efirt steer slot=b selected=b default=b oneshot=$'
+
+no_fault efirt "$log"
+no_kernel_complaint efirt "$log"
+for n in steer-default steer-oneshot steer-back; do
+        no_fault "efirt/$n" "$w/$n.log"
+done
+t_summary
