@@ -29,6 +29,7 @@ agent_run list switchctl list
 agent_run list-json switchctl list --json
 agent_run switch-unknown switchctl switch no-such-slot
 agent_run switch-self switchctl switch "$slot"
+mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null || true
 agent_run set-default switchctl set-default "$slot"
 
 # The mount check, on the real disk: slot b's partition mounted read-write
