@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The GOP framebuffer, described for the guest's screen_info. */
+/* The GOP framebuffer, described for the guest's screen_info; and a clean
+ * black screen for the menu. */
 #include "sw-efi.h"
 #include "bootparams.h"
 
@@ -57,4 +58,18 @@ bool gop_get_fb(struct sw_fb *fb)
         fb->height = info->VerticalResolution;
         fb->stride_pixels = info->PixelsPerScanLine;
         return fb->base != 0;
+}
+
+void gop_clear(EFI_HANDLE h)
+{
+        EFI_GUID gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
+        EFI_GRAPHICS_OUTPUT_PROTOCOL *gop;
+        EFI_GRAPHICS_OUTPUT_BLT_PIXEL black = { 0, 0, 0, 0 };
+
+        if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, h, &gop_guid, (void **)&gop)) || !gop ||
+            !gop->Mode || !gop->Mode->Info)
+                return;
+        uefi_call_wrapper(gop->Blt, 10, gop, &black, EfiBltVideoFill, 0, 0, 0, 0,
+                          (UINTN)gop->Mode->Info->HorizontalResolution,
+                          (UINTN)gop->Mode->Info->VerticalResolution, 0);
 }

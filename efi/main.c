@@ -16,7 +16,6 @@
 #include "resident.h"
 #include "slotimg-load.h"
 
-#define SWITCHER_VERSION "0.1"
 #define CONF_MAX (256 * 1024)
 #define ACPI_PAGE SW_ACPI_COPY_SIZE
 
@@ -39,10 +38,9 @@ static EFI_STATUS error_screen(const char *why)
 {
         EFI_INPUT_KEY key;
 
-        con_printf("\nswitcher: error: no slot can be booted: %s\n", why);
-        con_printf("switcher: fix %s (or the files it names) on the EFI system partition.\n",
-                   fs_conf_path());
-        con_printf("switcher: press any key to return to the firmware (60 s)...\n");
+        con_say("\nswitcher: error: no slot can be booted: %s\n", why);
+        con_say("switcher: fix %s (or the files it names) on the EFI system partition.\n", fs_conf_path());
+        con_say("switcher: press any key to return to the firmware (60 s)...\n");
         con_wait_key(60, &key);
         return EFI_LOAD_ERROR;
 }
@@ -130,7 +128,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                 return error_screen("cannot open the EFI system partition");
         if (EFI_ERROR(read_config()))
                 return error_screen("partitions.conf is missing or unreadable");
-        con_init(cfg.console);
+        con_init(cfg.console, cfg.verbose);
         sw_config_check_files(&cfg, exists_cb, NULL, &con_diag);
         sw_config_sort(&cfg);
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The boot menu: slots by title, id and mode, the default preselected, a
- * countdown from partitions.conf's timeout; digits pick a slot directly,
- * arrows move, Enter boots.  Output goes through con_printf, so it shows on
- * the screen and (OVMF) the serial terminal, and keys come from ConIn, which
- * includes the serial terminal's input there.
+ * The boot menu, drawn and read: what it shows and what each key does is
+ * switcher/menu-model.c's.  The screen is redrawn row by row, only the rows
+ * that changed, so the countdown updates in place; the serial log gets the
+ * slot list once and a line for each thing that happened (menu-model.h).
+ * Keys come from ConIn, which on OVMF includes the serial terminal's input.
  */
 #include "sw-efi.h"
 #include "fmt.h"
+
+#include <string.h>
 
 /* Our vendor GUID for the switcher's EFI variables. */
 static EFI_GUID switcher_guid = { 0x5c1a9a3e, 0x8d2b, 0x4f61, { 0x9b, 0x0e, 0x3a, 0x4d, 0x52, 0x71, 0xc8, 0x19 } };
@@ -30,7 +32,7 @@ void menu_take_oneshot(char *id, size_t n)
          * must not be tried again on the next one. */
         uefi_call_wrapper(RT->SetVariable, 5, ONESHOT_VAR, &switcher_guid, 0, 0, NULL);
         if (EFI_ERROR(s)) {
-                con_printf("switcher: warning: one-shot variable unreadable (%s), ignored\n", efi_strerror(s));
+                sw_diagf(&con_diag, SW_WARN, "one-shot variable unreadable (%s), ignored", efi_strerror(s));
                 return;
         }
         for (i = 0; i + 1 < n && i < size / sizeof(CHAR16) && buf[i]; i++)
@@ -38,64 +40,105 @@ void menu_take_oneshot(char *id, size_t n)
         id[i] = '\0';
 }
 
-static void draw(const struct sw_config *c, const int *idx, int count, int sel)
-{
-        con_printf("\nSlots (number or arrows, Enter to boot):\n");
-        for (int i = 0; i < count; i++) {
-                const struct sw_slot_config *s = &c->slots[idx[i]];
+bool (*menu_store_default)(const char *id, const char **why);
 
-                con_printf(" %s %d) %-32s [%s, %s]\n", i == sel ? "=>" : "  ", i + 1, s->title,
-                           s->id, sw_mode_name(s->mode));
+/* Two frames: the one being drawn and the one on the screen. */
+static struct sw_menu_frame frame[2];
+
+static void draw(const struct sw_menu *m, bool screen, unsigned cols, unsigned rows, bool all)
+{
+        struct sw_menu_frame *now = &frame[0], *shown = &frame[1];
+
+        if (!screen)
+                return;
+        sw_menu_render(m, cols, rows, now);
+        for (unsigned r = 0; r < now->rows; r++) {
+                if (all || now->attr[r] != shown->attr[r] || strcmp(now->text[r], shown->text[r]) != 0)
+                        con_menu_row(r, now->attr[r], now->text[r]);
         }
+        *shown = *now;
+}
+
+static void serial_line(void *ctx, const char *text)
+{
+        con_menu_serial(text);
+}
+
+/* The step's account for the serial log, once the screen shows it: a test
+ * that reads the log may take a screenshot as soon as it sees the line. */
+static void account(const struct sw_menu *m)
+{
+        char line[sizeof(m->event)];
+        const char *p = m->event;
+
+        while (*p) {
+                size_t n = 0;
+
+                while (p[n] && p[n] != '\n')
+                        n++;
+                memcpy(line, p, n);
+                line[n] = '\0';
+                con_menu_serial(line);
+                p += n + (p[n] == '\n');
+        }
+}
+
+static unsigned key_code(const EFI_INPUT_KEY *k)
+{
+        switch (k->ScanCode) {
+        case SCAN_UP:
+                return SW_MENU_KEY_UP;
+        case SCAN_DOWN:
+                return SW_MENU_KEY_DOWN;
+        case SCAN_HOME:
+        case SCAN_PAGE_UP:
+                return SW_MENU_KEY_HOME;
+        case SCAN_END:
+        case SCAN_PAGE_DOWN:
+                return SW_MENU_KEY_END;
+        default:
+                break;
+        }
+        return k->UnicodeChar ? k->UnicodeChar : SW_MENU_KEY_OTHER;
 }
 
 int menu_choose(const struct sw_config *c, int default_index)
 {
-        int idx[SW_MAX_SLOTS], count = 0, sel = 0;
-        unsigned left = c->timeout;
-        bool counting = true;
+        static struct sw_menu m;
+        enum sw_menu_action a = SW_MENU_STAY;
+        unsigned cols = 0, rows = 0;
         EFI_INPUT_KEY key;
+        bool screen;
 
-        for (unsigned i = 0; i < c->nslots; i++) {
-                if (!c->slots[i].valid)
-                        continue;
-                if ((int)i == default_index)
-                        sel = count;
-                idx[count++] = (int)i;
-        }
-        if (count == 0)
+        if (sw_menu_init(&m, c, default_index, SWITCHER_VERSION, &con_msgs) == 0)
                 return -1;
-        draw(c, idx, count, sel);
+        sw_menu_list(&m, serial_line, NULL);
+        /* As in systemd-boot: timeout 0 boots at once, without a menu,
+         * unless a key is already waiting; that key then counts. */
         if (c->timeout == 0) {
-                /* As in systemd-boot: timeout 0 boots at once unless a key
-                 * is already waiting. */
                 if (!con_wait_key(0, &key))
-                        return idx[sel];
-                counting = false;
-                draw(c, idx, count, sel);
+                        return sw_menu_chosen(&m);
+                a = sw_menu_key(&m, key_code(&key));
         }
-        for (;;) {
-                if (counting) {
-                        if (left == 0)
-                                return idx[sel];
-                        con_printf("Booting '%s' in %u s...\n", c->slots[idx[sel]].id, left);
-                        if (!con_wait_key(1, &key)) {
-                                left--;
-                                continue;
-                        }
-                        counting = false;
-                } else if (!con_wait_key(3600, &key)) {
+        screen = con_menu_begin(&cols, &rows);
+        draw(&m, screen, cols, rows, true);
+        account(&m);
+        while (a != SW_MENU_BOOT) {
+                if (m.counting)
+                        a = con_wait_key(1, &key) ? sw_menu_key(&m, key_code(&key)) : sw_menu_tick(&m);
+                else if (con_wait_key(3600, &key))
+                        a = sw_menu_key(&m, key_code(&key));
+                else
                         continue;
+                if (a == SW_MENU_SET_DEFAULT) {
+                        const char *why = "this build cannot store a default yet";
+                        bool saved = menu_store_default && menu_store_default(sw_menu_default_id(&m), &why);
+
+                        sw_menu_default_done(&m, saved, why);
                 }
-                if (key.UnicodeChar >= L'1' && key.UnicodeChar <= L'9' &&
-                    key.UnicodeChar - L'1' < count)
-                        return idx[key.UnicodeChar - L'1'];
-                if (key.UnicodeChar == CHAR_CARRIAGE_RETURN || key.UnicodeChar == CHAR_LINEFEED)
-                        return idx[sel];
-                if (key.ScanCode == SCAN_UP && sel > 0)
-                        sel--;
-                else if (key.ScanCode == SCAN_DOWN && sel + 1 < count)
-                        sel++;
-                draw(c, idx, count, sel);
+                draw(&m, screen, cols, rows, false);
+                account(&m);
         }
+        con_menu_end();
+        return sw_menu_chosen(&m);
 }

@@ -17,27 +17,50 @@
 #include "config.h"
 #include "diag.h"
 #include "memmap.h"
+#include "menu-model.h"
 
-/* console.c: text to the firmware console and/or straight to COM1. */
+/* The version the menu's title and the boot loader variables give. */
+#define SWITCHER_VERSION "0.1"
+
+/* console.c: the log and what a person must see, on the screen and COM1
+ * (see there for which goes where). */
 enum con_target {
-        CON_SCREEN = 1,   /* ConOut (OVMF mirrors it on its serial terminal) */
+        CON_SCREEN = 1,   /* the graphics console (else ConOut) */
         CON_SERIAL = 2,   /* COM1 port I/O: works after ExitBootServices too */
 };
 /* The next character of UTF-8 text *s as a UCS-2 code point, advancing
  * *s past it; UCS2_NONE for what UCS-2 cannot hold or is not UTF-8. */
 #define UCS2_NONE 0xffffffffu
 uint32_t utf8_next_ucs2(const char **s);
-void con_init(enum sw_console console);
+/* partitions.conf's 'console' and 'verbose'; until then: both, not verbose. */
+void con_init(enum sw_console console, bool verbose);
 void con_after_exit(void);           /* from now on: COM1 only */
 void con_write(unsigned targets, const char *utf8);
+/* The log: serial; the screen too with 'verbose yes'.  A line starting
+ * "switcher: warning:" or "switcher: error:" is treated as con_say's. */
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What a person must see: the screen and serial. */
+void con_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void serial_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SW_INFO goes to the log; warnings and errors where con_say's text goes,
+ * and into con_msgs for the menu. */
 void con_diag_emit(void *ctx, enum sw_severity sev, const char *msg);
 void con_plan_line(void *ctx, const char *text);
 extern struct sw_diag con_diag;
+extern struct sw_menu_msgs con_msgs;
 void sw_efi_panic(const char *msg) __attribute__((noreturn));
 /* Waits up to seconds for a key; returns true if one was pressed. */
 bool con_wait_key(unsigned seconds, EFI_INPUT_KEY *key);
+/* The menu's screen: cleared, cursor hidden, its size in characters;
+ * false when the menu has no screen ('console serial', or none at all).
+ * Then rows by con_menu_row() until con_menu_end(). */
+bool con_menu_begin(unsigned *cols, unsigned *rows);
+void con_menu_row(unsigned row, enum sw_menu_attr attr, const char *utf8);
+void con_menu_end(void);
+/* A line of the menu's account in the serial log. */
+void con_menu_serial(const char *text);
+/* The firmware text attribute (colours) of a menu line's look. */
+UINTN con_attr(enum sw_menu_attr a);
 const char *efi_strerror(EFI_STATUS s);
 
 /* fs.c: files on the ESP the switcher was loaded from. */
@@ -91,11 +114,18 @@ void bli_mark(enum bli_time t);
 int bli_read_steering(const struct sw_config *c, bool *oneshot);
 void bli_publish(EFI_LOADED_IMAGE *li, const struct sw_config *c, int boot, const char *version);
 
-/* menu.c */
+/* menu.c: the boot menu (its behaviour and text: switcher/menu-model.h).
+ * Returns the config index of the slot to boot, -1 when none is valid. */
 int menu_choose(const struct sw_config *c, int default_index);
+/* Stores id as the default for the next start-ups; NULL (the default)
+ * when nothing can, and 'd' in the menu then sets the default for this
+ * boot only and says so.  On failure it sets *why to a short phrase. */
+extern bool (*menu_store_default)(const char *id, const char **why);
 /* The one-shot slot id, read and deleted; "" if none. */
 void menu_take_oneshot(char *id, size_t n);
 
 /* gop.c */
 struct sw_fb;
 bool gop_get_fb(struct sw_fb *fb);
+/* Paints the whole screen of the GOP on handle h black. */
+void gop_clear(EFI_HANDLE h);

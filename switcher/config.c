@@ -40,6 +40,7 @@ enum key {
         K_ON_DAMAGE,
         K_HANDOFF,
         K_IMAGE,
+        K_VERBOSE,
         K_COUNT,
         K_UNKNOWN = K_COUNT,
 };
@@ -78,6 +79,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_ON_DAMAGE] = { "on-damage", SCOPE_SLOT, false, false },
         [K_HANDOFF] = { "handoff", SCOPE_SLOT, false, false },
         [K_IMAGE] = { "image", SCOPE_SLOT, false, true },
+        [K_VERBOSE] = { "verbose", SCOPE_GLOBAL, false, false },
 };
 
 enum section {
@@ -717,8 +719,8 @@ static void key_mode(struct parser *p, const char *v, size_t n)
 
 /*
  * A key with two words: a sets *out to a_means, b to the opposite.  These
- * keys only tune a slot, so a typo warns and keeps the value it had (the
- * default) rather than dropping the slot.
+ * keys only tune a slot (or, 'verbose', what is shown), so a typo warns and
+ * keeps the value it had (the default) rather than dropping the slot.
  */
 static void key_two_words(struct parser *p, const char *v, size_t n, const char *key, const char *a,
                           const char *b, bool a_means, bool *out)
@@ -728,7 +730,7 @@ static void key_two_words(struct parser *p, const char *v, size_t n, const char 
         else if (slice_is(v, n, b))
                 *out = !a_means;
         else
-                say_slot(p, p->line, SW_WARN, "invalid %s '%s' (%s or %s), kept at %s", key, Q(v, n), a, b,
+                say_here(p, SW_WARN, "invalid %s '%s' (%s or %s), kept at %s", key, Q(v, n), a, b,
                          *out == a_means ? a : b);
 }
 
@@ -1041,6 +1043,11 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 break;
         case K_IMAGE:
                 key_image(p, v, vn);
+                break;
+        case K_VERBOSE:
+                /* The memory plan and the other diagnostics on the screen
+                 * too; only what is shown changes, so a typo is a warning. */
+                key_two_words(p, v, vn, "verbose", "yes", "no", true, &p->c->verbose);
                 break;
         case K_SLOT:
         case K_UNKNOWN:

@@ -10,6 +10,7 @@
  *     default      debian
  *     active-size  512M
  *     console      both
+ *     verbose      no
  *
  *     slot debian
  *     title        Debian 12
@@ -111,6 +112,7 @@ struct sw_config {
         char default_id[SW_ID_MAX];
         unsigned default_line;
         enum sw_console console;
+        bool verbose;                  /* 'verbose yes': diagnostics on the screen too, not only serial */
         char next_hotkey[SW_HOTKEY_MAX]; /* "switch to the next slot", "" if none */
         unsigned nslots;               /* blocks kept in the array, valid or not */
         struct sw_slot_config slots[SW_MAX_SLOTS];
