@@ -82,6 +82,8 @@ $(GL_LIB):
 # ---------------------------------------------------------------------------
 # Host tools.
 MKSLOT_SRC := $(sort $(wildcard tools/mkslot/*.c))
+# The snapshot byte mover is shared with the guest agent (one implementation).
+MKSLOT_SRC += guest-agent/snapio.c
 MKSLOT_OBJ := $(patsubst %.c,$(BUILD)/host/%.o,$(MKSLOT_SRC))
 # config.h is gnulib's, not ours: -Wundef stays on for our code through
 # everything else, but gnulib's own config.h tests undefined macros.
@@ -89,6 +91,7 @@ $(MKSLOT_OBJ): HOST_CFLAGS += $(GL_CFLAGS) -Itools/mkslot -Wno-undef
 # gnulib's headers are -isystem, which -MMD leaves out: its library stands
 # for them (and must exist before the first compile).
 $(MKSLOT_OBJ): $(GL_LIB)
+$(MKSLOT_OBJ): HOST_CFLAGS += -Iguest-agent
 $(BUILD)/mkslot: $(MKSLOT_OBJ) $(BUILD)/libswitcher.a $(GL_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt -lext2fs -lcom_err

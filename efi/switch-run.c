@@ -15,6 +15,7 @@
 #include "hash64.h"
 #include "resident.h"
 #include "savestate.h"
+#include "snapshot.h"
 #include "switch.h"
 #include "tboot.h"
 #include "trampoline.h"
@@ -134,6 +135,56 @@ static void __attribute__((noreturn)) enter_vector(int i)
         __builtin_unreachable();
 }
 
+/* The lab bank's adoption callbacks (switcher/switch.h): the identity slot
+ * i has now, and its whole store hashed as a restored snapshot's RAM. */
+static void adopt_identity(void *ctx, int i, struct sw_save_identity *id)
+{
+        save_identity(i, id);
+}
+
+static uint64_t adopt_ram_hash(void *ctx, int i)
+{
+        uint64_t *ticks = ctx, t0 = rdtsc();
+        uint64_t h = sw_snap_ram_hash_mem((const void *)(uintptr_t)slot_plan(i)->store_base, slot_plan(i)->store_size);
+
+        *ticks += rdtsc() - t0;
+        return h;
+}
+
+/* What `switchctl snapshot save` needs of each slot and of the lazy save:
+ * the identity a snapshot must carry, the vector it resumes at, and where
+ * the lazy owner's RAM still lies (mailbox.h, the lab bank). */
+static void publish_lab(void *mb)
+{
+        static struct sw_mb_lazy lazy;
+
+        for (unsigned i = 0; i < res.cfg->nslots; i++) {
+                struct sw_save_identity sid;
+                struct sw_mb_identity id;
+
+                if (!res.cfg->slots[i].valid || res.rt[i].plan_index < 0)
+                        continue;
+                save_identity((int)i, &sid);
+                memset(&id, 0, sizeof(id));
+                sw_snprintf(id.kernel, sizeof(id.kernel), "%s", sid.kernel);
+                id.kernel_size = sid.kernel_size;
+                id.layout = sid.layout;
+                id.config_hash = sw_snap_config_hash(res.cfg, &res.cfg->slots[i]);
+                id.vector = res.state[i] == SW_SLOT_SUSPENDED ? waking_vector((int)i) : 0;
+                sw_mb_set_identity(mb, res.cfg->slots[i].id, &id);
+        }
+        memset(&lazy, 0, sizeof(lazy));
+        if (res.lazy_owner >= 0) {
+                sw_snprintf(lazy.owner, sizeof(lazy.owner), "%s", res.cfg->slots[res.lazy_owner].id);
+                lazy.n = res.lazy_rest.n;
+                for (unsigned k = 0; k < res.lazy_rest.n && k < SW_MB_LAZY_MAX; k++)
+                        lazy.piece[k] = (struct sw_mb_lazy_piece){ .store = res.lazy_rest.c[k].store,
+                                                                   .now = res.lazy_rest.c[k].active,
+                                                                   .size = res.lazy_rest.c[k].size };
+        }
+        sw_mb_set_lazy(mb, &lazy);
+}
+
 /* A mailbox the guest damaged is rebuilt from the switcher's own state. */
 static void mailbox_rebuild(void *mb)
 {
@@ -156,12 +207,14 @@ static void mailbox_publish(void *mb)
                 if (res.cfg->slots[i].valid)
                         sw_mb_set_state(mb, res.cfg->slots[i].id, res.state[i]);
         sw_mb_set_current(mb, res.cfg->slots[res.current].id);
+        publish_lab(mb);
 }
 
 /* The facts: what the mailbox says of the request, and what the switcher
  * knows of every slot. */
 static void gather(void *mb, struct sw_switch_facts *f, uint64_t *verify_ticks)
 {
+        static struct sw_mb_adopt adopt;
         int cur = res.current;
 
         memset(f, 0, sizeof(*f));
@@ -179,6 +232,13 @@ static void gather(void *mb, struct sw_switch_facts *f, uint64_t *verify_ticks)
         } else {
                 f->request = sw_mb_request_validate(mb, &f->req, res.cfg->slots[cur].id);
         }
+        /* An adopt request counts only with a request to the slot itself. */
+        if (f->request == SW_MB_SAME_SLOT) {
+                f->adopt_status = sw_mb_adopt_read(mb, &adopt);
+                f->adopt = f->adopt_status == 0 ? &adopt : NULL;
+        }
+        f->identity = adopt_identity;
+        f->ram_hash = adopt_ram_hash;
         for (unsigned i = 0; i < res.cfg->nslots; i++) {
                 const struct slot_rt *rt = &res.rt[i];
                 struct sw_switch_slot *s = &f->slot[i];
@@ -266,9 +326,23 @@ void sw_wake_entry(uint64_t low_page)
                 /* Nothing was copied: the requester's RAM is in place. */
                 serial_printf("switcher: slot '%s': %s\n", cur_id, d.message);
                 memcpy(res.state, d.state, sizeof(res.state));
+                if (d.adopt_slot >= 0) {
+                        /* A restored snapshot: its store is now the slot's
+                         * saved state, resumed at the snapshot's vector. */
+                        int a = d.adopt_slot;
+
+                        if (res.rt[a].facs)
+                                ((struct sw_acpi_facs *)(uintptr_t)res.rt[a].facs)->firmware_waking_vector =
+                                        d.adopt_vector;
+                        save_record(a, &record_ticks);
+                        res.recover_only[a] = false;
+                        if (res.lazy_owner == a)
+                                res.lazy_owner = -1;
+                }
                 if (sw_mb_check(mb, SW_MAILBOX_SIZE) == 0) {
                         sw_mb_set_result(mb, cur_id, d.result_seq, d.status, d.message);
                         sw_mb_request_clear(mb);
+                        sw_mb_adopt_clear(mb);
                 }
                 mailbox_publish(mb);
                 enter_vector(cur);
@@ -334,6 +408,7 @@ void sw_wake_entry(uint64_t low_page)
         if (entry == SW_ENTRY_REQUEST) {
                 sw_mb_set_result(mb, cur_id, d.result_seq, SW_MB_OK, d.message);
                 sw_mb_request_clear(mb);
+                sw_mb_adopt_clear(mb);
         }
         sw_mb_note_switch(mb, t_id, res.last_us[t]);
         if (res.pos < res.nprewarm) {

@@ -34,11 +34,23 @@ $(2)/%.o: %.c $$(AGENT_HDR)
 $(addprefix $(1)/,$(AGENT_PROGS)): $(1)/%: $(2)/guest-agent/%.o $(patsubst %.c,$(2)/%.o,$(AGENT_CORE)) $(5)
 	$$(call say,LINK$(6),$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $(4) -static -o $$@ $$(filter %.o,$$^) $(5)
+	$$(Q)$$(CC) $(4) -static -o $$@ $$(filter %.o %.a,$$^) $(5)
 endef
 
 $(eval $(call agent_variant,$(BUILD)/guest-agent,$(BUILD)/agent-obj,$(AGENT_CFLAGS),,$(AGENT_FDT_LIB),))
 $(eval $(call agent_variant,$(BUILD)/guest-agent/test,$(BUILD)/agent-test-obj,$(AGENT_CFLAGS) $(AGENT_TEST_CFLAGS),,$(AGENT_FDT_LIB),))
+
+# The lab bank (`switchctl snapshot`, guest-agent/snapctl.c and snapio.c)
+# links libext2fs, statically: Debian's libext2fs-dev ships libext2fs.a and
+# comerr-dev libcom_err.a for amd64.  Only the amd64 switchctl gets it
+# (switchctl.c compiles the command for __x86_64__ only): an i386 static
+# libext2fs would have to be fetched like libfdt.a, which is not done yet.
+AGENT_SNAP_SRC := guest-agent/snapctl.c guest-agent/snapio.c switcher/snapshot.c switcher/sha256.c \
+        switcher/hash64.c switcher/savestate.c
+AGENT_SNAP_LIBS := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libext2fs.a /usr/lib/libext2fs.a)) \
+        $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libcom_err.a /usr/lib/libcom_err.a))
+$(BUILD)/guest-agent/switchctl: $(patsubst %.c,$(BUILD)/agent-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT_SNAP_LIBS)
+$(BUILD)/guest-agent/test/switchctl: $(patsubst %.c,$(BUILD)/agent-test-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT_SNAP_LIBS)
 
 AGENT_BINS := $(addprefix $(BUILD)/guest-agent/,$(AGENT_PROGS)) \
         $(addprefix $(BUILD)/guest-agent/test/,$(AGENT_PROGS))

@@ -63,6 +63,7 @@ struct prot {
         char name[64];               /* "vdb2" */
         dev_t dev;
         char what[192];              /* "slot 'b''s partition PARTLABEL=slot-b", "the ESP" */
+        char slot[64];               /* the slot whose partition it is ("" for the ESP) */
         unsigned nuses;
         struct use uses[MAX_USES];
 };
@@ -187,6 +188,7 @@ static bool classify(const struct agent_mb *m, const char *self, const struct sw
 
                 if (id && spec && strcmp(id, self) != 0 && sw_gpt_matches_spec(e, spec)) {
                         sw_snprintf(p->what, sizeof(p->what), "slot '%s''s partition %s", id, spec);
+                        sw_snprintf(p->slot, sizeof(p->slot), "%s", id);
                         return true;
                 }
         }
@@ -560,4 +562,43 @@ int agent_mount_check(const struct agent_mb *m, const char *self, const char *te
                 bad |= decide(&prots[i], claimed(&prots[i]));
         }
         return bad;
+}
+
+int agent_partition_idle(const struct agent_mb *m, const char *slot, const char *test_root, char *dev, size_t n)
+{
+        struct prot *p = NULL;
+        bool busy;
+
+        root = test_root ? test_root : "";
+        ndisks = nprots = 0;
+        /* Every slot's partition is protected when "self" names none. */
+        if (find_protected(m, "") != 0) {
+                agent_log("cannot tell which partition is slot '%s''s", slot);
+                return 1;
+        }
+        for (unsigned i = 0; i < nprots && !p; i++)
+                if (strcmp(prots[i].slot, slot) == 0)
+                        p = &prots[i];
+        if (!p) {
+                agent_log("slot '%s' has no partition on any disk this system sees", slot);
+                return 1;
+        }
+        if (scan_namespaces() != 0)
+                return 1;
+        scan_loops();
+        scan_holders(p);
+        busy = claimed(p);
+        if (busy && p->nuses == 0)
+                name_claimant(p);
+        /* Any use at all: even a read-only ext4 mount may replay its
+         * journal, and the snapshot must be of blocks nothing changes. */
+        for (unsigned i = 0; i < p->nuses; i++)
+                agent_log("/dev/%s (%s) is %s: release it first", p->name, p->what, p->uses[i].text);
+        if (busy || p->nuses) {
+                if (!p->nuses)
+                        agent_log("/dev/%s (%s) is in use: release it first", p->name, p->what);
+                return 1;
+        }
+        sw_snprintf(dev, n, "%s/dev/%s", root, p->name);
+        return 0;
 }

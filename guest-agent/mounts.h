@@ -19,3 +19,12 @@
  * holds it, or why the check could not be made.
  */
 int agent_mount_check(const struct agent_mb *m, const char *self, const char *test_root);
+
+/*
+ * The lab bank (guest-agent/snapshot.c): finds slot's partition (its
+ * "partition" in the mailbox) on this system's GPT disks, and checks that
+ * nothing here uses it at all, read-only uses included.  Returns 0 with its
+ * device path in dev (n bytes), or 1 after logging why not: no such
+ * partition, a GPT that cannot be read, or each use found.
+ */
+int agent_partition_idle(const struct agent_mb *m, const char *slot, const char *test_root, char *dev, size_t n);

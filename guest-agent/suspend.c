@@ -295,7 +295,9 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
 
         if (agent_mb_refresh(m) < 0)
                 return 1;
-        if (TEST_HOOK(o, unchecked)) {
+        if (o->to_self) {
+                snprintf(target, sizeof(target), "%s", self);
+        } else if (TEST_HOOK(o, unchecked)) {
                 snprintf(target, sizeof(target), "%s", spec);
         } else if (agent_resolve_target(m, self, spec, target, why, sizeof(why)) < 0) {
                 agent_log("cannot switch: %s", why);
@@ -410,6 +412,15 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                           seq, rseq);
                 withdraw(m);
                 return 1;
+        }
+        if (o->to_self) {
+                /* The answer is the adoption's, not a switch's. */
+                if (rst != SW_MB_OK)
+                        agent_log("the switcher refused: %s%s%s", sw_mb_status_name((enum sw_mb_status)rst),
+                                  msg[0] ? ": " : "", msg);
+                else
+                        agent_info("the switcher: %s", msg);
+                return rst == SW_MB_OK ? 0 : 1;
         }
         if (rst != SW_MB_OK) {
                 agent_log("switch to '%s' refused: %s%s%s", target, sw_mb_status_name((enum sw_mb_status)rst),

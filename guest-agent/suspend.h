@@ -69,6 +69,10 @@ struct agent_switch_opts {
          * suspends slowly gets a later alarm.  Updated after each resume. */
         unsigned *slowest_ms;
         bool dry_run;              /* write the request, do not suspend */
+        /* The lab bank's adoption (guest-agent/snapshot.c): the request goes
+         * to this slot itself, which the switcher answers with the outcome
+         * of the adopt request written beside it, and resumes this slot. */
+        bool to_self;
         const char *sys_root;      /* NULL = /sys, /proc, /dev; else a test root (mounts.h) */
 #if SW_AGENT_TEST_HOOKS
         /* Test hooks (test build only, see agent.h): send the switcher a

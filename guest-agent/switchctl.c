@@ -6,6 +6,7 @@
  *   switchctl [MAILBOX OPTIONS] list [--json]
  *   switchctl [MAILBOX OPTIONS] switch SLOT|@next|@default [--delay S] [--dry-run]
  *   switchctl [MAILBOX OPTIONS] set-default SLOT
+ *   switchctl [MAILBOX OPTIONS] snapshot save|restore SLOT FILE   (64-bit build)
  *
  * A developer option (read-only: which partition the mount check sees):
  *   switchctl --gpt-entry DISK_IMAGE N [--block-size BS]
@@ -37,6 +38,15 @@
 #include "mbox.h"
 #include "suspend.h"
 
+/* The lab bank links libext2fs, which only the amd64 agent has (see
+ * guest-agent/build.mk: no static i386 libext2fs is built yet). */
+#if defined(__x86_64__)
+#define SW_AGENT_SNAPSHOT 1
+#include "snapctl.h"
+#else
+#define SW_AGENT_SNAPSHOT 0
+#endif
+
 #define EFI_VAR_NAME "SwitcherSlotDefault-5c1a9a3e-8d2b-4f61-9b0e-3a4d5271c819"
 /* The Boot Loader Interface's default entry, which bootctl set-default
  * writes too: the switcher reads it first (docs/efi-runtime.md). */
@@ -55,6 +65,11 @@ static const char usage_main[] =
         "                           returns after this system is resumed again\n"
         "  set-default SLOT         the slot the switcher boots when nobody chooses\n"
         "                           (an EFI variable; needs EFI runtime services)\n"
+#if SW_AGENT_SNAPSHOT
+        "  snapshot save|restore SLOT FILE\n"
+        "                           a suspended slot's RAM and partition into FILE, or\n"
+        "                           back from it (the lab bank)\n"
+#endif
         "\n"
         "Mailbox options (default: switcher.mailbox= from /proc/cmdline, via /dev/mem):\n"
         "  --mailbox-addr ADDR      physical address of the mailbox\n"
@@ -373,6 +388,38 @@ static int cmd_show(const struct globals *g, int argc, char **argv, const char *
  * after the message) or a second operand is an error.  0, or 1 after saying
  * why.
  */
+#if SW_AGENT_SNAPSHOT
+struct snapshot_args {
+        int argc;
+        char **argv;
+};
+
+static int run_snapshot(struct agent_mb *m, const struct globals *g, void *ctx)
+{
+        const struct snapshot_args *a = ctx;
+        char self[SW_MB_ID_LEN];
+
+        if (agent_self(m, &g->src, g->slot, self) < 0)
+                return 1;
+        return agent_snapshot(m, self, a->argc, a->argv);
+}
+
+static int cmd_snapshot(const struct globals *g, int argc, char **argv)
+{
+        struct snapshot_args a = { argc, argv };
+
+        if (argc < 1 || want_help(argc, argv)) {
+                fputs(AGENT_SNAPSHOT_USAGE, argc < 1 ? stderr : stdout);
+                return argc < 1 ? 1 : 0;
+        }
+        if (strcmp(argv[0], "save") != 0 && strcmp(argv[0], "restore") != 0) {
+                agent_log("snapshot: unknown subcommand '%s' (save or restore)", argv[0]);
+                return 1;
+        }
+        return with_mailbox(g, run_snapshot, &a);
+}
+#endif
+
 static int take_operand(const char *cmd, const char *what, const char *see, const char *arg,
                         const char **operand)
 {
@@ -731,10 +778,15 @@ int main(int argc, char **argv)
                 return cmd_switch(&g, argc - i - 1, argv + i + 1);
         if (strcmp(argv[i], "set-default") == 0)
                 return cmd_set_default(&g, argc - i - 1, argv + i + 1);
+#if SW_AGENT_SNAPSHOT
+        if (strcmp(argv[i], "snapshot") == 0)
+                return cmd_snapshot(&g, argc - i - 1, argv + i + 1);
+#endif
         if (strcmp(argv[i], "help") == 0) {
                 fputs(usage_main, stdout);
                 return 0;
         }
-        agent_log("unknown command '%s' (status, list, switch, set-default; see switchctl --help)", argv[i]);
+        agent_log("unknown command '%s' (status, list, switch, set-default%s; see switchctl --help)", argv[i],
+                  SW_AGENT_SNAPSHOT ? ", snapshot" : "");
         return 2;
 }

@@ -33,6 +33,7 @@ const char *sw_mb_status_name(enum sw_mb_status s)
                 [SW_MB_MALFORMED] = "malformed",
                 [SW_MB_NO_REQUEST] = "no-request",
                 [SW_MB_CANNOT_SAVE] = "cannot-save",
+                [SW_MB_ADOPT_REFUSED] = "adopt-refused",
         };
 
         return SW_ENUM_NAME(names, s, "unknown");
@@ -86,6 +87,17 @@ static int setprop_padded(void *fdt, int node, const char *name, const char *tex
         return fdt_setprop(fdt, node, name, buf, (int)size);
 }
 
+/* A property of size zero bytes (the lab bank's, see mailbox.h). */
+static int setprop_zero(void *fdt, int node, const char *name, int size)
+{
+        void *p;
+        int err = fdt_setprop_placeholder(fdt, node, name, size, &p);
+
+        if (!err)
+                memset(p, 0, (size_t)size);
+        return err;
+}
+
 static int build_slot(void *fdt, int slots, const struct sw_slot_config *s, enum sw_slot_state st)
 {
         char part[SW_PART_MAX + 16];
@@ -123,6 +135,8 @@ static int build_slot(void *fdt, int slots, const struct sw_slot_config *s, enum
 
                 err = fdt_setprop(fdt, node, "store", none, sizeof(none));
         }
+        if (!err)
+                err = setprop_zero(fdt, node, "snapshot-identity", SW_MB_IDENTITY_SIZE);
         return err;
 }
 
@@ -186,6 +200,10 @@ int sw_mailbox_build(void *buf, size_t size, const struct sw_config *c,
                 err = fdt_setprop_u32(buf, req, "seq", 0);
         if (!err)
                 err = fdt_setprop_u32(buf, req, "csum", 0);
+        if (!err)
+                err = setprop_zero(buf, 0, "lazy-ram", SW_MB_LAZY_SIZE);
+        if (!err)
+                err = setprop_zero(buf, 0, "adopt", SW_MB_ADOPT_SIZE);
         if (err)
                 goto fail;
         /* Not packed: the switch path edits the tree in place later. */
@@ -666,4 +684,162 @@ int sw_mb_get_prewarm_next(const void *fdt, char out[SW_MB_ID_LEN])
                 return -SW_MB_MALFORMED;
         memcpy(out, p, SW_MB_ID_LEN);
         return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The lab bank's properties (see mailbox.h). */
+
+static void put_be(uint8_t *p, uint64_t v, unsigned bytes)
+{
+        for (unsigned i = 0; i < bytes; i++)
+                p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+}
+
+static uint64_t get_be(const uint8_t *p, unsigned bytes)
+{
+        uint64_t v = 0;
+
+        for (unsigned i = 0; i < bytes; i++)
+                v = v << 8 | p[i];
+        return v;
+}
+
+int sw_mb_set_identity(void *fdt, const char *slot, const struct sw_mb_identity *id)
+{
+        uint8_t v[SW_MB_IDENTITY_SIZE];
+        int node = sw_mb_slot_offset(fdt, slot);
+        size_t n = strnlen(id->kernel, SW_MB_KERNEL_LEN - 1);
+
+        if (node < 0)
+                return node;
+        memset(v, 0, sizeof(v));
+        memcpy(v, id->kernel, n);
+        put_be(v + SW_MB_KERNEL_LEN, id->kernel_size, 8);
+        put_be(v + SW_MB_KERNEL_LEN + 8, id->layout, 8);
+        put_be(v + SW_MB_KERNEL_LEN + 16, id->config_hash, 8);
+        put_be(v + SW_MB_KERNEL_LEN + 24, id->vector, 4);
+        return fdt_setprop_inplace(fdt, node, "snapshot-identity", v, sizeof(v)) ? -SW_MB_MALFORMED : 0;
+}
+
+int sw_mb_get_identity(const void *fdt, const char *slot, struct sw_mb_identity *id)
+{
+        int node = sw_mb_slot_offset(fdt, slot);
+        const uint8_t *p;
+
+        memset(id, 0, sizeof(*id));
+        if (node < 0)
+                return node;
+        p = prop_exact(fdt, node, "snapshot-identity", SW_MB_IDENTITY_SIZE);
+        if (!p || !text_field_ok((const char *)p, SW_MB_KERNEL_LEN))
+                return -SW_MB_MALFORMED;
+        memcpy(id->kernel, p, SW_MB_KERNEL_LEN);
+        id->kernel_size = get_be(p + SW_MB_KERNEL_LEN, 8);
+        id->layout = get_be(p + SW_MB_KERNEL_LEN + 8, 8);
+        id->config_hash = get_be(p + SW_MB_KERNEL_LEN + 16, 8);
+        id->vector = (uint32_t)get_be(p + SW_MB_KERNEL_LEN + 24, 4);
+        return 0;
+}
+
+int sw_mb_set_lazy(void *fdt, const struct sw_mb_lazy *l)
+{
+        uint8_t v[SW_MB_LAZY_SIZE];
+
+        if (strnlen(l->owner, SW_MB_ID_LEN) >= SW_MB_ID_LEN)
+                return -SW_MB_MALFORMED;
+        memset(v, 0, sizeof(v));
+        memcpy(v, l->owner, strlen(l->owner));
+        put_be(v + SW_MB_ID_LEN, l->n, 4);
+        for (unsigned i = 0; i < l->n && i < SW_MB_LAZY_MAX; i++) {
+                uint8_t *e = v + SW_MB_ID_LEN + 4 + 24 * i;
+
+                put_be(e, l->piece[i].store, 8);
+                put_be(e + 8, l->piece[i].now, 8);
+                put_be(e + 16, l->piece[i].size, 8);
+        }
+        return fdt_setprop_inplace(fdt, 0, "lazy-ram", v, sizeof(v)) ? -SW_MB_MALFORMED : 0;
+}
+
+int sw_mb_get_lazy(const void *fdt, struct sw_mb_lazy *l)
+{
+        const uint8_t *p = prop_exact(fdt, 0, "lazy-ram", SW_MB_LAZY_SIZE);
+
+        memset(l, 0, sizeof(*l));
+        if (!p || !padded_field_ok((const char *)p, SW_MB_ID_LEN))
+                return -SW_MB_MALFORMED;
+        memcpy(l->owner, p, SW_MB_ID_LEN);
+        l->n = (uint32_t)get_be(p + SW_MB_ID_LEN, 4);
+        for (unsigned i = 0; i < l->n && i < SW_MB_LAZY_MAX; i++) {
+                const uint8_t *e = p + SW_MB_ID_LEN + 4 + 24 * i;
+
+                l->piece[i].store = get_be(e, 8);
+                l->piece[i].now = get_be(e + 8, 8);
+                l->piece[i].size = get_be(e + 16, 8);
+        }
+        return 0;
+}
+
+uint32_t sw_mb_adopt_csum(const struct sw_mb_adopt *a)
+{
+        uint8_t be[8];
+        uint32_t crc;
+
+        put_be(be, a->ram_hash, 8);
+        crc = sw_crc32(0, a->slot, sizeof(a->slot));
+        crc = sw_crc32(crc, a->header, sizeof(a->header));
+        return sw_crc32(crc, be, sizeof(be));
+}
+
+static void adopt_encode(const struct sw_mb_adopt *a, uint8_t v[SW_MB_ADOPT_SIZE])
+{
+        memcpy(v, a->slot, SW_MB_ID_LEN);
+        memcpy(v + SW_MB_ID_LEN, a->header, SW_MB_ADOPT_HEADER_LEN);
+        put_be(v + SW_MB_ID_LEN + SW_MB_ADOPT_HEADER_LEN, a->ram_hash, 8);
+        put_be(v + SW_MB_ID_LEN + SW_MB_ADOPT_HEADER_LEN + 8, a->csum, 4);
+}
+
+int sw_mb_adopt_write(void *fdt, const char *slot, const uint8_t header[SW_MB_ADOPT_HEADER_LEN],
+                      uint64_t ram_hash)
+{
+        static struct sw_mb_adopt a;
+        static uint8_t v[SW_MB_ADOPT_SIZE];
+
+        if (!id_ok(slot))
+                return -SW_MB_MALFORMED;
+        memset(&a, 0, sizeof(a));
+        memcpy(a.slot, slot, strlen(slot));
+        memcpy(a.header, header, SW_MB_ADOPT_HEADER_LEN);
+        a.ram_hash = ram_hash;
+        a.csum = sw_mb_adopt_csum(&a);
+        adopt_encode(&a, v);
+        return fdt_setprop_inplace(fdt, 0, "adopt", v, sizeof(v)) ? -SW_MB_MALFORMED : 0;
+}
+
+int sw_mb_adopt_read(const void *fdt, struct sw_mb_adopt *a)
+{
+        const uint8_t *p = prop_exact(fdt, 0, "adopt", SW_MB_ADOPT_SIZE);
+        bool zero = true;
+
+        memset(a, 0, sizeof(*a));
+        if (!p)
+                return 1;
+        for (size_t i = 0; i < SW_MB_ADOPT_SIZE && zero; i++)
+                zero = p[i] == 0;
+        if (zero)
+                return 1;
+        memcpy(a->slot, p, SW_MB_ID_LEN);
+        memcpy(a->header, p + SW_MB_ID_LEN, SW_MB_ADOPT_HEADER_LEN);
+        a->ram_hash = get_be(p + SW_MB_ID_LEN + SW_MB_ADOPT_HEADER_LEN, 8);
+        a->csum = (uint32_t)get_be(p + SW_MB_ID_LEN + SW_MB_ADOPT_HEADER_LEN + 8, 4);
+        if (a->csum != sw_mb_adopt_csum(a))
+                return -SW_MB_BAD_CSUM;
+        if (!padded_field_ok(a->slot, SW_MB_ID_LEN) || !a->slot[0])
+                return -SW_MB_MALFORMED;
+        return 0;
+}
+
+int sw_mb_adopt_clear(void *fdt)
+{
+        static const uint8_t zero[SW_MB_ADOPT_SIZE];
+
+        return fdt_setprop_inplace(fdt, 0, "adopt", zero, sizeof(zero)) ? -SW_MB_MALFORMED : 0;
 }

@@ -84,6 +84,7 @@ enum sw_mb_status {
         SW_MB_MALFORMED = 6,     /* the tree or the request is damaged */
         SW_MB_NO_REQUEST = 7,    /* woke up with no request pending */
         SW_MB_CANNOT_SAVE = 8,   /* the requester's RAM has no complete place in its store */
+        SW_MB_ADOPT_REFUSED = 9, /* a restored snapshot was not adopted (see /adopt below) */
         SW_MB_STATUS_MAX,
 };
 
@@ -98,7 +99,7 @@ struct sw_mb_request {
 /* "empty", "running", "suspended", "failed"; "unknown" outside the enum. */
 const char *sw_slot_state_name(enum sw_slot_state s);
 /* "ok", "bad-csum", "unknown-slot", "same-slot", "target-failed", "bad-seq",
- * "malformed", "no-request", "cannot-save"; "unknown" outside the enum (the value comes from
+ * "malformed", "no-request", "cannot-save", "adopt-refused"; "unknown" outside the enum (the value comes from
  * guest-writable memory, so any u32 is possible). */
 const char *sw_mb_status_name(enum sw_mb_status s);
 
@@ -234,3 +235,89 @@ int sw_mb_get_store(const void *fdt, const char *slot, uint64_t *base, uint64_t 
  * per-slot properties (title, mode, hotkey, partition).
  */
 int sw_mb_slot_offset(const void *fdt, const char *id);
+
+/* ---------------------------------------------------------------------- */
+/*
+ * The lab bank (issue 14, docs/lab-bank.md).  Three more properties, created
+ * at their full size by sw_mailbox_build() like every other one, but not
+ * required by sw_mb_check(): a mailbox without them is still a valid one
+ * (the getters then say -SW_MB_MALFORMED).
+ *
+ *   /slots/ID/snapshot-identity = [92 bytes]   written by the switcher at each
+ *        switch: what a snapshot of ID must carry to be adopted again,
+ *        kernel[64] (NUL-padded release), kernel-size (u64), layout (u64),
+ *        config-hash (u64), waking vector (u32); all zero before ID ever
+ *        suspended;
+ *   /lazy-ram = [260 bytes]   written by the switcher at each switch: the
+ *        slot whose RAM partly still lies in the active region (a lazy save,
+ *        switcher/switch.h), owner[64] ("" for none), count (u32), then 8
+ *        pieces of (store address, where it lies now, size), u64 each;
+ *        count may exceed 8 (then only the count is there);
+ *   /adopt = [588 bytes]   written by an agent after a restore, read and
+ *        zeroed by the switcher: slot[64], a snapshot header[512] (the
+ *        format of switcher/snapshot.h), the RAM hash (u64,
+ *        sw_snap_ram_hash) of what was written into the store, and a CRC-32
+ *        of the 584 bytes before it (u32).  All zero: none.  It is acted on
+ *        only with a request from the running slot to itself (otherwise
+ *        SAME_SLOT), whose answer is the adoption's: SW_MB_OK, or
+ *        SW_MB_ADOPT_REFUSED with the reason in result-message.
+ *
+ * Integers are big-endian, as everywhere in an FDT.
+ */
+#define SW_MB_KERNEL_LEN 64
+#define SW_MB_LAZY_MAX 8
+#define SW_MB_ADOPT_HEADER_LEN 512
+#define SW_MB_IDENTITY_SIZE (SW_MB_KERNEL_LEN + 3 * 8 + 4)
+#define SW_MB_LAZY_SIZE (SW_MB_ID_LEN + 4 + SW_MB_LAZY_MAX * 24)
+#define SW_MB_ADOPT_SIZE (SW_MB_ID_LEN + SW_MB_ADOPT_HEADER_LEN + 8 + 4)
+
+struct sw_mb_identity {
+        char kernel[SW_MB_KERNEL_LEN];
+        uint64_t kernel_size;
+        uint64_t layout;
+        uint64_t config_hash;
+        uint32_t vector;
+};
+
+struct sw_mb_lazy {
+        char owner[SW_MB_ID_LEN];
+        uint32_t n;
+        struct sw_mb_lazy_piece {
+                uint64_t store;         /* where it belongs in the owner's store */
+                uint64_t now;           /* where it lies now (the active region) */
+                uint64_t size;
+        } piece[SW_MB_LAZY_MAX];
+};
+
+struct sw_mb_adopt {
+        char slot[SW_MB_ID_LEN];
+        uint8_t header[SW_MB_ADOPT_HEADER_LEN];
+        uint64_t ram_hash;
+        uint32_t csum;
+};
+
+/* Slot's snapshot identity (the kernel release cut to 63 bytes).  Return 0
+ * or a negative enum sw_mb_status. */
+int sw_mb_set_identity(void *fdt, const char *slot, const struct sw_mb_identity *id);
+int sw_mb_get_identity(const void *fdt, const char *slot, struct sw_mb_identity *id);
+
+/* The lazy owner and its pieces (l->n pieces, the first SW_MB_LAZY_MAX
+ * written).  Return 0 or -SW_MB_MALFORMED (also for an unterminated
+ * owner). */
+int sw_mb_set_lazy(void *fdt, const struct sw_mb_lazy *l);
+int sw_mb_get_lazy(const void *fdt, struct sw_mb_lazy *l);
+
+/* The CRC-32 an adopt request must carry (over slot, header, ram_hash). */
+uint32_t sw_mb_adopt_csum(const struct sw_mb_adopt *a);
+/* Agent side: fills /adopt.  0, or -SW_MB_MALFORMED (bad id, no /adopt). */
+int sw_mb_adopt_write(void *fdt, const char *slot, const uint8_t header[SW_MB_ADOPT_HEADER_LEN],
+                      uint64_t ram_hash);
+/*
+ * Switcher side: reads /adopt into a.  Returns 1 when there is none (all
+ * zero, or no /adopt), 0 for a request whose checksum matches and whose
+ * slot is terminated and zero padded, else -SW_MB_BAD_CSUM or
+ * -SW_MB_MALFORMED.
+ */
+int sw_mb_adopt_read(const void *fdt, struct sw_mb_adopt *a);
+/* Zeroes /adopt.  0 or -SW_MB_MALFORMED. */
+int sw_mb_adopt_clear(void *fdt);

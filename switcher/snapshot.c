@@ -791,3 +791,62 @@ int sw_snap_write_end(struct sw_snap_writer *w, uint64_t *size, uint8_t hash[SW_
         w->failed = true;       /* nothing may follow the trailer */
         return 0;
 }
+
+/* ---------------------------------------------------------------------- */
+/* The RAM hash (see snapshot.h). */
+
+void sw_snap_ram_hash_init(struct sw_snap_ram_hash *s)
+{
+        s->h = 0;
+        s->bytes = 0;
+        s->fill = 0;
+}
+
+void sw_snap_ram_hash_add(struct sw_snap_ram_hash *s, const void *p, uint64_t len)
+{
+        const uint8_t *b = p;
+
+        while (len) {
+                size_t n = SW_SNAP_RAM_HASH_BLOCK - s->fill;
+
+                if (n > len)
+                        n = (size_t)len;
+                if (b) {
+                        memcpy(s->buf + s->fill, b, n);
+                        b += n;
+                } else {
+                        memset(s->buf + s->fill, 0, n);
+                }
+                s->fill += n;
+                s->bytes += n;
+                len -= n;
+                if (s->fill == SW_SNAP_RAM_HASH_BLOCK) {
+                        s->h = sw_hash64(s->buf, s->fill, s->h);
+                        s->fill = 0;
+                }
+        }
+}
+
+uint64_t sw_snap_ram_hash_final(struct sw_snap_ram_hash *s)
+{
+        if (s->fill) {
+                s->h = sw_hash64(s->buf, s->fill, s->h);
+                s->fill = 0;
+        }
+        return s->h;
+}
+
+uint64_t sw_snap_ram_hash_mem(const void *p, uint64_t len)
+{
+        const uint8_t *b = p;
+        uint64_t h = 0;
+
+        while (len) {
+                size_t n = len < SW_SNAP_RAM_HASH_BLOCK ? (size_t)len : SW_SNAP_RAM_HASH_BLOCK;
+
+                h = sw_hash64(b, n, h);
+                b += n;
+                len -= n;
+        }
+        return h;
+}

@@ -225,3 +225,35 @@ int sw_snap_write_data(struct sw_snap_writer *w, const void *buf, size_t len);
 int sw_snap_write_part_end(struct sw_snap_writer *w, struct sw_snap_part *done);
 /* Writes the trailer; the file's size and hash go to *size, hash when not NULL. */
 int sw_snap_write_end(struct sw_snap_writer *w, uint64_t *size, uint8_t hash[SW_SHA256_LEN]);
+
+/* ---------------------------------------------------------------------- */
+/* The RAM hash, for adoption. */
+
+/*
+ * After `switchctl snapshot restore` wrote a snapshot's RAM into a slot's
+ * store, the switcher checks that the store holds exactly that RAM before
+ * it adopts it (switcher/switch.h, sw_switch_adopt).  The agent computes
+ * this hash from the snapshot stream while the checking walk verifies it
+ * (extents and the zeros between them, range after range, in order), the
+ * switcher over the store in memory: both get the same value.
+ *
+ * It is sw_hash64 chained over blocks of SW_SNAP_RAM_HASH_BLOCK bytes (the
+ * last one may be shorter): h = sw_hash64(block, len, h), from h = 0.
+ * Chained rather than one XXH64 over the whole store so that a stream can
+ * compute it with one block of memory.
+ */
+#define SW_SNAP_RAM_HASH_BLOCK (64u * 1024u)
+
+struct sw_snap_ram_hash {
+        uint64_t h;
+        uint64_t bytes;                 /* hashed so far */
+        size_t fill;                    /* bytes waiting in buf */
+        uint8_t buf[SW_SNAP_RAM_HASH_BLOCK];
+};
+
+void sw_snap_ram_hash_init(struct sw_snap_ram_hash *s);
+/* Adds len bytes at p; p NULL adds len zero bytes. */
+void sw_snap_ram_hash_add(struct sw_snap_ram_hash *s, const void *p, uint64_t len);
+uint64_t sw_snap_ram_hash_final(struct sw_snap_ram_hash *s);
+/* The same hash over len bytes of memory at p, in one call. */
+uint64_t sw_snap_ram_hash_mem(const void *p, uint64_t len);

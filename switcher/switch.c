@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "snapshot.h"
+
+_Static_assert(SW_MB_ADOPT_HEADER_LEN == SW_SNAP_HEADER_SIZE, "the adopt request carries one snapshot header");
 
 const char *sw_switch_action_name(enum sw_switch_action a)
 {
@@ -288,6 +291,132 @@ static void decide_leave(const struct sw_switch_facts *f, struct sw_switch_decis
         plan_lazy(f, d, false);
 }
 
+/* The core's messages on a snapshot header, kept for the result message. */
+static void keep_message(void *ctx, enum sw_severity sev, const char *msg)
+{
+        if (sev == SW_ERROR)
+                sw_snprintf(ctx, SW_MB_MSG_LEN, "%s", msg);
+}
+
+/* Why slot i cannot adopt a snapshot now; NULL when it can. */
+static const char *adopt_state_why(const struct sw_switch_facts *f, int i)
+{
+        if (i == f->current)
+                return "it is running";
+        if (!f->slot[i].usable)
+                return "it cannot be started";
+        if (f->slot[i].state == SW_SLOT_EMPTY)
+                return "it never ran";
+        if (f->slot[i].state == SW_SLOT_FAILED)
+                return "it failed";
+        if (f->slot[i].state != SW_SLOT_SUSPENDED)
+                return "it is not suspended";
+        if (in_place(f, i))
+                return "it runs in place, and adopting an in-place slot's snapshot is not supported";
+        return NULL;
+}
+
+/* A request from the running slot to itself, with an adopt request (see
+ * switch.h). */
+static void decide_adopt(const struct sw_switch_facts *f, struct sw_switch_decision *d)
+{
+        const struct sw_config *c = f->cfg;
+        const struct sw_mb_adopt *a = f->adopt;
+        struct sw_diag keep = { .emit = keep_message, .ctx = d->message };
+        static struct sw_snap_header h;
+        static struct sw_save_header claimed;
+        struct sw_save_identity now;
+        struct sw_copy_list *l = &d->restore;
+        char id[SW_MB_ID_LEN], why[160];
+        const char *bad;
+        uint64_t hash;
+        int i = -1;
+
+        if (f->adopt_status < 0 || !a || !f->identity || !f->ram_hash) {
+                sw_snprintf(d->message, sizeof(d->message), "adopt request damaged (%s); nothing adopted",
+                            sw_mb_status_name((enum sw_mb_status)(f->adopt_status < 0 ? -f->adopt_status
+                                                                                      : SW_MB_MALFORMED)));
+                goto refused;
+        }
+        if (f->req.seq != f->slot[f->current].result_seq + 1u) {
+                refuse(f, d, SW_MB_BAD_SEQ);
+                return;
+        }
+        memcpy(id, a->slot, sizeof(id));
+        id[sizeof(id) - 1] = '\0';
+        i = sw_config_find_slot(c, id);
+        if (!slot_index_ok(f, i)) {
+                sw_snprintf(d->message, sizeof(d->message), "cannot adopt a snapshot into '%s': no such slot", id);
+                goto refused;
+        }
+        bad = adopt_state_why(f, i);
+        if (bad) {
+                sw_snprintf(d->message, sizeof(d->message), "cannot adopt a snapshot into '%s': %s", id, bad);
+                goto refused;
+        }
+        if (sw_snap_header_decode(a->header, sizeof(a->header), &h, "snapshot", &keep) < 0)
+                goto refused;
+        if (strcmp(h.id.slot, c->slots[i].id) != 0) {
+                sw_snprintf(d->message, sizeof(d->message), "the snapshot is of slot '%s', not '%s'", h.id.slot,
+                            c->slots[i].id);
+                goto refused;
+        }
+        if (h.flags & SW_SNAP_IN_PLACE) {
+                sw_snprintf(d->message, sizeof(d->message), "the snapshot is of an in-place slot; '%s' is a swap slot",
+                            id);
+                goto refused;
+        }
+        /* The very check a resume makes, on the identity the snapshot
+         * claims: the reason names the first field that differs. */
+        f->identity(f->ctx, i, &now);
+        memset(&claimed, 0, sizeof(claimed));
+        sw_save_record(&claimed, &h.id, false, 0);
+        why[0] = '\0';
+        if (sw_save_check(&claimed, &now, why, sizeof(why)) != SW_SAVE_OK) {
+                sw_snprintf(d->message, sizeof(d->message), "snapshot does not fit '%s' now: %s", id, why);
+                goto refused;
+        }
+        if (h.config_hash != sw_snap_config_hash(c, &c->slots[i])) {
+                sw_snprintf(d->message, sizeof(d->message),
+                            "snapshot was taken with other memory settings (mode, arch, memory or active-size)");
+                goto refused;
+        }
+        if (h.waking_vector == 0 || h.waking_vector >= 0x100000) {
+                sw_snprintf(d->message, sizeof(d->message), "snapshot's waking vector 0x%llx is not a real-mode address",
+                            (unsigned long long)h.waking_vector);
+                goto refused;
+        }
+        if (sw_switch_copy_list(f->plan, f->slot[i].plan_index, f->slot[i].ranges, f->slot[i].nranges, l, why,
+                                sizeof(why)) < 0) {
+                list_clear(l);
+                sw_snprintf(d->message, sizeof(d->message), "cannot adopt into '%s': %s", id, why);
+                goto refused;
+        }
+        list_clear(l);
+        hash = f->ram_hash(f->ctx, i);
+        if (hash != a->ram_hash) {
+                sw_snprintf(d->message, sizeof(d->message),
+                            "RAM hash mismatch: the store holds %016llx, the snapshot %016llx", (unsigned long long)hash,
+                            (unsigned long long)a->ram_hash);
+                goto refused;
+        }
+        d->action = SW_SWITCH_REFUSE;
+        d->status = SW_MB_OK;
+        d->result_seq = f->req.seq;
+        d->adopt_slot = i;
+        d->adopt_vector = (uint32_t)h.waking_vector;
+        d->state[i] = SW_SLOT_SUSPENDED;
+        if (d->lazy_owner == i)
+                d->lazy_owner = -1;
+        sw_snprintf(d->message, sizeof(d->message), "slot '%s' adopted its snapshot; it resumes at 0x%x", id,
+                    d->adopt_vector);
+        sw_snprintf(d->log, sizeof(d->log), "%s", d->message);
+        return;
+refused:
+        sw_snprintf(d->log, sizeof(d->log), "adopt refused: %s", d->message);
+        refuse(f, d, SW_MB_ADOPT_REFUSED);
+}
+
 void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d)
 {
         const struct sw_config *c = f->cfg;
@@ -299,6 +428,7 @@ void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision
         memset(d, 0, sizeof(*d));
         d->target = -1;
         d->flush_slot = -1;
+        d->adopt_slot = -1;
         d->lazy_owner = f->lazy_owner;
         d->verdict = SW_SAVE_OK;
         for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
@@ -312,6 +442,10 @@ void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision
         /* A status outside the enum is a damaged fact, not a request. */
         if (!slot_index_ok(f, cur) || (unsigned)st >= SW_MB_STATUS_MAX || f->entry != SW_ENTRY_REQUEST) {
                 refuse(f, d, SW_MB_MALFORMED);
+                return;
+        }
+        if (st == SW_MB_SAME_SLOT && (f->adopt || f->adopt_status < 0)) {
+                decide_adopt(f, d);
                 return;
         }
         if (st == SW_MB_OK) {

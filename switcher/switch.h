@@ -125,6 +125,18 @@ struct sw_switch_facts {
          * for a suspended target the request may switch to. */
         enum sw_save_verdict (*verify)(void *ctx, int i, char *why, size_t n);
         void *ctx;
+        /* The lab bank (docs/lab-bank.md): a restored snapshot the running
+         * slot asks the switcher to adopt, with a request to itself:
+         * adopt (NULL: none), and adopt_status, what sw_mb_adopt_read()
+         * returned (negative: damaged; adopt is NULL then).  identity() fills the
+         * identity slot i has as configured now (sw_save_identity_make());
+         * ram_hash() hashes slot i's store as it is (sw_snap_ram_hash_mem
+         * over store_size bytes), and is called only when everything else
+         * agrees.  Both get ctx. */
+        int adopt_status;
+        const struct sw_mb_adopt *adopt;
+        void (*identity)(void *ctx, int i, struct sw_save_identity *id);
+        uint64_t (*ram_hash)(void *ctx, int i);
 };
 
 #define SW_SWITCH_LOG_LEN 256
@@ -149,6 +161,13 @@ struct sw_switch_decision {
         int flush_slot;
         int lazy_owner;
         struct sw_copy_list lazy_rest;
+        /* Adoption (see sw_switch_decide()): the slot whose store now holds
+         * a restored snapshot (-1: none), and the vector it resumes at.
+         * The caller records a fresh save header for it, sets its waking
+         * vector, and drops its RAM left in the active region when it was
+         * the lazy owner (lazy_owner above is then -1). */
+        int adopt_slot;
+        uint32_t adopt_vector;
 };
 
 /* Decides as described at the top of this file.  Never fails: bad facts
@@ -169,5 +188,20 @@ struct sw_switch_decision {
  * checksum and checks it before resuming the slot).  Its resume then
  * brings back only the saved part.  The rest goes to its store (flush)
  * when a swap slot claims the active region, or when another slot's ranges
- * would overlap it, and is dropped when the slot restarts or fails. */
+ * would overlap it, and is dropped when the slot restarts or fails.
+ *
+ * Adoption of a restored snapshot (the lab bank).  A request from the
+ * running slot to itself with an adopt request pending (f->adopt, or
+ * f->adopt_status < 0) is answered by the adoption, never by a switch: the
+ * action is SW_SWITCH_REFUSE (the requester goes on) with status SW_MB_OK and
+ * adopt_slot set, or SW_MB_ADOPT_REFUSED and the reason in message, the
+ * slot left as it was.  Refused, in this order: a damaged adopt request, a
+ * seq that is not the next one (SW_MB_BAD_SEQ), a slot that is not in the
+ * config, the running slot, one that never ran, failed, cannot be started,
+ * or runs in place; a snapshot header that does not decode, is of another
+ * slot or of an in-place slot, whose identity differs from the slot's now
+ * (kernel, partition, e820 layout, store), whose memory settings differ
+ * (sw_snap_config_hash), whose waking vector is not a real-mode address;
+ * a slot without a complete store; last, a RAM hash that differs from the
+ * store's. */
 void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d);

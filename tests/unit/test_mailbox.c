@@ -734,12 +734,86 @@ static void test_names(void **state)
         assert_string_equal(sw_mb_status_name(SW_MB_BAD_SEQ), "bad-seq");
         assert_string_equal(sw_mb_status_name(SW_MB_MALFORMED), "malformed");
         assert_string_equal(sw_mb_status_name(SW_MB_NO_REQUEST), "no-request");
+        assert_string_equal(sw_mb_status_name(SW_MB_ADOPT_REFUSED), "adopt-refused");
         assert_string_equal(sw_mb_status_name((enum sw_mb_status)1000), "unknown");
         assert_string_equal(sw_slot_state_name(SW_SLOT_SUSPENDED), "suspended");
         assert_string_equal(sw_slot_state_name((enum sw_slot_state)77), "unknown");
         /* Every state name fits the 16-byte field with its terminator. */
         for (int s = SW_SLOT_EMPTY; s <= SW_SLOT_FAILED; s++)
                 assert_true(strlen(sw_slot_state_name((enum sw_slot_state)s)) < SW_MB_STATE_LEN);
+}
+
+/*
+ * The lab bank's properties: created zero by the build, the identity and
+ * the lazy pieces round-trip, an adopt request reads back as written, is
+ * refused when one byte changes, and is gone once cleared.  A mailbox
+ * without them is still valid.
+ */
+static void test_lab_bank(void **state)
+{
+        static struct sw_mb_adopt a;
+        struct sw_mb_identity id = { .kernel = "6.1.0-28-amd64", .kernel_size = 8247232, .layout = 0x1122334455667788,
+                                     .config_hash = 0x99, .vector = 0x9a000 }, got;
+        struct sw_mb_lazy lazy = { .owner = "a", .n = 2,
+                                   .piece = { { 0x40000000, 0x1000000, 0x9f000 }, { 0x40100000, 0x100000, 4096 } } },
+                          lz;
+        uint8_t header[SW_MB_ADOPT_HEADER_LEN];
+        int node, len;
+        uint8_t *raw;
+        (void)state;
+
+        /* Fresh: all zero, no adopt request. */
+        assert_int_equal(sw_mb_get_identity(mb, "a", &got), 0);
+        assert_int_equal(got.vector, 0);
+        assert_string_equal(got.kernel, "");
+        assert_int_equal(sw_mb_get_lazy(mb, &lz), 0);
+        assert_string_equal(lz.owner, "");
+        assert_int_equal(lz.n, 0);
+        assert_int_equal(sw_mb_adopt_read(mb, &a), 1);
+
+        assert_int_equal(sw_mb_set_identity(mb, "c", &id), 0);
+        assert_int_equal(sw_mb_get_identity(mb, "c", &got), 0);
+        assert_string_equal(got.kernel, id.kernel);
+        assert_true(got.kernel_size == id.kernel_size && got.layout == id.layout &&
+                    got.config_hash == id.config_hash && got.vector == id.vector);
+        assert_int_equal(sw_mb_set_identity(mb, "zz", &id), -SW_MB_UNKNOWN_SLOT);
+
+        assert_int_equal(sw_mb_set_lazy(mb, &lazy), 0);
+        assert_int_equal(sw_mb_get_lazy(mb, &lz), 0);
+        assert_string_equal(lz.owner, "a");
+        assert_int_equal(lz.n, 2);
+        assert_true(lz.piece[1].store == 0x40100000 && lz.piece[1].now == 0x100000 && lz.piece[1].size == 4096);
+
+        for (size_t i = 0; i < sizeof(header); i++)
+                header[i] = (uint8_t)(i * 13);
+        assert_int_equal(sw_mb_adopt_write(mb, "c", header, 0xabcdef), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_adopt_read(mb, &a), 0);
+        assert_string_equal(a.slot, "c");
+        assert_memory_equal(a.header, header, sizeof(header));
+        assert_true(a.ram_hash == 0xabcdef);
+
+        /* One header byte changed: the checksum no longer matches. */
+        node = 0;
+        raw = (uint8_t *)(uintptr_t)fdt_getprop(mb, node, "adopt", &len);
+        assert_non_null(raw);
+        assert_int_equal(len, SW_MB_ADOPT_SIZE);
+        raw[SW_MB_ID_LEN + 7] ^= 0x40;
+        assert_int_equal(sw_mb_adopt_read(mb, &a), -SW_MB_BAD_CSUM);
+        raw[SW_MB_ID_LEN + 7] ^= 0x40;
+        assert_int_equal(sw_mb_adopt_read(mb, &a), 0);
+
+        assert_int_equal(sw_mb_adopt_clear(mb), 0);
+        assert_int_equal(sw_mb_adopt_read(mb, &a), 1);
+        assert_int_equal(sw_mb_adopt_write(mb, "", header, 1), -SW_MB_MALFORMED);
+
+        /* Without the properties the mailbox is still valid; the getters say so. */
+        assert_int_equal(fdt_nop_property(mb, 0, "adopt"), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_adopt_read(mb, &a), 1);
+        assert_int_equal(fdt_nop_property(mb, 0, "lazy-ram"), 0);
+        assert_int_equal(sw_mb_get_lazy(mb, &lz), -SW_MB_MALFORMED);
+        assert_int_equal(sw_mb_set_lazy(mb, &lazy), -SW_MB_MALFORMED);
 }
 
 int main(void)
@@ -764,6 +838,7 @@ int main(void)
                 cmocka_unit_test_setup(test_garbage_values, setup),
                 cmocka_unit_test_setup(test_results, setup),
                 cmocka_unit_test_setup(test_set_state_current_switch, setup),
+                cmocka_unit_test_setup(test_lab_bank, setup),
                 cmocka_unit_test(test_names),
         };
 

@@ -634,6 +634,50 @@ static void test_gaps_and_stop(void **state)
         assert_int_equal(cap.n, 0);
 }
 
+/*
+ * The RAM hash the agent computes from a snapshot stream (extents and the
+ * zeros between them, in pieces of any size) is the one the switcher
+ * computes over the store in memory; a changed byte or length changes it.
+ */
+static void test_ram_hash(void **state)
+{
+        static struct sw_snap_ram_hash s;
+        static uint8_t mem[3 * SW_SNAP_RAM_HASH_BLOCK + 1000];
+        const uint64_t len = sizeof(mem);
+        uint64_t want;
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(mem); i++)
+                mem[i] = (uint8_t)(i * 7 + (i >> 9));
+        /* Two runs of zeros, one across a block edge. */
+        memset(mem + 5000, 0, 9000);
+        memset(mem + SW_SNAP_RAM_HASH_BLOCK - 300, 0, 70000);
+        want = sw_snap_ram_hash_mem(mem, len);
+
+        /* Streamed in odd pieces, the zero runs given as gaps. */
+        sw_snap_ram_hash_init(&s);
+        sw_snap_ram_hash_add(&s, mem, 5000);
+        sw_snap_ram_hash_add(&s, NULL, 9000);
+        for (uint64_t at = 14000; at < SW_SNAP_RAM_HASH_BLOCK - 300; at += 777) {
+                uint64_t n = SW_SNAP_RAM_HASH_BLOCK - 300 - at < 777 ? SW_SNAP_RAM_HASH_BLOCK - 300 - at : 777;
+
+                sw_snap_ram_hash_add(&s, mem + at, n);
+        }
+        sw_snap_ram_hash_add(&s, NULL, 70000);
+        sw_snap_ram_hash_add(&s, mem + SW_SNAP_RAM_HASH_BLOCK - 300 + 70000, len - (SW_SNAP_RAM_HASH_BLOCK - 300 + 70000));
+        assert_int_equal(s.bytes, len);
+        assert_true(sw_snap_ram_hash_final(&s) == want);
+
+        /* One byte, or one byte more, is another hash. */
+        mem[len - 1] ^= 1;
+        assert_true(sw_snap_ram_hash_mem(mem, len) != want);
+        mem[len - 1] ^= 1;
+        assert_true(sw_snap_ram_hash_mem(mem, len - 1) != want);
+        /* Nothing hashed is 0 both ways. */
+        sw_snap_ram_hash_init(&s);
+        assert_true(sw_snap_ram_hash_final(&s) == sw_snap_ram_hash_mem(mem, 0));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -645,6 +689,7 @@ int main(void)
                 cmocka_unit_test_setup(test_writer_refuses, setup),
                 cmocka_unit_test_setup(test_config_hash, setup),
                 cmocka_unit_test_setup(test_gaps_and_stop, setup),
+                cmocka_unit_test_setup(test_ram_hash, setup),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

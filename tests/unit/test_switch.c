@@ -21,6 +21,7 @@
 #include "util_fixture.h"
 #include "config.h"
 #include "plan.h"
+#include "snapshot.h"
 #include "switch.h"
 
 #define MiB (1024ULL * 1024)
@@ -605,6 +606,224 @@ static void test_names(void **state)
         assert_string_equal(sw_mb_status_name(SW_MB_CANNOT_SAVE), "cannot-save");
 }
 
+/* ---------------------------------------------------------------------- */
+/* Adoption of a restored snapshot (the lab bank): a request from a to
+ * itself, with b's snapshot in the adopt request. */
+
+static struct sw_mb_adopt adopt;
+static struct sw_snap_header snap;
+static int ram_hash_calls;
+
+static void fake_identity(void *ctx, int i, struct sw_save_identity *id)
+{
+        const struct sw_slot_plan *p = &plan.slots[f.slot[i].plan_index];
+
+        (void)ctx;
+        sw_save_identity_make(id, &cfg.slots[i], "6.1.0-test", 1000, NULL, 0, p->store_base, p->store_size);
+}
+
+static uint64_t fake_ram_hash(void *ctx, int i)
+{
+        (void)ctx;
+        (void)i;
+        ram_hash_calls++;
+        return 0x1234;
+}
+
+/* b's snapshot as the agent would send it, with edit() applied to the
+ * header before it is encoded. */
+static void adopt_setup(void (*edit)(struct sw_snap_header *h))
+{
+        f.current = A;
+        f.request = SW_MB_SAME_SLOT;
+        snprintf(f.req.target, sizeof(f.req.target), "a");
+        f.slot[B].state = SW_SLOT_SUSPENDED;
+        f.identity = fake_identity;
+        f.ram_hash = fake_ram_hash;
+        ram_hash_calls = 0;
+        memset(&snap, 0, sizeof(snap));
+        snap.nparts = 2;
+        snap.created = 1700000000;
+        snap.waking_vector = 0x9a000;
+        snap.config_hash = sw_snap_config_hash(&cfg, &cfg.slots[B]);
+        fake_identity(NULL, B, &snap.id);
+        if (edit)
+                edit(&snap);
+        memset(&adopt, 0, sizeof(adopt));
+        snprintf(adopt.slot, sizeof(adopt.slot), "b");
+        sw_snap_header_encode(&snap, adopt.header);
+        adopt.ram_hash = 0x1234;
+        f.adopt = &adopt;
+        f.adopt_status = 0;
+}
+
+static void test_adopt_accepted(void **state)
+{
+        (void)state;
+        adopt_setup(NULL);
+        f.lazy_owner = B;       /* its RAM left in the active region is dropped */
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_REFUSE);   /* the requester goes on */
+        assert_int_equal(d.status, SW_MB_OK);
+        assert_int_equal(d.result_seq, 5);
+        assert_int_equal(d.adopt_slot, B);
+        assert_int_equal(d.adopt_vector, 0x9a000);
+        assert_int_equal(d.lazy_owner, -1);
+        assert_int_equal(d.state[A], SW_SLOT_RUNNING);
+        assert_int_equal(d.state[B], SW_SLOT_SUSPENDED);
+        assert_int_equal(d.save.n, 0);
+        assert_int_equal(d.restore.n, 0);
+        assert_int_equal(ram_hash_calls, 1);
+        assert_int_equal(verify_calls, 0);
+        assert_string_equal(d.message, "slot 'b' adopted its snapshot; it resumes at 0x9a000");
+        assert_string_equal(d.log, d.message);
+}
+
+static void edit_other_slot(struct sw_snap_header *h)
+{
+        snprintf(h->id.slot, sizeof(h->id.slot), "d");
+}
+
+static void edit_kernel(struct sw_snap_header *h)
+{
+        snprintf(h->id.kernel, sizeof(h->id.kernel), "6.1.0-other");
+}
+
+static void edit_store(struct sw_snap_header *h)
+{
+        h->id.store_size += 4096;
+}
+
+static void edit_config(struct sw_snap_header *h)
+{
+        h->config_hash ^= 1;
+}
+
+static void edit_vector(struct sw_snap_header *h)
+{
+        h->waking_vector = 0;
+}
+
+static void edit_in_place(struct sw_snap_header *h)
+{
+        h->flags |= SW_SNAP_IN_PLACE;
+}
+
+/* Each refusal: the reason in the result, nothing adopted, b untouched. */
+static void test_adopt_refused(void **state)
+{
+        static const struct {
+                void (*edit)(struct sw_snap_header *h);
+                const char *slot;               /* the adopt request's slot; NULL: b */
+                enum sw_slot_state b_state;
+                uint64_t ram_hash;
+                const char *message;            /* its start */
+                int hashed;                     /* calls to ram_hash expected */
+        } rows[] = {
+                { NULL, "zz", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'zz': no such slot", 0 },
+                { NULL, "a", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'a': it is running", 0 },
+                { NULL, NULL, SW_SLOT_EMPTY, 0x1234, "cannot adopt a snapshot into 'b': it never ran", 0 },
+                { NULL, NULL, SW_SLOT_FAILED, 0x1234, "cannot adopt a snapshot into 'b': it failed", 0 },
+                { NULL, "c", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'c': it never ran", 0 },
+                { edit_other_slot, NULL, SW_SLOT_SUSPENDED, 0x1234, "the snapshot is of slot 'd', not 'b'", 0 },
+                { edit_in_place, NULL, SW_SLOT_SUSPENDED, 0x1234, "the snapshot is of an in-place slot", 0 },
+                { edit_kernel, NULL, SW_SLOT_SUSPENDED, 0x1234,
+                  "snapshot does not fit 'b' now: saved for kernel '6.1.0-other' (1000 bytes), the slot now has "
+                  "'6.1.0-test'", 0 },
+                { edit_store, NULL, SW_SLOT_SUSPENDED, 0x1234, "snapshot does not fit 'b' now: saved in a store at", 0 },
+                { edit_config, NULL, SW_SLOT_SUSPENDED, 0x1234,
+                  "snapshot was taken with other memory settings (mode, arch, memory or active-size)", 0 },
+                { edit_vector, NULL, SW_SLOT_SUSPENDED, 0x1234,
+                  "snapshot's waking vector 0x0 is not a real-mode address", 0 },
+                { NULL, NULL, SW_SLOT_SUSPENDED, 0x5678,
+                  "RAM hash mismatch: the store holds 0000000000001234, the snapshot 0000000000005678", 1 },
+        };
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                adopt_setup(rows[i].edit);
+                f.slot[B].state = rows[i].b_state;
+                if (rows[i].slot) {
+                        memset(adopt.slot, 0, sizeof(adopt.slot));
+                        snprintf(adopt.slot, sizeof(adopt.slot), "%s", rows[i].slot);
+                }
+                adopt.ram_hash = rows[i].ram_hash;
+                sw_switch_decide(&f, &d);
+                assert_int_equal(d.action, SW_SWITCH_REFUSE);
+                assert_int_equal(d.status, SW_MB_ADOPT_REFUSED);
+                assert_int_equal(d.result_seq, 5);
+                assert_int_equal(d.adopt_slot, -1);
+                assert_int_equal(d.state[B], rows[i].b_state);
+                assert_int_equal(d.state[A], SW_SLOT_RUNNING);
+                assert_int_equal(ram_hash_calls, rows[i].hashed);
+                if (strncmp(d.message, rows[i].message, strlen(rows[i].message)) != 0)
+                        fail_msg("row %zu: message '%s', expected '%s...'", i, d.message, rows[i].message);
+                assert_true(strncmp(d.log, "adopt refused: ", 15) == 0);
+        }
+}
+
+/* An in-place slot that ran: refused for its mode. */
+static void test_adopt_in_place_refused(void **state)
+{
+        (void)state;
+        adopt_setup(NULL);
+        f.slot[C].state = SW_SLOT_SUSPENDED;
+        snprintf(adopt.slot, sizeof(adopt.slot), "c");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.status, SW_MB_ADOPT_REFUSED);
+        assert_string_equal(d.message, "cannot adopt a snapshot into 'c': it runs in place, and adopting an "
+                                       "in-place slot's snapshot is not supported");
+}
+
+/* A damaged header, a damaged request and a stale seq. */
+static void test_adopt_damaged(void **state)
+{
+        (void)state;
+        adopt_setup(NULL);
+        adopt.header[24] ^= 1;         /* the creation time: only the hash can tell */
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.status, SW_MB_ADOPT_REFUSED);
+        assert_non_null(strstr(d.message, "header hash mismatch"));
+        assert_int_equal(d.adopt_slot, -1);
+
+        adopt_setup(NULL);
+        f.adopt = NULL;
+        f.adopt_status = -SW_MB_BAD_CSUM;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.status, SW_MB_ADOPT_REFUSED);
+        assert_string_equal(d.message, "adopt request damaged (bad-csum); nothing adopted");
+
+        adopt_setup(NULL);
+        f.req.seq = 9;
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.status, SW_MB_BAD_SEQ);
+        assert_int_equal(d.result_seq, 4);
+        assert_int_equal(d.adopt_slot, -1);
+        assert_int_equal(ram_hash_calls, 0);
+}
+
+/* An adopt request beside a real switch request is not acted on: the
+ * switch goes ahead as ever, and a self-request without one stays a
+ * same-slot refusal. */
+static void test_adopt_only_with_self_request(void **state)
+{
+        (void)state;
+        adopt_setup(NULL);
+        f.request = SW_MB_OK;
+        snprintf(f.req.target, sizeof(f.req.target), "b");
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.action, SW_SWITCH_RESUME);
+        assert_int_equal(d.adopt_slot, -1);
+        assert_int_equal(ram_hash_calls, 0);
+
+        adopt_setup(NULL);
+        f.adopt = NULL;
+        f.adopt_status = 1;
+        sw_switch_decide(&f, &d);
+        assert_refused(SW_MB_SAME_SLOT, "request refused: same-slot", 5);
+        assert_int_equal(d.adopt_slot, -1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -626,6 +845,11 @@ int main(void)
                 cmocka_unit_test_setup(test_lazy_flushed_by_swap, setup),
                 cmocka_unit_test_setup(test_lazy_owner_damaged, setup),
                 cmocka_unit_test_setup(test_names, setup),
+                cmocka_unit_test_setup(test_adopt_accepted, setup),
+                cmocka_unit_test_setup(test_adopt_refused, setup),
+                cmocka_unit_test_setup(test_adopt_in_place_refused, setup),
+                cmocka_unit_test_setup(test_adopt_damaged, setup),
+                cmocka_unit_test_setup(test_adopt_only_with_self_request, setup),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,11 +7,12 @@
  *                  file standing for it) and an ext4 partition or image
  *   restore FILE   verifies the whole snapshot, then writes it back
  *
- * save and restore are what `switchctl snapshot save/restore` will do in a
- * slot (docs/snapshot-format.md): the switcher's store is read and written
- * through the memory file at the ranges' physical addresses, the file
- * system's used blocks are found with libext2fs.  The format's checks all
- * live in switcher/snapshot.c; this file only moves bytes.
+ * save and restore run the same code as `switchctl snapshot save/restore`
+ * in a slot (guest-agent/snapio.c, compiled into both): the switcher's
+ * store is read and written through the memory file at the ranges'
+ * physical addresses, the file system's used blocks are found with
+ * libext2fs.  The format's checks all live in switcher/snapshot.c; this
+ * file only parses options, writes split output and prints.
  */
 
 #include <errno.h>
@@ -19,31 +20,22 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <linux/falloc.h>
-#include <linux/fs.h>
 
 #include <argp.h>
 #include <error.h>
 #include <full-write.h>
 #include <progname.h>
-#include <safe-read.h>
 #include <xalloc.h>
 #include <xvasprintf.h>
 
-#include <ext2fs/ext2fs.h>
-
 #include "fmt.h"
 #include "mkslot.h"
+#include "snapio.h"
 #include "snapshot.h"
 
-#define CHUNK (1u << 20)
-#define PAGE 4096u
 /* A piece of a split snapshot: below FAT's 4 GiB file limit. */
 #define SPLIT_FAT (4095ULL << 20)
 
@@ -61,78 +53,6 @@ struct snap_args {
 enum { OPT_OUTPUT = 'o', OPT_FORCE = 'f', OPT_JSON = 0x100, OPT_MEM, OPT_MEM_BASE, OPT_RANGE, OPT_FS, OPT_SLOT,
        OPT_KERNEL, OPT_KERNEL_SIZE, OPT_PARTITION, OPT_LAYOUT, OPT_CONFIG, OPT_VECTOR, OPT_CREATED, OPT_STORE,
        OPT_SPLIT, OPT_MODE_IN_PLACE };
-
-/* ---------------------------------------------------------------------- */
-/* Reading a snapshot, whole or split into NAME.000, NAME.001, ... */
-
-struct pieces {
-        const char *name;
-        int fd;
-        unsigned next;          /* the next piece to open; 0 when not split */
-        bool split;
-};
-
-static int pieces_open(struct pieces *p, const char *name)
-{
-        char *first;
-
-        memset(p, 0, sizeof(*p));
-        p->name = name;
-        p->fd = open(name, O_RDONLY | O_CLOEXEC);
-        if (p->fd >= 0 || errno != ENOENT)
-                goto out;
-        first = xasprintf("%s.000", name);
-        p->fd = open(first, O_RDONLY | O_CLOEXEC);
-        free(first);
-        if (p->fd >= 0) {
-                p->split = true;
-                p->next = 1;
-                return 0;
-        }
-        errno = ENOENT;
-out:
-        if (p->fd < 0)
-                error(0, errno, "cannot read %s", name);
-        return p->fd < 0 ? -1 : 0;
-}
-
-static long long pieces_read(void *ctx, void *buf, size_t len)
-{
-        struct pieces *p = ctx;
-
-        while (p->fd >= 0) {
-                size_t r = safe_read(p->fd, buf, len);
-                char *path;
-
-                if (r == SAFE_READ_ERROR) {
-                        error(0, errno, "cannot read %s", p->name);
-                        return -1;
-                }
-                if (r > 0)
-                        return (long long)r;
-                close(p->fd);
-                p->fd = -1;
-                if (!p->split || p->next > 999)
-                        break;
-                /* The end of a piece: the stream goes on in the next one, if any. */
-                path = xasprintf("%s.%03u", p->name, p->next++);
-                p->fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (p->fd < 0 && errno != ENOENT) {
-                        error(0, errno, "cannot read %s", path);
-                        free(path);
-                        return -1;
-                }
-                free(path);
-        }
-        return 0;
-}
-
-static void pieces_close(struct pieces *p)
-{
-        if (p->fd >= 0)
-                close(p->fd);
-        p->fd = -1;
-}
 
 /* ---------------------------------------------------------------------- */
 /* inspect */
@@ -276,20 +196,20 @@ static void print_text(const char *file, const struct sw_snap_info *in, const st
 
 static int inspect(const struct snap_args *a)
 {
-        static uint8_t scratch[CHUNK];
+        static uint8_t scratch[SNAPIO_CHUNK];
         static struct sw_snap_info info;
         static struct tally t;
         struct sw_diag d = { .emit = diag_keep };
         struct sw_snap_visitor v = { tally_part, tally_data, NULL, tally_end, &t };
         struct sw_snap_source src;
-        struct pieces in;
+        struct snapio_pieces in;
         int rc;
 
-        if (pieces_open(&in, a->file) < 0)
+        if (snapio_pieces_open(&in, a->file, &d) < 0)
                 return 1;
-        src = (struct sw_snap_source){ pieces_read, &in };
+        src = (struct sw_snap_source){ snapio_pieces_read, &in };
         rc = sw_snap_walk(&src, &v, scratch, sizeof(scratch), NULL, &info, a->file, &d);
-        pieces_close(&in);
+        snapio_pieces_close(&in);
         /* A header that decoded is worth showing even when a part is damaged. */
         if (a->json)
                 print_json(a->file, &info, &t, t.header_ok || rc == 0, rc == 0);
@@ -416,161 +336,20 @@ static int out_commit(struct out *o, bool force)
         return 0;
 }
 
-/* Reads len bytes at offset of fd; a short read is an error. */
-static int read_at(int fd, void *buf, size_t len, uint64_t offset, const char *path)
-{
-        ssize_t r = pread(fd, buf, len, (off_t)offset);
-
-        if (r < 0 || (size_t)r != len) {
-                error(0, r < 0 ? errno : 0, "cannot read %zu bytes at offset %" PRIu64 " of %s%s", len, offset, path,
-                      r < 0 ? "" : ": it ends there");
-                return -1;
-        }
-        return 0;
-}
-
-static bool zero_page(const uint8_t *p, size_t n)
-{
-        static const uint8_t zero[PAGE];
-
-        return !memcmp(p, zero, n);
-}
-
-/* The RAM part: each range's non-zero pages, from the memory file. */
-static int save_ram(struct sw_snap_writer *w, const struct snap_args *a, int mem)
-{
-        static uint8_t buf[CHUNK];
-        struct sw_snap_part p = { .type = SW_SNAP_PART_RAM, .unit = 1, .nranges = a->nranges };
-
-        memcpy(p.range, a->range, sizeof(p.range));
-        if (sw_snap_write_part(w, &p) < 0)
-                return -1;
-        for (unsigned r = 0; r < a->nranges; r++) {
-                uint64_t size = a->range[r].size;
-
-                for (uint64_t at = 0; at < size;) {
-                        size_t n = size - at < CHUNK ? (size_t)(size - at) : CHUNK;
-
-                        if (read_at(mem, buf, n, a->range[r].addr - a->mem_base + at, a->mem) < 0)
-                                return -1;
-                        /* Runs of non-zero pages become extents; zero pages are left out. */
-                        for (size_t i = 0; i < n;) {
-                                size_t run = 0;
-
-                                while (i + run < n && !zero_page(buf + i + run, n - i - run < PAGE ? n - i - run : PAGE))
-                                        run += n - i - run < PAGE ? n - i - run : PAGE;
-                                if (run) {
-                                        if (sw_snap_write_extent(w, r, at + i, run) < 0 ||
-                                            sw_snap_write_data(w, buf + i, run) < 0)
-                                                return -1;
-                                        i += run;
-                                } else {
-                                        i += n - i < PAGE ? n - i : PAGE;
-                                }
-                        }
-                        at += n;
-                }
-        }
-        return sw_snap_write_part_end(w, NULL);
-}
-
-/* Opens an ext4 file system read-only and reads its block bitmap. */
-static int fs_open(const char *path, ext2_filsys *fs)
-{
-        errcode_t e = ext2fs_open(path, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, fs);
-
-        if (e) {
-                error(0, 0, "%s: not an ext2/3/4 file system (%s)", path, error_message(e));
-                return -1;
-        }
-        e = ext2fs_read_block_bitmap(*fs);
-        if (e) {
-                error(0, 0, "%s: cannot read the block bitmap (%s)", path, error_message(e));
-                ext2fs_close_free(fs);
-                return -1;
-        }
-        return 0;
-}
-
-/* True when libext2fs counts blk as used; the blocks before the first
- * data block (the boot block of a 1 KiB-block file system) always are. */
-static bool block_used(ext2_filsys fs, blk64_t blk)
-{
-        return blk < fs->super->s_first_data_block || ext2fs_test_block_bitmap2(fs->block_map, blk);
-}
-
-/* The FS part: every used block of the file system at path. */
-static int save_fs(struct sw_snap_writer *w, const char *path, ext2_filsys fs)
-{
-        static uint8_t buf[CHUNK];
-        uint32_t bs = (uint32_t)fs->blocksize;
-        blk64_t total = ext2fs_blocks_count(fs->super);
-        struct sw_snap_part p = { .type = SW_SNAP_PART_FS, .unit = bs, .nranges = 1 };
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        int rc = -1;
-
-        if (fd < 0) {
-                error(0, errno, "cannot read %s", path);
-                return -1;
-        }
-        p.range[0] = (struct sw_snap_range){ 0, total, SW_SNAP_RANGE_FS };
-        if (sw_snap_write_part(w, &p) < 0)
-                goto out;
-        for (blk64_t b = 0; b < total;) {
-                blk64_t run = 0;
-
-                while (b + run < total && block_used(fs, b + run))
-                        run++;
-                if (!run) {
-                        b++;
-                        continue;
-                }
-                if (sw_snap_write_extent(w, 0, b, run) < 0)
-                        goto out;
-                for (uint64_t done = 0; done < run * bs;) {
-                        size_t n = run * bs - done < CHUNK ? (size_t)(run * bs - done) : CHUNK;
-
-                        if (read_at(fd, buf, n, b * bs + done, path) < 0 || sw_snap_write_data(w, buf, n) < 0)
-                                goto out;
-                        done += n;
-                }
-                b += run;
-        }
-        rc = sw_snap_write_part_end(w, NULL);
-out:
-        close(fd);
-        return rc;
-}
-
-/* Refuses a partition that anything on this system has mounted. */
-static int not_mounted(const char *path)
-{
-        int flags = 0;
-        errcode_t e = ext2fs_check_if_mounted(path, &flags);
-
-        if (e) {
-                error(0, 0, "%s: cannot tell whether it is mounted (%s)", path, error_message(e));
-                return -1;
-        }
-        if (flags & EXT2_MF_MOUNTED) {
-                error(0, 0, "%s is mounted; unmount it first (its blocks would change under the snapshot)", path);
-                return -1;
-        }
-        return 0;
-}
-
 static int save(struct snap_args *a)
 {
         static struct out o;
+        static struct snapio_mem m;
         struct sw_snap_sink sink = { out_write, &o };
         struct sw_snap_writer w;
-        ext2_filsys fs = NULL;
-        struct statvfs sv;
-        uint64_t need = SW_SNAP_HEADER_SIZE + SW_SNAP_TRAILER_SIZE, size;
+        struct snapio_fs fs = { 0 };
+        uint64_t size;
         uint8_t hash[SW_SHA256_LEN];
-        char hex[SW_SHA256_HEX_LEN], *dir, *slash;
-        int mem = -1, rc = 1;
+        char hex[SW_SHA256_HEX_LEN];
+        struct stat mst;
+        int rc = 1;
 
+        m = (struct snapio_mem){ .fd = -1 };
         if (!a->output || !a->nranges || !a->hdr.id.slot[0]) {
                 error(0, 0, "snapshot save: --output, --slot and at least one --range are required");
                 return EXIT_USAGE;
@@ -594,32 +373,20 @@ static int save(struct snap_args *a)
                 if (exists)
                         return 1;
         }
-        if (a->fs && (not_mounted(a->fs) < 0 || fs_open(a->fs, &fs) < 0))
+        if (a->fs && (snapio_not_mounted(a->fs, &stderr_diag) < 0 || snapio_fs_open(&fs, a->fs, &stderr_diag) < 0))
                 return 1;
         /* The worst case, every RAM page non-zero: the output's file system
          * must hold it, or the save is refused before it starts. */
-        for (unsigned r = 0; r < a->nranges; r++)
-                need += a->range[r].size + (a->range[r].size / PAGE + 1) * SW_SNAP_EXTENT_SIZE;
-        if (fs)
-                need += (ext2fs_blocks_count(fs->super) - ext2fs_free_blocks_count(fs->super)) *
-                        ((uint64_t)fs->blocksize + SW_SNAP_EXTENT_SIZE);
-        dir = xstrdup(a->output);
-        slash = strrchr(dir, '/');
-        if (slash)
-                slash[1] = '\0';
-        if (statvfs(slash ? dir : ".", &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < need) {
-                error(0, 0, "%s: %" PRIu64 " bytes free where it goes, the snapshot may take %" PRIu64, a->output,
-                      (uint64_t)sv.f_bavail * sv.f_frsize, need);
-                free(dir);
+        if (snapio_room(a->output, snapio_worst_size(a->range, a->nranges, a->fs ? &fs : NULL), &stderr_diag) < 0)
                 goto out;
-        }
-        free(dir);
-        mem = open(a->mem, O_RDONLY | O_CLOEXEC);
-        if (mem < 0) {
+        m = (struct snapio_mem){ .fd = open(a->mem, O_RDONLY | O_CLOEXEC), .path = a->mem, .base = a->mem_base };
+        if (m.fd < 0 || fstat(m.fd, &mst) < 0) {
                 error(0, errno, "cannot read %s", a->mem);
                 goto out;
         }
-        a->hdr.nparts = fs ? 2 : 1;
+        /* A plain file is read with read(), a device through a mapping. */
+        m.size = S_ISREG(mst.st_mode) ? (uint64_t)mst.st_size : 0;
+        a->hdr.nparts = a->fs ? 2 : 1;
         if (!a->have_created)
                 a->hdr.created = (uint64_t)time(NULL);
         if (!a->have_store) {
@@ -629,8 +396,9 @@ static int save(struct snap_args *a)
         o = (struct out){ .name = a->output, .split = a->split, .fd = -1 };
         if (out_next(&o) < 0)
                 goto out;
-        if (sw_snap_write_begin(&w, &sink, &a->hdr, a->output, &stderr_diag) < 0 || save_ram(&w, a, mem) < 0 ||
-            (fs && save_fs(&w, a->fs, fs) < 0) || sw_snap_write_end(&w, &size, hash) < 0 ||
+        if (sw_snap_write_begin(&w, &sink, &a->hdr, a->output, &stderr_diag) < 0 ||
+            snapio_save_ram(&w, a->range, a->nranges, &m, &stderr_diag) < 0 ||
+            (a->fs && snapio_save_fs(&w, &fs, &stderr_diag) < 0) || sw_snap_write_end(&w, &size, hash) < 0 ||
             out_close_piece(&o) < 0) {
                 out_discard(&o);
                 error(0, 0, "snapshot save: nothing written to %s", a->output);
@@ -646,184 +414,44 @@ static int save(struct snap_args *a)
                        a->split ? " (split)" : "", sw_sha256_hex(hash, hex));
         rc = 0;
 out:
-        if (mem >= 0)
-                close(mem);
-        if (fs)
-                ext2fs_close_free(&fs);
+        if (m.fd >= 0)
+                close(m.fd);
+        snapio_fs_close(&fs);
         return rc;
 }
 
 /* ---------------------------------------------------------------------- */
 /* restore */
 
-struct target {
-        const struct snap_args *a;
-        int mem, fs;
-        uint64_t mem_size;      /* a regular memory file's size (0: a device) */
-        bool write;
-};
-
-/* Where a part's byte goes: the memory file (RAM) or the partition (FS). */
-static int put(struct target *t, const struct sw_snap_part *p, unsigned r, uint64_t at, const void *buf, size_t len)
-{
-        int fd = p->type == SW_SNAP_PART_FS ? t->fs : t->mem;
-        uint64_t off = p->type == SW_SNAP_PART_FS ? at : p->range[r].addr - t->a->mem_base + at;
-        const char *path = p->type == SW_SNAP_PART_FS ? t->a->fs : t->a->mem;
-
-        while (len) {
-                ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-                if (n <= 0) {
-                        error(0, n < 0 ? errno : EIO, "cannot write %s at offset %" PRIu64, path, off);
-                        return -1;
-                }
-                buf = (const uint8_t *)buf + n;
-                len -= (size_t)n;
-                off += (uint64_t)n;
-        }
-        return 0;
-}
-
-/* First pass: can every range be written where it goes? */
-static int check_part(void *ctx, const struct sw_snap_part *p)
-{
-        struct target *t = ctx;
-        struct stat st;
-        uint64_t size;
-
-        if (p->type == SW_SNAP_PART_FS) {
-                if (!t->a->fs) {
-                        error(0, 0, "%s holds a file system; name the partition with --fs", t->a->file);
-                        return -1;
-                }
-                if (fstat(t->fs, &st) < 0 ||
-                    (S_ISBLK(st.st_mode) ? ioctl(t->fs, BLKGETSIZE64, &size) < 0 : ((size = (uint64_t)st.st_size), 0))) {
-                        error(0, errno, "cannot find the size of %s", t->a->fs);
-                        return -1;
-                }
-                if (size < p->range[0].size * p->unit) {
-                        error(0, 0, "%s: %" PRIu64 " bytes, the snapshot's file system needs %" PRIu64
-                                    "; nothing written", t->a->fs, size, p->range[0].size * p->unit);
-                        return -1;
-                }
-                return 0;
-        }
-        for (unsigned r = 0; r < p->nranges; r++)
-                if (p->range[r].addr < t->a->mem_base ||
-                    (t->mem_size && p->range[r].addr - t->a->mem_base + p->range[r].size > t->mem_size)) {
-                        error(0, 0, "%s: range %u (0x%" PRIx64 ", %" PRIu64 " bytes) lies outside %s; nothing written",
-                              t->a->file, r, p->range[r].addr, p->range[r].size, t->a->mem);
-                        return -1;
-                }
-        return 0;
-}
-
-static int restore_data(void *ctx, const struct sw_snap_part *p, unsigned r, uint64_t at, const void *buf, size_t len)
-{
-        return put(ctx, p, r, at, buf, len);
-}
-
-/*
- * Zeros len bytes of the partition at offset without sending them: the
- * free space of a big file system is most of it.  A block device is asked
- * to write zeroes (BLKZEROOUT), an image file to zero the range in place.
- * Returns 0 when done, -1 when the caller must write the zeros itself.
- */
-static int zero_range(int fd, uint64_t offset, uint64_t len)
-{
-        struct stat st;
-
-        if (fstat(fd, &st) < 0)
-                return -1;
-        if (S_ISBLK(st.st_mode)) {
-                uint64_t range[2] = { offset, len };
-
-                return ioctl(fd, BLKZEROOUT, range) == 0 ? 0 : -1;
-        }
-        return fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) == 0 ? 0 : -1;
-}
-
-/* What no extent covers is zero in the restored slot. */
-static int restore_gap(void *ctx, const struct sw_snap_part *p, unsigned r, uint64_t offset, uint64_t count)
-{
-        static const uint8_t zero[CHUNK];
-        struct target *t = ctx;
-        uint64_t left = count * p->unit, at = offset * p->unit;
-
-        if (p->type == SW_SNAP_PART_FS && zero_range(t->fs, at, left) == 0)
-                return 0;
-
-        while (left) {
-                size_t n = left < CHUNK ? (size_t)left : CHUNK;
-
-                if (put(ctx, p, r, at, zero, n) < 0)
-                        return -1;
-                at += n;
-                left -= n;
-        }
-        return 0;
-}
-
 static int restore(struct snap_args *a)
 {
-        static uint8_t scratch[CHUNK];
         static struct sw_snap_info info;
-        struct target t = { .a = a, .mem = -1, .fs = -1 };
-        struct sw_snap_visitor check = { check_part, NULL, NULL, NULL, &t };
-        struct sw_snap_visitor write = { NULL, restore_data, restore_gap, NULL, &t };
-        struct sw_snap_source src;
-        struct pieces in;
+        struct snapio_target t = { .mem = { .fd = -1, .path = a->mem, .base = a->mem_base }, .fs_path = a->fs,
+                                   .fs_fd = -1, .file = a->file };
         struct stat st;
-        uint8_t hash[SW_SHA256_LEN];
         int rc = 1;
 
-        if (a->fs && not_mounted(a->fs) < 0)
+        if (a->fs && snapio_not_mounted(a->fs, &stderr_diag) < 0)
                 return 1;
-        t.mem = open(a->mem, O_RDWR | O_CLOEXEC);
-        if (t.mem < 0 || fstat(t.mem, &st) < 0) {
+        t.mem.fd = open(a->mem, O_RDWR | O_CLOEXEC);
+        if (t.mem.fd < 0 || fstat(t.mem.fd, &st) < 0) {
                 error(0, errno, "cannot open %s for writing", a->mem);
                 goto out;
         }
-        t.mem_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-        if (a->fs && (t.fs = open(a->fs, O_RDWR | O_CLOEXEC)) < 0) {
+        t.mem.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        if (a->fs && (t.fs_fd = open(a->fs, O_RDWR | O_CLOEXEC)) < 0) {
                 error(0, errno, "cannot open %s for writing", a->fs);
                 goto out;
         }
-        /* Pass 1: every structure and hash, and every target, before a byte is written. */
-        if (pieces_open(&in, a->file) < 0)
+        if (snapio_restore(&t, a->expect_slot, NULL, NULL, &info, &stderr_diag) != 0)
                 goto out;
-        src = (struct sw_snap_source){ pieces_read, &in };
-        rc = sw_snap_walk(&src, &check, scratch, sizeof(scratch), NULL, &info, a->file, &stderr_diag);
-        pieces_close(&in);
-        if (rc == 0 && a->expect_slot && strcmp(a->expect_slot, info.hdr.id.slot) != 0) {
-                error(0, 0, "%s is a snapshot of slot '%s', not '%s'", a->file, info.hdr.id.slot, a->expect_slot);
-                rc = -1;
-        }
-        if (rc < 0) {
-                error(0, 0, "snapshot restore: %s refused; nothing written", a->file);
-                rc = 1;
-                goto out;
-        }
-        memcpy(hash, info.sha256, sizeof(hash));
-        /* Pass 2: the same walk writes, and refuses a file changed since pass 1. */
-        rc = 1;
-        if (pieces_open(&in, a->file) < 0)
-                goto out;
-        src = (struct sw_snap_source){ pieces_read, &in };
-        if (sw_snap_walk(&src, &write, scratch, sizeof(scratch), hash, &info, a->file, &stderr_diag) < 0 ||
-            fsync(t.mem) < 0 || (t.fs >= 0 && fsync(t.fs) < 0)) {
-                pieces_close(&in);
-                error(0, 0, "snapshot restore: %s failed while writing; the slot is damaged", a->file);
-                goto out;
-        }
-        pieces_close(&in);
         printf("%s: restored slot '%s' (%" PRIu64 " bytes)\n", a->file, info.hdr.id.slot, info.file_size);
         rc = 0;
 out:
-        if (t.mem >= 0)
-                close(t.mem);
-        if (t.fs >= 0)
-                close(t.fs);
+        if (t.mem.fd >= 0)
+                close(t.mem.fd);
+        if (t.fs_fd >= 0)
+                close(t.fs_fd);
         return rc;
 }
 

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest agent: `switchctl snapshot save|restore` (see snapctl.h).
+ *
+ * Everything the snapshot must say about SLOT comes from the switcher,
+ * through the mailbox: its state, its store (base and size), its
+ * partition, the identity the switcher checks before every resume (the
+ * kernel release and size, the e820 layout hash), the hash of its memory
+ * settings and its waking vector ("snapshot-identity", published at every
+ * switch), and where its RAM lies when the lazy save left part of it in the
+ * active region ("lazy-ram").  This file only gathers those facts and
+ * refuses what must be refused; the bytes are moved by snapio.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "mounts.h"
+#include "snapctl.h"
+#include "snapio.h"
+#include "suspend.h"
+
+/* The core's and snapio's messages, as the agent's own lines. */
+static void diag_log(void *ctx, enum sw_severity sev, const char *msg)
+{
+        if (sev == SW_INFO)
+                agent_info("%s", msg);
+        else
+                agent_log("%s%s", sev == SW_WARN ? "warning: " : "", msg);
+}
+
+static struct sw_diag agent_diag = { .emit = diag_log };
+
+/* What the mailbox says of the slot a snapshot is about. */
+struct slot_facts {
+        const char *id;
+        char partition[SW_SNAP_TEXT_LEN];
+        uint64_t store_base, store_size;
+        struct sw_mb_identity ident;
+        char dev[300];                  /* its partition's device; "" when it has none */
+};
+
+/*
+ * The preconditions both commands share: slot is another slot, suspended,
+ * a swap slot with a store, whose identity the switcher has published, and
+ * whose partition (if any) nothing here uses.  Returns 0, or 1 after saying
+ * why not.
+ */
+static int slot_ready(struct agent_mb *m, const char *self, const char *verb, struct slot_facts *f)
+{
+        const char *state, *mode, *part;
+        int node;
+
+        if (agent_mb_refresh(m) < 0)
+                return 1;
+        node = sw_mb_slot_offset(m->base, f->id);
+        if (node < 0) {
+                agent_log("snapshot %s: no slot '%s' in the mailbox", verb, f->id);
+                return 1;
+        }
+        state = agent_prop_str(m, node, "state");
+        mode = agent_prop_str(m, node, "mode");
+        if (strcmp(f->id, self) == 0 || (state && strcmp(state, "running") == 0)) {
+                agent_log("snapshot %s: slot '%s' is running; a snapshot is of a suspended slot (switch away "
+                          "from it first)", verb, f->id);
+                return 1;
+        }
+        if (!state || strcmp(state, "suspended") != 0) {
+                agent_log("snapshot %s: slot '%s' %s; a snapshot is of a suspended slot", verb, f->id,
+                          !state ? "has no state in the mailbox"
+                          : strcmp(state, "empty") == 0 ? "never ran"
+                          : strcmp(state, "failed") == 0 ? "failed" : "is not suspended");
+                return 1;
+        }
+        if (mode && strcmp(mode, "swap") != 0) {
+                agent_log("snapshot %s: slot '%s' runs %s; only swap slots have snapshots so far", verb, f->id, mode);
+                return 1;
+        }
+        if (sw_mb_get_store(m->base, f->id, &f->store_base, &f->store_size) < 0 || !f->store_size) {
+                agent_log("snapshot %s: slot '%s' has no store in the mailbox", verb, f->id);
+                return 1;
+        }
+        if (sw_mb_get_identity(m->base, f->id, &f->ident) < 0 || !f->ident.vector) {
+                agent_log("snapshot %s: the switcher has published no identity for slot '%s' (a switcher "
+                          "without the lab bank, or the slot set no waking vector)", verb, f->id);
+                return 1;
+        }
+        part = agent_prop_str(m, node, "partition");
+        f->partition[0] = '\0';
+        f->dev[0] = '\0';
+        if (part) {
+                snprintf(f->partition, sizeof(f->partition), "%s", part);
+                if (agent_partition_idle(m, f->id, NULL, f->dev, sizeof(f->dev)) != 0) {
+                        agent_log("snapshot %s: not touching slot '%s'", verb, f->id);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* The snapshot header of the slot as it is now. */
+static void make_header(const struct slot_facts *f, struct sw_snap_header *h)
+{
+        memset(h, 0, sizeof(*h));
+        h->nparts = f->dev[0] ? 2 : 1;
+        h->created = (uint64_t)time(NULL);
+        h->waking_vector = f->ident.vector;
+        h->config_hash = f->ident.config_hash;
+        snprintf(h->id.slot, sizeof(h->id.slot), "%s", f->id);
+        snprintf(h->id.kernel, sizeof(h->id.kernel), "%s", f->ident.kernel);
+        h->id.kernel_size = f->ident.kernel_size;
+        snprintf(h->id.partition, sizeof(h->id.partition), "%s", f->partition);
+        h->id.layout = f->ident.layout;
+        h->id.store_base = f->store_base;
+        h->id.store_size = f->store_size;
+}
+
+/* /dev/mem, where a slot's store is reached from another slot. */
+static int mem_open(struct snapio_mem *mem, int flags)
+{
+        memset(mem, 0, sizeof(*mem));
+        mem->path = "/dev/mem";
+        mem->fd = open(mem->path, flags | O_CLOEXEC);
+        if (mem->fd < 0) {
+                agent_log("cannot open %s: %s", mem->path, strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+/* The output: FILE.XXXXXX, renamed to FILE when whole. */
+struct out {
+        int fd;
+        const char *path;
+};
+
+static int out_write(void *ctx, const void *buf, size_t len)
+{
+        struct out *o = ctx;
+        const uint8_t *p = buf;
+
+        while (len) {
+                ssize_t n = write(o->fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        agent_log("cannot write %s: %s", o->path, n < 0 ? strerror(errno) : "no progress");
+                        return -1;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+static int save(struct agent_mb *m, const char *self, const char *slot, const char *file, bool force)
+{
+        static struct snapio_mem mem;
+        static struct sw_snap_header h;
+        struct slot_facts f = { .id = slot };
+        struct snapio_fs fs = { 0 };
+        struct sw_snap_range range = { 0 };
+        struct sw_mb_lazy lazy;
+        struct sw_snap_writer w;
+        struct out o = { -1, file };
+        struct sw_snap_sink sink = { out_write, &o };
+        struct stat st;
+        char tmp[4096];
+        uint64_t size;
+        int rc = 1;
+
+        if (!force && lstat(file, &st) == 0) {
+                agent_log("snapshot save: %s exists; not replaced (use --force)", file);
+                return 1;
+        }
+        if (slot_ready(m, self, "save", &f) != 0)
+                return 1;
+        if (mem_open(&mem, O_RDONLY) < 0)
+                return 1;
+        /* The lazy save may have left part of it in the active region: read
+         * that part from there. */
+        if (sw_mb_get_lazy(m->base, &lazy) == 0 && strcmp(lazy.owner, slot) == 0) {
+                if (lazy.n > SW_MB_LAZY_MAX) {
+                        agent_log("snapshot save: slot '%s''s RAM lies in %u pieces, more than the mailbox lists "
+                                  "(%d); switch to a swap slot first, which puts it back in its store", slot,
+                                  lazy.n, SW_MB_LAZY_MAX);
+                        goto out;
+                }
+                for (unsigned i = 0; i < lazy.n; i++)
+                        mem.moved[i] = (struct snapio_moved){ lazy.piece[i].store, lazy.piece[i].now,
+                                                              lazy.piece[i].size };
+                mem.nmoved = lazy.n;
+                agent_info("slot '%s': part of its RAM still lies in the active region (%u pieces); read from "
+                           "there", slot, lazy.n);
+        }
+        if (f.dev[0] && snapio_fs_open(&fs, f.dev, &agent_diag) < 0)
+                goto out;
+        range = (struct sw_snap_range){ f.store_base, f.store_size, SW_SNAP_RANGE_STORE };
+        if (snapio_room(file, snapio_worst_size(&range, 1, f.dev[0] ? &fs : NULL), &agent_diag) < 0)
+                goto out;
+        make_header(&f, &h);
+        if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", file) >= (int)sizeof(tmp)) {
+                agent_log("snapshot save: the name %s is too long", file);
+                goto out;
+        }
+        o.fd = mkstemp(tmp);
+        if (o.fd < 0) {
+                agent_log("snapshot save: cannot create a file next to %s: %s", file, strerror(errno));
+                goto out;
+        }
+        o.path = tmp;
+        agent_info("saving slot '%s': store 0x%" PRIx64 " (%" PRIu64 " MiB)%s%s into %s", slot, f.store_base,
+                   f.store_size >> 20, f.dev[0] ? ", partition " : "", f.dev, file);
+        if (sw_snap_write_begin(&w, &sink, &h, file, &agent_diag) < 0 ||
+            snapio_save_ram(&w, &range, 1, &mem, &agent_diag) < 0 ||
+            (f.dev[0] && snapio_save_fs(&w, &fs, &agent_diag) < 0) || sw_snap_write_end(&w, &size, NULL) < 0)
+                goto discard;
+        if (fchmod(o.fd, 0644) < 0 || fsync(o.fd) < 0) {
+                agent_log("cannot write %s: %s", tmp, strerror(errno));
+                goto discard;
+        }
+        close(o.fd);
+        o.fd = -1;
+        if (rename(tmp, file) < 0) {
+                agent_log("cannot rename %s to %s: %s", tmp, file, strerror(errno));
+                goto discard;
+        }
+        printf("%s: snapshot of slot '%s', %" PRIu64 " bytes\n", file, slot, size);
+        rc = 0;
+        goto out;
+discard:
+        /* A partial snapshot never remains. */
+        agent_log("snapshot save: nothing written to %s", file);
+        if (o.fd >= 0)
+                close(o.fd);
+        unlink(tmp);
+out:
+        snapio_fs_close(&fs);
+        close(mem.fd);
+        return rc;
+}
+
+/* The restore's last word before a byte is written: the snapshot must be
+ * SLOT's as the switcher runs it now, or the adoption would refuse it after
+ * the store and the partition were already overwritten. */
+struct fit {
+        const struct slot_facts *f;
+};
+
+static int fits(void *ctx, const struct sw_snap_info *info)
+{
+        const struct fit *k = ctx;
+        const struct slot_facts *f = k->f;
+        static struct sw_snap_header now;
+        const struct sw_snap_header *h = &info->hdr;
+        const struct sw_snap_part *ram = NULL;
+        bool fs = false;
+
+        make_header(f, &now);
+        for (unsigned i = 0; i < info->nparts; i++) {
+                if (info->part[i].type == SW_SNAP_PART_RAM)
+                        ram = &info->part[i];
+                fs |= info->part[i].type == SW_SNAP_PART_FS;
+        }
+        if (h->flags & SW_SNAP_IN_PLACE) {
+                agent_log("the snapshot is of an in-place slot; '%s' is a swap slot", f->id);
+                return -1;
+        }
+        if (strcmp(h->id.kernel, now.id.kernel) != 0 || h->id.kernel_size != now.id.kernel_size) {
+                agent_log("the snapshot was taken with kernel '%s' (%" PRIu64 " bytes); slot '%s' now has '%s' (%" PRIu64
+                          " bytes)", h->id.kernel, h->id.kernel_size, f->id, now.id.kernel, now.id.kernel_size);
+                return -1;
+        }
+        if (strcmp(h->id.partition, now.id.partition) != 0) {
+                agent_log("the snapshot is of partition '%s'; slot '%s' now has '%s'", h->id.partition, f->id,
+                          now.id.partition);
+                return -1;
+        }
+        if (h->id.layout != now.id.layout || h->id.store_base != now.id.store_base ||
+            h->id.store_size != now.id.store_size || h->config_hash != now.config_hash) {
+                agent_log("the snapshot was taken with another memory map or memory settings (store 0x%" PRIx64
+                          ", %" PRIu64 " bytes; slot '%s' now has 0x%" PRIx64 ", %" PRIu64 " bytes)",
+                          h->id.store_base, h->id.store_size, f->id, now.id.store_base, now.id.store_size);
+                return -1;
+        }
+        if (!ram || ram->nranges != 1 || ram->range[0].addr != f->store_base || ram->range[0].size != f->store_size) {
+                agent_log("the snapshot's RAM is not slot '%s''s whole store", f->id);
+                return -1;
+        }
+        if (fs != (f->dev[0] != 0)) {
+                agent_log("the snapshot %s a file system, and slot '%s' %s a partition", fs ? "holds" : "has no",
+                          f->id, f->dev[0] ? "has" : "has no");
+                return -1;
+        }
+        return 0;
+}
+
+static int restore(struct agent_mb *m, const char *self, const char *slot, const char *file)
+{
+        static struct sw_snap_info info;
+        static struct sw_snap_ram_hash ram;
+        static uint8_t hdr[SW_SNAP_HEADER_SIZE];
+        struct slot_facts f = { .id = slot };
+        struct fit k = { &f };
+        struct snapio_target t = { .fs_fd = -1, .file = file, .want_ram_hash = true, .ram_hash = &ram };
+        struct agent_switch_opts o = { .delay = 2, .to_self = true };
+        uint64_t hash;
+        int rc = 1;
+
+        if (slot_ready(m, self, "restore", &f) != 0)
+                return 1;
+        if (mem_open(&t.mem, O_RDWR) < 0)
+                return 1;
+        if (f.dev[0]) {
+                t.fs_path = f.dev;
+                t.fs_fd = open(f.dev, O_RDWR | O_CLOEXEC);
+                if (t.fs_fd < 0) {
+                        agent_log("cannot open %s for writing: %s", f.dev, strerror(errno));
+                        goto out;
+                }
+        }
+        agent_info("restoring slot '%s' from %s: checking it whole first", slot, file);
+        rc = snapio_restore(&t, slot, fits, &k, &info, &agent_diag);
+        if (rc != 0) {
+                rc = 1;
+                goto out;
+        }
+        hash = sw_snap_ram_hash_final(&ram);
+        sw_snap_header_encode(&info.hdr, hdr);
+        agent_info("slot '%s': store and partition written; asking the switcher to adopt them", slot);
+        rc = 1;
+        if (sw_mb_adopt_write(m->base, slot, hdr, hash) < 0 || agent_mb_commit(m) < 0) {
+                agent_log("cannot write the adopt request into the mailbox; slot '%s' is not adopted", slot);
+                goto out;
+        }
+        rc = agent_switch(m, self, self, &o);
+        if (rc == 0)
+                printf("%s: restored slot '%s'; the next switch to it resumes the snapshot\n", file, slot);
+        else
+                agent_log("snapshot restore: slot '%s' was not adopted", slot);
+out:
+        close(t.mem.fd);
+        if (t.fs_fd >= 0)
+                close(t.fs_fd);
+        return rc;
+}
+
+int agent_snapshot(struct agent_mb *m, const char *self, int argc, char **argv)
+{
+        const char *args[2] = { NULL, NULL };
+        unsigned nargs = 0;
+        bool force = false;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--force") == 0 && strcmp(argv[0], "save") == 0) {
+                        force = true;
+                } else if (argv[i][0] == '-' && argv[i][1]) {
+                        agent_log("snapshot %s: unknown option '%s' (see switchctl snapshot --help)", argv[0], argv[i]);
+                        return 1;
+                } else if (nargs < 2) {
+                        args[nargs++] = argv[i];
+                } else {
+                        agent_log("snapshot %s: expected SLOT FILE, got more", argv[0]);
+                        return 1;
+                }
+        }
+        if (nargs != 2) {
+                agent_log("snapshot %s: expected SLOT FILE", argv[0]);
+                return 1;
+        }
+        if (strcmp(argv[0], "save") == 0)
+                return save(m, self, args[0], args[1], force);
+        return restore(m, self, args[0], args[1]);
+}

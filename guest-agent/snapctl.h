@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest agent: `switchctl snapshot save|restore SLOT FILE`, the in-slot side
+ * of the lab bank (issue 14, docs/lab-bank.md).  Run in one slot while
+ * another, SLOT, is suspended: save writes SLOT's saved RAM and its
+ * partition's used blocks into FILE; restore writes them back and asks the
+ * switcher, through the mailbox, to adopt the restored state.  The bytes
+ * are moved by guest-agent/snapio.c, the same code as `mkslot snapshot`.
+ */
+#pragma once
+
+#include "mbox.h"
+
+#define AGENT_SNAPSHOT_USAGE                                                                          \
+        "usage: switchctl snapshot save SLOT FILE [--force]\n"                                         \
+        "       switchctl snapshot restore SLOT FILE\n"                                                \
+        "SLOT must be suspended (not this slot, not one that never ran or failed), a swap\n"           \
+        "slot, and its partition used by nothing in this system.  save writes SLOT's saved\n"          \
+        "RAM (from its store, or where the switcher left it) and the used blocks of its\n"             \
+        "ext4 partition into FILE (a temporary name, then renamed; an existing FILE is\n"              \
+        "kept unless --force).  restore checks the whole snapshot and that it belongs to\n"           \
+        "SLOT as the switcher runs it now, writes the partition and the store, then asks\n"           \
+        "the switcher to adopt it (this slot suspends and resumes at once): the next switch\n"        \
+        "to SLOT resumes the snapshot.  Exit status 0 on success, 1 with the reason.\n"
+
+/*
+ * Runs `snapshot ARGS` (argv[0] is "save" or "restore") as slot self, with
+ * the mailbox open.  sys_root as in struct agent_switch_opts.  Returns the
+ * exit status.
+ */
+int agent_snapshot(struct agent_mb *m, const char *self, int argc, char **argv);

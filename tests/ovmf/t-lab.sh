@@ -1,0 +1,107 @@
+#!/bin/bash
+# t-lab.sh BUILD
+#
+# The lab bank, in a slot (issue 14): `switchctl snapshot save` of a
+# suspended slot, and `switchctl snapshot restore`, which writes its store
+# and partition back and has the switcher adopt them.  Slots lab (the
+# default, a writer counting on its partition) and ctl (which keeps the
+# snapshots on a third partition, "bank").  After the restore, lab resumes
+# inside the snapshot: the same writer PID goes on from the snapshot's
+# count, and the file it wrote after the snapshot is gone.  Bad input
+# (truncated, a flipped RAM byte, another slot's snapshot, a partition in
+# use, lab itself running) is refused with the reason, lab's partition
+# byte for byte unchanged, and lab's store too (the switcher checks its
+# hash at the resume that follows).  See the "lab" role for the steps.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+sw_agent_test lab "${1:-build}" lab
+common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=lab"
+cat >"$w/partitions.conf" <<CONF
+timeout 0
+default lab
+active-size 128M
+
+slot lab
+title Lab
+linux /slots/lab/vmlinuz
+initrd /slots/lab/initrd.img
+options $common sw.part=slot-lab sw.first=1
+partition PARTLABEL=slot-lab
+
+slot ctl
+title Control
+linux /slots/ctl/vmlinuz
+initrd /slots/ctl/initrd.img
+options $common sw.part=slot-ctl
+partition PARTLABEL=slot-ctl
+CONF
+sw_esp "$w/esp" "$build" "$w/partitions.conf"
+sw_esp_slot "$w/esp" lab
+sw_esp_slot "$w/esp" ctl
+# The snapshot of another slot, made on the host by mkslot (the same code
+# as switchctl's): a 1 MiB store of slot 'ctl'.
+mkdir -p "$w/bank"
+head -c 1M /dev/urandom >"$w/other-store.bin"
+if ! "$build/mkslot" snapshot save --slot ctl --kernel test --mem "$w/other-store.bin" --mem-base 0x100000 \
+        --range store:0x100000:1M --vector 0x9a000 -o "$w/bank/other.snap" >"$w/other.log" 2>&1; then
+        sw_prepare_failed lab "mkslot snapshot save of other.snap: $(tail -n 2 "$w/other.log")"
+fi
+"$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-lab,size=16M label=slot-ctl,size=16M \
+        "label=bank,size=448M,dir=$w/bank" >/dev/null
+
+log=$w/serial.log
+qemu_boot lab/power-off lab 1G 900 "$w/disk.img" "$log" || true
+tr -d '\r' <"$log" >"$w/serial.txt"
+s=$w/serial.txt
+
+t_check lab/lab-up "$s" '^GUEST: lab up writer=[0-9]+$'
+t_check lab/saved "$s" '^GUEST: lab save rc 0$'
+t_check lab/save-says "$s" "^GUEST: lab save: /bank/lab.snap: snapshot of slot 'lab', [0-9]+ bytes$"
+t_check lab/after-snapshot-written "$s" '^GUEST: lab after-snapshot written writer=[0-9]+$'
+
+# Refused, each with its reason.
+t_check lab/bad-truncated "$s" '^GUEST: lab bad truncated rc 1$'
+t_check lab/bad-truncated-says "$s" '^GUEST: lab bad truncated: .*truncated'
+t_check lab/bad-flipped "$s" '^GUEST: lab bad flipped rc 1$'
+t_check lab/bad-flipped-says "$s" '^GUEST: lab bad flipped: .*part 1 \(ram\) hash mismatch'
+t_check lab/bad-other-slot "$s" '^GUEST: lab bad other-slot rc 1$'
+t_check lab/bad-other-slot-says "$s" "^GUEST: lab bad other-slot: .*is a snapshot of slot 'ctl', not 'lab'"
+t_check lab/bad-mounted "$s" '^GUEST: lab bad mounted rc 1$'
+t_check lab/bad-mounted-says "$s" "^GUEST: lab bad mounted: .*slot 'lab''s partition PARTLABEL=slot-lab\) is mounted"
+t_check lab/partition-unchanged "$s" '^GUEST: lab partition-unchanged yes$'
+# The store unchanged: lab resumes as it was (the switcher verified its hash),
+# its writer alive and the file written after the snapshot still there.
+t_check lab/store-unchanged "$s" '^GUEST: lab back writer=[0-9]+ alive after-snapshot=present$'
+t_check lab/running-refused "$s" '^GUEST: lab running-restore rc 1$'
+t_check lab/running-refused-says "$s" "^GUEST: lab running-restore: .*slot 'lab' is running"
+
+# The restore, adopted by the switcher.
+t_check lab/restored "$s" '^GUEST: lab restore rc 0$'
+t_check lab/adopted "$s" "^switcher: slot 'lab' adopted its snapshot; it resumes at 0x[0-9a-f]+$"
+t_check lab/reverted "$s" '^GUEST: lab reverted writer=[0-9]+ alive after-snapshot=absent marker=present$'
+
+# The writer: the PID it had at the snapshot, counting on from the count it
+# had then (the last tick before the save; the first after the restore).
+snap=$(awk '/^GUEST: lab save rc/ { print last; exit } /^GUEST: tick slot=lab / { last = $4 " " $5 }' "$s")
+back=$(awk '/^GUEST: lab restore rc 0$/ { on = 1 } on && /^GUEST: tick slot=lab / { print $4 " " $5; exit }' "$s")
+up=$(sed -n 's/^GUEST: lab up writer=\([0-9]*\)$/\1/p' "$s")
+if [ -n "$snap" ] && [ -n "$back" ] && [ "${snap%% *}" = "pid=$up" ] && [ "${back%% *}" = "${snap%% *}" ] &&
+        [ "${back#* n=}" = $((${snap#* n=} + 1)) ]; then
+        t_pass lab/writer-continues-from-snapshot
+else
+        t_fail lab/writer-continues-from-snapshot "at the snapshot '$snap', after the restore '$back', writer $up"
+fi
+t_check lab/machine-off "$s" "^switcher: slot 'lab' is off; going on in 'ctl'"
+
+# On the disk: the marker is there, after-snapshot is not, the file system is clean.
+check_file lab/disk-marker "$w/disk.img" slot-lab /marker "the lab image"
+if disk_readfile "$w/disk.img" slot-lab /after-snapshot >/dev/null 2>&1; then
+        t_fail lab/disk-after-snapshot-gone "/after-snapshot is on lab's partition"
+else
+        t_pass lab/disk-after-snapshot-gone
+fi
+check_fsck lab/disk-fsck "$w/disk.img" slot-lab "$w/fsck.log"
+no_fault lab "$s"
+t_summary
