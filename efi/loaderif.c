@@ -65,8 +65,33 @@ int bli_read_steering(const struct sw_config *c, bool *oneshot)
         if (i >= 0 && *oneshot)
                 con_printf("switcher: one-shot: slot '%s'\n", c->slots[i].id);
         else if (i >= 0 && (edef[0] || sdef[0]) && i != sw_config_default_index(c))
-                con_printf("switcher: default slot '%s' (set from a slot)\n", c->slots[i].id);
+                con_printf("switcher: default slot '%s' (from the EFI variable %s, not partitions.conf)\n",
+                           c->slots[i].id, edef[0] ? "LoaderEntryDefault" : "SwitcherSlotDefault");
         return i;
+}
+
+/* The menu's `d`: the persistent default, written where systemd-boot's
+ * `d` key and `bootctl set-default` write it (LoaderEntryDefault,
+ * non-volatile), so bli_read_steering() finds it at the next start-up. */
+bool bli_store_default(const char *id, const char **why)
+{
+        uint16_t v[SW_ID_MAX + 1];
+        int n = sw_bli_str16(v, sizeof(v) / sizeof(v[0]), id);
+        EFI_STATUS s;
+
+        if (n <= 0) {
+                *why = "the slot id does not fit a variable";
+                return false;
+        }
+        s = uefi_call_wrapper(RT->SetVariable, 5, (CHAR16[]){ L"LoaderEntryDefault" }, &loader_guid,
+                              EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS |
+                                      EFI_VARIABLE_RUNTIME_ACCESS,
+                              (UINTN)n, v);
+        if (EFI_ERROR(s)) {
+                *why = efi_strerror(s);
+                return false;
+        }
+        return true;
 }
 
 /* Sets one variable; a failure is reported and costs only that variable. */

@@ -280,6 +280,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         chosen = oneshot ? def : -1;
         if (chosen < 0) {
                 bli_mark(BLI_T_MENU);
+                menu_store_default = bli_store_default;
                 chosen = menu_choose(&cfg, def);
         }
         if (chosen < 0)

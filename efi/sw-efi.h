@@ -112,6 +112,9 @@ bool efirt_enter_virtual(void);
 enum bli_time { BLI_T_INIT, BLI_T_MENU, BLI_T_MAX };
 void bli_mark(enum bli_time t);
 int bli_read_steering(const struct sw_config *c, bool *oneshot);
+/* The menu's `d` (menu_store_default): LoaderEntryDefault, non-volatile;
+ * false with *why on failure. */
+bool bli_store_default(const char *id, const char **why);
 void bli_publish(EFI_LOADED_IMAGE *li, const struct sw_config *c, int boot, const char *version);
 
 /* menu.c: the boot menu (its behaviour and text: switcher/menu-model.h).

@@ -107,7 +107,7 @@ steer_run() {
         tr -d '\r' <"$w/$name.log" >"$w/$name.txt"
 }
 steer_run steer-default "$w/efirt.run/vars.fd"
-t_check efirt/steer-default/switcher "$w/steer-default.txt" "^switcher: default slot 'b' \(set from a slot\)$"
+t_check efirt/steer-default/switcher "$w/steer-default.txt" "^switcher: default slot 'b' \(from the EFI variable LoaderEntryDefault, not partitions.conf\)$"
 t_check efirt/steer-default/slot-b "$w/steer-default.txt" '^GUEST: efirt steer slot=b selected=b default=b oneshot=$'
 t_check efirt/steer-default/asks-a-once "$w/steer-default.txt" '^GUEST: efirt steer one-shot a written$'
 steer_run steer-oneshot "$w/steer-default.run/vars.fd"

@@ -7,11 +7,13 @@
 # must show):
 #
 #   1. keys: the 30 s countdown runs; Down stops it and highlights b; d makes
-#      b the default for this boot (nothing can store it yet, and the menu
-#      says so).  The menu is now still: a screendump of it must equal the
-#      reference image byte for byte.  Then Down, Up and Enter boot b, whose
-#      guest comes up and powers off.
-#   2. digit: the same disk; key 3 boots c, the i386 slot, at once.
+#      b the default (LoaderEntryDefault, non-volatile, as systemd-boot's d
+#      writes it), and the menu says it is saved.  The menu is now still: a
+#      screendump of it must equal the reference image byte for byte.  Then
+#      Down, Up and Enter boot b, whose guest comes up and powers off.
+#   2. digit: the same disk and the variable store run 1 left: b is now the
+#      default the menu counts down to; key 3 boots c, the i386 slot, at
+#      once.
 #
 # Each key waits for the switcher's account of it on serial ("menu: ..."
 # lines), which is written once the screen shows it.
@@ -135,7 +137,7 @@ if wait_for_marker "$log" "^menu: booting 'a' in 30 s unless a key is pressed$" 
         if key "$run" "$log" down menu/down-stops-countdown '^menu: countdown stopped$' &&
                 key_said menu/down-selects "$log" "^menu: selected 'b'$" &&
                 key "$run" "$log" d menu/d-sets-default \
-                        "^menu: default for this boot only: 'b' \\(not saved: this build cannot store a default yet\\)$"; then
+                        "^menu: default: 'b' \\(saved\\)$"; then
                 ok=1
         fi
 else
@@ -196,9 +198,10 @@ fi
 
 # --- 2. a digit boots at once ------------------------------------------------
 log=$w/digit.log
-SW_QEMU_BG=1 run_qemu digit 1G 300 "$w/disk.img" "$log"
+cp "$w/keys.run/vars.fd" "$w/vars-after-d.fd"
+OVMF_VARS=$w/vars-after-d.fd SW_QEMU_BG=1 run_qemu digit 1G 300 "$w/disk.img" "$log"
 pid=$SW_QEMU_PID run=$SW_QEMU_RUN_DIR ok=0
-if wait_for_marker "$log" "^menu: booting 'a' in 30 s unless a key is pressed$" 180 &&
+if wait_for_marker "$log" "^menu: booting 'b' in 30 s unless a key is pressed$" 180 &&
         key "$run" "$log" 3 menu/digit-boots "^menu: key 3: booting 'c'$"; then
         if wait_for_marker "$log" '^GUEST: done$' 180; then
                 ok=1
@@ -209,6 +212,9 @@ else
         t_fail menu/digit-menu "no menu, or key 3 did not boot c"
 fi
 qemu_finish menu/digit-exit "$pid" "$run" 60 "$ok" || true
+# The default d saved in run 1, read back at this start-up.
+t_check menu/d-default-kept "$log" "^switcher: default slot 'b' \\(from the EFI variable LoaderEntryDefault, not partitions.conf\\)$"
+t_check menu/d-default-listed "$log" '^ => 2\) Debian \(in place\) '
 t_check menu/digit-booted-c "$log" "^switcher: booting slot 'c' \\(Debian i386\\)"
 t_check menu/digit-guest-c "$log" '^GUEST: up slot=c arch='
 t_summary
