@@ -296,7 +296,7 @@ $(BUILD)/agent32-obj/%.o: AGENT32_CFLAGS += $(DEPFLAGS)
 
 # The agent as Debian packages for amd64 and i386 guests, made by dpkg-deb
 # from the shipped binaries (packaging/deb/build-deb.sh; docs/agent-deb.md).
-# Their version is the switcher's (SWITCHER_VERSION in efi/main.c) with the
+# Their version is the switcher's (SWITCHER_VERSION in efi/sw-efi.h) with the
 # Debian revision of packaging/deb/changelog.
 .PHONY: agent-deb
 agent-deb: $(addprefix $(BUILD)/guest-agent/,$(AGENT_PROGS)) $(addprefix $(BUILD)/guest-agent/i386/,$(AGENT_PROGS))

@@ -8,7 +8,7 @@
 # ARCH is amd64 and/or i386 (default: both).  Prints the path of each .deb.
 #
 # VERSION is the top entry of packaging/deb/changelog; its upstream part must
-# be the switcher's own version (SWITCHER_VERSION in efi/main.c), so the
+# be the switcher's own version (SWITCHER_VERSION in efi/sw-efi.h), so the
 # package and the switcher it talks to never carry different numbers.  The
 # build is reproducible: every time stamp is the changelog entry's date
 # (SOURCE_DATE_EPOCH overrides it), every file is root-owned
@@ -31,10 +31,10 @@ sw_need_cmd dpkg-deb dpkg-query strip gzip md5sum
 # --- the version: changelog, checked against the switcher's -----------------
 version=$(sed -n "1s/^$pkg (\([^)]*\)) .*/\1/p" "$src/changelog")
 [ -n "$version" ] || sw_die "$src/changelog:1: not a '$pkg (VERSION) ...' entry"
-upstream=$(sed -n 's/^#define SWITCHER_VERSION "\(.*\)"$/\1/p' "$SW_TOP/efi/main.c")
-[ -n "$upstream" ] || sw_die "$SW_TOP/efi/main.c: no '#define SWITCHER_VERSION \"...\"' line"
+upstream=$(sed -n 's/^#define SWITCHER_VERSION "\(.*\)"$/\1/p' "$SW_TOP/efi/sw-efi.h")
+[ -n "$upstream" ] || sw_die "$SW_TOP/efi/sw-efi.h: no '#define SWITCHER_VERSION \"...\"' line"
 if [ "${version%-*}" != "$upstream" ]; then
-        sw_die "$src/changelog:1: version $version, but efi/main.c says SWITCHER_VERSION $upstream: add a changelog entry for $upstream-1"
+        sw_die "$src/changelog:1: version $version, but efi/sw-efi.h says SWITCHER_VERSION $upstream: add a changelog entry for $upstream-1"
 fi
 stamp=$(sed -n 's/^ -- .*>  \(.*\)$/\1/p' "$src/changelog" | head -n 1)
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then

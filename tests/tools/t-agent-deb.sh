@@ -57,7 +57,7 @@ else
 fi
 
 # The upstream version is the switcher's own.
-upstream=$(sed -n 's/^#define SWITCHER_VERSION "\(.*\)"$/\1/p' "$SW_TOP/efi/main.c")
+upstream=$(sed -n 's/^#define SWITCHER_VERSION "\(.*\)"$/\1/p' "$SW_TOP/efi/sw-efi.h")
 if [ -n "$upstream" ] && [ "${version%-*}" = "$upstream" ]; then
         t_pass agent-deb/version
 else
