@@ -205,8 +205,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         continue;
                 }
                 /* Its DMA32 window is its RAM too, like its store. */
-                if (plan.slots[j].dma32_size &&
-                    EFI_ERROR(s = mem_alloc_at(plan.slots[j].dma32_base, plan.slots[j].dma32_size, EfiLoaderData))) {
+                s = plan.slots[j].dma32_size
+                            ? mem_alloc_at(plan.slots[j].dma32_base, plan.slots[j].dma32_size, EfiLoaderData)
+                            : EFI_SUCCESS;
+                if (EFI_ERROR(s)) {
                         sw_diagf(&con_diag, SW_ERROR, "slot '%s': cannot reserve its DMA32 window at 0x%llx: %s; slot left out",
                                  plan.slots[j].id, (unsigned long long)plan.slots[j].dma32_base, efi_strerror(s));
                         cfg.slots[ci].valid = false;
