@@ -203,6 +203,16 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         cfg.slots[ci].valid = false;
                         continue;
                 }
+                /* Its DMA32 window is its RAM too, like its store. */
+                s = plan.slots[j].dma32_size
+                            ? mem_alloc_at(plan.slots[j].dma32_base, plan.slots[j].dma32_size, EfiLoaderData)
+                            : EFI_SUCCESS;
+                if (EFI_ERROR(s)) {
+                        sw_diagf(&con_diag, SW_ERROR, "slot '%s': cannot reserve its DMA32 window at 0x%llx: %s; slot left out",
+                                 plan.slots[j].id, (unsigned long long)plan.slots[j].dma32_base, efi_strerror(s));
+                        cfg.slots[ci].valid = false;
+                        continue;
+                }
                 if (plan.slots[j].spare_size &&
                     EFI_ERROR(mem_alloc_at(plan.slots[j].spare_base, plan.slots[j].spare_size, EfiReservedMemoryType))) {
                         sw_diagf(&con_diag, SW_WARN, "slot '%s': cannot reserve its recovery copy; it cannot be "

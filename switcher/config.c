@@ -35,6 +35,7 @@ enum key {
         K_MODE,
         K_ARCH,
         K_MEMORY,
+        K_DMA32_SIZE,
         K_VERIFY_STORE,
         K_PREWARM,
         K_ON_DAMAGE,
@@ -74,6 +75,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_MODE] = { "mode", SCOPE_SLOT, false, true },
         [K_ARCH] = { "arch", SCOPE_SLOT, false, true },
         [K_MEMORY] = { "memory", SCOPE_SLOT, false, true },
+        [K_DMA32_SIZE] = { "dma32-size", SCOPE_SLOT, false, true },
         [K_VERIFY_STORE] = { "verify-store", SCOPE_SLOT, false, false },
         [K_PREWARM] = { "prewarm", SCOPE_SLOT, false, false },
         [K_ON_DAMAGE] = { "on-damage", SCOPE_SLOT, false, false },
@@ -775,6 +777,30 @@ static void key_memory(struct parser *p, const char *v, size_t n)
         }
 }
 
+/*
+ * An in-place slot's DMA32 window (plan.h, SW_PLAN_DMA32_LIMIT): RAM of its
+ * own below 4 GiB, on top of 'memory', for the swiotlb bounce buffer and
+ * 32-bit DMA.  0 means no window.  Like 'memory' it decides where the slot's
+ * RAM is, so a value that cannot be used drops the slot.
+ */
+static void key_dma32_size(struct parser *p, const char *v, size_t n)
+{
+        char tmp[32];
+        uint64_t size;
+
+        copy_slice(tmp, sizeof(tmp), v, n);
+        if (n >= sizeof(tmp) || sw_parse_size(tmp, &size) < 0)
+                drop_slot(p, p->line, "dma32-size '%s' is not a size like 64M or 256M, or 0 for none", Q(v, n));
+        else if (size % 4096)
+                drop_slot(p, p->line, "dma32-size '%s' is not a multiple of 4 KiB", tmp);
+        else if (size >= (4ULL << 30))
+                drop_slot(p, p->line, "dma32-size '%s' is not less than 4 GiB, which the window must lie below", tmp);
+        else {
+                p->s->dma32_size = size;
+                p->s->dma32_line = p->line;
+        }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Blocks. */
 
@@ -809,6 +835,12 @@ static void finish_block(struct parser *p)
                           "only an in-place slot may have more", sw_fmt_size(b, sizeof(b), s->memory),
                           sw_fmt_size(a, sizeof(a), p->c->active_size));
         }
+        /* A swap slot runs in the active region, which starts at the bottom
+         * of RAM: it needs no window.  With an image and no 'mode' line the
+         * image may still make it in-place. */
+        if (s->valid && s->dma32_line && s->mode == SW_MODE_SWAP &&
+            (!p->seen[K_IMAGE] || p->seen[K_MODE]))
+                say_slot(p, s->dma32_line, SW_WARN, "dma32-size only applies to an in-place slot, ignored");
         if (!s->valid || s->part_kind == SW_PART_NONE)
                 return;
         /* Two slots on one partition would each boot the other's root. */
@@ -870,6 +902,7 @@ static void open_block(struct parser *p, const char *v, size_t n)
         s->mode = SW_MODE_SWAP;
         s->verify_store = true;
         s->arch = SW_ARCH_AUTO;
+        s->dma32_size = SW_DMA32_SIZE_DEFAULT;
         s->part_kind = SW_PART_NONE;
         s->line = p->line;
         s->valid = true;
@@ -1040,6 +1073,9 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 break;
         case K_MEMORY:
                 key_memory(p, v, vn);
+                break;
+        case K_DMA32_SIZE:
+                key_dma32_size(p, v, vn);
                 break;
         case K_IMAGE:
                 key_image(p, v, vn);

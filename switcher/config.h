@@ -63,6 +63,15 @@
 #define SW_ACTIVE_SIZE_DEFAULT (256ULL << 20)
 #define SW_ACTIVE_SIZE_MIN (16ULL << 20)
 
+/*
+ * An in-place slot's DMA32 window when its block says nothing (see plan.h,
+ * SW_PLAN_DMA32_LIMIT, and docs/dma32.md): Linux's 64 MiB swiotlb bounce
+ * buffer must fit in one piece beside the kernel's image (about 48 MiB for
+ * Debian 12's), which KASLR may put anywhere in the window, with room left
+ * for the DMA32 zone.
+ */
+#define SW_DMA32_SIZE_DEFAULT (256ULL << 20)
+
 #define SW_TIMEOUT_DEFAULT 5
 #define SW_TIMEOUT_MAX 3600
 
@@ -87,6 +96,8 @@ struct sw_slot_config {
         enum sw_slot_mode mode;
         enum sw_arch arch;
         uint64_t memory;               /* RAM the slot sees; 0 = the whole active region */
+        uint64_t dma32_size;           /* an in-place slot's DMA32 window (plan.h); 0 = none */
+        unsigned dma32_line;           /* line of its 'dma32-size' key, 0 if none */
         bool verify_store;             /* checksum the store at each save, check it before each resume */
         bool prewarm;                  /* booted at start-up and suspended at once, so the first switch resumes it */
         bool cold_boot_on_damage;      /* 'on-damage cold-boot': start over when its saved state is damaged */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A slot's own view of RAM, as the e820 table the Linux boot protocol hands
- * to the kernel (boot_params.e820_table): only the slot's active region is
- * usable; firmware ranges keep their kinds; every other byte of RAM (other
- * slots' stores, the switcher) is reserved, never a hole, so the guest never
- * puts a PCI window on top of it.
+ * to the kernel (boot_params.e820_table): only the slot's own RAM ranges
+ * (sw_plan_slot_ranges(): its part of the active region; for an in-place
+ * slot the low active ranges, its DMA32 window and its own RAM) are usable;
+ * firmware ranges keep their kinds; every other byte of RAM (other slots'
+ * stores and windows, the switcher) is reserved, never a hole, so the guest
+ * never puts a PCI window on top of it.
  */
 #pragma once
 
@@ -36,7 +38,8 @@ _Static_assert(sizeof(struct sw_e820_entry) == 20, "e820 entry is 20 bytes");
 /*
  * Builds a slot's e820 table from the memory map taken right before
  * ExitBootServices (where the switcher's own allocations, the low page
- * included, show up as reserved) and the active ranges of the plan:
+ * included, show up as reserved) and the slot's ranges from the plan
+ * (called active below):
  * free-class RAM inside the active ranges -> SW_E820_RAM; free-class RAM
  * outside them -> SW_E820_RESERVED (never a hole, so the guest never puts a
  * PCI window there); ACPI -> 3, NVS -> 4, UNUSABLE -> 5, PMEM -> 7, firmware

@@ -29,8 +29,10 @@
  * a future large-page mapping of them work on whole 2 MiB pages. */
 #define STORE_ALIGN (2 * MiB)
 
-/* Everything the taken set can ever hold, merged or not. */
-#define TAKEN_MAX (SW_PLAN_OWNED_MAX + 3 + SW_ACTIVE_MAX + 1 + 2 * SW_PLAN_SLOTS)
+/* Everything the taken set can ever hold, merged or not: page 0, the
+ * legacy hole, the owned ranges, the low page, the resident block, the
+ * active ranges, and per slot a store, a DMA32 window and a recovery copy. */
+#define TAKEN_MAX (SW_PLAN_OWNED_MAX + 3 + SW_ACTIVE_MAX + 1 + 3 * SW_PLAN_SLOTS)
 
 struct ival {
         uint64_t base;
@@ -301,6 +303,21 @@ static uint64_t active_bytes_below(const struct sw_plan *p, uint64_t limit)
         return n;
 }
 
+/*
+ * How many bytes of DMA32 window an in-place slot whose own RAM is
+ * [own, end) still needs (see SW_PLAN_DMA32_LIMIT): none when all of that
+ * RAM lies below the limit, or at least want bytes of it do; else want.
+ */
+static uint64_t dma32_needed(uint64_t own, uint64_t end, uint64_t want)
+{
+        uint64_t below;
+
+        if (!want || end <= SW_PLAN_DMA32_LIMIT)
+                return 0;
+        below = own < SW_PLAN_DMA32_LIMIT ? SW_PLAN_DMA32_LIMIT - own : 0;
+        return below >= want ? 0 : want;
+}
+
 static const char *slot_id(const struct sw_plan_request *req, unsigned i)
 {
         if (!req->slot_ids || !req->slot_ids[i])
@@ -452,6 +469,36 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
                 }
                 if (find_top(m, &t, UINT64_MAX, s->store_size, STORE_ALIGN, &s->store_base,
                              &largest)) {
+                        uint64_t want = s->in_place && req->slot_dma32
+                                                ? dma32_needed(s->store_base + SW_INPLACE_LOW,
+                                                               s->store_base + s->store_size,
+                                                               align_up_page(req->slot_dma32[i]))
+                                                : 0;
+                        /*
+                         * The window goes below the store as well as below
+                         * 4 GiB: every free piece below both is apart from
+                         * the store, which is not taken yet, so a window
+                         * that does not fit leaves nothing to undo.
+                         */
+                        uint64_t below = s->store_base < SW_PLAN_DMA32_LIMIT ? s->store_base
+                                                                             : SW_PLAN_DMA32_LIMIT;
+
+                        if (want && !find_top(m, &t, below, want, STORE_ALIGN, &s->dma32_base, &largest)) {
+                                s->store_base = 0;
+                                s->dma32_base = 0;
+                                p->missing += want;
+                                left_out++;
+                                sw_diagf(d, SW_WARN,
+                                         "slot '%s': no room below 4 GiB for its %s DMA32 window (largest free piece: %s); "
+                                         "give it a smaller dma32-size, or 0 for none; slot left out",
+                                         s->id, sw_fmt_size(a, sizeof(a), want),
+                                         sw_fmt_size(b, sizeof(b), largest));
+                                continue;
+                        }
+                        if (want) {
+                                s->dma32_size = want;
+                                taken_add(&t, s->dma32_base, s->dma32_base + want);
+                        }
                         s->placed = true;
                         taken_add(&t, s->store_base, s->store_base + s->store_size);
                         placed++;
@@ -540,6 +587,13 @@ int sw_plan_slot_ranges(const struct sw_plan *p, unsigned slot, struct sw_range 
                 n++;
                 left -= take;
         }
+        /* Below the own RAM (see the planner), so the ranges stay in
+         * address order. */
+        if (s->in_place && s->dma32_size && n < max) {
+                out[n].base = s->dma32_base;
+                out[n].size = s->dma32_size;
+                n++;
+        }
         if (s->in_place && n < max) {
                 out[n].base = s->store_base + SW_INPLACE_LOW;
                 out[n].size = s->store_size - SW_INPLACE_LOW;
@@ -555,17 +609,22 @@ uint64_t sw_plan_saved_bytes(const struct sw_plan *p, unsigned slot)
         return p->slots[slot].in_place ? low_active_bytes(p) : p->slots[slot].store_size;
 }
 
+/* True if [addr, addr+len) lies inside [lo, hi), without overflow. */
+static bool inside(uint64_t addr, uint64_t len, uint64_t lo, uint64_t hi)
+{
+        return lo <= hi && len <= hi - lo && addr >= lo && addr - lo <= hi - lo - len;
+}
+
 bool sw_plan_in_own(const struct sw_plan *p, unsigned slot, uint64_t addr, uint64_t len)
 {
         const struct sw_slot_plan *s;
-        uint64_t lo, hi;
 
         if (slot >= p->nslots || slot >= SW_PLAN_SLOTS || !p->slots[slot].placed || !p->slots[slot].in_place)
                 return false;
         s = &p->slots[slot];
-        lo = s->store_base + SW_INPLACE_LOW;
-        hi = s->store_base + s->store_size;
-        return len <= hi - lo && addr >= lo && addr - lo <= hi - lo - len;
+        if (s->dma32_size && inside(addr, len, s->dma32_base, s->dma32_base + s->dma32_size))
+                return true;
+        return inside(addr, len, s->store_base + SW_INPLACE_LOW, s->store_base + s->store_size);
 }
 
 bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size)
@@ -579,6 +638,18 @@ bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size)
                         return true;
         }
         return false;
+}
+
+/* One "plan:   slot ID KIND 0xFIRST-0xLAST  SIZE" line. */
+static void print_slot_range(void (*line)(void *ctx, const char *text), void *ctx, const char *id,
+                             const char *kind, uint64_t base, uint64_t size)
+{
+        char buf[128], sz[24];
+
+        sw_snprintf(buf, sizeof(buf), "plan:   slot %-12s %s 0x%016llx-0x%016llx  %s", id ? id : "?", kind,
+                    (unsigned long long)base, (unsigned long long)(base + size - 1),
+                    sw_fmt_size(sz, sizeof(sz), size));
+        line(ctx, buf);
 }
 
 void sw_plan_print(const struct sw_plan *p, void (*line)(void *ctx, const char *text),
@@ -610,24 +681,18 @@ void sw_plan_print(const struct sw_plan *p, void (*line)(void *ctx, const char *
         for (unsigned i = 0; i < p->nslots && i < SW_PLAN_SLOTS; i++) {
                 const struct sw_slot_plan *s = &p->slots[i];
 
-                if (s->placed)
-                        sw_snprintf(buf, sizeof(buf),
-                                    "plan:   slot %-12s %s 0x%016llx-0x%016llx  %s",
-                                    s->id ? s->id : "?", s->in_place ? "in-place" : "store",
-                                    (unsigned long long)s->store_base,
-                                    (unsigned long long)(s->store_base + s->store_size - 1),
-                                    sw_fmt_size(sz, sizeof(sz), s->store_size));
-                else
+                if (!s->placed) {
                         sw_snprintf(buf, sizeof(buf), "plan:   slot %-12s not placed (no room)",
                                     s->id ? s->id : "?");
-                line(ctx, buf);
-                if (s->placed && s->spare_size) {
-                        sw_snprintf(buf, sizeof(buf), "plan:   slot %-12s spare 0x%016llx-0x%016llx  %s",
-                                    s->id ? s->id : "?", (unsigned long long)s->spare_base,
-                                    (unsigned long long)(s->spare_base + s->spare_size - 1),
-                                    sw_fmt_size(sz, sizeof(sz), s->spare_size));
                         line(ctx, buf);
+                        continue;
                 }
+                print_slot_range(line, ctx, s->id, s->in_place ? "in-place" : "store", s->store_base,
+                                 s->store_size);
+                if (s->dma32_size)
+                        print_slot_range(line, ctx, s->id, "dma32", s->dma32_base, s->dma32_size);
+                if (s->spare_size)
+                        print_slot_range(line, ctx, s->id, "spare", s->spare_base, s->spare_size);
         }
 }
 
@@ -636,6 +701,7 @@ static void input_add(struct sw_plan_input *in, unsigned n, const struct sw_slot
         in->sizes[n] = sw_slot_memory(in->cfg, s);
         in->limits[n] = sw_slot_limit(s);
         in->in_place[n] = s->mode == SW_MODE_IN_PLACE;
+        in->dma32[n] = in->in_place[n] ? s->dma32_size : 0;
         in->spares[n] = 0;
         in->ids[n] = s->id;
 }
@@ -663,6 +729,7 @@ unsigned sw_plan_input_from_config(struct sw_plan_input *in)
                 .slot_limits = in->limits,
                 .slot_in_place = in->in_place,
                 .slot_spare = in->spares,
+                .slot_dma32 = in->dma32,
         };
         return n;
 }

@@ -10,7 +10,9 @@
  *   - the RESIDENT block (mailbox, ACPI copies, page tables, stacks), below
  *     4 GiB so 32-bit code and 32-bit ACPI pointers can reach it;
  *   - one STORE per slot, where the slot's active-region contents live while
- *     another slot runs.
+ *     another slot runs;
+ *   - a DMA32 WINDOW for each in-place slot whose own RAM lies above 4 GiB:
+ *     RAM of its own below 4 GiB (see SW_PLAN_DMA32_LIMIT below).
  * The EFI code then claims the low page, the resident block and the stores
  * with AllocatePages(AllocateAddress) as reserved memory, so those are only
  * ever placed in conventional memory of the map they were planned from.
@@ -51,6 +53,10 @@ struct sw_plan_request {
          * boot_params), kept so a slot whose saved state is found damaged
          * can be cold-booted again ('on-damage cold-boot'). */
         const uint64_t *slot_spare;
+        /* Bytes of DMA32 window each in-place slot wants (see
+         * SW_PLAN_DMA32_LIMIT); NULL, or a 0 entry, means none.  Ignored
+         * for swap slots. */
+        const uint64_t *slot_dma32;
 };
 
 /*
@@ -66,6 +72,24 @@ struct sw_plan_request {
  */
 #define SW_INPLACE_LOW (2ULL << 20)
 
+/*
+ * The DMA32 WINDOW of an in-place slot.  Linux sorts RAM below 4 GiB into
+ * ZONE_DMA32 and takes its swiotlb bounce buffer (64 MiB by default) from
+ * there; a device that can only address 32 bits (QEMU's bochs display, many
+ * USB, sound and network chips) needs both.  An in-place slot whose own RAM
+ * lies above 4 GiB would have none, so it gets a window: slot_dma32[i] bytes
+ * of RAM of its own below this limit, placed after its store, in the highest
+ * free piece below the limit (2 MiB aligned when the piece allows), apart
+ * from the active region, the resident block, the low page and every other
+ * slot's store, window and recovery copy.  Like the slot's own RAM it stays
+ * where it is at a switch (never copied) and every other slot's e820 shows
+ * it reserved.  A slot that already has at least slot_dma32[i] bytes of its
+ * own RAM below the limit (or all of it) gets no window.  A window that does
+ * not fit is never shrunk: the slot is left out, with a warning that names
+ * the size and the largest free piece below 4 GiB.
+ */
+#define SW_PLAN_DMA32_LIMIT (4ULL << 30)
+
 /* The least RAM a slot is given at all: no stock kernel plus initrd comes up
  * in less (the same floor as the config's active-size). */
 #define SW_PLAN_SLOT_MIN (16ULL << 20)
@@ -78,6 +102,8 @@ struct sw_slot_plan {
         uint64_t store_size;
         uint64_t spare_base;    /* the recovery copy; 0 when none or no room */
         uint64_t spare_size;
+        uint64_t dma32_base;    /* an in-place slot's DMA32 window; size 0 when none */
+        uint64_t dma32_size;
 };
 
 struct sw_plan {
@@ -89,7 +115,7 @@ struct sw_plan {
         uint64_t resident_size;
         unsigned nslots;
         struct sw_slot_plan slots[SW_PLAN_SLOTS];
-        uint64_t missing;              /* bytes of stores that did not fit */
+        uint64_t missing;              /* bytes of stores and DMA32 windows that did not fit */
 };
 
 /*
@@ -99,8 +125,10 @@ struct sw_plan {
  * [0xA0000, 1 MiB), the low page or an owned range; the last range is cut so
  * active_bytes == active_size), the resident block (the highest conventional
  * piece below 4 GiB that fits), then the stores in slot order (each in the
- * highest conventional piece that fits, 2 MiB aligned when the piece allows).
- * A slot whose store does not fit is left out with a warning.
+ * highest conventional piece that fits, 2 MiB aligned when the piece allows,
+ * each in-place slot's DMA32 window right after its store), then the
+ * recovery copies.  A slot whose store or window does not fit is left out
+ * with a warning.
  * Returns the number of slots placed, or -1 when no plan is possible (RAM
  * below active_size, no low page, no room for the resident block, a bad
  * request), each reason reported through d; *p is then incomplete.
@@ -127,6 +155,7 @@ struct sw_plan_input {
         uint64_t sizes[SW_PLAN_SLOTS];    /* sw_slot_memory() */
         uint64_t limits[SW_PLAN_SLOTS];   /* sw_slot_limit() */
         uint64_t spares[SW_PLAN_SLOTS];   /* recovery copies: zero here, set by the caller */
+        uint64_t dma32[SW_PLAN_SLOTS];    /* an in-place slot's dma32-size, 0 for a swap slot */
         bool in_place[SW_PLAN_SLOTS];
 };
 
@@ -145,7 +174,9 @@ int sw_plan_store_addr(const struct sw_plan *p, unsigned slot, uint64_t active_a
 /*
  * The RAM slot i sees: for a swap slot the active ranges, in address order,
  * cut after the slot's store_size bytes; for an in-place slot the active
- * ranges below 1 MiB and then its own RAM (see SW_INPLACE_LOW).  Writes at
+ * ranges below 1 MiB, then its DMA32 window if it has one, then its own RAM
+ * (see SW_INPLACE_LOW): in address order, so the own RAM is always the last
+ * range.  This is the RAM its e820 offers (sw_e820_build()).  Writes at
  * most max ranges to out and returns how many, or -1 for a slot that was
  * not placed.
  */
@@ -156,8 +187,9 @@ int sw_plan_slot_ranges(const struct sw_plan *p, unsigned slot, struct sw_range 
  * was not placed. */
 uint64_t sw_plan_saved_bytes(const struct sw_plan *p, unsigned slot);
 
-/* True if slot i is in place and [addr, addr+len) lies in its own RAM, i.e.
- * stays where it is at a switch (written directly when staging). */
+/* True if slot i is in place and [addr, addr+len) lies in its own RAM or
+ * in its DMA32 window, i.e. stays where it is at a switch (written directly
+ * when staging, never copied). */
 bool sw_plan_in_own(const struct sw_plan *p, unsigned slot, uint64_t addr, uint64_t len);
 
 /* True if [base, base+size) (size > 0) lies inside ONE active range. */
@@ -172,6 +204,7 @@ bool sw_plan_in_active(const struct sw_plan *p, uint64_t base, uint64_t size);
  *     plan:   resident 0x%016llx-0x%016llx  SIZE     (left out if size 0)
  *     plan:   slot %-12s store 0x%016llx-0x%016llx  SIZE
  *     plan:   slot %-12s in-place 0x%016llx-0x%016llx  SIZE  (its own RAM, low memory saved first)
+ *     plan:   slot %-12s dma32 0x%016llx-0x%016llx  SIZE     (an in-place slot's DMA32 window, if any)
  *     plan:   slot %-12s not placed (no room)
  *     plan:   slot %-12s spare 0x%016llx-0x%016llx  SIZE     (a recovery copy, if any)
  * Ends are inclusive, like /proc/iomem; SIZE comes from sw_fmt_size().

@@ -140,30 +140,20 @@ static void test_e820_and_print(void **state)
         assert_int_equal(ram, low_bytes() + 256 * MiB);
 }
 
-static char printed[16][160];
-static unsigned nprinted;
-
-static void line(void *ctx, const char *text)
-{
-        (void)ctx;
-        if (nprinted < 16)
-                snprintf(printed[nprinted++], sizeof(printed[0]), "%s", text);
-}
-
 static void test_print(void **state)
 {
+        struct capture lines = { 0 };
         char want[160];
         (void)state;
         build();
-        nprinted = 0;
-        sw_plan_print(&plan, line, NULL);
+        sw_plan_print(&plan, capture_line, &lines);
         snprintf(want, sizeof(want), "plan:   slot %-12s in-place 0x%016llx-0x%016llx  ", "c",
                  (unsigned long long)plan.slots[2].store_base,
                  (unsigned long long)(plan.slots[2].store_base + plan.slots[2].store_size - 1));
         /* The size (2 GiB + 2 MiB) is printed as sw_fmt_size() says. */
-        for (unsigned i = 0; i < nprinted; i++)
-                if (!strncmp(printed[i], "plan:   slot c ", 15)) {
-                        assert_int_equal(strncmp(printed[i], want, strlen(want)), 0);
+        for (unsigned i = 0; i < lines.n && i < CAPTURE_MAX; i++)
+                if (!strncmp(lines.msg[i], "plan:   slot c ", 15)) {
+                        assert_int_equal(strncmp(lines.msg[i], want, strlen(want)), 0);
                         return;
                 }
         fail_msg("no plan line for slot c: %s", want);
@@ -221,13 +211,13 @@ static void test_spare(void **state)
         for (unsigned i = 0; i < plan.nactive; i++)
                 assert_true(b->spare_base >= sw_range_end(&plan.active[i]) ||
                             b->spare_base + b->spare_size <= plan.active[i].base);
-        nprinted = 0;
-        sw_plan_print(&plan, line, NULL);
         {
+                struct capture lines = { 0 };
                 bool seen = false;
 
-                for (unsigned i = 0; i < nprinted; i++)
-                        seen |= !strncmp(printed[i], "plan:   slot b            spare 0x", 34);
+                sw_plan_print(&plan, capture_line, &lines);
+                for (unsigned i = 0; i < lines.n && i < CAPTURE_MAX; i++)
+                        seen |= !strncmp(lines.msg[i], "plan:   slot b            spare 0x", 34);
                 assert_true(seen);
         }
 

@@ -13,3 +13,8 @@ void capture_emit(void *ctx, enum sw_severity sev, const char *msg)
         }
         c->n++;
 }
+
+void capture_line(void *ctx, const char *text)
+{
+        capture_emit(ctx, SW_INFO, text);
+}

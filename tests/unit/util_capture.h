@@ -14,3 +14,7 @@ struct capture {
 
 /* An sw_diag emit callback; ctx is a struct capture. */
 void capture_emit(void *ctx, enum sw_severity sev, const char *msg);
+
+/* A line callback (sw_plan_print(), sw_memmap_dump()) that keeps the lines
+ * in a struct capture, as messages of severity SW_INFO. */
+void capture_line(void *ctx, const char *text);

@@ -42,3 +42,29 @@ size_t load_file_fixture(const char *name, void *dst, size_t cap)
         fclose(f);
         return n;
 }
+
+void memmap_claim(struct sw_memmap *m, uint64_t b, uint64_t size, uint32_t type)
+{
+        static struct sw_memmap out;
+        struct sw_diag d = { 0 };
+        uint64_t e = b + size;
+
+        sw_memmap_init(&out);
+        for (unsigned i = 0; i < m->n; i++) {
+                const struct sw_mem_range *r = &m->r[i];
+                uint64_t rb = r->base, re = r->base + r->size;
+                uint64_t lo = rb > b ? rb : b, hi = re < e ? re : e;
+
+                if (lo >= hi) {
+                        assert_int_equal(sw_memmap_add(&out, r->efi_type, rb, r->size / 4096, r->attr, &d), 0);
+                        continue;
+                }
+                assert_int_equal(r->efi_type, SW_EFI_CONVENTIONAL);
+                if (rb < lo)
+                        assert_int_equal(sw_memmap_add(&out, r->efi_type, rb, (lo - rb) / 4096, r->attr, &d), 0);
+                assert_int_equal(sw_memmap_add(&out, type, lo, (hi - lo) / 4096, r->attr, &d), 0);
+                if (hi < re)
+                        assert_int_equal(sw_memmap_add(&out, r->efi_type, hi, (re - hi) / 4096, r->attr, &d), 0);
+        }
+        *m = out;
+}

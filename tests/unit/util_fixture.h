@@ -11,3 +11,11 @@ void load_memmap_fixture(struct sw_memmap *m, const char *name);
  * shorter than cap, so a fixture that grew is noticed) and returns its
  * length.  Fails the running test when the file cannot be read. */
 size_t load_file_fixture(const char *name, void *dst, size_t cap);
+
+/*
+ * What the firmware does to m when the EFI code claims [b, b+size) with
+ * AllocatePages(AllocateAddress, type): those pages take the type.  The
+ * planner only picks conventional memory for what it claims, which this
+ * asserts too.
+ */
+void memmap_claim(struct sw_memmap *m, uint64_t b, uint64_t size, uint32_t type);

@@ -238,8 +238,9 @@ int cmd_plan(int argc, char **argv)
         static const struct argp argp = {
                 plan_options, parse_opt, "CONF",
                 "Prints the memory plan the switcher would make for CONF on a machine: the active region, "
-                "each slot's store, the resident block.  The text lines are the ones the switcher prints at "
-                "boot.  Exit status 0 when at least one slot is placed.", NULL, NULL, NULL,
+                "each slot's store, an in-place slot's DMA32 window, the resident block.  The text lines "
+                "are the ones the switcher prints at boot.  Exit status 0 when at least one slot is placed.",
+                NULL, NULL, NULL,
         };
         static struct sw_config c;
         static struct sw_memmap m;
@@ -298,9 +299,10 @@ int cmd_plan(int argc, char **argv)
         for (unsigned i = 0; i < p.nslots; i++) {
                 printf("%s{\"id\":", i ? "," : "");
                 json_str(stdout, p.slots[i].id);
-                printf(",\"placed\":%s,\"store_base\":%llu,\"store_size\":%llu}",
+                printf(",\"placed\":%s,\"store_base\":%llu,\"store_size\":%llu,\"dma32_base\":%llu,\"dma32_size\":%llu}",
                        p.slots[i].placed ? "true" : "false", (unsigned long long)p.slots[i].store_base,
-                       (unsigned long long)p.slots[i].store_size);
+                       (unsigned long long)p.slots[i].store_size, (unsigned long long)p.slots[i].dma32_base,
+                       (unsigned long long)p.slots[i].dma32_size);
         }
         printf("],\"missing\":%llu}\n", (unsigned long long)p.missing);
         return placed > 0 ? 0 : 1;
