@@ -5,13 +5,16 @@
 # suspended slot, and `switchctl snapshot restore`, which writes its store
 # and partition back and has the switcher adopt them.  Slots lab (the
 # default, a writer counting on its partition) and ctl (which keeps the
-# snapshots on a third partition, "bank").  After the restore, lab resumes
-# inside the snapshot: the same writer PID goes on from the snapshot's
-# count, and the file it wrote after the snapshot is gone.  Bad input
-# (truncated, a flipped RAM byte, another slot's snapshot, a partition in
-# use, lab itself running) is refused with the reason, lab's partition
-# byte for byte unchanged, and lab's store too (the switcher checks its
-# hash at the resume that follows).  See the "lab" role for the steps.
+# snapshots on a third partition, "bank").  After each of three restores,
+# lab resumes inside the snapshot: the same writer PID goes on from the
+# snapshot's count, and the file it wrote after the snapshot (or after the
+# previous revert) is gone; e2fsck finds lab's file system clean at the
+# end.  Bad input (truncated, a flipped RAM byte, a flipped partition byte,
+# another slot's snapshot, a file system larger than lab's partition,
+# another machine's or memory settings' identity, a partition in use, lab
+# itself running) is refused with the reason, lab's partition byte for
+# byte unchanged, and lab's store too (the switcher checks its hash at the
+# resume that follows).  See the "lab" role for the steps.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +51,15 @@ if ! "$build/mkslot" snapshot save --slot ctl --kernel test --mem "$w/other-stor
         --range store:0x100000:1M --vector 0x9a000 -o "$w/bank/other.snap" >"$w/other.log" 2>&1; then
         sw_prepare_failed lab "mkslot snapshot save of other.snap: $(tail -n 2 "$w/other.log")"
 fi
+# A snapshot of slot 'lab' whose file system (32 MiB) is larger than lab's
+# 16 MiB partition.
+head -c 64K /dev/urandom >"$w/big-store.bin"
+truncate -s 32M "$w/big.ext4"
+if ! mke2fs -q -t ext4 -F "$w/big.ext4" >"$w/big.log" 2>&1 ||
+        ! "$build/mkslot" snapshot save --slot lab --kernel test --mem "$w/big-store.bin" --mem-base 0x100000 \
+                --range store:0x100000:64K --fs "$w/big.ext4" --vector 0x9a000 -o "$w/bank/big.snap" >>"$w/big.log" 2>&1; then
+        sw_prepare_failed lab "mkslot snapshot save of big.snap: $(tail -n 2 "$w/big.log")"
+fi
 "$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-lab,size=16M label=slot-ctl,size=16M \
         "label=bank,size=448M,dir=$w/bank" >/dev/null
 
@@ -68,6 +80,14 @@ t_check lab/bad-flipped "$s" '^GUEST: lab bad flipped rc 1$'
 t_check lab/bad-flipped-says "$s" '^GUEST: lab bad flipped: .*part 1 \(ram\) hash mismatch'
 t_check lab/bad-other-slot "$s" '^GUEST: lab bad other-slot rc 1$'
 t_check lab/bad-other-slot-says "$s" "^GUEST: lab bad other-slot: .*is a snapshot of slot 'ctl', not 'lab'"
+t_check lab/bad-flipped-fs "$s" '^GUEST: lab bad flipped-fs rc 1$'
+t_check lab/bad-flipped-fs-says "$s" '^GUEST: lab bad flipped-fs: .*part 2 \(fs\) hash mismatch'
+t_check lab/bad-too-small "$s" '^GUEST: lab bad too-small rc 1$'
+t_check lab/bad-too-small-says "$s" "^GUEST: lab bad too-small: .*: [0-9]+ bytes, the snapshot's file system needs 33554432; nothing written"
+for b in other-machine other-settings; do
+        t_check "lab/bad-$b" "$s" "^GUEST: lab bad $b rc 1\$"
+        t_check "lab/bad-$b-says" "$s" "^GUEST: lab bad $b: .*the snapshot was taken with another memory map or memory settings"
+done
 t_check lab/bad-mounted "$s" '^GUEST: lab bad mounted rc 1$'
 t_check lab/bad-mounted-says "$s" "^GUEST: lab bad mounted: .*slot 'lab''s partition PARTLABEL=slot-lab\) is mounted"
 t_check lab/partition-unchanged "$s" '^GUEST: lab partition-unchanged yes$'
@@ -77,22 +97,28 @@ t_check lab/store-unchanged "$s" '^GUEST: lab back writer=[0-9]+ alive after-sna
 t_check lab/running-refused "$s" '^GUEST: lab running-restore rc 1$'
 t_check lab/running-refused-says "$s" "^GUEST: lab running-restore: .*slot 'lab' is running"
 
-# The restore, adopted by the switcher.
-t_check lab/restored "$s" '^GUEST: lab restore rc 0$'
-t_check lab/adopted "$s" "^switcher: slot 'lab' adopted its snapshot; it resumes at 0x[0-9a-f]+$"
-t_check lab/reverted "$s" '^GUEST: lab reverted writer=[0-9]+ alive after-snapshot=absent marker=present$'
-
-# The writer: the PID it had at the snapshot, counting on from the count it
-# had then (the last tick before the save; the first after the restore).
+# Three restores, each adopted by the switcher.
 snap=$(awk '/^GUEST: lab save rc/ { print last; exit } /^GUEST: tick slot=lab / { last = $4 " " $5 }' "$s")
-back=$(awk '/^GUEST: lab restore rc 0$/ { on = 1 } on && /^GUEST: tick slot=lab / { print $4 " " $5; exit }' "$s")
 up=$(sed -n 's/^GUEST: lab up writer=\([0-9]*\)$/\1/p' "$s")
-if [ -n "$snap" ] && [ -n "$back" ] && [ "${snap%% *}" = "pid=$up" ] && [ "${back%% *}" = "${snap%% *}" ] &&
-        [ "${back#* n=}" = $((${snap#* n=} + 1)) ]; then
-        t_pass lab/writer-continues-from-snapshot
-else
-        t_fail lab/writer-continues-from-snapshot "at the snapshot '$snap', after the restore '$back', writer $up"
-fi
+n=$(grep -Ec "^switcher: slot 'lab' adopted its snapshot; it resumes at 0x[0-9a-f]+$" "$s" || true)
+if [ "$n" = 3 ]; then t_pass lab/adopted-3; else t_fail lab/adopted-3 "the switcher adopted $n snapshots, want 3"; fi
+for k in 1 2 3; do
+        t_check "lab/restored-$k" "$s" "^GUEST: lab restore $k rc 0\$"
+        t_check "lab/reverted-$k" "$s" "^GUEST: lab reverted $k writer=$up alive after-snapshot=absent marker=present\$"
+        # Something for the next revert to undo.
+        [ "$k" = 3 ] || t_check "lab/after-revert-$k-written" "$s" "^GUEST: lab after-snapshot $k written\$"
+        # The writer: the PID it had at the snapshot, counting on from the
+        # count it had then (the last tick before the save; the first after
+        # the restore).
+        back=$(awk -v k="$k" '$0 == "GUEST: lab restore " k " rc 0" { on = 1 }
+                on && /^GUEST: tick slot=lab / { print $4 " " $5; exit }' "$s")
+        if [ -n "$snap" ] && [ -n "$back" ] && [ "${snap%% *}" = "pid=$up" ] && [ "${back%% *}" = "${snap%% *}" ] &&
+                [ "${back#* n=}" = $((${snap#* n=} + 1)) ]; then
+                t_pass "lab/writer-continues-from-snapshot-$k"
+        else
+                t_fail "lab/writer-continues-from-snapshot-$k" "at the snapshot '$snap', after restore $k '$back', writer $up"
+        fi
+done
 t_check lab/machine-off "$s" "^switcher: slot 'lab' is off; going on in 'ctl'"
 
 # On the disk: the marker is there, after-snapshot is not, the file system is clean.
