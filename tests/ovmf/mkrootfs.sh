@@ -70,12 +70,16 @@ debs=$cache/debs/rootfs-$arch
 mkdir -p "$debs"
 tmp=$cache/rootfs/.build-$arch-$key
 rm -rf "$tmp"
-mkdir -p "$tmp/deb"
+mkdir -p "$tmp"
 # apt inside the chroot installs the package from a path that must exist
-# there too: the file-mirror-automount hook bind-mounts it at the same path.
-# A short path under the build dir, without commas or spaces.
-cp "$deb" "$tmp/deb/"
-local_deb=$tmp/deb/$(basename "$deb")
+# there too: the file-mirror-automount hook bind-mounts it at the same path,
+# and leaves an empty file there.  Under /tmp, which mmdebstrap empties in
+# the root at the end, nothing of it stays.  No commas or spaces in it.
+debdir=$(mktemp -d /tmp/sw-mkrootfs.XXXXXX)
+trap 'rm -rf "$debdir"' EXIT
+chmod 755 "$debdir"
+cp "$deb" "$debdir/"
+local_deb=$debdir/$(basename "$deb")
 
 # Trim what a test slot never uses, the way small Debian images do, with
 # dpkg's path filters (the packages stay installed; dpkg just does not unpack
@@ -153,7 +157,6 @@ grep -q '^switcher-agent ' "$tmp/packages" || sw_die "$arch: switcher-agent is n
 printf '%s\n' "$used" >"$tmp/sources"
 after=$(du -sk "$debs" | cut -f1)
 
-rm -rf "$tmp/deb"
 rm -rf "$cache/rootfs/$arch-"*
 mv "$tmp" "$out"
 echo "mkrootfs: $arch: built $(cat "$out/version") root in $(sw_since "$t0") s" \
