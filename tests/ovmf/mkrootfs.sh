@@ -9,19 +9,24 @@
 # The kernel's postinst and the agent's trigger make the initramfs inside
 # the root, so the slot boots Debian's own kernel and initramfs.
 #
-# The result is cached under CACHE_DIR/rootfs/ARCH-KEY/, KEY a hash of this
-# script, ARCH and AGENT_DEB's bytes, and holds:
+# The result is cached under CACHE_DIR/rootfs/ARCH-KEY/, KEY a hash of what
+# goes into the root (the package list, the mirrors, a recipe number this
+# script raises when it builds differently), and holds:
 #   rootfs.tar      the root, for `mkslot disk --part LABEL:SIZE:rootfs.tar`
 #   vmlinuz         the root's /boot/vmlinuz-VERSION  (for the ESP)
 #   initrd.img      the root's /boot/initrd.img-VERSION
 #   version         VERSION
 #   sources         the apt sources it was built from (see the fallback below)
 #   packages        every installed package with its version
-# The directory's path is printed on stdout.  A second run with the same
-# inputs downloads and builds nothing.  The .debs apt downloaded are kept in
-# CACHE_DIR/debs/rootfs-ARCH, so a rebuild after a change of the agent or of
-# this script downloads only what the mirror has newer.  Older builds for
-# ARCH are deleted when a new one is complete.
+#   agent.sha       the start of the agent package's sha256
+# When AGENT_DEB is another package than the one the root was built with,
+# it is installed over it (an upgrade, `dpkg -i` in a chroot; its trigger
+# makes the initramfs again) into ARCH-KEY/agent-SHA/, with the same files:
+# a new agent costs a minute, not a new mmdebstrap run.  The path of the
+# directory to use is printed on stdout.  A second run with the same inputs
+# downloads and builds nothing.  The .debs apt downloaded are kept in
+# CACHE_DIR/debs/rootfs-ARCH, so a rebuild downloads only what the mirror
+# has newer.  Older builds for ARCH are deleted when a new one is complete.
 #
 # A mirror in the middle of a sync can serve an index that does not match
 # its Release file ("File has unexpected size ... Mirror sync in progress?"),
@@ -51,15 +56,69 @@ security=${SW_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 suite=bookworm
 packages="systemd,systemd-sysv,udev,dbus,e2fsprogs,kmod,zstd,initramfs-tools,$kernel"
 
-key=$( {
-        sha256sum <"$0"
-        echo "$arch $mirror $security $suite $packages"
-        sha256sum <"$deb"
-} | sha256sum | cut -c1-16)
-out=$cache/rootfs/$arch-$key
-if [ -s "$out/rootfs.tar" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ]; then
-        echo "mkrootfs: $arch: cached $(cat "$out/version") root in $out" >&2
+# The base root's key: what goes into it.  RECIPE names the build below;
+# raise it when a change of this script changes the root it makes.
+recipe=1
+key=$(echo "$recipe $arch $mirror $security $suite $packages" | sha256sum | cut -c1-16)
+base=$cache/rootfs/$arch-$key
+debsum=$(sha256sum <"$deb" | cut -c1-16)
+
+# done DIR: DIR is complete; print it.
+done_root() {
+        [ -s "$1/rootfs.tar" ] && [ -s "$1/vmlinuz" ] && [ -s "$1/initrd.img" ] && [ -s "$1/agent.sha" ]
+}
+
+# The agent changes far more often than Debian does.  A base root built
+# with another agent package gets the new one installed over it (as an
+# upgrade, `dpkg -i` in a chroot, whose trigger makes the initramfs again)
+# in a layer of its own, BASE/agent-DEBSUM, instead of a new mmdebstrap run.
+agent_layer() {
+        local out=$base/agent-$debsum lt=$base/.agent-$debsum t0 m
+        if done_root "$out"; then
+                echo "mkrootfs: $arch: cached $(cat "$out/version") root with agent $debsum in $out" >&2
+                echo "$out"
+                return 0
+        fi
+        t0=$(sw_now_ms)
+        rm -rf "$lt"
+        mkdir -p "$lt/root"
+        tar --numeric-owner -xpf "$base/rootfs.tar" -C "$lt/root"
+        cp "$deb" "$lt/root/tmp/agent.deb"
+        # The trigger's mkinitramfs wants /dev, /proc and /sys, as in
+        # mmdebstrap's chroot.
+        for m in dev proc sys; do
+                mount --bind "/$m" "$lt/root/$m"
+        done
+        if ! chroot "$lt/root" dpkg -i /tmp/agent.deb >"$lt/dpkg.log" 2>&1; then
+                for m in sys proc dev; do umount "$lt/root/$m"; done
+                sw_die "$arch: dpkg -i of $deb over the base root failed: $(tail -n 3 "$lt/dpkg.log" | tr '\n' ' ')"
+        fi
+        for m in sys proc dev; do
+                umount "$lt/root/$m"
+        done
+        rm -f "$lt/root/tmp/agent.deb"
+        # shellcheck disable=SC2016 # dpkg-query's own ${fields}
+        chroot "$lt/root" dpkg-query -W -f '${Package} ${Version} ${Architecture}\n' >"$lt/packages"
+        cp "$base/version" "$base/sources" "$lt/"
+        cp "$lt/root/boot/vmlinuz-$(cat "$base/version")" "$lt/vmlinuz"
+        cp "$lt/root/boot/initrd.img-$(cat "$base/version")" "$lt/initrd.img"
+        tar --numeric-owner -cf "$lt/rootfs.tar" -C "$lt/root" .
+        rm -rf "$lt/root"
+        echo "$debsum" >"$lt/agent.sha"
+        rm -rf "$base/agent-"*
+        mv "$lt" "$out"
+        echo "mkrootfs: $arch: agent $debsum installed over the base root in $(sw_since "$t0") s: $out" >&2
         echo "$out"
+}
+
+if done_root "$base"; then
+        if [ "$(cat "$base/agent.sha")" = "$debsum" ]; then
+                echo "mkrootfs: $arch: cached $(cat "$base/version") root in $base" >&2
+                echo "$base"
+                exit 0
+        fi
+        [ "$(id -u)" = 0 ] || sw_die "installing the agent into the $arch root needs root (chroot)"
+        agent_layer
         exit 0
 fi
 # mmdebstrap's root mode (chroot, mounts) and a tarball whose files belong
@@ -69,12 +128,15 @@ fi
 debs=$cache/debs/rootfs-$arch
 mkdir -p "$debs"
 tmp=$cache/rootfs/.build-$arch-$key
+out=$base
 rm -rf "$tmp"
 mkdir -p "$tmp"
 # apt inside the chroot installs the package from a path that must exist
-# there too: the file-mirror-automount hook bind-mounts it at the same path,
-# and leaves an empty file there.  Under /tmp, which mmdebstrap empties in
-# the root at the end, nothing of it stays.  No commas or spaces in it.
+# there too: a setup hook copies it to the same path inside.  Under /tmp,
+# which mmdebstrap empties in the root at the end, nothing of it stays.  A
+# copy, not mmdebstrap's file-mirror-automount bind mount: a build that
+# fails before its customize hooks leaves that mount behind.  No commas or
+# spaces in the path.
 debdir=$(mktemp -d /tmp/sw-mkrootfs.XXXXXX)
 trap 'rm -rf "$debdir"' EXIT
 chmod 755 "$debdir"
@@ -117,10 +179,10 @@ build() {
         rm -f "$tmp/rootfs.tar" "$tmp/vmlinuz" "$tmp/initrd.img"
         mmdebstrap --mode=root --variant=minbase --architectures="$arch" \
                 --include="$packages" --include="$local_deb" \
-                --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
                 --skip=essential/unlink --skip=check/qemu \
                 "${dpkgopts[@]}" \
                 --setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
+                --setup-hook='mkdir -p "$1'"$debdir"'" && cp "'"$local_deb"'" "$1'"$debdir"'/"' \
                 --setup-hook="sync-in $debs /var/cache/apt/archives/" \
                 --essential-hook='mkdir -p "$1"/etc/initramfs-tools/conf.d && echo RESUME=none >"$1"/etc/initramfs-tools/conf.d/resume' \
                 --customize-hook="sync-out /var/cache/apt/archives $debs" \
@@ -155,6 +217,7 @@ if [ ! -s "$tmp/vmlinuz" ] || [ ! -s "$tmp/initrd.img" ]; then
 fi
 grep -q '^switcher-agent ' "$tmp/packages" || sw_die "$arch: switcher-agent is not installed in the root"
 printf '%s\n' "$used" >"$tmp/sources"
+echo "$debsum" >"$tmp/agent.sha"
 after=$(du -sk "$debs" | cut -f1)
 
 rm -rf "$cache/rootfs/$arch-"*
