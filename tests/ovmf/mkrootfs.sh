@@ -145,12 +145,14 @@ local_deb=$debdir/$(basename "$deb")
 
 # Trim what a test slot never uses, the way small Debian images do, with
 # dpkg's path filters (the packages stay installed; dpkg just does not unpack
-# these paths): documentation, manual pages, translations, and the kernel's
+# these paths): documentation, manual pages, and the kernel's
 # modules for sound, wireless and wired network cards, big GPUs, media,
 # InfiniBand, industrial I/O and staging drivers (about 200 of its 390 MB).
 # Disks, file systems, input, the bochs display and USB stay.
+# Translations stay: excluding /usr/share/locale/* made dpkg fail on
+# systemd ("error creating directory './usr/share/locale/be@latin/...'").
 excludes=(
-        /usr/share/doc/* /usr/share/man/* /usr/share/locale/* /usr/share/info/*
+        /usr/share/doc/* /usr/share/man/* /usr/share/info/*
 )
 for m in sound drivers/net/wireless drivers/net/ethernet drivers/media drivers/infiniband drivers/iio \
         drivers/staging drivers/gpu/drm/amd drivers/gpu/drm/i915 drivers/gpu/drm/nouveau \
