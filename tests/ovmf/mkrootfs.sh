@@ -179,7 +179,10 @@ dpkgopts+=("--dpkgopt=path-include=/usr/share/doc/*/copyright")
 # shellcheck disable=SC2016
 build() {
         rm -f "$tmp/rootfs.tar" "$tmp/vmlinuz" "$tmp/initrd.img"
-        mmdebstrap --mode=root --variant=minbase --architectures="$arch" \
+        # The system's python3 for mmdebstrap's helpers (mmtarfilter runs
+        # once per package): a python3 found first on PATH, a version
+        # manager's shim for example, can be much slower to start.
+        PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --mode=root --variant=minbase --architectures="$arch" \
                 --include="$packages" --include="$local_deb" \
                 --skip=essential/unlink --skip=check/qemu \
                 "${dpkgopts[@]}" \
