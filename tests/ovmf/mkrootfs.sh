@@ -145,15 +145,15 @@ local_deb=$debdir/$(basename "$deb")
 
 # Trim what a test slot never uses, the way small Debian images do, with
 # dpkg's path filters (the packages stay installed; dpkg just does not unpack
-# these paths): documentation, manual pages, and the kernel's
+# these paths): the kernel's
 # modules for sound, wireless and wired network cards, big GPUs, media,
 # InfiniBand, industrial I/O and staging drivers (about 200 of its 390 MB).
 # Disks, file systems, input, the bochs display and USB stay.
-# Translations stay: excluding /usr/share/locale/* made dpkg fail on
-# systemd ("error creating directory './usr/share/locale/be@latin/...'").
-excludes=(
-        /usr/share/doc/* /usr/share/man/* /usr/share/info/*
-)
+# Only the kernel's modules: mmdebstrap unpacks the essential packages
+# itself, and a filter on /usr/share/doc, man or locale made dpkg fail later
+# on a directory that unpack had left out ("error creating directory
+# './usr/share/man/fi/man1'").  No essential package ships modules.
+excludes=()
 for m in sound drivers/net/wireless drivers/net/ethernet drivers/media drivers/infiniband drivers/iio \
         drivers/staging drivers/gpu/drm/amd drivers/gpu/drm/i915 drivers/gpu/drm/nouveau \
         drivers/gpu/drm/radeon drivers/comedi drivers/target drivers/mtd; do
@@ -163,7 +163,6 @@ dpkgopts=()
 for e in "${excludes[@]}"; do
         dpkgopts+=("--dpkgopt=path-exclude=$e")
 done
-dpkgopts+=("--dpkgopt=path-include=/usr/share/doc/*/copyright")
 
 # build SOURCES...: one mmdebstrap run into $tmp/rootfs.tar.  check/qemu is
 # skipped: it wants arch-test to find out whether i386 needs an emulator,
