@@ -47,6 +47,7 @@ i386) kernel=linux-image-686 ;;
 esac
 [ -f "$deb" ] || sw_die "no agent package at $deb (make agent-deb)"
 sw_need_cmd mmdebstrap sha256sum tar
+[ "$arch" = amd64 ] || sw_need_cmd arch-test
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
@@ -164,11 +165,12 @@ for e in "${excludes[@]}"; do
         dpkgopts+=("--dpkgopt=path-exclude=$e")
 done
 
-# build SOURCES...: one mmdebstrap run into $tmp/rootfs.tar.  check/qemu is
-# skipped: it wants arch-test to find out whether i386 needs an emulator,
-# and an x86-64 kernel runs i386 programs itself.  essential/unlink is
-# skipped so that the essential packages' .debs stay in the apt cache that
-# is synced out.  The hooks:
+# build SOURCES...: one mmdebstrap run into $tmp/rootfs.tar.  For i386,
+# mmdebstrap asks arch-test whether this host runs i386 programs itself (an
+# x86-64 kernel with IA32 emulation does) or needs qemu-user through
+# binfmt_misc (qemu-user-static), and says so when neither works.
+# essential/unlink is skipped so that the essential packages' .debs stay in
+# the apt cache that is synced out.  The hooks:
 # RESUME=none before the kernel comes in, or initramfs-tools' resume hook
 # would look at the build host's swap and make every boot wait for a disk
 # that is not there; the apt cache synced in and out; the kernel and the
@@ -183,7 +185,7 @@ build() {
         # manager's shim for example, can be much slower to start.
         PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --mode=root --variant=minbase --architectures="$arch" \
                 --include="$packages" --include="$local_deb" \
-                --skip=essential/unlink --skip=check/qemu \
+                --skip=essential/unlink \
                 "${dpkgopts[@]}" \
                 --setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
                 --setup-hook='mkdir -p "$1'"$debdir"'" && cp "'"$local_deb"'" "$1'"$debdir"'/"' \
