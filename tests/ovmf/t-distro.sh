@@ -43,7 +43,16 @@ if [ "$(id -u)" != 0 ]; then
         echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
         exit 0
 fi
-sw_need_cmd mmdebstrap sgdisk mcopy mke2fs debugfs e2fsck cksum
+sw_need_cmd mmdebstrap arch-test sgdisk mcopy mke2fs debugfs e2fsck cksum
+# The i386 root's packages run their scripts on this host: natively (an
+# x86-64 kernel with IA32 emulation) or through qemu-user and binfmt_misc.
+# A host with neither cannot build it; that is the host, not the switcher.
+if ! arch-test i386 >/dev/null 2>&1; then
+        echo "t-distro: skipped: this host runs no i386 programs (arch-test i386: $(arch-test i386 2>&1 | head -n 1));" \
+                "install qemu-user-static and binfmt-support, or boot a kernel with IA32 emulation"
+        echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
+        exit 0
+fi
 rounds=${SW_DISTRO_ROUNDS:-2}
 # Units a slot may have failed, with the reason in docs/real-guests.md
 # ("Degraded units"); none so far.
