@@ -10,7 +10,8 @@ BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev gnulib autoc
 # The unit tests compile the core with gcc and link cmocka and libfdt.
 UNIT_PKGS="gcc make libcmocka-dev libfdt-dev"
 # groff-base and lintian: t-agent-deb renders the manual pages and lints the .debs.
-TEST_PKGS="gcc-multilib qemu-system-x86 ovmf swtpm mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev groff-base lintian"
+# mmdebstrap, arch-test: t-distro builds its Debian roots with them (tests/ovmf/mkrootfs.sh).
+TEST_PKGS="gcc-multilib qemu-system-x86 ovmf swtpm mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev groff-base lintian mmdebstrap arch-test"
 
 mode=${1:-install}
 case $mode in

@@ -307,7 +307,12 @@ static int build_part(const struct part *p, const char *img, const char *work, c
                         dir = xstrdup(p->source);
                 } else {
                         dir = xasprintf("%s/tree-%s", work, p->label);
-                        const char *argv[] = { "tar", "-xf", p->source, "-C", dir, NULL };
+                        /* A root file system's owners are the ids in the
+                         * tarball: tar would otherwise map their names
+                         * through this host's passwd and group files, and a
+                         * Debian root built elsewhere (systemd-journal,
+                         * _apt, ...) would get this host's ids for them. */
+                        const char *argv[] = { "tar", "--numeric-owner", "-xf", p->source, "-C", dir, NULL };
 
                         if (make_dirs(dir) < 0)
                                 goto out;

@@ -1,0 +1,413 @@
+#!/bin/bash
+# t-distro.sh BUILD
+#
+# Real Debian 12 systems in three slots, installed the way users install
+# them, switched by hotkey under a write load (issue 16): a is an amd64 swap
+# slot, b an amd64 in-place slot, c an i386 swap slot.  Each root is built by
+# mkrootfs.sh (mmdebstrap: minbase, systemd, udev, Debian's kernel, the
+# agent's .deb installed by apt; cached under BUILD/cache/rootfs) and put on
+# its own partition by `mkslot disk` from the tarball; each slot boots
+# Debian's kernel and initramfs from that root with root=PARTLABEL=slot-ID,
+# and systemd starts the agent from the package's unit.  Two test services
+# are added to the roots (tests/ovmf/distro/): sw-writer, buffered writes
+# with an fsync after every third record and each fsync'ed record on the
+# console with its checksum, and sw-state, the kernel, the agent's package
+# and unit, and `systemctl is-system-running`.
+#
+# The hotkeys go a -> b -> c -> a, SW_DISTRO_ROUNDS times (default 2); b
+# and c boot cold on their first visit.  The first hotkey is pressed in a as
+# soon as its agent watches the keyboard, while systemd is still starting
+# the rest of the system, so the kernel's freezer may refuse the suspend: a
+# hotkey whose switch the agent gave up on is pressed again.  Every later
+# one waits for the slot's boot to be over.  After the last switch QEMU is
+# ended from its monitor, a power cut for the running slot.
+#
+# Checked: every switch; per slot, the kernel (Debian's, of the root's
+# architecture, root on its partition), the agent installed from the
+# package and active under systemd, and the last `is-system-running`
+# ("running"; "degraded" only with units that docs/real-guests.md
+# explains); after each resume, the writer's next fsync'ed record within
+# 2 s of the kernel restarting user space (both time stamps from the
+# guest's own kernel log); after QEMU ended, on each partition after its
+# journal is replayed, every record the writer reported as fsync'ed, with
+# its checksum, the records numbered without a gap, and e2fsck -fn clean.
+# Needs root: mmdebstrap builds the roots as root, and the tarballs' owners
+# are only kept by a tar run as root.
+set -eu
+# shellcheck source=tests/ovmf/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+sw_test_dir distro "${1:-build}"
+if [ "$(id -u)" != 0 ]; then
+        echo "t-distro: skipped: building the Debian roots (mmdebstrap --mode=root) needs root"
+        echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
+        exit 0
+fi
+sw_need_cmd mmdebstrap arch-test sgdisk mcopy mke2fs debugfs e2fsck cksum
+# The i386 root's packages run their scripts on this host: natively (an
+# x86-64 kernel with IA32 emulation) or through qemu-user and binfmt_misc.
+# A host with neither cannot build it; that is the host, not the switcher.
+if ! arch-test i386 >/dev/null 2>&1; then
+        echo "t-distro: skipped: this host runs no i386 programs (arch-test i386: $(arch-test i386 2>&1 | head -n 1));" \
+                "install qemu-user-static and binfmt-support, or boot a kernel with IA32 emulation"
+        echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
+        exit 0
+fi
+rounds=${SW_DISTRO_ROUNDS:-2}
+# Units a slot may have failed, with the reason in docs/real-guests.md
+# ("Degraded units"); none so far.
+degraded_ok=${SW_DISTRO_DEGRADED_OK:-}
+t_all=$(sw_now_ms)
+
+# --- the agent's packages and the roots --------------------------------------------
+for b in guest-agent/switchctl guest-agent/switcher-agent guest-agent/i386/switchctl guest-agent/i386/switcher-agent; do
+        [ -x "$build/$b" ] || sw_prepare_failed distro "$build/$b is missing: run make agent agent32"
+done
+"$SW_TOP/packaging/deb/build-deb.sh" "$build" >"$w/debs.txt" 2>"$w/debs.err" ||
+        sw_prepare_failed distro "packaging/deb/build-deb.sh failed: $(tail -n 3 "$w/debs.err" | tr '\n' ' ')"
+declare -A root
+for arch in amd64 i386; do
+        deb=$(grep "_$arch\.deb\$" "$w/debs.txt" || true)
+        [ -n "$deb" ] || sw_prepare_failed distro "build-deb.sh made no $arch package: $(cat "$w/debs.txt")"
+        t0=$(sw_now_ms)
+        if ! root[$arch]=$("$SW_OVMF_DIR/mkrootfs.sh" "$arch" "$build/cache" "$deb" 2>"$w/mkrootfs-$arch.log"); then
+                cat "$w/mkrootfs-$arch.log" >&2
+                sw_prepare_failed distro "mkrootfs.sh $arch failed (see above)"
+        fi
+        cat "$w/mkrootfs-$arch.log"
+        echo "distro: $arch root ready after $(sw_since "$t0") s"
+done
+
+# Each root's tarball gets the test's two services: appended to a copy, so
+# the cache stays as mkrootfs.sh made it.  Their enablement links are the
+# ones `systemctl enable` would make.
+stage=$w/stage
+mkdir -p "$stage/usr/local/sbin" "$stage/etc/systemd/system/multi-user.target.wants"
+members=()
+for f in sw-writer sw-state; do
+        install -m 755 "$SW_OVMF_DIR/distro/$f" "$stage/usr/local/sbin/$f"
+        install -m 644 "$SW_OVMF_DIR/distro/$f.service" "$stage/etc/systemd/system/$f.service"
+        ln -s "/etc/systemd/system/$f.service" "$stage/etc/systemd/system/multi-user.target.wants/$f.service"
+        members+=("./usr/local/sbin/$f" "./etc/systemd/system/$f.service"
+                "./etc/systemd/system/multi-user.target.wants/$f.service")
+done
+declare -A tarball size
+for arch in amd64 i386; do
+        tarball[$arch]=$w/root-$arch.tar
+        cp "${root[$arch]}/rootfs.tar" "${tarball[$arch]}"
+        tar -rf "${tarball[$arch]}" --owner=0 --group=0 --numeric-owner -C "$stage" "${members[@]}"
+        # Room for the files, the journal and the writer: a quarter more
+        # and 128 MiB.
+        size[$arch]=$(($(stat -c %s "${tarball[$arch]}") * 5 / 4 / 1048576 + 128))
+done
+
+# --- the disk ---------------------------------------------------------------------
+declare -A slot_arch=([a]=amd64 [b]=amd64 [c]=i386) slot_key=([a]=1 [b]=2 [c]=3)
+for s in a b c; do
+        mkdir -p "$w/files/slots/$s"
+        cp "${root[${slot_arch[$s]}]}/vmlinuz" "$w/files/slots/$s/vmlinuz"
+        cp "${root[${slot_arch[$s]}]}/initrd.img" "$w/files/slots/$s/initrd.img"
+done
+# loglevel=7: the agent's and the kernel's information lines (suspend,
+# resume, the freezer) on the console.  printk.devkmsg=on: the writer's
+# records through /dev/kmsg are never rate-limited away.
+common="console=ttyS0,115200 rw loglevel=7 printk.devkmsg=on panic=-1"
+cat >"$w/partitions.conf" <<CONF
+timeout 0
+default a
+active-size 320M
+
+slot a
+title Debian 12 amd64 (swap)
+linux /slots/a/vmlinuz
+initrd /slots/a/initrd.img
+options $common root=PARTLABEL=slot-a
+partition PARTLABEL=slot-a
+hotkey ctrl+alt+1
+
+slot b
+title Debian 12 amd64 (in place)
+linux /slots/b/vmlinuz
+initrd /slots/b/initrd.img
+options $common root=PARTLABEL=slot-b
+partition PARTLABEL=slot-b
+mode in-place
+memory 320M
+hotkey ctrl+alt+2
+
+slot c
+title Debian 12 i386 (swap)
+linux /slots/c/vmlinuz
+initrd /slots/c/initrd.img
+options $common root=PARTLABEL=slot-c
+partition PARTLABEL=slot-c
+hotkey ctrl+alt+3
+CONF
+t0=$(sw_now_ms)
+if "$build/mkslot" disk --files "$w/files" --part "slot-a:${size[amd64]}M:${tarball[amd64]}" \
+        --part "slot-b:${size[amd64]}M:${tarball[amd64]}" --part "slot-c:${size[i386]}M:${tarball[i386]}" \
+        -o "$w/disk.img" "$w/partitions.conf" >"$w/disk.log" 2>&1; then
+        t_pass distro/disk
+        echo "distro: disk made by mkslot disk in $(sw_since "$t0") s ($(($(stat -c %s "$w/disk.img") >> 20)) MiB)"
+else
+        t_fail distro/disk "$(tail -n 5 "$w/disk.log" | tr '\n' ' ')"
+        t_summary
+        exit 1
+fi
+rm -f "${tarball[@]}"
+
+# --- the hotkey tour ----------------------------------------------------------------
+log=$w/serial.log
+# marks REGEX: how many lines of the serial log match (ERE, anywhere in
+# the line: kernel lines start with their time stamp).
+marks() {
+        log_count "$log" "$1"
+}
+
+# agent_ready SLOT: slot SLOT's agent (the last one that started) watches an
+# input device.
+agent_ready() {
+        tr -d '\r' <"$log" | awk -v me="switcher-agent: running as slot '$1'" '
+                index($0, me) { up = 1; ok = 0 }
+                up && /switcher-agent: watching \/dev\/input\// { ok = 1 }
+                END { exit !ok }'
+}
+
+# wait_until SECS COMMAND...: poll COMMAND every 0.3 s until it succeeds;
+# status 1 after SECS or when QEMU has ended.
+wait_until() {
+        local end=$((SECONDS + $1))
+        shift
+        while [ "$SECONDS" -lt "$end" ]; do
+                "$@" && return 0
+                qemu_gone && return 1
+                sleep 0.3
+        done
+        return 1
+}
+
+more_than() {
+        [ "$(marks "$1")" -gt "$2" ]
+}
+
+# go KEY FROM TO: press the hotkey KEY in slot FROM until the switcher
+# switches FROM -> TO.  An agent that gave the switch up (the freezer
+# refused the suspend twice, or a wake-up event aborted it) said so; then
+# the key is pressed again, up to 4 times in all.  Then wait for TO: a cold
+# slot's agent watching the keyboard, a resumed slot's writer reporting a
+# new record.  Prints the times; status 1 when TO did not come.
+refusals=0
+declare -A visited=([a]=1)
+gave_up_re='switcher-agent: switch to [^ ]+ failed'
+# switched_or_gave_up FROM TO SW FAILED: the switch FROM -> TO happened (its
+# count passed SW), or the agent gave a switch up (its count passed FAILED).
+switched_or_gave_up() {
+        more_than "switcher: switch '$1' -> '$2':" "$3" || more_than "$gave_up_re" "$4"
+}
+go() {
+        local key=$1 from=$2 to=$3 n=0 sw recs failed t0 t1
+        sw=$(marks "switcher: switch '$from' -> '$to':")
+        recs=$(marks "DISTRO: fsynced slot=$to ")
+        t0=$(sw_now_ms)
+        while :; do
+                n=$((n + 1))
+                [ "$n" -le 4 ] || return 1
+                failed=$(marks "$gave_up_re")
+                # The agent ignores a hotkey within 1 s of the last switch.
+                sleep 1.5
+                qemu_monitor "$SW_QEMU_RUN_DIR" "sendkey $key"
+                if ! wait_until 240 switched_or_gave_up "$from" "$to" "$sw" "$failed"; then
+                        echo "distro: $from -> $to: no switch within 240 s of press $n"
+                        return 1
+                fi
+                more_than "switcher: switch '$from' -> '$to':" "$sw" && break
+                refusals=$((refusals + 1))
+                echo "distro: $from -> $to: the agent gave up on press $n: $(tr -d '\r' <"$log" |
+                        grep -aE "$gave_up_re|suspend failed|Freezing .*(abort|fail)" | tail -n 3 | tr '\n' ' ')"
+        done
+        t1=$(sw_now_ms)
+        echo "distro: $from -> $to: switched $(((t1 - t0) / 1000)) s after the first of $n press(es)"
+        if [ -z "${visited[$to]:-}" ]; then
+                visited[$to]=1
+                wait_until 400 agent_ready "$to" || return 1
+                echo "distro: slot $to booted (cold): agent up $(sw_since "$t1") s after the switch"
+        else
+                wait_until 60 more_than "DISTRO: fsynced slot=$to " "$recs" || return 1
+                echo "distro: slot $to resumed: its writer's next record $(sw_since "$t1") s after the switch line (host time)"
+        fi
+}
+
+# booted SLOT: its state service reported once (systemd finished starting).
+booted() {
+        [ "$(marks "DISTRO: state slot=$1 ")" -gt 0 ]
+}
+
+SW_QEMU_BG=1 run_qemu distro 2G $((900 + rounds * 150)) "$w/disk.img" "$log"
+t_qemu=$(sw_now_ms)
+ok=1
+if wait_until 400 agent_ready a; then
+        echo "distro: slot a: agent up $(sw_since "$t_qemu") s after QEMU started;" \
+                "systemd $(booted a && echo "had finished" || echo "was still starting units")"
+else
+        t_fail distro/boot-a "slot a's agent did not come up within 400 s"
+        ok=0
+fi
+cur=a first=1
+for r in $(seq 1 "$rounds"); do
+        [ "$ok" = 1 ] || break
+        for to in b c a; do
+                # Only the first hotkey is pressed before the slot's boot is
+                # over; the others wait for it (and so for its state line).
+                if [ "$first" = 0 ] && ! wait_until 300 booted "$cur"; then
+                        echo "distro: slot $cur: systemd did not finish starting within 300 s; switching anyway"
+                fi
+                first=0
+                if ! go "ctrl-alt-${slot_key[$to]}" "$cur" "$to"; then
+                        t_fail "distro/switch-$cur-$to" "round $r: no switch $cur -> $to, or $to did not come up (see $log)"
+                        ok=0
+                        break
+                fi
+                cur=$to
+        done
+done
+if [ "$ok" = 1 ]; then
+        t_pass distro/tour
+        # A few more records from a, then the power cut.
+        recs=$(marks "DISTRO: fsynced slot=a ")
+        wait_until 30 more_than "DISTRO: fsynced slot=a " $((recs + 5)) || true
+fi
+echo "distro: tour over after $(sw_since "$t_qemu") s of QEMU; $refusals switch(es) given up by the agent and pressed again;" \
+        "the kernels logged $(marks 'Freezing .*(abort|fail)') freezer refusal(s)"
+qemu_stop "$SW_QEMU_PID" "$SW_QEMU_RUN_DIR" distro/quit || true
+no_fault distro "$log"
+tr -d '\r' <"$log" >"$w/serial.txt"
+
+# --- what each slot said --------------------------------------------------------------
+# stamp TEXT: the kernel time stamp (seconds since that slot's kernel
+# started, not counting the time it was switched out) of the first console
+# line that is TEXT after its stamp.
+stamp() {
+        grep -aoE "\[ *[0-9]+\.[0-9]+\] $1" "$w/serial.txt" | head -n 1 | sed 's/^\[ *\([0-9.]*\)\].*/\1/'
+}
+for s in a b c; do
+        echo "distro: slot $s boot (its kernel's clock): agent up at $(stamp "switcher-agent: running as slot '$s'") s," \
+                "systemd done at $(stamp "DISTRO: state slot=$s ") s"
+        arch=${slot_arch[$s]}
+        machine=x86_64
+        [ "$arch" = i386 ] && machine=i686
+        version=$(cat "${root[$arch]}/version")
+        t_check "distro/kernel-$s" "$log" \
+                "DISTRO: kernel slot=$s release=${version//./\\.} machine=$machine root=/dev/sda[0-9]+$"
+        t_check "distro/agent-$s" "$log" \
+                "DISTRO: agent slot=$s package=[^ :]+:$arch unit=active exec=/usr/sbin/switcher-agent$"
+        state=$(grep -aoE "DISTRO: state slot=$s .*" "$w/serial.txt" | tail -n 1 | cut -d' ' -f4-)
+        bad=
+        case $state in
+        "running failed=none") ;;
+        degraded\ failed=*)
+                for u in $(echo "${state#degraded failed=}" | tr ',' ' '); do
+                        case " $degraded_ok " in *" $u "*) ;; *) bad="$bad $u" ;; esac
+                done
+                ;;
+        *) bad=" (state '${state:-never reported}')" ;;
+        esac
+        if [ -z "$bad" ]; then
+                t_pass "distro/state-$s"
+                echo "distro: slot $s: systemctl is-system-running: $state"
+        else
+                t_fail "distro/state-$s" "is-system-running: '$state'; not explained:$bad"
+        fi
+done
+
+# After each resume: the target's kernel restarts user space ("Restarting
+# tasks"), and its writer's next fsync'ed record follows within 2 s, both
+# by the target's own kernel clock.  A cold visit has no resume.
+awk '
+        function stamp(line) {
+                if (match(line, /\[ *[0-9]+\.[0-9]+\]/))
+                        return substr(line, RSTART + 1, RLENGTH - 2) + 0
+                return -1
+        }
+        BEGIN { seen["a"] = 1 }
+        /switcher: switch / && match($0, /switch .[a-c]. -> .[a-c].:/) {
+                to = substr($0, RSTART + 15, 1)
+                n++
+                if (to in seen) { want = to; ref = -1 } else { want = "" }
+                seen[to] = 1
+                next
+        }
+        want != "" && ref < 0 && /Restarting tasks|PM: suspend exit/ { ref = stamp($0); next }
+        want != "" && index($0, "DISTRO: fsynced slot=" want " ") {
+                t = stamp($0)
+                # -1: no line of the kernel said it resumed.
+                printf "%d %s %d\n", n, want, ref < 0 ? -1 : t < ref ? 0 : int((t - ref) * 1000 + 0.5)
+                want = ""
+        }
+' "$w/serial.txt" >"$w/resumes.txt"
+want_resumes=$((rounds * 3 - 2))
+while read -r n s ms; do
+        if [ "$ms" -lt 0 ]; then
+                t_fail "distro/resume-$n-$s" "switch $n into $s: the kernel logged no resume (Restarting tasks) before the writer's record"
+                continue
+        elif [ "$ms" -le 2000 ]; then
+                t_pass "distro/resume-$n-$s"
+        else
+                t_fail "distro/resume-$n-$s" "switch $n into $s: the writer's next record came $ms ms after user space restarted"
+        fi
+        echo "distro: switch $n into $s: writer's next record $ms ms after user space restarted"
+done <"$w/resumes.txt"
+if [ "$ok" = 1 ] && [ "$(wc -l <"$w/resumes.txt")" != "$want_resumes" ]; then
+        t_fail distro/resumes "$(wc -l <"$w/resumes.txt") resumes timed, want $want_resumes"
+fi
+
+# --- the partitions after the power cut ---------------------------------------------------
+for s in a b c; do
+        img=$w/part-$s.img
+        if ! disk_extract "$w/disk.img" "slot-$s" "$img"; then
+                t_fail "distro/records-$s" "no partition slot-$s"
+                continue
+        fi
+        # What a boot would do first: replay the journal.  Then the file, and
+        # the file system check, read-only.
+        e2fsck -y -E journal_only "$img" >"$w/replay-$s.log" 2>&1 || true
+        debugfs -R "cat /var/lib/sw-writer/records" "$img" >"$w/records-$s.txt" 2>/dev/null || true
+        grep -aoE "DISTRO: fsynced slot=$s seq=[0-9]+ sum=[0-9]+ /" "$w/serial.txt" |
+                awk '{ sub("seq=", "", $4); sub("sum=", "", $5); print $4, $5 }' | sort -n -u >"$w/fsynced-$s.txt"
+        # seq and checksum of every line of the file, in file order.
+        while IFS= read -r line; do
+                seqn=${line#*seq=}
+                printf '%s %s\n' "${seqn%% *}" "$(printf '%s\n' "$line" | cksum | cut -d' ' -f1)"
+        done <"$w/records-$s.txt" >"$w/ondisk-$s.txt"
+        last=$(awk 'END { print $1 + 0 }' "$w/fsynced-$s.txt")
+        err=$(awk -v last="$last" -v slot="$s" '
+                NR == FNR { sum[$1] = $2; next }
+                FNR == 1 { want = 1 }
+                # Up to the last record reported as durable the file is exactly
+                # the records in order; after it, whatever the power cut left.
+                want > last + 0 { next }
+                { if ($1 != want) { print "record " FNR " of the file has seq " $1 ", want " want; bad = 1; exit }
+                  have[$1] = $2; want++ }
+                END {
+                        if (bad) exit 1
+                        for (q in sum) {
+                                if (!(q in have)) { print "fsynced record " q " is missing"; exit 1 }
+                                if (have[q] != sum[q]) { print "record " q " has checksum " have[q] ", reported " sum[q]; exit 1 }
+                        }
+                }' "$w/fsynced-$s.txt" "$w/ondisk-$s.txt" 2>&1) || true
+        nrep=$(wc -l <"$w/fsynced-$s.txt")
+        if [ "$nrep" -gt 0 ] && [ -z "$err" ]; then
+                t_pass "distro/records-$s"
+                echo "distro: slot $s: all $nrep fsync'ed records on disk with their checksums" \
+                        "(the file holds $(wc -l <"$w/ondisk-$s.txt"), the last fsync'ed is $last)"
+        else
+                t_fail "distro/records-$s" "${err:-the writer reported no durable record}"
+        fi
+        if e2fsck -fn "$img" >"$w/fsck-$s.log" 2>&1; then
+                t_pass "distro/fsck-$s"
+        else
+                t_fail "distro/fsck-$s" "$(tail -n 5 "$w/fsck-$s.log" | tr '\n' ' ')"
+        fi
+        rm -f "$img"
+done
+echo "distro: done after $(sw_since "$t_all") s in all"
+t_summary
