@@ -38,6 +38,16 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 sw_test_dir distro "${1:-build}"
+# Opt-in for now: this test has not yet booted its guests on any host (the
+# hosts it was written on run no i386 programs, so the i386 root cannot be
+# built there; docs/real-guests.md).  Until it has passed once, `make test`
+# says so rather than run it.
+if [ "${SW_DISTRO:-0}" != 1 ]; then
+        echo "t-distro: not run (SW_DISTRO=1 runs it): it has not passed on any host yet; it needs root," \
+                "about 250 MiB of Debian packages on its first run, and a host that runs i386 programs (docs/real-guests.md)"
+        echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
+        exit 0
+fi
 if [ "$(id -u)" != 0 ]; then
         echo "t-distro: skipped: building the Debian roots (mmdebstrap --mode=root) needs root"
         echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
