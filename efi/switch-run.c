@@ -326,6 +326,15 @@ void sw_wake_entry(uint64_t low_page)
                 /* Nothing was copied: the requester's RAM is in place. */
                 serial_printf("switcher: slot '%s': %s\n", cur_id, d.message);
                 memcpy(res.state, d.state, sizeof(res.state));
+                /* The mailbox's result answers this seq from now on (an
+                 * adoption checks the next request's seq against it). */
+                res.result_seq[cur] = d.result_seq;
+                if (d.adopt_dropped >= 0) {
+                        memset(save_hdr(d.adopt_dropped), 0, sizeof(struct sw_save_header));
+                        res.recover_only[d.adopt_dropped] = d.state[d.adopt_dropped] == SW_SLOT_EMPTY;
+                        if (res.lazy_owner == d.adopt_dropped)
+                                res.lazy_owner = -1;
+                }
                 if (d.adopt_slot >= 0) {
                         /* A restored snapshot: its store is now the slot's
                          * saved state, resumed at the snapshot's vector. */

@@ -331,16 +331,13 @@ static void decide_adopt(const struct sw_switch_facts *f, struct sw_switch_decis
         const char *bad;
         uint64_t hash;
         int i = -1;
+        enum sw_mb_status st = SW_MB_ADOPT_REFUSED;
 
         if (f->adopt_status < 0 || !a || !f->identity || !f->ram_hash) {
                 sw_snprintf(d->message, sizeof(d->message), "adopt request damaged (%s); nothing adopted",
                             sw_mb_status_name((enum sw_mb_status)(f->adopt_status < 0 ? -f->adopt_status
                                                                                       : SW_MB_MALFORMED)));
                 goto refused;
-        }
-        if (f->req.seq != f->slot[f->current].result_seq + 1u) {
-                refuse(f, d, SW_MB_BAD_SEQ);
-                return;
         }
         memcpy(id, a->slot, sizeof(id));
         id[sizeof(id) - 1] = '\0';
@@ -352,6 +349,14 @@ static void decide_adopt(const struct sw_switch_facts *f, struct sw_switch_decis
         bad = adopt_state_why(f, i);
         if (bad) {
                 sw_snprintf(d->message, sizeof(d->message), "cannot adopt a snapshot into '%s': %s", id, bad);
+                goto refused;
+        }
+        /* From here on the agent has written i's store (it asks only after
+         * writing, docs/lab-bank.md): a refusal must not leave its old save
+         * header in force over that RAM. */
+        d->adopt_dropped = i;
+        if (f->req.seq != f->slot[f->current].result_seq + 1u) {
+                st = SW_MB_BAD_SEQ;
                 goto refused;
         }
         if (sw_snap_header_decode(a->header, sizeof(a->header), &h, "snapshot", &keep) < 0)
@@ -404,6 +409,7 @@ static void decide_adopt(const struct sw_switch_facts *f, struct sw_switch_decis
         d->status = SW_MB_OK;
         d->result_seq = f->req.seq;
         d->adopt_slot = i;
+        d->adopt_dropped = -1;
         d->adopt_vector = (uint32_t)h.waking_vector;
         d->state[i] = SW_SLOT_SUSPENDED;
         if (d->lazy_owner == i)
@@ -413,8 +419,30 @@ static void decide_adopt(const struct sw_switch_facts *f, struct sw_switch_decis
         sw_snprintf(d->log, sizeof(d->log), "%s", d->message);
         return;
 refused:
-        sw_snprintf(d->log, sizeof(d->log), "adopt refused: %s", d->message);
-        refuse(f, d, SW_MB_ADOPT_REFUSED);
+        if (d->adopt_dropped >= 0) {
+                bool spare = f->slot[i].has_spare;
+                const char *note = spare ? "; saved state dropped: it starts over from its recovery copy"
+                                         : "; saved state dropped: it is marked failed";
+                size_t n, room = sizeof(d->message) - strlen(note) - 1;
+
+                d->state[i] = spare ? SW_SLOT_EMPTY : SW_SLOT_FAILED;
+                if (d->lazy_owner == i)
+                        d->lazy_owner = -1;
+                if (!d->message[0])
+                        sw_snprintf(d->message, sizeof(d->message), "request refused: %s", sw_mb_status_name(st));
+                /* The note must reach the requester whole: the reason
+                 * gives way, cut with "..." (the serial log has it all). */
+                sw_snprintf(d->log, sizeof(d->log), "adopt refused: %s%s", d->message, note);
+                n = strlen(d->message);
+                if (n > room) {
+                        memcpy(d->message + room - 3, "...", 3);
+                        n = room;
+                }
+                sw_snprintf(d->message + n, sizeof(d->message) - n, "%s", note);
+        }
+        if (!d->log[0])
+                sw_snprintf(d->log, sizeof(d->log), "adopt refused: %s", d->message);
+        refuse(f, d, st);
 }
 
 void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision *d)
@@ -429,6 +457,7 @@ void sw_switch_decide(const struct sw_switch_facts *f, struct sw_switch_decision
         d->target = -1;
         d->flush_slot = -1;
         d->adopt_slot = -1;
+        d->adopt_dropped = -1;
         d->lazy_owner = f->lazy_owner;
         d->verdict = SW_SAVE_OK;
         for (unsigned i = 0; i < SW_MAX_SLOTS; i++)

@@ -93,7 +93,8 @@ struct sw_switch_slot {
         bool recover_only;      /* it ran and went off: its store no longer holds its
                                    staged kernel, only the recovery copy can start it */
         uint32_t vector;        /* its FACS copy's waking vector; 0 when it set none */
-        uint32_t result_seq;    /* seq of its last request that switched */
+        uint32_t result_seq;    /* the seq its mailbox result answers now: its last
+                                   request that switched or was refused */
         int plan_index;         /* index in the plan; -1 when not placed */
         const struct sw_range *ranges;  /* the RAM it sees (its e820) */
         unsigned nranges;
@@ -168,6 +169,12 @@ struct sw_switch_decision {
          * the lazy owner (lazy_owner above is then -1). */
         int adopt_slot;
         uint32_t adopt_vector;
+        /* A refused adoption into a slot the agent had already written
+         * (-1: none): its store holds neither its saved state nor a
+         * checked snapshot.  The caller drops its save header; the slot is
+         * left empty with only its recovery copy to start from
+         * (recover_only), or failed without one (state[] says which). */
+        int adopt_dropped;
 };
 
 /* Decides as described at the top of this file.  Never fails: bad facts

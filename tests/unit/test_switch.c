@@ -709,7 +709,10 @@ static void edit_in_place(struct sw_snap_header *h)
         h->flags |= SW_SNAP_IN_PLACE;
 }
 
-/* Each refusal: the reason in the result, nothing adopted, b untouched. */
+/* Each refusal: the reason in the result, nothing adopted.  Refused before
+ * the target is known to be a suspended swap slot, b is untouched; after
+ * that the agent has written b's store, so b's saved state is dropped:
+ * empty with its recovery copy, failed without one (alternating rows). */
 static void test_adopt_refused(void **state)
 {
         static const struct {
@@ -719,30 +722,32 @@ static void test_adopt_refused(void **state)
                 uint64_t ram_hash;
                 const char *message;            /* its start */
                 int hashed;                     /* calls to ram_hash expected */
+                bool dropped;                   /* b's saved state dropped */
         } rows[] = {
-                { NULL, "zz", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'zz': no such slot", 0 },
-                { NULL, "a", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'a': it is running", 0 },
-                { NULL, NULL, SW_SLOT_EMPTY, 0x1234, "cannot adopt a snapshot into 'b': it never ran", 0 },
-                { NULL, NULL, SW_SLOT_FAILED, 0x1234, "cannot adopt a snapshot into 'b': it failed", 0 },
-                { NULL, "c", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'c': it never ran", 0 },
-                { edit_other_slot, NULL, SW_SLOT_SUSPENDED, 0x1234, "the snapshot is of slot 'd', not 'b'", 0 },
-                { edit_in_place, NULL, SW_SLOT_SUSPENDED, 0x1234, "the snapshot is of an in-place slot", 0 },
+                { NULL, "zz", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'zz': no such slot", 0, false },
+                { NULL, "a", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'a': it is running", 0, false },
+                { NULL, NULL, SW_SLOT_EMPTY, 0x1234, "cannot adopt a snapshot into 'b': it never ran", 0, false },
+                { NULL, NULL, SW_SLOT_FAILED, 0x1234, "cannot adopt a snapshot into 'b': it failed", 0, false },
+                { NULL, "c", SW_SLOT_SUSPENDED, 0x1234, "cannot adopt a snapshot into 'c': it never ran", 0, false },
+                { edit_other_slot, NULL, SW_SLOT_SUSPENDED, 0x1234, "the snapshot is of slot 'd', not 'b'", 0, true },
+                { edit_in_place, NULL, SW_SLOT_SUSPENDED, 0x1234, "the snapshot is of an in-place slot", 0, true },
                 { edit_kernel, NULL, SW_SLOT_SUSPENDED, 0x1234,
-                  "snapshot does not fit 'b' now: saved for kernel '6.1.0-other' (1000 bytes), the slot now has "
-                  "'6.1.0-test'", 0 },
-                { edit_store, NULL, SW_SLOT_SUSPENDED, 0x1234, "snapshot does not fit 'b' now: saved in a store at", 0 },
+                  "snapshot does not fit 'b' now: saved for kernel '6.1.0-other' (1000 bytes)", 0, true },
+                { edit_store, NULL, SW_SLOT_SUSPENDED, 0x1234, "snapshot does not fit 'b' now: saved in a store at", 0, true },
                 { edit_config, NULL, SW_SLOT_SUSPENDED, 0x1234,
-                  "snapshot was taken with other memory settings (mode, arch, memory or active-size)", 0 },
+                  "snapshot was taken with other memory settings (mode, arch, memory or active-size)", 0, true },
                 { edit_vector, NULL, SW_SLOT_SUSPENDED, 0x1234,
-                  "snapshot's waking vector 0x0 is not a real-mode address", 0 },
+                  "snapshot's waking vector 0x0 is not a real-mode address", 0, true },
                 { NULL, NULL, SW_SLOT_SUSPENDED, 0x5678,
-                  "RAM hash mismatch: the store holds 0000000000001234, the snapshot 0000000000005678", 1 },
+                  "RAM hash mismatch: the store holds 0000000000001234, the snapshot 0000000000005678", 1, true },
         };
-        (void)state;
+        bool spare = f.slot[B].has_spare;
 
+        (void)state;
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
                 adopt_setup(rows[i].edit);
                 f.slot[B].state = rows[i].b_state;
+                f.slot[B].has_spare = i % 2 == 0;
                 if (rows[i].slot) {
                         memset(adopt.slot, 0, sizeof(adopt.slot));
                         snprintf(adopt.slot, sizeof(adopt.slot), "%s", rows[i].slot);
@@ -753,13 +758,29 @@ static void test_adopt_refused(void **state)
                 assert_int_equal(d.status, SW_MB_ADOPT_REFUSED);
                 assert_int_equal(d.result_seq, 5);
                 assert_int_equal(d.adopt_slot, -1);
-                assert_int_equal(d.state[B], rows[i].b_state);
+                if (rows[i].dropped) {
+                        const char *how = f.slot[B].has_spare
+                                                  ? "; saved state dropped: it starts over from its recovery copy"
+                                                  : "; saved state dropped: it is marked failed";
+
+                        assert_int_equal(d.adopt_dropped, B);
+                        assert_int_equal(d.state[B], f.slot[B].has_spare ? SW_SLOT_EMPTY : SW_SLOT_FAILED);
+                        if (!strstr(d.message, how))
+                                fail_msg("row %zu: message '%s' lacks '%s'", i, d.message, how);
+                } else {
+                        assert_int_equal(d.adopt_dropped, -1);
+                        assert_int_equal(d.state[B], rows[i].b_state);
+                }
                 assert_int_equal(d.state[A], SW_SLOT_RUNNING);
                 assert_int_equal(ram_hash_calls, rows[i].hashed);
                 if (strncmp(d.message, rows[i].message, strlen(rows[i].message)) != 0)
                         fail_msg("row %zu: message '%s', expected '%s...'", i, d.message, rows[i].message);
                 assert_true(strncmp(d.log, "adopt refused: ", 15) == 0);
+                /* The serial log keeps the whole reason. */
+                if (strncmp(d.log + 15, rows[i].message, strlen(rows[i].message)) != 0)
+                        fail_msg("row %zu: log '%s'", i, d.log);
         }
+        f.slot[B].has_spare = spare;
 }
 
 /* An in-place slot that ran: refused for its mode. */
@@ -785,6 +806,7 @@ static void test_adopt_damaged(void **state)
         assert_int_equal(d.status, SW_MB_ADOPT_REFUSED);
         assert_non_null(strstr(d.message, "header hash mismatch"));
         assert_int_equal(d.adopt_slot, -1);
+        assert_int_equal(d.adopt_dropped, B);   /* b's store was written */
 
         adopt_setup(NULL);
         f.adopt = NULL;
@@ -792,12 +814,14 @@ static void test_adopt_damaged(void **state)
         sw_switch_decide(&f, &d);
         assert_int_equal(d.status, SW_MB_ADOPT_REFUSED);
         assert_string_equal(d.message, "adopt request damaged (bad-csum); nothing adopted");
+        assert_int_equal(d.adopt_dropped, -1);  /* which slot is not known */
 
         adopt_setup(NULL);
         f.req.seq = 9;
         sw_switch_decide(&f, &d);
         assert_int_equal(d.status, SW_MB_BAD_SEQ);
         assert_int_equal(d.result_seq, 4);
+        assert_int_equal(d.adopt_dropped, B);
         assert_int_equal(d.adopt_slot, -1);
         assert_int_equal(ram_hash_calls, 0);
 }
