@@ -113,7 +113,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         struct sw_fb fb;
         uint64_t rsdp, mailbox, map_top;
         bool oneshot;
-        int def, chosen, boot, nids, nrt;
+        int def, chosen, boot, nids, nrt, final_rt;
         unsigned nplaced = 0;
         UINTN key;
         EFI_STATUS s;
@@ -350,6 +350,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
          * allocates), then the runtime-only map on the map as it is now. */
         bli_publish(li, &cfg, chosen, SWITCHER_VERSION);
         nrt = efirt_prepare(&map, &con_diag);
+        final_rt = nrt;
         if (nrt <= 0)
                 con_printf("switcher: warning: no EFI runtime services for 64-bit slots (see above)\n");
         else
@@ -368,7 +369,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                 if (!EFI_ERROR(s)) {
                         /* On this, the final map: every 64-bit slot's
                          * boot_params point at the map made here. */
-                        efirt_prepare(&map, NULL);
+                        final_rt = efirt_prepare(&map, NULL);
                         /* The other slots' boot_params live in their stores; a
                          * failure there only costs that slot its cold boot. */
                         for (unsigned i = 0; i < cfg.nslots; i++)
@@ -385,6 +386,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         }
         con_after_exit();
         serial_printf("switcher: boot services ended\n");
+        /* The dry run said runtime services would be there; if the final
+         * map (no messages possible then) said otherwise, say it now. */
+        if (nrt > 0 && final_rt < 0)
+                serial_printf("switcher: warning: the final memory map could not be given to the slots: 64-bit "
+                              "slots boot without EFI runtime services\n");
         /* Once for all slots, before any of them starts; if it fails, no
          * slot may believe the firmware is in virtual mode. */
         if (efirt_bp() && !efirt_enter_virtual())
