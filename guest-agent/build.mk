@@ -42,9 +42,8 @@ $(eval $(call agent_variant,$(BUILD)/guest-agent/test,$(BUILD)/agent-test-obj,$(
 
 # The lab bank (`switchctl snapshot`, guest-agent/snapctl.c and snapio.c)
 # links libext2fs, statically: Debian's libext2fs-dev ships libext2fs.a and
-# comerr-dev libcom_err.a for amd64.  Only the amd64 switchctl gets it
-# (switchctl.c compiles the command for __x86_64__ only): an i386 static
-# libext2fs would have to be fetched like libfdt.a, which is not done yet.
+# comerr-dev libcom_err.a for amd64; the i386 agent's copies are fetched like
+# its libfdt.a (below).
 AGENT_SNAP_SRC := guest-agent/snapctl.c guest-agent/snapio.c switcher/snapshot.c switcher/sha256.c \
         switcher/hash64.c switcher/savestate.c
 AGENT_SNAP_LIBS := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libext2fs.a /usr/lib/libext2fs.a)) \
@@ -60,20 +59,30 @@ agent: $(AGENT_BINS)
 all: $(AGENT_BINS)
 
 # The same agent for 32-bit (i386) guests: gcc -m32 (gcc-multilib) and
-# Debian's i386 libfdt.a, fetched into the cache by fetch-libfdt-i386.sh
-# (libfdt-dev cannot be installed for two architectures at once).  Built by
-# `make agent32`, and by `make test` / `make demo`, which boot i386 slots; a
-# plain `make` stays offline.  _FILE_OFFSET_BITS=64: the mailbox may lie
-# above 2 GiB, beyond a 32-bit off_t.
+# Debian's i386 static libraries (libfdt.a, and libext2fs.a with
+# libcom_err.a for the lab bank), fetched into the cache by
+# fetch-i386-static.sh (libfdt-dev cannot be installed for two architectures
+# at once).  Built by `make agent32`, and by `make test` / `make demo`, which
+# boot i386 slots; a plain `make` stays offline.  _FILE_OFFSET_BITS=64: the
+# mailbox and the stores may lie above 2 GiB, beyond a 32-bit off_t.
 AGENT32_FDT_LIB := $(BUILD)/cache/i386/libfdt/libfdt.a
+AGENT32_SNAP_LIBS := $(BUILD)/cache/i386/libext2fs/libext2fs.a $(BUILD)/cache/i386/libcom_err/libcom_err.a
 AGENT32_CFLAGS := $(AGENT_CFLAGS) -m32 -D_FILE_OFFSET_BITS=64
 
 $(AGENT32_FDT_LIB):
 	$(call say,FETCH,$@)
-	$(Q)guest-agent/fetch-libfdt-i386.sh $(BUILD)/cache
+	$(Q)guest-agent/fetch-i386-static.sh $(BUILD)/cache libfdt-dev libfdt.a
+$(BUILD)/cache/i386/libext2fs/libext2fs.a:
+	$(call say,FETCH,$@)
+	$(Q)guest-agent/fetch-i386-static.sh $(BUILD)/cache libext2fs-dev libext2fs.a
+$(BUILD)/cache/i386/libcom_err/libcom_err.a:
+	$(call say,FETCH,$@)
+	$(Q)guest-agent/fetch-i386-static.sh $(BUILD)/cache comerr-dev libcom_err.a
 
 $(eval $(call agent_variant,$(BUILD)/guest-agent/i386,$(BUILD)/agent32-obj,$(AGENT32_CFLAGS),-m32,$(AGENT32_FDT_LIB),32))
 $(eval $(call agent_variant,$(BUILD)/guest-agent/test/i386,$(BUILD)/agent32-test-obj,$(AGENT32_CFLAGS) $(AGENT_TEST_CFLAGS),-m32,$(AGENT32_FDT_LIB),32))
+$(BUILD)/guest-agent/i386/switchctl: $(patsubst %.c,$(BUILD)/agent32-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT32_SNAP_LIBS)
+$(BUILD)/guest-agent/test/i386/switchctl: $(patsubst %.c,$(BUILD)/agent32-test-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT32_SNAP_LIBS)
 
 .PHONY: agent32
 agent32: $(addprefix $(BUILD)/guest-agent/i386/,$(AGENT_PROGS)) \

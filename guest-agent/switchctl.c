@@ -38,14 +38,7 @@
 #include "mbox.h"
 #include "suspend.h"
 
-/* The lab bank links libext2fs, which only the amd64 agent has (see
- * guest-agent/build.mk: no static i386 libext2fs is built yet). */
-#if defined(__x86_64__)
-#define SW_AGENT_SNAPSHOT 1
 #include "snapctl.h"
-#else
-#define SW_AGENT_SNAPSHOT 0
-#endif
 
 #define EFI_VAR_NAME "SwitcherSlotDefault-5c1a9a3e-8d2b-4f61-9b0e-3a4d5271c819"
 /* The Boot Loader Interface's default entry, which bootctl set-default
@@ -65,11 +58,9 @@ static const char usage_main[] =
         "                           returns after this system is resumed again\n"
         "  set-default SLOT         the slot the switcher boots when nobody chooses\n"
         "                           (an EFI variable; needs EFI runtime services)\n"
-#if SW_AGENT_SNAPSHOT
         "  snapshot save|restore SLOT FILE\n"
         "                           a suspended slot's RAM and partition into FILE, or\n"
         "                           back from it (the lab bank)\n"
-#endif
         "\n"
         "Mailbox options (default: switcher.mailbox= from /proc/cmdline, via /dev/mem):\n"
         "  --mailbox-addr ADDR      physical address of the mailbox\n"
@@ -388,7 +379,6 @@ static int cmd_show(const struct globals *g, int argc, char **argv, const char *
  * after the message) or a second operand is an error.  0, or 1 after saying
  * why.
  */
-#if SW_AGENT_SNAPSHOT
 struct snapshot_args {
         int argc;
         char **argv;
@@ -418,7 +408,6 @@ static int cmd_snapshot(const struct globals *g, int argc, char **argv)
         }
         return with_mailbox(g, run_snapshot, &a);
 }
-#endif
 
 static int take_operand(const char *cmd, const char *what, const char *see, const char *arg,
                         const char **operand)
@@ -778,15 +767,13 @@ int main(int argc, char **argv)
                 return cmd_switch(&g, argc - i - 1, argv + i + 1);
         if (strcmp(argv[i], "set-default") == 0)
                 return cmd_set_default(&g, argc - i - 1, argv + i + 1);
-#if SW_AGENT_SNAPSHOT
         if (strcmp(argv[i], "snapshot") == 0)
                 return cmd_snapshot(&g, argc - i - 1, argv + i + 1);
-#endif
         if (strcmp(argv[i], "help") == 0) {
                 fputs(usage_main, stdout);
                 return 0;
         }
-        agent_log("unknown command '%s' (status, list, switch, set-default%s; see switchctl --help)", argv[i],
-                  SW_AGENT_SNAPSHOT ? ", snapshot" : "");
+        agent_log("unknown command '%s' (status, list, switch, set-default, snapshot; see switchctl --help)",
+                  argv[i]);
         return 2;
 }

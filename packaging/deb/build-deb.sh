@@ -62,26 +62,36 @@ srcpkg_of_deb() {
         echo "$s (= $v)"
 }
 
+# i386_deb_srcpkg PKG: "SOURCE (= VERSION)" of the newest fetched
+# PKG_*_i386.deb in the cache (fetch-i386-static.sh stores them), or nothing.
+i386_deb_srcpkg() {
+        local deb
+        deb=$(find "$build/cache/debs" -maxdepth 1 -name "$1_*_i386.deb" 2>/dev/null | sort -V | tail -n 1)
+        [ -z "$deb" ] || srcpkg_of_deb "$deb"
+}
+
 # built_using ARCH: what the static binaries contain from other source
-# packages: the C library and libfdt (Debian policy asks for Built-Using when
-# code of another package is linked in statically).
+# packages: the C library, libfdt, and libext2fs with libcom_err (both from
+# e2fsprogs) for the lab bank.  Debian policy asks for Built-Using when code
+# of another package is linked in statically.
 built_using() {
-        local libc fdt deb
+        local libc fdt e2fs
         case $1 in
         amd64)
                 libc=$(srcpkg_of libc6-dev)
                 fdt=$(srcpkg_of libfdt-dev)
+                e2fs=$(srcpkg_of libext2fs-dev)
                 ;;
         i386)
                 libc=$(srcpkg_of libc6-dev-i386)
-                deb=$(find "$build/cache/debs" -maxdepth 1 -name 'libfdt-dev_*_i386.deb' 2>/dev/null | sort -V | tail -n 1)
-                fdt=
-                [ -z "$deb" ] || fdt=$(srcpkg_of_deb "$deb")
+                fdt=$(i386_deb_srcpkg libfdt-dev)
+                e2fs=$(i386_deb_srcpkg libext2fs-dev)
                 ;;
         esac
         [ -n "$libc" ] || sw_die "Built-Using for $1: the static C library's package is not installed (libc6-dev, libc6-dev-i386 for i386)"
         [ -n "$fdt" ] || sw_die "Built-Using for $1: no libfdt-dev package found (installed, or in $build/cache/debs for i386)"
-        echo "$fdt, $libc"
+        [ -n "$e2fs" ] || sw_die "Built-Using for $1: no libext2fs-dev package found (installed, or in $build/cache/debs for i386)"
+        echo "$fdt, $e2fs, $libc"
 }
 
 # The unit as the package installs it: the binary from /usr/sbin, the manual

@@ -136,7 +136,7 @@ for i in 0 1; do
         want_field "$n/priority" "$deb" Priority optional
         want_field "$n/maintainer" "$deb" Maintainer '[^<>]+ <[^<>@ ]+@[^<> ]+>'
         want_field "$n/built-using" "$deb" Built-Using \
-                'device-tree-compiler \(= [^)]+\), glibc \(= [^)]+\)'
+                'device-tree-compiler \(= [^)]+\), e2fsprogs \(= [^)]+\), glibc \(= [^)]+\)'
         desc=$(field "$deb" Description)
         if [ "$(printf '%s\n' "$desc" | head -n 1 | wc -c)" -le 81 ] && [ "$(printf '%s\n' "$desc" | wc -l)" -ge 3 ]; then
                 t_pass "$n/description"
