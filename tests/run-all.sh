@@ -84,7 +84,10 @@ for t in "${scripts[@]}"; do
         before=$(wc -l <"$results")
         fails_before=$(grep -c '^fail ' "$results" || true)
         rc=0
+        t0=$SECONDS
         timeout -k 10 "${SW_TEST_TIMEOUT:-1800}" bash "$t" "$build" || rc=$?
+        # Each script's wall time, so a slow one shows in the CI log.
+        echo "run-all: $name took $((SECONDS - t0)) s"
         after=$(wc -l <"$results")
         fails_after=$(grep -c '^fail ' "$results" || true)
         if [ "$rc" != 0 ] && [ "$fails_after" = "$fails_before" ]; then
