@@ -1,0 +1,110 @@
+# shellcheck shell=sh
+# Role "snapbench" (sourced by guest-init.sh as /roles/snapbench.sh): the
+# lab bank's part of `make bench` (tests/bench/bench.sh, issue 14).  Two
+# swap slots: lab (sw.first=1, the default, 256 MiB) and ctl, which keeps
+# the snapshots on a third partition, "bank".
+#
+#   lab   fills its partition until its file system has sw.snap.fs MiB used
+#         (random bytes, so nothing compresses or is skipped as zeros),
+#         says how much is used, and switches to ctl.
+#   ctl   sw.snap.rounds times, each step on a cold page cache (sync, then
+#         drop_caches), timed by the guest's clock:
+#           `switchctl snapshot save --force lab /bank/lab.snap`;
+#           dd of as many bytes as the snapshot has, from /dev/zero into
+#             /bank/dd.bin (conv=fsync): the same disk written as fast as
+#             dd writes it;
+#           `switchctl snapshot restore lab /bank/lab.snap` (it includes the
+#             switcher's adoption, one switch to ctl itself);
+#           dd of /bank/dd.bin to /dev/null: the same bytes read back.
+#         Then it powers off; the switcher goes on in lab.
+#   lab   resumes (the last restore's snapshot), checks its fill file is
+#         there, unmounts and powers the machine off.
+#
+# Markers (tests/bench/bench.sh keeps the "snap" ones in snapshot.txt):
+#   GUEST: snap fs-used KIB                   lab's file system, used
+#   GUEST: snap KIND K MS BYTES               KIND save, ddwrite, restore, ddread; round K
+#   GUEST: snap rc KIND K N                   a step's exit status when not 0
+#   GUEST: snapbench lab back fill=present|absent
+first=0 fs_mib=64 rounds=3
+# shellcheck disable=SC2013
+for w in $(cat /proc/cmdline); do
+        case $w in
+        sw.first=*) first=${w#sw.first=} ;;
+        sw.snap.fs=*) fs_mib=${w#sw.snap.fs=} ;;
+        sw.snap.rounds=*) rounds=${w#sw.snap.rounds=} ;;
+        esac
+done
+
+# now_ms: the guest's uptime in ms (busybox date has no %N; the uptime's
+# 10 ms steps are well below what a step here takes).
+now_ms() {
+        awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+if [ "$first" = 1 ]; then
+        # part (sw.part) comes from guest-init.sh.
+        # shellcheck disable=SC2154
+        dev=$(find_part "$part") || fail "no partition labelled '$part'"
+        mount -t ext4 "$dev" /mnt || fail "mount -t ext4 $dev"
+        used=$(df -k /mnt | awk 'NR == 2 { print $3 }')
+        fill=$((fs_mib * 1024 - used))
+        [ "$fill" -gt 0 ] && dd if=/dev/urandom of=/mnt/fill bs=1024 count="$fill" 2>/dev/null
+        sync
+        say "snap fs-used $(df -k /mnt | awk 'NR == 2 { print $3 }')"
+        switchctl switch ctl >/dev/null 2>&1
+        say "snapbench lab back fill=$([ -s /mnt/fill ] && echo present || echo absent)"
+        umount /mnt || fail "umount /mnt"
+        finish
+fi
+
+# ctl.
+dev=$(find_part bank) || fail "no partition labelled 'bank'"
+mkdir -p /bank
+mount -t ext4 "$dev" /bank || fail "mount -t ext4 $dev (bank)"
+cold_cache() {
+        sync
+        echo 3 >/proc/sys/vm/drop_caches
+}
+# timed KIND K BYTES CMD...: CMD on a cold cache, as "snap KIND K MS BYTES".
+timed() {
+        kind=$1 k=$2 bytes=$3
+        shift 3
+        cold_cache
+        t0=$(now_ms)
+        "$@" >/tmp/step.log 2>&1
+        rc=$?
+        t1=$(now_ms)
+        if [ "$rc" != 0 ]; then
+                say "snap rc $kind $k $rc"
+                sed "s/^/GUEST: snap log: /" /tmp/step.log
+                return 1
+        fi
+        say "snap $kind $k $((t1 - t0)) $bytes"
+}
+k=1
+while [ "$k" -le "$rounds" ]; do
+        # The snapshot's size is known once it is written: its save is timed
+        # with the size it turned out to have.
+        cold_cache
+        t0=$(now_ms)
+        switchctl snapshot save --force lab /bank/lab.snap >/tmp/step.log 2>&1 || {
+                say "snap rc save $k $?"
+                sed "s/^/GUEST: snap log: /" /tmp/step.log
+                break
+        }
+        t1=$(now_ms)
+        bytes=$(stat -c %s /bank/lab.snap)
+        say "snap save $k $((t1 - t0)) $bytes"
+        # dd moves whole 64 KiB blocks: the count that covers the snapshot.
+        n=$(((bytes + 65535) / 65536))
+        rm -f /bank/dd.bin
+        timed ddwrite "$k" $((n * 65536)) dd if=/dev/zero of=/bank/dd.bin bs=65536 count="$n" conv=fsync || break
+        timed restore "$k" "$bytes" switchctl snapshot restore lab /bank/lab.snap || break
+        timed ddread "$k" $((n * 65536)) dd if=/bank/dd.bin of=/dev/null bs=65536 || break
+        # The next save's temporary file needs the room.
+        rm -f /bank/dd.bin
+        k=$((k + 1))
+done
+umount /bank
+say "snap done"
+finish
