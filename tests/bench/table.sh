@@ -20,7 +20,9 @@
 #                serial log (older records lack it: no scale rows)
 #   snapshot.txt the lab bank's run (issue 14): "KIND K MS BYTES" per timed
 #                step (KIND save, ddwrite, restore, ddread; round K),
-#                "fs-used KIB" (lab's file system), "slot-mib N",
+#                "phase save K RAM_MS FS_MS" and "phase restore K CHECK_MS
+#                WRITE_MS ADOPT_MS" (where the time went), "fs-used KIB"
+#                (lab's file system), "slot-mib N",
 #                "valid yes|no" and "part ram|fs BYTES" (the host's
 #                inspection of the last snapshot), "done" when the run
 #                finished (older records lack it: no lab bank rows); alone
@@ -110,6 +112,7 @@ snap_rows() {
                 a=$(step "${kind%%:*}") || true
                 b=$(step "${kind#*:}") || true
                 snap_step_row "${kind%%:*}" "$a"
+                snap_phase_row "${kind%%:*}"
                 snap_step_row "${kind#*:}" "$b"
                 row "  ratio ${kind%%:*} / dd, time per byte" "$(awk -v a="$a" -v b="$b" 'BEGIN {
                         split(a, x, " "); split(b, y, " ")
@@ -119,6 +122,22 @@ snap_rows() {
         if awk '$1 == "rc" { f = 1 } END { exit !f }' "$f"; then
                 row "  a step failed" "$(awk '$1 == "rc" { print $2, "round", $3, "status", $4; exit }' "$f")"
         fi
+}
+# snap_phase_row KIND: where a save's or restore's time goes, each part at
+# its median over the rounds (from the agent's progress lines; absent in
+# older records).
+snap_phase_row() {
+        local f=$d/snapshot.txt n i parts='' v
+        n=$(awk -v k="$1" '$1 == "phase" && $2 == k { print NF - 3; exit }' "$f")
+        [ -n "$n" ] || return 0
+        for ((i = 1; i <= n; i++)); do
+                v=$(awk -v k="$1" -v c=$((i + 3)) '$1 == "phase" && $2 == k { print $c }' "$f" | median)
+                parts+="${parts:+ + }$(printf '%.0f' "$v")"
+        done
+        case $1 in
+        save) row "    RAM part + the partition's used blocks" "$parts ms" ;;
+        restore) row "    check pass + write pass + the switcher's adoption" "$parts ms" ;;
+        esac
 }
 # snap_step_row KIND "MS BYTES": one timed step's row, time and rate.
 snap_step_row() {

@@ -372,6 +372,8 @@ snap_records() { # DIR [EXTRA LINE]: the lab bank's records in DIR
                         echo "ddwrite $k $((1900 + 100 * (k % 3))) 201326592"
                         echo "restore $k $((5900 + 100 * (k % 3))) 201326592"
                         echo "ddread $k $((1400 + 100 * (k % 3))) 201326592"
+                        echo "phase save $k $((2900 + 100 * (k % 3))) 1000"
+                        echo "phase restore $k 2000 $((2900 + 100 * (k % 3))) 1000"
                 done
                 [ -z "${2:-}" ] || echo "$2"
                 printf 'done\nmem 2G\nslot-mib 256\nvalid yes\npart ram 134217728\npart fs 67108864\n'
@@ -384,6 +386,8 @@ row snap/alone "$o" '^make bench, the lab bank alone \(SW_BENCH_ONLY=snapshot\):
 row snap/head "$o" '^the lab bank: snapshot of a 256 MiB slot, its file system 64\.0 MiB used, against dd on the same disk \(medians of 3 rounds, cold page cache\):$'
 row snap/file "$o" '^  snapshot file: RAM \(non-zero pages\) \+ fs \(used blocks\) +128 \+ 64 MiB +verified on the host$'
 row snap/save "$o" '^  snapshot save \(switchctl snapshot save\) +4000 ms, 48\.0 MiB/s +192\.0 MiB$'
+row snap/save-phases "$o" "^    RAM part \+ the partition's used blocks +3000 \+ 1000 ms *\$"
+row snap/restore-phases "$o" "^    check pass \+ write pass \+ the switcher's adoption +2000 \+ 3000 \+ 1000 ms *\$"
 row snap/ddwrite "$o" '^  dd of the same bytes into a file \(conv=fsync\) +2000 ms, 96\.0 MiB/s +192\.0 MiB$'
 row snap/save-ratio "$o" '^  ratio save / dd, time per byte +2\.00 \(4000 / 2000 ms\) *$'
 row snap/restore "$o" '^  snapshot restore \(switchctl, with the adoption\) +6000 ms, 32\.0 MiB/s +192\.0 MiB$'

@@ -23,6 +23,10 @@
 # Markers (tests/bench/bench.sh keeps the "snap" ones in snapshot.txt):
 #   GUEST: snap fs-used KIB                   lab's file system, used
 #   GUEST: snap KIND K MS BYTES               KIND save, ddwrite, restore, ddread; round K
+#   GUEST: snap phase save K RAM_MS FS_MS     the save's RAM part, then its partition's
+#   GUEST: snap phase restore K CHECK_MS WRITE_MS ADOPT_MS
+#                                             the restore's check pass, write pass, and
+#                                             the switcher's adoption (a switch to ctl itself)
 #   GUEST: snap rc KIND K N                   a step's exit status when not 0
 #   GUEST: snapbench lab back fill=present|absent
 first=0 fs_mib=64 rounds=3
@@ -65,41 +69,52 @@ cold_cache() {
         sync
         echo 3 >/proc/sys/vm/drop_caches
 }
-# timed KIND K BYTES CMD...: CMD on a cold cache, as "snap KIND K MS BYTES".
-timed() {
-        kind=$1 k=$2 bytes=$3
-        shift 3
+# step CMD...: CMD on a cold cache; t0 and t1 its start and end (ms), its
+# output lines in /tmp/step.log, each stamped "MS LINE" as it came (the
+# agent's progress lines mark where its time goes).  Returns its status.
+step() {
         cold_cache
         t0=$(now_ms)
-        "$@" >/tmp/step.log 2>&1
-        rc=$?
+        { "$@"; echo $? >/tmp/step.rc; } 2>&1 | while IFS= read -r l; do echo "$(now_ms) $l"; done >/tmp/step.log
         t1=$(now_ms)
-        if [ "$rc" != 0 ]; then
-                say "snap rc $kind $k $rc"
+        return "$(cat /tmp/step.rc)"
+}
+# stamp_of RE: the stamp of the first line of /tmp/step.log matching RE.
+stamp_of() {
+        awk -v re="$1" '{ l = $0; sub(/^[0-9]+ /, "", l) } l ~ re { print $1; exit }' /tmp/step.log
+}
+# timed KIND K BYTES CMD...: step CMD, said as "snap KIND K MS BYTES".
+timed() {
+        kind=$1 k=$2 nbytes=$3
+        shift 3
+        if ! step "$@"; then
+                say "snap rc $kind $k $(cat /tmp/step.rc)"
                 sed "s/^/GUEST: snap log: /" /tmp/step.log
                 return 1
         fi
-        say "snap $kind $k $((t1 - t0)) $bytes"
+        say "snap $kind $k $((t1 - t0)) $nbytes"
 }
 k=1
 while [ "$k" -le "$rounds" ]; do
         # The snapshot's size is known once it is written: its save is timed
         # with the size it turned out to have.
-        cold_cache
-        t0=$(now_ms)
-        switchctl snapshot save --force lab /bank/lab.snap >/tmp/step.log 2>&1 || {
-                say "snap rc save $k $?"
+        if ! step switchctl snapshot save --force lab /bank/lab.snap; then
+                say "snap rc save $k $(cat /tmp/step.rc)"
                 sed "s/^/GUEST: snap log: /" /tmp/step.log
                 break
-        }
-        t1=$(now_ms)
+        fi
         bytes=$(stat -c %s /bank/lab.snap)
         say "snap save $k $((t1 - t0)) $bytes"
+        ram=$(stamp_of "RAM saved; now its partition")
+        [ -n "$ram" ] && say "snap phase save $k $((ram - t0)) $((t1 - ram))"
         # dd moves whole 64 KiB blocks: the count that covers the snapshot.
         n=$(((bytes + 65535) / 65536))
         rm -f /bank/dd.bin
         timed ddwrite "$k" $((n * 65536)) dd if=/dev/zero of=/bank/dd.bin bs=65536 count="$n" conv=fsync || break
         timed restore "$k" "$bytes" switchctl snapshot restore lab /bank/lab.snap || break
+        checked=$(stamp_of "checks out whole") written=$(stamp_of "store and partition written")
+        [ -n "$checked" ] && [ -n "$written" ] &&
+                say "snap phase restore $k $((checked - t0)) $((written - checked)) $((t1 - written))"
         timed ddread "$k" $((n * 65536)) dd if=/bank/dd.bin of=/dev/null bs=65536 || break
         # The next save's temporary file needs the room.
         rm -f /bank/dd.bin
