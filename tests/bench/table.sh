@@ -19,7 +19,7 @@
 #                active region in MiB, then a "switcher: ..." line of its
 #                serial log (older records lack it: no scale rows)
 #   snapshot.txt the lab bank's run (issue 14): "KIND K MS BYTES" per timed
-#                step (KIND save, ddwrite, restore, ddread; round K),
+#                step (KIND save, ddwrite, restore, ddread, sha256; round K),
 #                "phase save K RAM_MS FS_MS" and "phase restore K CHECK_MS
 #                WRITE_MS ADOPT_MS" (where the time went), "fs-used KIB"
 #                (lab's file system), "slot-mib N",
@@ -119,6 +119,9 @@ snap_rows() {
                         if (a == "" || b == "" || x[2] == 0 || y[1] == 0) { print "?"; exit }
                         printf "%.2f (%.0f / %.0f ms)\n", (x[1] / x[2]) / (y[1] / y[2]), x[1], y[1] }')"
         done
+        # Reading and hashing the snapshot alone, when the run timed it.
+        a=$(step sha256) || true
+        [ -z "$a" ] || snap_step_row sha256 "$a"
         if awk '$1 == "rc" { f = 1 } END { exit !f }' "$f"; then
                 row "  a step failed" "$(awk '$1 == "rc" { print $2, "round", $3, "status", $4; exit }' "$f")"
         fi
@@ -147,6 +150,7 @@ snap_step_row() {
         ddwrite) label="dd of the same bytes into a file (conv=fsync)" ;;
         restore) label="snapshot restore (switchctl, with the adoption)" ;;
         ddread) label="dd of the same bytes from that file" ;;
+        sha256) label="sha256sum of the snapshot file (busybox)" ;;
         esac
         row "  $label" "$(awk -v a="$2" 'BEGIN { split(a, x, " "); if (a == "" || x[1] == 0) print "?"; else printf "%.0f ms, %.1f MiB/s\n", x[1], x[2] / 1048576 / (x[1] / 1000) }')" \
                 "$(awk -v a="$2" 'BEGIN { split(a, x, " "); if (a != "") printf "%.1f MiB\n", x[2] / 1048576 }')"

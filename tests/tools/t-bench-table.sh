@@ -372,6 +372,7 @@ snap_records() { # DIR [EXTRA LINE]: the lab bank's records in DIR
                         echo "ddwrite $k $((1900 + 100 * (k % 3))) 201326592"
                         echo "restore $k $((5900 + 100 * (k % 3))) 201326592"
                         echo "ddread $k $((1400 + 100 * (k % 3))) 201326592"
+                        echo "sha256 $k $((7900 + 100 * (k % 3))) 201326592"
                         echo "phase save $k $((2900 + 100 * (k % 3))) 1000"
                         echo "phase restore $k 2000 $((2900 + 100 * (k % 3))) 1000"
                 done
@@ -393,6 +394,7 @@ row snap/save-ratio "$o" '^  ratio save / dd, time per byte +2\.00 \(4000 / 2000
 row snap/restore "$o" '^  snapshot restore \(switchctl, with the adoption\) +6000 ms, 32\.0 MiB/s +192\.0 MiB$'
 row snap/ddread "$o" '^  dd of the same bytes from that file +1500 ms, 128\.0 MiB/s +192\.0 MiB$'
 row snap/restore-ratio "$o" '^  ratio restore / dd, time per byte +4\.00 \(6000 / 1500 ms\) *$'
+row snap/sha256 "$o" '^  sha256sum of the snapshot file \(busybox\) +8000 ms, 24\.0 MiB/s +192\.0 MiB$'
 no_row snap/no-failure "$o" 'a step failed|\?'
 # A run whose restore failed in its second round: the row says which, and
 # the medians are of the rounds there are.

@@ -15,14 +15,16 @@
 #             dd writes it;
 #           `switchctl snapshot restore lab /bank/lab.snap` (it includes the
 #             switcher's adoption, one switch to ctl itself);
-#           dd of /bank/dd.bin to /dev/null: the same bytes read back.
+#           dd of /bank/dd.bin to /dev/null: the same bytes read back;
+#           sha256sum of the snapshot (busybox's): what reading and hashing
+#             its bytes costs in this guest.
 #         Then it powers off; the switcher goes on in lab.
 #   lab   resumes (the last restore's snapshot), checks its fill file is
 #         there, unmounts and powers the machine off.
 #
 # Markers (tests/bench/bench.sh keeps the "snap" ones in snapshot.txt):
 #   GUEST: snap fs-used KIB                   lab's file system, used
-#   GUEST: snap KIND K MS BYTES               KIND save, ddwrite, restore, ddread; round K
+#   GUEST: snap KIND K MS BYTES               KIND save, ddwrite, restore, ddread, sha256; round K
 #   GUEST: snap phase save K RAM_MS FS_MS     the save's RAM part, then its partition's
 #   GUEST: snap phase restore K CHECK_MS WRITE_MS ADOPT_MS
 #                                             the restore's check pass, write pass, and
@@ -116,6 +118,9 @@ while [ "$k" -le "$rounds" ]; do
         [ -n "$checked" ] && [ -n "$written" ] &&
                 say "snap phase restore $k $((checked - t0)) $((written - checked)) $((t1 - written))"
         timed ddread "$k" $((n * 65536)) dd if=/bank/dd.bin of=/dev/null bs=65536 || break
+        # What hashing costs here: a save hashes the file once, a restore's
+        # check pass once more (and the RAM as it will lie in the store).
+        timed sha256 "$k" "$bytes" sha256sum /bank/lab.snap || break
         # The next save's temporary file needs the room.
         rm -f /bank/dd.bin
         k=$((k + 1))
