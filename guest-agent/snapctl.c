@@ -407,6 +407,8 @@ static int power_off(struct agent_mb *m, const char *self)
         sync();
         reboot(RB_POWER_OFF);
         agent_log("poweroff: the kernel did not power off: %s", strerror(errno));
+        if (agent_mb_refresh(m) == 0 && sw_poweroff_unmark(m->base, self) == 0)
+                agent_mb_commit(m);
         return 1;
 }
 

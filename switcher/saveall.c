@@ -94,12 +94,23 @@ bool sw_poweroff_pending(const void *fdt, const char *self)
         return false;
 }
 
-int sw_poweroff_mark(void *fdt, const char *slot)
+/* slot's result-message set to msg, its seq and status kept. */
+static int set_message(void *fdt, const char *slot, const char *msg)
 {
         uint32_t seq, st;
         int err = sw_mb_get_result(fdt, slot, &seq, &st, NULL, 0);
 
         if (err < 0)
                 return err;
-        return sw_mb_set_result(fdt, slot, seq, (enum sw_mb_status)st, SW_POWEROFF_MARK);
+        return sw_mb_set_result(fdt, slot, seq, (enum sw_mb_status)st, msg);
+}
+
+int sw_poweroff_mark(void *fdt, const char *slot)
+{
+        return set_message(fdt, slot, SW_POWEROFF_MARK);
+}
+
+int sw_poweroff_unmark(void *fdt, const char *slot)
+{
+        return set_message(fdt, slot, "");
 }

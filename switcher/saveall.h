@@ -70,6 +70,9 @@ int sw_saveall_path(char *out, size_t n, const char *dir, const char *id);
  */
 bool sw_poweroff_pending(const void *fdt, const char *self);
 
-/* Leaves the mark in slot's result-message (its seq and status kept).
- * Returns 0 or a negative enum sw_mb_status. */
+/* Leaves the mark in slot's result-message (its seq and status kept), or
+ * (unmark) takes it away again, when the power-off did not happen: a mark
+ * left on a slot that goes off later would power the others off then.
+ * Return 0 or a negative enum sw_mb_status. */
 int sw_poweroff_mark(void *fdt, const char *slot);
+int sw_poweroff_unmark(void *fdt, const char *slot);

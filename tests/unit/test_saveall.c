@@ -119,6 +119,13 @@ static void test_mark(void **state)
         /* The marked slot itself, started again, does not power off for its
          * own old mark. */
         assert_false(sw_poweroff_pending(mb, "ctl"));
+        /* Taken away again (a power-off that failed): no power-off, and
+         * the seq and status still kept. */
+        assert_int_equal(sw_poweroff_unmark(mb, "ctl"), 0);
+        assert_false(sw_poweroff_pending(mb, "lab"));
+        assert_int_equal(sw_mb_get_result(mb, "ctl", &seq, &status, msg, sizeof(msg)), 0);
+        assert_int_equal(seq, 7);
+        assert_string_equal(msg, "");
         /* A slot that went off without the mark is no power-off. */
         assert_int_equal(sw_mb_set_result(mb, "ctl", 8, SW_MB_OK, "slot 'ctl' left"), 0);
         assert_false(sw_poweroff_pending(mb, "lab"));
