@@ -19,7 +19,7 @@ AGENT_TEST_CFLAGS := -DSW_AGENT_TEST_HOOKS=1
 AGENT_HDR := $(wildcard guest-agent/*.h) $(wildcard switcher/*.h)
 AGENT_CORE := guest-agent/agent.c guest-agent/mbox.c guest-agent/mounts.c guest-agent/disk.c \
         guest-agent/suspend.c switcher/mailbox.c switcher/config.c switcher/hotkey.c switcher/gpt.c \
-        switcher/fmt.c switcher/diag.c
+        switcher/fmt.c switcher/diag.c switcher/saveall.c
 AGENT_PROGS := switchctl switcher-agent
 
 # agent_variant OUT_DIR,OBJ_DIR,CFLAGS,LDFLAGS,FDT_LIB,TAG: the rules for one

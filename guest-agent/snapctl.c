@@ -17,12 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <libfdt.h>
+
 #include "agent.h"
 #include "mounts.h"
+#include "saveall.h"
 #include "snapctl.h"
 #include "snapio.h"
 #include "suspend.h"
@@ -220,8 +225,12 @@ static int save(struct agent_mb *m, const char *self, const char *slot, const ch
         agent_info("saving slot '%s': store 0x%" PRIx64 " (%" PRIu64 " MiB)%s%s into %s", slot, f.store_base,
                    f.store_size >> 20, f.dev[0] ? ", partition " : "", f.dev, file);
         if (sw_snap_write_begin(&w, &sink, &h, file, &agent_diag) < 0 ||
-            snapio_save_ram(&w, &range, 1, &mem, &agent_diag) < 0 ||
-            (f.dev[0] && snapio_save_fs(&w, &fs, &agent_diag) < 0) || sw_snap_write_end(&w, &size, NULL) < 0)
+            snapio_save_ram(&w, &range, 1, &mem, &agent_diag) < 0)
+                goto discard;
+        /* Where a save's time goes (make bench): the RAM part ends here. */
+        if (f.dev[0])
+                agent_info("slot '%s''s RAM saved; now its partition's used blocks", slot);
+        if ((f.dev[0] && snapio_save_fs(&w, &fs, &agent_diag) < 0) || sw_snap_write_end(&w, &size, NULL) < 0)
                 goto discard;
         if (fchmod(o.fd, 0644) < 0 || fsync(o.fd) < 0) {
                 agent_log("cannot write %s: %s", tmp, strerror(errno));
@@ -300,6 +309,8 @@ static int fits(void *ctx, const struct sw_snap_info *info)
                           f->id, f->dev[0] ? "has" : "has no");
                 return -1;
         }
+        /* Where a restore's time goes (make bench): the check ends here. */
+        agent_info("the snapshot checks out whole and fits slot '%s'; writing its partition and store", f->id);
         return 0;
 }
 
@@ -351,6 +362,146 @@ out:
         if (t.fs_fd >= 0)
                 close(t.fs_fd);
         return rc;
+}
+
+/* The most bytes slot's snapshot can take (every page of its store
+ * non-zero, and its partition's used blocks), after the same checks as a
+ * save.  0, or -1 after saying why. */
+static int worst_size(struct agent_mb *m, const char *self, const char *slot, uint64_t *out)
+{
+        struct slot_facts f = { .id = slot };
+        struct snapio_fs fs = { 0 };
+        struct sw_snap_range range;
+
+        if (slot_ready(m, self, "save", &f) != 0)
+                return -1;
+        if (f.dev[0] && snapio_fs_open(&fs, f.dev, &agent_diag) < 0)
+                return -1;
+        range = (struct sw_snap_range){ f.store_base, f.store_size, SW_SNAP_RANGE_STORE };
+        *out = snapio_worst_size(&range, 1, f.dev[0] ? &fs : NULL);
+        snapio_fs_close(&fs);
+        return 0;
+}
+
+/*
+ * Ends this slot for a machine power-off: the mark in its result-message
+ * (see switcher/saveall.h), then the kernel's power-off.  Each suspended
+ * slot's agent, when the switcher resumes it, sees the mark and powers its
+ * slot off too; after the last one, the switcher powers the machine off.
+ * Returns only when the power-off failed.
+ */
+static int power_off(struct agent_mb *m, const char *self)
+{
+        if (agent_mb_refresh(m) < 0 || sw_poweroff_mark(m->base, self) < 0 || agent_mb_commit(m) < 0) {
+                agent_log("poweroff: cannot leave the power-off mark in the mailbox; not powering off");
+                return 1;
+        }
+        agent_info("powering off slot '%s'; each suspended slot powers itself off as the switcher resumes it, "
+                   "and the switcher powers the machine off after the last",
+                   self);
+        /* A mailbox file is a test's, on whatever machine runs it: that
+         * machine is not the slot's to power off. */
+        if (m->access == AGENT_FILE)
+                return 0;
+        fflush(NULL);
+        sync();
+        reboot(RB_POWER_OFF);
+        agent_log("poweroff: the kernel did not power off: %s", strerror(errno));
+        if (agent_mb_refresh(m) == 0 && sw_poweroff_unmark(m->base, self) == 0)
+                agent_mb_commit(m);
+        return 1;
+}
+
+/* The slots to save: their ids (into the mailbox) and worst sizes. */
+struct save_list {
+        const char *id[SW_MAX_SLOTS];
+        uint64_t need[SW_MAX_SLOTS];
+        unsigned n;
+};
+
+/*
+ * `poweroff --save DIR`: every suspended slot into DIR/ID.snap, each whole
+ * or not at all, after checking that all of them fit; then the machine goes
+ * off.  Refuses before writing anything when one of them cannot be saved as
+ * it is or DIR lacks the room; stops without powering off when a save
+ * fails (the snapshots written before it stay, whole).
+ */
+static int poweroff_save(struct agent_mb *m, const char *self, const char *dir)
+{
+        static struct save_list l;
+        char why[400], path[4096];
+        struct statvfs sv;
+        int slots, node;
+
+        l.n = 0;
+        if (agent_mb_refresh(m) < 0)
+                return 1;
+        slots = fdt_path_offset(m->base, "/slots");
+        if (slots < 0) {
+                agent_log("poweroff --save: the mailbox has no slots");
+                return 1;
+        }
+        fdt_for_each_subnode(node, m->base, slots) {
+                const char *id = fdt_get_name(m->base, node, NULL);
+
+                if (!id)
+                        continue;
+                switch (sw_saveall_classify(id, self, agent_prop_str(m, node, "state"), agent_prop_str(m, node, "mode"),
+                                            why, sizeof(why))) {
+                case SW_SAVEALL_SAVE:
+                        if (l.n >= SW_MAX_SLOTS || worst_size(m, self, id, &l.need[l.n]) < 0) {
+                                agent_log("poweroff --save: slot '%s' cannot be saved; nothing written, not powering "
+                                          "off", id);
+                                return 1;
+                        }
+                        l.id[l.n++] = id;
+                        break;
+                case SW_SAVEALL_SKIP:
+                        agent_log("poweroff --save: %s", why);
+                        break;
+                default:
+                        agent_info("%s", why);
+                        break;
+                }
+        }
+        if (statvfs(dir, &sv) < 0) {
+                agent_log("poweroff --save: cannot tell how much room %s has: %s; nothing written, not powering off",
+                          dir, strerror(errno));
+                return 1;
+        }
+        if (sw_saveall_room(l.need, l.n, (uint64_t)sv.f_bavail * sv.f_frsize, why, sizeof(why)) < 0) {
+                agent_log("poweroff --save: %s: %s; nothing written, not powering off", dir, why);
+                return 1;
+        }
+        for (unsigned i = 0; i < l.n; i++) {
+                if (sw_saveall_path(path, sizeof(path), dir, l.id[i]) < 0) {
+                        agent_log("poweroff --save: the name of slot '%s''s snapshot in %s is too long", l.id[i], dir);
+                        return 1;
+                }
+                /* An older snapshot of the slot is replaced, but only once
+                 * the new one is whole (save() renames it into place). */
+                if (save(m, self, l.id[i], path, true) != 0) {
+                        agent_log("poweroff --save: slot '%s' was not saved; not powering off", l.id[i]);
+                        return 1;
+                }
+        }
+        printf("%s: %u snapshot%s saved\n", dir, l.n, l.n == 1 ? "" : "s");
+        return power_off(m, self);
+}
+
+int agent_poweroff(struct agent_mb *m, const char *self, int argc, char **argv)
+{
+        const char *dir = NULL;
+
+        for (int i = 0; i < argc; i++) {
+                if (strcmp(argv[i], "--save") == 0 && i + 1 < argc && !dir) {
+                        dir = argv[++i];
+                } else {
+                        agent_log("poweroff: unexpected '%s' (see switchctl poweroff --help)", argv[i]);
+                        return 1;
+                }
+        }
+        return dir ? poweroff_save(m, self, dir) : power_off(m, self);
 }
 
 int agent_snapshot(struct agent_mb *m, const char *self, int argc, char **argv)

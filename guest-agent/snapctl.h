@@ -29,3 +29,18 @@
  * exit status.
  */
 int agent_snapshot(struct agent_mb *m, const char *self, int argc, char **argv);
+
+#define AGENT_POWEROFF_USAGE                                                                          \
+        "usage: switchctl poweroff [--save DIR]\n"                                                     \
+        "Powers the machine off: this slot goes off, and each suspended slot powers itself\n"         \
+        "off as the switcher resumes it; after the last, the switcher powers the machine off.\n"      \
+        "--save DIR first saves every suspended swap slot into DIR/SLOT.snap (as snapshot\n"         \
+        "save, each whole or not at all), so that `snapshot DIR/SLOT.snap` lines in\n"              \
+        "partitions.conf bring them back at the next start-up.  This slot, running, is not\n"       \
+        "saved: a slot cannot snapshot itself while it runs.  Refused, with nothing written\n"      \
+        "and the machine left on, when a slot cannot be saved or DIR's file system lacks the\n"    \
+        "room for all of them at their worst size; a save that fails stops it too.\n"
+
+/* Runs `poweroff ARGS` (argv[0] is the first argument after "poweroff") as
+ * slot self.  Returns only on failure (1), or after a refusal. */
+int agent_poweroff(struct agent_mb *m, const char *self, int argc, char **argv);

@@ -7,6 +7,7 @@
  *   switchctl [MAILBOX OPTIONS] switch SLOT|@next|@default [--delay S] [--dry-run]
  *   switchctl [MAILBOX OPTIONS] set-default SLOT
  *   switchctl [MAILBOX OPTIONS] snapshot save|restore SLOT FILE   (64-bit build)
+ *   switchctl [MAILBOX OPTIONS] poweroff [--save DIR]              (64-bit build)
  *
  * A developer option (read-only: which partition the mount check sees):
  *   switchctl --gpt-entry DISK_IMAGE N [--block-size BS]
@@ -61,6 +62,8 @@ static const char usage_main[] =
         "  snapshot save|restore SLOT FILE\n"
         "                           a suspended slot's RAM and partition into FILE, or\n"
         "                           back from it (the lab bank)\n"
+        "  poweroff [--save DIR]    power the machine off, every suspended slot saved into\n"
+        "                           DIR/SLOT.snap first\n"
         "\n"
         "Mailbox options (default: switcher.mailbox= from /proc/cmdline, via /dev/mem):\n"
         "  --mailbox-addr ADDR      physical address of the mailbox\n"
@@ -407,6 +410,27 @@ static int cmd_snapshot(const struct globals *g, int argc, char **argv)
                 return 1;
         }
         return with_mailbox(g, run_snapshot, &a);
+}
+
+static int run_poweroff(struct agent_mb *m, const struct globals *g, void *ctx)
+{
+        const struct snapshot_args *a = ctx;
+        char self[SW_MB_ID_LEN];
+
+        if (agent_self(m, &g->src, g->slot, self) < 0)
+                return 1;
+        return agent_poweroff(m, self, a->argc, a->argv);
+}
+
+static int cmd_poweroff(const struct globals *g, int argc, char **argv)
+{
+        struct snapshot_args a = { argc, argv };
+
+        if (want_help(argc, argv)) {
+                fputs(AGENT_POWEROFF_USAGE, stdout);
+                return 0;
+        }
+        return with_mailbox(g, run_poweroff, &a);
 }
 
 static int take_operand(const char *cmd, const char *what, const char *see, const char *arg,
@@ -769,11 +793,13 @@ int main(int argc, char **argv)
                 return cmd_set_default(&g, argc - i - 1, argv + i + 1);
         if (strcmp(argv[i], "snapshot") == 0)
                 return cmd_snapshot(&g, argc - i - 1, argv + i + 1);
+        if (strcmp(argv[i], "poweroff") == 0)
+                return cmd_poweroff(&g, argc - i - 1, argv + i + 1);
         if (strcmp(argv[i], "help") == 0) {
                 fputs(usage_main, stdout);
                 return 0;
         }
-        agent_log("unknown command '%s' (status, list, switch, set-default, snapshot; see switchctl --help)",
-                  argv[i]);
+        agent_log("unknown command '%s' (status, list, switch, set-default, snapshot, poweroff; see switchctl "
+                  "--help)", argv[i]);
         return 2;
 }

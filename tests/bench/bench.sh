@@ -18,6 +18,16 @@
 #      glibc's memcpy, all at the active region's size, in one VM
 #      (tests/bench/memcpy-bench.c, role tests/bench/role-copy.sh).
 #      SW_BENCH_ONLY=copy runs this part alone and prints its rows.
+#   0b. the lab bank (issue 14): two tboot swap slots, lab (256 MiB, its
+#      128 MiB ext4 partition filled to 64 MiB used) and ctl, whose "bank"
+#      partition keeps the snapshot.  In ctl, SW_BENCH_SNAP_ROUNDS times
+#      (default 3), each on a cold page cache: `switchctl snapshot save`
+#      of lab, dd of as many bytes from /dev/zero into a file on the bank
+#      (conv=fsync), `switchctl snapshot restore` of lab, and dd of that
+#      file to /dev/null (role tests/ovmf/roles/snapbench.sh).  The last
+#      snapshot is then inspected on the host (mkslot snapshot inspect),
+#      which also gives its RAM and file system parts' sizes.
+#      SW_BENCH_ONLY=snapshot runs this part alone and prints its rows.
 #   1. prepare: the kernel boots once through QEMU's -kernel and writes a
 #      Boot0100 load option (the slot's kernel on the ESP, through its EFI
 #      stub, with initrd= and the command line) and BootNext into the
@@ -75,8 +85,8 @@ for m in $scale_sizes; do
 done
 only=${SW_BENCH_ONLY:-}
 case $only in
-"" | copy) ;;
-*) sw_die "SW_BENCH_ONLY must be empty (the whole bench) or 'copy' (the copy loops alone), not '$only'" ;;
+"" | copy | snapshot) ;;
+*) sw_die "SW_BENCH_ONLY must be empty (the whole bench), 'copy' (the copy loops alone) or 'snapshot' (the lab bank alone), not '$only'" ;;
 esac
 # The swap slots' active region, in MiB: the config below and the copy loops'
 # size, so the loops copy what one swap moves each way.
@@ -100,6 +110,82 @@ sw_make "$build" "$w/make.log" bench-tools ||
         sw_die "building memcpy-bench failed (see $w/make.log)"
 cp "$build/bench-bin/memcpy-bench" "$w/"
 sw_guest amd64 "$build" || sw_die "could not fetch the guest kernel (see above)"
+
+# --- 0b. the lab bank ----------------------------------------------------------
+# snap_run: the lab bank's run in $w/snap (see 0b above); its figures go to
+# $w/snapshot.txt, which table.sh turns into rows.  A failed run leaves the
+# lines it got (table.sh prints "?" for the rest) and returns 1.
+snap_run() {
+        local s=$w/snap rounds=${SW_BENCH_SNAP_ROUNDS:-3} rc=0 SW_INITRD=${SW_INITRD:-}
+        case $rounds in
+        "" | *[!0-9]* | 0) sw_die "SW_BENCH_SNAP_ROUNDS must be a count of rounds (e.g. 3), not '$rounds'" ;;
+        esac
+        rm -rf "$s"
+        mkdir -p "$s"
+        : >"$w/snapshot.txt"
+        sw_agent_initrd "$build" "$s" snapbench || sw_die "could not build the lab bank's guest (see above)"
+        local opts="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=snapbench sw.snap.rounds=$rounds"
+        cat >"$s/partitions.conf" <<CONF
+timeout 0
+default lab
+active-size ${active_mib}M
+
+slot lab
+title Lab
+linux /slots/lab/vmlinuz
+initrd /slots/lab/initrd.img
+options $opts sw.part=slot-lab sw.first=1 sw.snap.fs=64
+partition PARTLABEL=slot-lab
+
+slot ctl
+title Control
+linux /slots/ctl/vmlinuz
+initrd /slots/ctl/initrd.img
+options $opts sw.part=slot-ctl
+partition PARTLABEL=slot-ctl
+CONF
+        sw_esp "$s/esp" "$build" "$s/partitions.conf"
+        sw_esp_slot "$s/esp" lab
+        sw_esp_slot "$s/esp" ctl
+        # The bank holds the snapshot (at most the 256 MiB store and the
+        # used blocks), a save's temporary file beside the previous one, and
+        # dd's file of the same size.
+        "$SW_OVMF_DIR/mkdisk.sh" "$s/disk.img" "$s/esp" label=slot-lab,size=128M label=slot-ctl,size=16M \
+                label=bank,size=1G >/dev/null
+        echo "bench: the lab bank, $rounds rounds of snapshot save and restore of a $active_mib MiB slot against dd..."
+        run_qemu snap 2G $((600 + rounds * 300)) "$s/disk.img" "$s/serial.log" || rc=$?
+        tr -d '\r' <"$s/serial.log" | sed -n 's/^GUEST: snap //p' >"$w/snapshot.txt"
+        printf 'mem 2G\nslot-mib %s\n' "$active_mib" >>"$w/snapshot.txt"
+        # The guest powers the machine off when done: QEMU exits 0.
+        if [ "$rc" != 0 ] || ! grep -q '^done$' "$w/snapshot.txt"; then
+                tr -d '\r' <"$s/serial.log" | tail -n 30
+                sw_log "the lab bank's run did not finish (QEMU exit status $rc; see $s/serial.log)"
+                return 1
+        fi
+        # The last snapshot, checked whole by the host's own reader, and its
+        # parts' sizes: what the save read and the restore wrote.
+        if disk_readfile "$s/disk.img" bank /lab.snap >"$s/lab.snap" &&
+                "$build/mkslot" snapshot inspect --json "$s/lab.snap" >"$s/inspect.json" 2>"$s/inspect.log"; then
+                python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+print("valid", "yes" if j["valid"] else "no")
+for p in j["parts"]:
+    print("part", p["type"], p["data_bytes"])
+' "$s/inspect.json" >>"$w/snapshot.txt"
+        else
+                echo "valid no" >>"$w/snapshot.txt"
+                sw_log "the lab bank's snapshot did not verify on the host (see $s/inspect.log)"
+                return 1
+        fi
+        rm -f "$s/lab.snap"
+}
+if [ "$only" = snapshot ]; then
+        rc=0
+        snap_run || rc=$?
+        "$top/tests/bench/table.sh" "$w"
+        exit "$rc"
+fi
 
 # --- 0. the copy loops -------------------------------------------------------
 # Their own initramfs (the test one plus the binary and the role), started
@@ -426,6 +512,8 @@ for m in $scale_sizes; do
         fi
         tr -d '\r' <"$log" | grep -a '^switcher: ' | sed "s/^/$m /" >>"$w/scale.txt"
 done
+# A failed lab bank run costs only its own rows ("?").
+snap_run || true
 "$top/tests/bench/table.sh" "$w"
 
 # --- 5. the tboot path without a TPM --------------------------------------------

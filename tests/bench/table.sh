@@ -18,6 +18,15 @@
 #   scale.txt    the scale runs' switcher lines, "MIB LINE": each run's
 #                active region in MiB, then a "switcher: ..." line of its
 #                serial log (older records lack it: no scale rows)
+#   snapshot.txt the lab bank's run (issue 14): "KIND K MS BYTES" per timed
+#                step (KIND save, ddwrite, restore, ddread, sha256; round K),
+#                "phase save K RAM_MS FS_MS" and "phase restore K CHECK_MS
+#                WRITE_MS ADOPT_MS" (where the time went), "fs-used KIB"
+#                (lab's file system), "slot-mib N",
+#                "valid yes|no" and "part ram|fs BYTES" (the host's
+#                inspection of the last snapshot), "done" when the run
+#                finished (older records lack it: no lab bank rows); alone
+#                in DIR (SW_BENCH_ONLY=snapshot), the table is those rows
 # A switch's path is its requester's: the tboot path when the switcher
 # logged "slot 'ID' entered through its tboot entry" for it, else the S3
 # path (the RTC alarm and the firmware's S3 resume).  Each path gets its own
@@ -74,6 +83,83 @@ copy_label() {
         esac
 }
 
+# snap_rows: the lab bank (snapshot.txt): each kind of step at its median
+# over the rounds, a snapshot against dd of the same bytes on the same disk
+# in the same run.  The ratio is of the time per byte (dd moves whole 64 KiB
+# blocks, so its count is rounded up): how many times dd's time the
+# snapshot takes.  The issue asks for the comparison, not for a limit.
+snap_rows() {
+        local f=$d/snapshot.txt kind ms bytes fs slot ram fsb valid
+        [ -f "$f" ] || return 0
+        fs=$(awk '$1 == "fs-used" { printf "%.1f", $2 / 1024; exit }' "$f")
+        slot=$(awk '$1 == "slot-mib" { print $2; exit }' "$f")
+        echo "the lab bank: snapshot of a ${slot:-?} MiB slot, its file system ${fs:-?} MiB used," \
+                "against dd on the same disk (medians of $(awk '$1 == "save" { n++ } END { print n + 0 }' "$f") rounds, cold page cache):"
+        ram=$(awk '$1 == "part" && $2 == "ram" { print $3; exit }' "$f")
+        fsb=$(awk '$1 == "part" && $2 == "fs" { print $3; exit }' "$f")
+        valid=$(awk '$1 == "valid" { print $2; exit }' "$f")
+        row "  snapshot file: RAM (non-zero pages) + fs (used blocks)" \
+                "$(awk -v r="$ram" -v b="$fsb" 'BEGIN { if (r == "" || b == "") print "?"; else printf "%.0f + %.0f MiB", r / 1048576, b / 1048576 }')" \
+                "$(case $valid in yes) echo "verified on the host" ;; no) echo "did NOT verify on the host" ;; esac)"
+        # step KIND: "MS BYTES" at the medians of KIND's rounds, or nothing.
+        step() {
+                ms=$(awk -v k="$1" '$1 == k && NF == 4 { print $3 }' "$f" | median)
+                bytes=$(awk -v k="$1" '$1 == k && NF == 4 { print $4 }' "$f" | median)
+                [ -n "$ms" ] && [ -n "$bytes" ] && echo "$ms $bytes"
+        }
+        for kind in save:ddwrite restore:ddread; do
+                local a b
+                a=$(step "${kind%%:*}") || true
+                b=$(step "${kind#*:}") || true
+                snap_step_row "${kind%%:*}" "$a"
+                snap_phase_row "${kind%%:*}"
+                snap_step_row "${kind#*:}" "$b"
+                row "  ratio ${kind%%:*} / dd, time per byte" "$(awk -v a="$a" -v b="$b" 'BEGIN {
+                        split(a, x, " "); split(b, y, " ")
+                        if (a == "" || b == "" || x[2] == 0 || y[1] == 0) { print "?"; exit }
+                        printf "%.2f (%.0f / %.0f ms)\n", (x[1] / x[2]) / (y[1] / y[2]), x[1], y[1] }')"
+        done
+        # Reading and hashing the snapshot alone, when the run timed it.
+        a=$(step sha256) || true
+        [ -z "$a" ] || snap_step_row sha256 "$a"
+        if awk '$1 == "rc" { f = 1 } END { exit !f }' "$f"; then
+                row "  a step failed" "$(awk '$1 == "rc" { print $2, "round", $3, "status", $4; exit }' "$f")"
+        fi
+}
+# snap_phase_row KIND: where a save's or restore's time goes, each part at
+# its median over the rounds (from the agent's progress lines; absent in
+# older records).
+snap_phase_row() {
+        local f=$d/snapshot.txt n i parts='' v
+        n=$(awk -v k="$1" '$1 == "phase" && $2 == k { print NF - 3; exit }' "$f")
+        [ -n "$n" ] || return 0
+        for ((i = 1; i <= n; i++)); do
+                v=$(awk -v k="$1" -v c=$((i + 3)) '$1 == "phase" && $2 == k { print $c }' "$f" | median)
+                parts+="${parts:+ + }$(printf '%.0f' "$v")"
+        done
+        case $1 in
+        save) row "    RAM part + the partition's used blocks" "$parts ms" ;;
+        restore) row "    check pass + write pass + the switcher's adoption" "$parts ms" ;;
+        esac
+}
+# snap_step_row KIND "MS BYTES": one timed step's row, time and rate.
+snap_step_row() {
+        local label
+        case $1 in
+        save) label="snapshot save (switchctl snapshot save)" ;;
+        ddwrite) label="dd of the same bytes into a file (conv=fsync)" ;;
+        restore) label="snapshot restore (switchctl, with the adoption)" ;;
+        ddread) label="dd of the same bytes from that file" ;;
+        sha256) label="sha256sum of the snapshot file (busybox)" ;;
+        esac
+        row "  $label" "$(awk -v a="$2" 'BEGIN { split(a, x, " "); if (a == "" || x[1] == 0) print "?"; else printf "%.0f ms, %.1f MiB/s\n", x[1], x[2] / 1048576 / (x[1] / 1000) }')" \
+                "$(awk -v a="$2" 'BEGIN { split(a, x, " "); if (a != "") printf "%.1f MiB\n", x[2] / 1048576 }')"
+}
+
+# median: the tests' one (numbers on stdin -> the median, "" when none).
+# shellcheck source=tests/ovmf/lib-results.sh
+. "$(dirname "$0")/../ovmf/lib-results.sh"
+
 records=0
 for f in serial.ts presses.txt qmp.txt boots.txt; do
         [ -f "$d/$f" ] && records=$((records + 1))
@@ -84,13 +170,15 @@ if [ "$records" = 0 ] && [ -f "$d/copy.txt" ]; then
         copy_rows
         exit 0
 fi
+if [ "$records" = 0 ] && [ -f "$d/snapshot.txt" ]; then
+        echo
+        echo "make bench, the lab bank alone (SW_BENCH_ONLY=snapshot): QEMU TCG, -m $(awk '$1 == "mem" { print $2; exit }' "$d/snapshot.txt"), tboot swap slots"
+        snap_rows
+        exit 0
+fi
 for f in serial.ts presses.txt qmp.txt boots.txt; do
         [ -f "$d/$f" ] || { echo "table.sh: $d/$f is missing" >&2; exit 1; }
 done
-
-# median: the tests' one (numbers on stdin -> the median, "" when none).
-# shellcheck source=tests/ovmf/lib-results.sh
-. "$(dirname "$0")/../ovmf/lib-results.sh"
 # stats: numbers on stdin -> "MEDIAN MIN MAX N", or nothing when none.
 stats() {
         local v
@@ -487,6 +575,7 @@ ratio_row "ratio swap copy / memcpy" "$copy" "$mcpy" ">=" 0.8
 row "store checksums per swap switch (verify + record)" \
         "$(awk -v s="$sum_med" -v t="$(tot s3 swap; tot tboot swap)" 'BEGIN { split(t, a, "\n"); t = a[1] != "" ? a[1] : a[2]; if (t == "") print "?"; else printf "%.0f of %.0f ms switcher time", s / 1000, t / 1000 }')"
 copy_rows
+snap_rows
 if [ "$s3_only_absent" != 1 ]; then
         echo "where a switch goes (host clock unless 'its log'):"
         row "  hotkey seen -> released, request written, alarm armed" "$(ms "$(part s3 press-arm)")"

@@ -12,7 +12,9 @@
 # both): its resume and cold-boot rows, issue 13's targets with their two
 # terms, the RTC wait and firmware resume named absent, its breakdown kept
 # apart from the S3 one, and the scale row from scale.txt (with and without
-# it).  No QEMU: this is the cheap part of make bench.
+# it).  The lab bank's rows from synthetic records (alone, in the main
+# table, and with a failed step).  No QEMU: this is the cheap part of make
+# bench.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/../ovmf/lib.sh"
@@ -357,6 +359,55 @@ row tbonly/s3-na "$o" '^the S3 path +n/a \(none in this run\) *$'
 no_row tbonly/no-s3-rows "$o" '^resume switch, |QMP SUSPEND|firmware S3 resume \(WAKEUP'
 row tbonly/tb-ratio-swap "$o" '^ratio tboot resume / cold boot of f, swap \(256 MiB\) +0\.125 \(1000 / 8000 ms\) '
 row tbonly/tb-firmware-absent "$o" '^  firmware S3 resume +absent +\(no firmware on this path\)$'
+
+# The lab bank (snapshot.txt): synthetic rounds whose medians are round
+# numbers.  Save 4000 ms for 192 MiB (48 MiB/s) against dd's 2000 ms for the
+# same bytes: twice dd's time per byte; restore 6000 ms against dd's 1500.
+snap_records() { # DIR [EXTRA LINE]: the lab bank's records in DIR
+        mkdir -p "$1"
+        {
+                echo "fs-used 65536"
+                for k in 1 2 3; do
+                        echo "save $k $((3900 + 100 * (k % 3))) 201326592"
+                        echo "ddwrite $k $((1900 + 100 * (k % 3))) 201326592"
+                        echo "restore $k $((5900 + 100 * (k % 3))) 201326592"
+                        echo "ddread $k $((1400 + 100 * (k % 3))) 201326592"
+                        echo "sha256 $k $((7900 + 100 * (k % 3))) 201326592"
+                        echo "phase save $k $((2900 + 100 * (k % 3))) 1000"
+                        echo "phase restore $k 2000 $((2900 + 100 * (k % 3))) 1000"
+                done
+                [ -z "${2:-}" ] || echo "$2"
+                printf 'done\nmem 2G\nslot-mib 256\nvalid yes\npart ram 134217728\npart fs 67108864\n'
+        } >"$1/snapshot.txt"
+}
+snap_records "$w/snap"
+"$table" "$w/snap" >"$w/snap.out" 2>&1 || true
+o=$w/snap.out
+row snap/alone "$o" '^make bench, the lab bank alone \(SW_BENCH_ONLY=snapshot\): QEMU TCG, -m 2G, tboot swap slots$'
+row snap/head "$o" '^the lab bank: snapshot of a 256 MiB slot, its file system 64\.0 MiB used, against dd on the same disk \(medians of 3 rounds, cold page cache\):$'
+row snap/file "$o" '^  snapshot file: RAM \(non-zero pages\) \+ fs \(used blocks\) +128 \+ 64 MiB +verified on the host$'
+row snap/save "$o" '^  snapshot save \(switchctl snapshot save\) +4000 ms, 48\.0 MiB/s +192\.0 MiB$'
+row snap/save-phases "$o" "^    RAM part \+ the partition's used blocks +3000 \+ 1000 ms *\$"
+row snap/restore-phases "$o" "^    check pass \+ write pass \+ the switcher's adoption +2000 \+ 3000 \+ 1000 ms *\$"
+row snap/ddwrite "$o" '^  dd of the same bytes into a file \(conv=fsync\) +2000 ms, 96\.0 MiB/s +192\.0 MiB$'
+row snap/save-ratio "$o" '^  ratio save / dd, time per byte +2\.00 \(4000 / 2000 ms\) *$'
+row snap/restore "$o" '^  snapshot restore \(switchctl, with the adoption\) +6000 ms, 32\.0 MiB/s +192\.0 MiB$'
+row snap/ddread "$o" '^  dd of the same bytes from that file +1500 ms, 128\.0 MiB/s +192\.0 MiB$'
+row snap/restore-ratio "$o" '^  ratio restore / dd, time per byte +4\.00 \(6000 / 1500 ms\) *$'
+row snap/sha256 "$o" '^  sha256sum of the snapshot file \(busybox\) +8000 ms, 24\.0 MiB/s +192\.0 MiB$'
+no_row snap/no-failure "$o" 'a step failed|\?'
+# A run whose restore failed in its second round: the row says which, and
+# the medians are of the rounds there are.
+snap_records "$w/snapfail" "rc restore 2 1"
+sed -i '/^restore [23] \|^ddread [23] /d' "$w/snapfail/snapshot.txt"
+"$table" "$w/snapfail" >"$w/snapfail.out" 2>&1 || true
+row snapfail/failed "$w/snapfail.out" '^  a step failed +restore round 2 status 1 *$'
+row snapfail/restore-one "$w/snapfail.out" '^  snapshot restore \(switchctl, with the adoption\) +6000 ms, '
+# With the main run's records, the lab bank's rows join the main table.
+cp "$w/snap/snapshot.txt" "$w/paths/"
+"$table" "$w/paths" >"$w/paths-snap.out" 2>&1 || true
+row snap/in-main-table "$w/paths-snap.out" '^  ratio save / dd, time per byte +2\.00 \(4000 / 2000 ms\) *$'
+no_row snap/not-in-older-runs "$w/paths.out" 'the lab bank'
 
 # A run without its QMP events is refused, by name.
 mkdir -p "$w/noqmp"
