@@ -44,12 +44,12 @@ struct source {
 
 /* Where the slot's bytes go. */
 struct target {
-        uint64_t store_base, store_size;
         EFI_DISK_IO *dio;
         EFI_BLOCK_IO *bio;
         UINT32 media;
         uint64_t part_offset, part_bytes;
         uint8_t *zero;
+        const char *path;       /* the snapshot, as the walk names it */
         char *why;
         size_t why_len;
 };
@@ -117,14 +117,19 @@ static long long source_read(void *ctx, void *buf, size_t len)
         return 0;
 }
 
-/* The walk's messages name the offset and the part: the first error is
- * the reason. */
+/* The walk's messages name the file, the offset and the part: the first
+ * error is the reason, without the file, which the caller's message names
+ * already. */
 static void keep_first(void *ctx, enum sw_severity sev, const char *msg)
 {
         struct target *t = ctx;
+        size_t n = strlen(t->path);
 
-        if (sev == SW_ERROR && !t->why[0])
-                sw_snprintf(t->why, t->why_len, "%s", msg);
+        if (sev != SW_ERROR || t->why[0])
+                return;
+        if (!strncmp(msg, t->path, n) && msg[n] == ':' && msg[n + 1] == ' ')
+                msg += n + 2;
+        sw_snprintf(t->why, t->why_len, "%s", msg);
 }
 
 static int disk_read(void *ctx, uint64_t off, void *buf, size_t len)
@@ -241,7 +246,7 @@ static int restore_one(const struct sw_config *c, const struct sw_slot_config *s
                        const struct sw_plan *plan, struct sw_slot_plan *sp, void *scratch, uint32_t *vector, bool *written, char *why, size_t n)
 {
         static struct sw_snap_info info;
-        struct target t = { .store_base = sp->store_base, .store_size = sp->store_size, .why = why, .why_len = n };
+        struct target t = { .path = s->snapshot_path, .why = why, .why_len = n };
         struct sw_diag keep = { .emit = keep_first, .ctx = &t };
         struct sw_snap_visitor wr = { NULL, write_data, write_gap, NULL, &t };
         struct sw_save_identity now;
