@@ -11,9 +11,12 @@
 #           /bank/lab.snap`) and powers off; lab, resumed, dirties its
 #           partition (/after-save) and powers off.  QEMU ends.
 #   host    copies lab.snap out of the bank partition and onto the ESP with
-#           mtools, and gives lab 'snapshot /snap/lab.snap' and ctl
-#           'default' (the same disk, edited in place).
-#   boot 2  the switcher restores lab at start-up; ctl boots and switches to
+#           mtools, and gives lab 'snapshot /snap/lab.snap' (the same disk,
+#           edited in place).  lab stays the default: the memory plan puts
+#           the default slot's store first, and the snapshot fits only the
+#           store it was taken from.
+#   boot 2  the switcher restores lab at start-up; since lab has a
+#           snapshot, ctl boots instead of it, and switches to
 #           lab: a resume (no cold boot of lab), the writer's PID and its
 #           count going on from the snapshot's, /after-save gone.
 #   boot 3  one byte of the snapshot's RAM flipped on the ESP: lab is
@@ -82,7 +85,7 @@ if ! disk_extract "$w/disk.img" bank "$bank" || ! debugfs -R "dump /lab.snap $w/
 fi
 rm -f "$bank"
 t_pass labboot/snapshot-copied
-conf 2 ctl "snapshot /snap/lab.snap" >"$w/partitions.conf"
+conf 2 lab "snapshot /snap/lab.snap" >"$w/partitions.conf"
 # esp_put SRC DEST: SRC onto the disk's ESP at DEST, in place (mtools
 # reaches the FAT file system at its offset in the disk image).
 esp_put() {
@@ -92,7 +95,7 @@ MTOOLS_SKIP_CHECK=1 mmd -i "$w/disk.img@@$esp_off" ::/snap 2>/dev/null || true
 esp_put "$w/lab.snap" /snap/lab.snap
 esp_put "$w/partitions.conf" /EFI/BOOT/partitions.conf
 "$build/mkslot" check "$w/partitions.conf" >"$w/check.txt" 2>&1 || true
-t_check labboot/mkslot-check-shows "$w/check.txt" '^slot lab +swap +Lab  snapshot /snap/lab.snap$'
+t_check labboot/mkslot-check-shows "$w/check.txt" '^slot lab +swap +Lab  \(default\)  snapshot /snap/lab.snap$'
 
 # ---- boot 2: lab brought back at start-up; the first switch resumes it.
 qemu_boot labboot/boot2-power-off labboot-2 1G 900 "$w/disk.img" "$w/serial2.log" || true
@@ -132,7 +135,7 @@ b=$(od -An -tu1 -j 800 -N 1 "$w/bad.snap" | tr -d ' ')
 # shellcheck disable=SC2059 # the octal escape is the format on purpose
 printf "\\$(printf '%03o' $((b ^ 1)))" | dd of="$w/bad.snap" bs=1 seek=800 conv=notrunc status=none
 esp_put "$w/bad.snap" /snap/lab.snap
-conf 3 ctl "snapshot /snap/lab.snap" >"$w/partitions.conf"
+conf 3 lab "snapshot /snap/lab.snap" >"$w/partitions.conf"
 esp_put "$w/partitions.conf" /EFI/BOOT/partitions.conf
 qemu_boot labboot/boot3-power-off labboot-3 1G 600 "$w/disk.img" "$w/serial3.log" || true
 tr -d '\r' <"$w/serial3.log" >"$w/serial3.txt"
