@@ -243,7 +243,8 @@ static void identity_now(const struct sw_slot_config *s, const struct slot_rt *r
  * reason in why and *written set once anything was written.
  */
 static int restore_one(const struct sw_config *c, const struct sw_slot_config *s, struct slot_rt *rt,
-                       const struct sw_plan *plan, struct sw_slot_plan *sp, void *scratch, uint32_t *vector, bool *written, char *why, size_t n)
+                       const struct sw_plan *plan, struct sw_slot_plan *sp, void *scratch, uint32_t *vector,
+                       bool *written, char *why, size_t n)
 {
         static struct sw_snap_info info;
         struct target t = { .path = s->snapshot_path, .why = why, .why_len = n };
