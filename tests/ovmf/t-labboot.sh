@@ -21,6 +21,8 @@
 #           count going on from the snapshot's, /after-save gone.
 #   boot 3  one byte of the snapshot's RAM flipped on the ESP: lab is
 #           dropped with a FILE:LINE message, ctl boots and powers off.
+#   boot 4  the same, with 'on-damage cold-boot' for lab: lab is kept, and
+#           ctl's switch to it cold-boots its kernel.
 #
 # Also, without QEMU: `mkslot disk --snapshot lab=FILE` puts the snapshot
 # where lab's 'snapshot' line points, whole and in pieces.
@@ -149,6 +151,22 @@ else
         t_pass labboot/boot3-lab-not-run
 fi
 no_fault labboot-boot3 "$s3"
+
+# ---- boot 4: the same damaged snapshot with 'on-damage cold-boot': lab is
+# kept, nothing of it written, and ctl's switch to it cold-boots its kernel.
+conf 4 lab "snapshot /snap/lab.snap
+on-damage cold-boot" >"$w/partitions.conf"
+esp_put "$w/partitions.conf" /EFI/BOOT/partitions.conf
+qemu_boot labboot/boot4-power-off labboot-4 1G 900 "$w/disk.img" "$w/serial4.log" || true
+tr -d '\r' <"$w/serial4.log" >"$w/serial4.txt"
+s4=$w/serial4.txt
+t_check labboot/boot4-cold-boot-fallback "$s4" \
+        "^switcher: error: /EFI/BOOT/partitions.conf:11: slot 'lab': snapshot /snap/lab.snap: .*part 1 \\(ram\\) hash mismatch.*; it cold-boots from its kernel instead \\(on-damage cold-boot\\)$"
+t_check labboot/boot4-lab-empty "$s4" '^GUEST: labboot ctl boot=4 lab=empty$'
+t_check labboot/boot4-lab-cold-booted "$s4" "^switcher: cold boot of slot 'lab'"
+t_check labboot/boot4-lab-up "$s4" '^GUEST: labboot up writer=[0-9]+$'
+t_check labboot/boot4-ctl-back "$s4" '^GUEST: labboot ctl back rc 0$'
+no_fault labboot-boot4 "$s4"
 
 # ---- mkslot disk --snapshot: the file where lab's line points, whole and split.
 d=$w/mkdisk

@@ -17,6 +17,10 @@
 #           the switcher goes on in ctl, which powers off.
 #   boot 3  the snapshot on the ESP is damaged: lab is dropped; ctl reports
 #           lab's state and powers off.
+#   boot 4  the same with 'on-damage cold-boot': ctl reports lab's state
+#           and switches to it, which cold-boots it: lab runs its boot-1
+#           steps (ctl resumes at lab's switch, and powers off; lab, back,
+#           finds ctl off and powers off).
 #
 # Markers (besides the writer's ticks):
 #   GUEST: labboot up writer=PID
@@ -78,7 +82,7 @@ case $boot in
         ;;
 *)
         say "labboot ctl boot=$boot lab=$(mb_slot lab state)"
-        if [ "$boot" = 2 ]; then
+        if [ "$boot" = 2 ] || [ "$boot" = 4 ]; then
                 switchctl switch lab >/dev/null 2>&1
                 say "labboot ctl back rc $?"
         fi
