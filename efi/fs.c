@@ -76,6 +76,11 @@ static EFI_STATUS open_file(const char *path, EFI_FILE_HANDLE *fh)
         return uefi_call_wrapper(root->Open, 5, root, fh, p16, EFI_FILE_MODE_READ, 0ULL);
 }
 
+EFI_STATUS fs_open(const char *path, EFI_FILE_HANDLE *fh)
+{
+        return open_file(path, fh);
+}
+
 bool fs_exists(const char *path)
 {
         EFI_FILE_HANDLE fh;

@@ -15,6 +15,8 @@
 #include "mailbox.h"
 #include "resident.h"
 #include "slotimg-load.h"
+#include "snapboot.h"
+#include "snapshot.h"
 
 #define CONF_MAX (256 * 1024)
 #define ACPI_PAGE SW_ACPI_COPY_SIZE
@@ -23,6 +25,9 @@ static struct sw_config cfg;
 static struct sw_memmap map;
 static struct sw_plan plan;
 static struct slot_rt rt[SW_MAX_SLOTS];
+/* Slots brought back from their snapshot at this start-up (snapboot.c):
+ * their stores hold their saved state, which nothing here may touch. */
+static bool restored[SW_MAX_SLOTS];
 
 /* Shown when nothing can boot: say why, then hand the machine back to the
  * firmware (it goes on with its next boot option) instead of hanging. */
@@ -295,6 +300,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         }
         if (chosen < 0)
                 return error_screen("no valid slot left");
+        /* A slot with a snapshot is brought back suspended, not booted. */
+        def = sw_snap_boot_pick(&cfg, chosen);
+        if (def != chosen)
+                con_printf("switcher: slot '%s' is brought back from its snapshot; '%s' boots first\n",
+                           cfg.slots[chosen].id, cfg.slots[def].id);
+        chosen = def;
 
         /* Prewarm: every other valid 'prewarm' slot boots first, in menu
          * order, each handing over to the next as soon as its agent runs,
@@ -302,7 +313,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
          * resume.  'boot' is the slot this boot enters. */
         res.nprewarm = 0;
         for (unsigned i = 0; i < cfg.nslots; i++)
-                if (cfg.slots[i].valid && cfg.slots[i].prewarm && (int)i != chosen && rt[i].plan_index >= 0)
+                if (cfg.slots[i].valid && cfg.slots[i].prewarm && (int)i != chosen && rt[i].plan_index >= 0 &&
+                    !cfg.slots[i].snapshot_path[0])
                         res.chain[res.nprewarm++] = (int)i;
         res.chain[res.nprewarm] = chosen;
         res.pos = 0;
@@ -346,6 +358,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         if (!gop_get_fb(&fb))
                 fb.base = 0;
 
+        /* The lab bank: slots with a snapshot get it back now, before any
+         * slot boots, and wait suspended at the snapshot's vector. */
+        snapboot_run(&cfg, &plan, rt, boot, &map, &fb, restored);
+        for (unsigned i = 0; i < cfg.nslots; i++)
+                if (restored[i]) {
+                        res.state[i] = SW_SLOT_SUSPENDED;
+                        sw_mb_set_state((void *)(uintptr_t)mailbox, cfg.slots[i].id, SW_SLOT_SUSPENDED);
+                }
+
         /* The Boot Loader Interface variables, before the map is final (it
          * allocates), then the runtime-only map on the map as it is now. */
         bli_publish(li, &cfg, chosen, SWITCHER_VERSION);
@@ -373,7 +394,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                         /* The other slots' boot_params live in their stores; a
                          * failure there only costs that slot its cold boot. */
                         for (unsigned i = 0; i < cfg.nslots; i++)
-                                if (cfg.slots[i].valid && rt[i].loaded && (int)i != boot)
+                                if (cfg.slots[i].valid && rt[i].loaded && (int)i != boot && !restored[i])
                                         linux_build_bp(&rt[i], cfg.slots[i].id, &plan, &map, &fb, NULL);
                         if (linux_build_bp(&rt[boot], cfg.slots[boot].id, &plan, &map, &fb, NULL) < 0)
                                 return error_screen("the memory map changed into one the kernel cannot be given");
@@ -395,7 +416,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
          * slot may believe the firmware is in virtual mode. */
         if (efirt_bp() && !efirt_enter_virtual())
                 for (unsigned i = 0; i < cfg.nslots; i++)
-                        if (cfg.slots[i].valid && rt[i].loaded && rt[i].efi)
+                        if (cfg.slots[i].valid && rt[i].loaded && rt[i].efi && !restored[i])
                                 linux_drop_efi(&rt[i], &plan);
         for (unsigned i = 0; i < cfg.nslots; i++)
                 if (cfg.slots[i].valid && slot_uses_tboot(&cfg.slots[i]) && !rt[i].tboot)
@@ -403,7 +424,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                                       "many RAM ranges for the tboot hand-off)\n", cfg.slots[i].id);
         for (unsigned i = 0; i < cfg.nslots; i++)
                 if (cfg.slots[i].valid && rt[i].plan_index >= 0 && plan.slots[rt[i].plan_index].spare_size &&
-                    linux_save_spare(&rt[i], &plan) < 0)
+                    !restored[i] && linux_save_spare(&rt[i], &plan) < 0)
                         plan.slots[rt[i].plan_index].spare_size = 0;
         tboot_enter_slot(&rt[boot]);
         linux_enter(&rt[boot], &cfg.slots[boot], plan.low_page);

@@ -68,6 +68,8 @@ EFI_STATUS fs_init(EFI_HANDLE image, EFI_LOADED_IMAGE **li_out);
 /* Reads a whole file (at most max bytes) into pool memory. */
 EFI_STATUS fs_read(const char *path, void **buf, size_t *size, size_t max);
 bool fs_exists(const char *path);
+/* Opens a file for reading, for callers that stream it (snapboot.c). */
+EFI_STATUS fs_open(const char *path, EFI_FILE_HANDLE *fh);
 /* Directory of the running binary on the ESP, with a trailing '/'. */
 const char *fs_image_dir(void);
 /* The path of partitions.conf, for messages. */

@@ -41,6 +41,7 @@ enum key {
         K_ON_DAMAGE,
         K_HANDOFF,
         K_IMAGE,
+        K_SNAPSHOT,
         K_VERBOSE,
         K_COUNT,
         K_UNKNOWN = K_COUNT,
@@ -81,6 +82,7 @@ static const struct key_info keys[K_COUNT] = {
         [K_ON_DAMAGE] = { "on-damage", SCOPE_SLOT, false, false },
         [K_HANDOFF] = { "handoff", SCOPE_SLOT, false, false },
         [K_IMAGE] = { "image", SCOPE_SLOT, false, true },
+        [K_SNAPSHOT] = { "snapshot", SCOPE_SLOT, false, true },
         [K_VERBOSE] = { "verbose", SCOPE_GLOBAL, false, false },
 };
 
@@ -596,6 +598,31 @@ static void key_image(struct parser *p, const char *v, size_t n)
         memcpy(p->s->image_path, path, sizeof(path));
 }
 
+/*
+ * A snapshot (snapshot.h) brought back at every start-up: its RAM into the
+ * slot's store, its file system onto the slot's partition (efi/snapboot.c).
+ * It decides what the slot runs, so a path that cannot be used drops the
+ * slot rather than letting it cold-boot unnoticed.
+ */
+static void key_snapshot(struct parser *p, const char *v, size_t n)
+{
+        char path[SW_PATH_MAX];
+        const char *why = normalize_path(v, n, path);
+
+        p->s->snapshot_line = p->line;
+        if (why) {
+                drop_slot(p, p->line, "snapshot path '%s' %s", Q(v, n), why);
+                return;
+        }
+        /* The pieces of a split snapshot are PATH.000, PATH.001, ...: the
+         * path must leave room for the suffix. */
+        if (strlen(path) + 4 >= SW_PATH_MAX) {
+                drop_slot(p, p->line, "snapshot path '%s' leaves no room for a piece's '.NNN' suffix", path);
+                return;
+        }
+        memcpy(p->s->snapshot_path, path, sizeof(path));
+}
+
 static void key_initrd(struct parser *p, const char *v, size_t n)
 {
         struct sw_slot_config *s = p->s;
@@ -841,6 +868,10 @@ static void finish_block(struct parser *p)
         if (s->valid && s->dma32_line && s->mode == SW_MODE_SWAP &&
             (!p->seen[K_IMAGE] || p->seen[K_MODE]))
                 say_slot(p, s->dma32_line, SW_WARN, "dma32-size only applies to an in-place slot, ignored");
+        /* A snapshot is brought back into a swap slot's store; an in-place
+         * slot's own RAM is not a store (docs/lab-bank.md). */
+        if (s->valid && s->snapshot_line && s->mode != SW_MODE_SWAP && (!p->seen[K_IMAGE] || p->seen[K_MODE]))
+                drop_slot(p, s->snapshot_line, "'snapshot' needs a swap slot; an in-place slot cannot be restored");
         if (!s->valid || s->part_kind == SW_PART_NONE)
                 return;
         /* Two slots on one partition would each boot the other's root. */
@@ -1079,6 +1110,9 @@ static void parse_line(struct parser *p, const char *l, size_t n)
                 break;
         case K_IMAGE:
                 key_image(p, v, vn);
+                break;
+        case K_SNAPSHOT:
+                key_snapshot(p, v, vn);
                 break;
         case K_VERBOSE:
                 /* The memory plan and the other diagnostics on the screen

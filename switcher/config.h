@@ -108,6 +108,10 @@ struct sw_slot_config {
         /* A slot image (see slotimg.h) instead of linux/initrd: "" if none. */
         char image_path[SW_PATH_MAX];
         unsigned image_line;
+        /* A snapshot brought back at every start-up ('snapshot PATH', an
+         * ESP path; a split one is PATH.000, PATH.001, ...): "" if none. */
+        char snapshot_path[SW_PATH_MAX];
+        unsigned snapshot_line;
         /* Lines of 'title', 'mode', 'arch' in the block; 0 when absent, so
          * a slot image may supply them. */
         unsigned title_line, mode_line, arch_line;

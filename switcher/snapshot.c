@@ -850,3 +850,97 @@ uint64_t sw_snap_ram_hash_mem(const void *p, uint64_t len)
         }
         return h;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Does a snapshot fit a slot as it runs now? */
+
+int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *c, const struct sw_slot_config *s,
+                        const struct sw_save_identity *now, char *why, size_t n)
+{
+        /* Static: the resident switcher decides on a small stack. */
+        static struct sw_save_header claimed;
+        char reason[160];
+
+        if (strcmp(h->id.slot, s->id) != 0) {
+                sw_snprintf(why, n, "the snapshot is of slot '%s', not '%s'", h->id.slot, s->id);
+                return -1;
+        }
+        if (h->flags & SW_SNAP_IN_PLACE) {
+                sw_snprintf(why, n, "the snapshot is of an in-place slot; '%s' is a swap slot", s->id);
+                return -1;
+        }
+        /* The very check a resume makes, on the identity the snapshot
+         * claims: the reason names the first field that differs. */
+        memset(&claimed, 0, sizeof(claimed));
+        sw_save_record(&claimed, &h->id, false, 0);
+        reason[0] = '\0';
+        if (sw_save_check(&claimed, now, reason, sizeof(reason)) != SW_SAVE_OK) {
+                sw_snprintf(why, n, "snapshot does not fit '%s' now: %s", s->id, reason);
+                return -1;
+        }
+        if (h->config_hash != sw_snap_config_hash(c, s)) {
+                sw_snprintf(why, n, "snapshot was taken with other memory settings (mode, arch, memory or active-size)");
+                return -1;
+        }
+        if (h->waking_vector == 0 || h->waking_vector >= 0x100000) {
+                sw_snprintf(why, n, "snapshot's waking vector 0x%llx is not a real-mode address",
+                            (unsigned long long)h->waking_vector);
+                return -1;
+        }
+        return 0;
+}
+
+int sw_snap_parts_fit(const struct sw_snap_info *info, uint64_t store_base, uint64_t store_size,
+                      uint64_t part_bytes, char *why, size_t n)
+{
+        const struct sw_snap_part *ram = NULL, *fs = NULL;
+
+        for (unsigned i = 0; i < info->nparts && i < SW_SNAP_MAX_PARTS; i++) {
+                if (info->part[i].type == SW_SNAP_PART_RAM)
+                        ram = &info->part[i];
+                else if (info->part[i].type == SW_SNAP_PART_FS)
+                        fs = &info->part[i];
+        }
+        if (!ram || ram->nranges != 1 || ram->range[0].kind != SW_SNAP_RANGE_STORE ||
+            ram->range[0].addr != store_base || ram->range[0].size != store_size) {
+                sw_snprintf(why, n, "the snapshot's RAM is not the slot's whole store (0x%llx, %llu bytes)",
+                            (unsigned long long)store_base, (unsigned long long)store_size);
+                return -1;
+        }
+        if (!fs != !part_bytes) {
+                sw_snprintf(why, n, fs ? "the snapshot holds a file system, and the slot has no partition"
+                                       : "the snapshot has no file system, and the slot has a partition");
+                return -1;
+        }
+        if (fs && fs->range[0].size * fs->unit > part_bytes) {
+                sw_snprintf(why, n, "the partition is %llu bytes, the snapshot's file system needs %llu",
+                            (unsigned long long)part_bytes, (unsigned long long)(fs->range[0].size * fs->unit));
+                return -1;
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The start-up restore. */
+
+int sw_snap_boot_pick(const struct sw_config *c, int chosen)
+{
+        if (chosen < 0 || (unsigned)chosen >= c->nslots || !c->slots[chosen].snapshot_path[0])
+                return chosen;
+        for (unsigned i = 0; i < c->nslots && i < SW_MAX_SLOTS; i++)
+                if (c->slots[i].valid && !c->slots[i].snapshot_path[0])
+                        return (int)i;
+        return chosen;
+}
+
+enum sw_snap_boot_fallback sw_snap_boot_failed(const struct sw_config *c, const struct sw_slot_config *s,
+                                               bool written, const char *reason, char *msg, size_t n)
+{
+        bool cold = s->cold_boot_on_damage && !written;
+
+        sw_snprintf(msg, n, "%s:%u: slot '%s': snapshot %s: %s; %s", c->filename, s->snapshot_line, s->id,
+                    s->snapshot_path, reason,
+                    cold ? "it cold-boots from its kernel instead (on-damage cold-boot)"
+                         : written ? "its store and partition are damaged; slot dropped" : "slot dropped");
+        return cold ? SW_SNAP_BOOT_COLD : SW_SNAP_BOOT_DROP;
+}

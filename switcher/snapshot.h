@@ -257,3 +257,62 @@ void sw_snap_ram_hash_add(struct sw_snap_ram_hash *s, const void *p, uint64_t le
 uint64_t sw_snap_ram_hash_final(struct sw_snap_ram_hash *s);
 /* The same hash over len bytes of memory at p, in one call. */
 uint64_t sw_snap_ram_hash_mem(const void *p, uint64_t len);
+
+/* ---------------------------------------------------------------------- */
+/* Does a snapshot fit a slot as it runs now? */
+
+/*
+ * Whether a snapshot with header h can be resumed as slot s of c, whose
+ * identity is now `now` (sw_save_identity_make(), what a resume checks):
+ * in this order, the snapshot's slot, a swap slot's snapshot, the identity
+ * (sw_save_check()'s reason), the memory settings (sw_snap_config_hash())
+ * and a real-mode waking vector.  Returns 0, or -1 with the reason in why
+ * (n bytes), e.g.
+ *   "the snapshot is of slot 'ctl', not 'lab'"
+ *   "snapshot does not fit 'lab' now: ..."
+ * The adoption of a restored snapshot (switch.c) and the start-up restore
+ * (efi/snapboot.c) both decide by it.
+ */
+int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *c, const struct sw_slot_config *s,
+                        const struct sw_save_identity *now, char *why, size_t n);
+
+/*
+ * Whether the parts a walk found (info) fit where the start-up restore
+ * puts them: one RAM range that is the whole store (store_base, store_size),
+ * and a file system part exactly when the slot has a partition
+ * (part_bytes: its size; 0: no partition), no larger than it.  Returns 0,
+ * or -1 with the reason in why.
+ */
+int sw_snap_parts_fit(const struct sw_snap_info *info, uint64_t store_base, uint64_t store_size,
+                      uint64_t part_bytes, char *why, size_t n);
+
+/* ---------------------------------------------------------------------- */
+/* The start-up restore ('snapshot PATH' in partitions.conf). */
+
+/*
+ * The slot this start-up boots, given the one the menu or a one-shot chose:
+ * a slot with a snapshot is brought back suspended rather than booted, so
+ * when chosen has one, the first valid slot without one boots instead (its
+ * first switch to chosen is then a resume).  When every valid slot has a
+ * snapshot, chosen boots and its snapshot is not brought back (the caller
+ * says so).  -1 stays -1.
+ */
+int sw_snap_boot_pick(const struct sw_config *c, int chosen);
+
+/* What becomes of a slot whose snapshot was not brought back. */
+enum sw_snap_boot_fallback {
+        SW_SNAP_BOOT_DROP,      /* left out of this start-up */
+        SW_SNAP_BOOT_COLD,      /* kept; its first switch cold-boots its kernel */
+};
+
+/*
+ * The fallback for slot s after its snapshot failed: with 'on-damage
+ * cold-boot' and nothing written yet (its kernel is still staged in its
+ * store) it cold-boots; otherwise, and always once the write pass began
+ * (its store and partition hold part of the snapshot), it is dropped.
+ * Writes the FILE:LINE message for the console and serial into msg:
+ *   "p.conf:12: slot 'lab': snapshot /bank/lab.snap: REASON; slot dropped"
+ *   "...; it cold-boots from its kernel instead (on-damage cold-boot)"
+ */
+enum sw_snap_boot_fallback sw_snap_boot_failed(const struct sw_config *c, const struct sw_slot_config *s,
+                                               bool written, const char *reason, char *msg, size_t n);

@@ -324,7 +324,6 @@ static void decide_adopt(const struct sw_switch_facts *f, struct sw_switch_decis
         const struct sw_mb_adopt *a = f->adopt;
         struct sw_diag keep = { .emit = keep_message, .ctx = d->message };
         static struct sw_snap_header h;
-        static struct sw_save_header claimed;
         struct sw_save_identity now;
         struct sw_copy_list *l = &d->restore;
         char id[SW_MB_ID_LEN], why[160];
@@ -361,36 +360,9 @@ static void decide_adopt(const struct sw_switch_facts *f, struct sw_switch_decis
         }
         if (sw_snap_header_decode(a->header, sizeof(a->header), &h, "snapshot", &keep) < 0)
                 goto refused;
-        if (strcmp(h.id.slot, c->slots[i].id) != 0) {
-                sw_snprintf(d->message, sizeof(d->message), "the snapshot is of slot '%s', not '%s'", h.id.slot,
-                            c->slots[i].id);
-                goto refused;
-        }
-        if (h.flags & SW_SNAP_IN_PLACE) {
-                sw_snprintf(d->message, sizeof(d->message), "the snapshot is of an in-place slot; '%s' is a swap slot",
-                            id);
-                goto refused;
-        }
-        /* The very check a resume makes, on the identity the snapshot
-         * claims: the reason names the first field that differs. */
         f->identity(f->ctx, i, &now);
-        memset(&claimed, 0, sizeof(claimed));
-        sw_save_record(&claimed, &h.id, false, 0);
-        why[0] = '\0';
-        if (sw_save_check(&claimed, &now, why, sizeof(why)) != SW_SAVE_OK) {
-                sw_snprintf(d->message, sizeof(d->message), "snapshot does not fit '%s' now: %s", id, why);
+        if (sw_snap_header_fits(&h, c, &c->slots[i], &now, d->message, sizeof(d->message)) < 0)
                 goto refused;
-        }
-        if (h.config_hash != sw_snap_config_hash(c, &c->slots[i])) {
-                sw_snprintf(d->message, sizeof(d->message),
-                            "snapshot was taken with other memory settings (mode, arch, memory or active-size)");
-                goto refused;
-        }
-        if (h.waking_vector == 0 || h.waking_vector >= 0x100000) {
-                sw_snprintf(d->message, sizeof(d->message), "snapshot's waking vector 0x%llx is not a real-mode address",
-                            (unsigned long long)h.waking_vector);
-                goto refused;
-        }
         if (sw_switch_copy_list(f->plan, f->slot[i].plan_index, f->slot[i].ranges, f->slot[i].nranges, l, why,
                                 sizeof(why)) < 0) {
                 list_clear(l);

@@ -1251,10 +1251,30 @@ static void test_image_key(void **state)
         assert_true(slot("a")->valid);
 }
 
+/* 'snapshot': an ESP path, normalized; a bad one or an in-place slot drops
+ * the slot with its line. */
+static void test_snapshot_key(void **state)
+{
+        (void)state;
+        assert_int_equal(parse("slot a\nlinux /a/vmlinuz\nsnapshot \\bank\\a.snap\non-damage cold-boot\n"
+                               "slot b\nlinux /b/vmlinuz\nsnapshot /bank/../b.snap\n"
+                               "slot c\nlinux /c/vmlinuz\nmode in-place\nmemory 64M\nsnapshot /bank/c.snap\n"
+                               "slot d\nlinux /d/vmlinuz\n"),
+                         2);
+        EXPECT("E: p.conf:7: slot 'b': snapshot path '/bank/../b.snap' has a '..' component; slot dropped",
+               "E: p.conf:12: slot 'c': 'snapshot' needs a swap slot; an in-place slot cannot be restored; slot dropped");
+        assert_string_equal(slot("a")->snapshot_path, "/bank/a.snap");
+        assert_int_equal(slot("a")->snapshot_line, 3);
+        assert_true(slot("a")->cold_boot_on_damage);
+        assert_string_equal(slot("d")->snapshot_path, "");
+        assert_int_equal(slot("d")->snapshot_line, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full_config),
+                cmocka_unit_test(test_snapshot_key),
                 cmocka_unit_test(test_global_defaults),
                 cmocka_unit_test(test_unknown_key_and_missing_value),
                 cmocka_unit_test(test_invalid_id),

@@ -678,6 +678,120 @@ static void test_ram_hash(void **state)
         assert_true(sw_snap_ram_hash_final(&s) == sw_snap_ram_hash_mem(mem, 0));
 }
 
+/* The fit of a snapshot's header to a slot as it runs now: the shared
+ * check of the adoption and of the start-up restore. */
+static void test_header_fits(void **state)
+{
+        static struct sw_config c;
+        struct sw_slot_config *s = &c.slots[0];
+        struct sw_snap_header h;
+        struct sw_save_identity now;
+        char why[256];
+
+        (void)state;
+        memset(&c, 0, sizeof(c));
+        c.active_size = 256ULL << 20;
+        snprintf(c.filename, sizeof(c.filename), "p.conf");
+        snprintf(s->id, sizeof(s->id), "lab");
+        s->part_kind = SW_PART_LABEL;
+        snprintf(s->partition, sizeof(s->partition), "lab");
+        make_header(&h, "lab");
+        h.flags = 0;
+        h.config_hash = sw_snap_config_hash(&c, s);
+        sw_save_identity_make(&now, s, "6.1.0-28-amd64", 8247232, "e820", 4, RAM0_BASE, RAM0_SIZE);
+        h.id = now;
+        assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), 0);
+
+        snprintf(h.id.slot, sizeof(h.id.slot), "ctl");
+        assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot is of slot 'ctl', not 'lab'");
+        h.id = now;
+        h.flags = SW_SNAP_IN_PLACE;
+        assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot is of an in-place slot; 'lab' is a swap slot");
+        h.flags = 0;
+        h.id.layout ^= 1;
+        assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "snapshot does not fit 'lab' now: "));
+        h.id = now;
+        c.active_size = 512ULL << 20;
+        assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), -1);
+        assert_string_equal(why, "snapshot was taken with other memory settings (mode, arch, memory or active-size)");
+        c.active_size = 256ULL << 20;
+        h.waking_vector = 0x100000;
+        assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), -1);
+        assert_string_equal(why, "snapshot's waking vector 0x100000 is not a real-mode address");
+}
+
+/* Where the start-up restore puts the parts: the whole store, and a file
+ * system exactly when there is a partition, no larger than it. */
+static void test_parts_fit(void **state)
+{
+        static struct sw_snap_info info;
+        char why[256];
+
+        (void)state;
+        memset(&info, 0, sizeof(info));
+        info.nparts = 2;
+        info.part[0].type = SW_SNAP_PART_RAM;
+        info.part[0].unit = 1;
+        info.part[0].nranges = 1;
+        info.part[0].range[0] = (struct sw_snap_range){ RAM0_BASE, RAM0_SIZE, SW_SNAP_RANGE_STORE };
+        fs_part(&info.part[1]);
+        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, FS_BLOCKS * BLOCK, why, sizeof(why)), 0);
+        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, FS_BLOCKS * BLOCK + 512, why, sizeof(why)), 0);
+        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, FS_BLOCKS * BLOCK - 512, why, sizeof(why)), -1);
+        assert_string_equal(why, "the partition is 15872 bytes, the snapshot's file system needs 16384");
+        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, 0, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot holds a file system, and the slot has no partition");
+        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE + 4096, RAM0_SIZE, FS_BLOCKS * BLOCK, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot's RAM is not the slot's whole store (0x101000, 16384 bytes)");
+        info.nparts = 1;
+        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, 0, why, sizeof(why)), 0);
+        ram_part(&info.part[0]);
+        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, 0, why, sizeof(why)), -1);
+}
+
+/* The start-up choice of the slot that boots, and the fallback of a slot
+ * whose snapshot failed, with its FILE:LINE message. */
+static void test_boot_pick_and_fallback(void **state)
+{
+        static struct sw_config c;
+        char msg[512];
+
+        (void)state;
+        memset(&c, 0, sizeof(c));
+        snprintf(c.filename, sizeof(c.filename), "/EFI/switcher/partitions.conf");
+        c.nslots = 3;
+        for (unsigned i = 0; i < 3; i++) {
+                snprintf(c.slots[i].id, sizeof(c.slots[i].id), "s%u", i);
+                c.slots[i].valid = true;
+        }
+        snprintf(c.slots[0].snapshot_path, SW_PATH_MAX, "/bank/s0.snap");
+        c.slots[0].snapshot_line = 7;
+        assert_int_equal(sw_snap_boot_pick(&c, 0), 1);
+        assert_int_equal(sw_snap_boot_pick(&c, 2), 2);
+        assert_int_equal(sw_snap_boot_pick(&c, -1), -1);
+        c.slots[1].valid = false;
+        assert_int_equal(sw_snap_boot_pick(&c, 0), 2);
+        snprintf(c.slots[2].snapshot_path, SW_PATH_MAX, "/bank/s2.snap");
+        assert_int_equal(sw_snap_boot_pick(&c, 0), 0);
+
+        assert_int_equal(sw_snap_boot_failed(&c, &c.slots[0], false, "offset 600: part 1 (ram) hash mismatch (its "
+                                             "data is damaged)", msg, sizeof(msg)),
+                         SW_SNAP_BOOT_DROP);
+        assert_string_equal(msg, "/EFI/switcher/partitions.conf:7: slot 's0': snapshot /bank/s0.snap: offset 600: "
+                                 "part 1 (ram) hash mismatch (its data is damaged); slot dropped");
+        c.slots[0].cold_boot_on_damage = true;
+        assert_int_equal(sw_snap_boot_failed(&c, &c.slots[0], false, "cannot read it", msg, sizeof(msg)),
+                         SW_SNAP_BOOT_COLD);
+        assert_string_equal(msg, "/EFI/switcher/partitions.conf:7: slot 's0': snapshot /bank/s0.snap: cannot read "
+                                 "it; it cold-boots from its kernel instead (on-damage cold-boot)");
+        assert_int_equal(sw_snap_boot_failed(&c, &c.slots[0], true, "cannot write", msg, sizeof(msg)),
+                         SW_SNAP_BOOT_DROP);
+        assert_non_null(strstr(msg, "its store and partition are damaged; slot dropped"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -690,6 +804,9 @@ int main(void)
                 cmocka_unit_test_setup(test_config_hash, setup),
                 cmocka_unit_test_setup(test_gaps_and_stop, setup),
                 cmocka_unit_test_setup(test_ram_hash, setup),
+                cmocka_unit_test(test_header_fits),
+                cmocka_unit_test(test_parts_fit),
+                cmocka_unit_test(test_boot_pick_and_fallback),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

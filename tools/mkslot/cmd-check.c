@@ -103,6 +103,8 @@ static void print_slots_json(const struct sw_config *c)
                 json_str(stdout, s->linux_path);
                 printf(",\"image\":");
                 json_str(stdout, s->image_path);
+                printf(",\"snapshot\":");
+                json_str(stdout, s->snapshot_path);
                 printf(",\"mode\":\"%s\",\"arch\":\"%s\",\"line\":%u,\"partition_missing\":%s}",
                        sw_mode_name(s->mode), sw_arch_name(s->arch), s->line,
                        s->partition_missing ? "true" : "false");
@@ -198,8 +200,9 @@ int cmd_check(int argc, char **argv)
         } else {
                 for (unsigned i = 0; i < c.nslots; i++)
                         if (c.slots[i].valid)
-                                printf("slot %-12s %-8s %s%s\n", c.slots[i].id, sw_mode_name(c.slots[i].mode),
-                                       c.slots[i].title, (int)i == def ? "  (default)" : "");
+                                printf("slot %-12s %-8s %s%s%s%s\n", c.slots[i].id, sw_mode_name(c.slots[i].mode),
+                                       c.slots[i].title, (int)i == def ? "  (default)" : "",
+                                       c.slots[i].snapshot_path[0] ? "  snapshot " : "", c.slots[i].snapshot_path);
                 printf("%s: %u valid slot(s), %u warning(s), %u error(s)%s\n", a.conf,
                        c.usable ? sw_config_valid_slots(&c) : 0, d.warnings, d.errors,
                        a.esp ? "" : "; files not checked (use --esp DIR)");

@@ -30,7 +30,12 @@
 #define MIB (1ULL << 20)
 #define ESP_MIN (64 * MIB)
 #define PART_DEFAULT (64 * MIB)
-#define MAX_FILES (2 + SW_MAX_SLOTS * (1 + SW_MAX_INITRD))
+/* A split snapshot (mkslot snapshot save --split) goes onto the ESP in at
+ * most this many pieces. */
+#define MAX_SNAP_PIECES 16
+#define MAX_FILES (2 + SW_MAX_SLOTS * (1 + SW_MAX_INITRD + MAX_SNAP_PIECES))
+/* FAT's largest file. */
+#define FAT_FILE_MAX 0xffffffffULL
 
 struct part {
         char label[SW_PART_MAX];
@@ -54,10 +59,12 @@ struct disk_args {
         unsigned nparts;
         char *part_specs[SW_MAX_SLOTS];
         unsigned nspecs;
+        char *snap_specs[SW_MAX_SLOTS];
+        unsigned nsnaps;
 };
 
 enum { OPT_OUTPUT = 'o', OPT_FORCE = 'f', OPT_FILES = 0x100, OPT_SWITCHER, OPT_SIZE, OPT_ESP_SIZE, OPT_PART,
-       OPT_DEVICE, OPT_JSON };
+       OPT_DEVICE, OPT_JSON, OPT_SNAPSHOT };
 
 static const struct argp_option disk_options[] = {
         { "files", OPT_FILES, "DIR", 0, "where the files partitions.conf names are: DIR stands for the ESP's "
@@ -66,6 +73,8 @@ static const struct argp_option disk_options[] = {
         { "switcher", OPT_SWITCHER, "FILE", 0, "switcher.efi (default: the one next to mkslot)", 0 },
         { "part", OPT_PART, "LABEL:SIZE[:SOURCE]", 0, "the partition of the slot with 'partition "
           "PARTLABEL=LABEL': its size (default 64M) and contents, a directory or a tarball; repeatable", 0 },
+        { "snapshot", OPT_SNAPSHOT, "SLOT=FILE", 0, "put snapshot FILE (or its pieces FILE.000, FILE.001, ...) "
+          "on the ESP where SLOT's 'snapshot' line says, to be brought back at every start-up", 0 },
         { "esp-size", OPT_ESP_SIZE, "SIZE", 0, "size of the ESP (default: room for its files, at least 64M)", 0 },
         { "size", OPT_SIZE, "SIZE", 0, "size of the whole disk (default: just enough)", 0 },
         { "force", OPT_FORCE, NULL, 0, "replace FILE if it exists", 0 },
@@ -92,6 +101,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
                 if (a->nspecs >= SW_MAX_SLOTS)
                         argp_error(state, "at most %d --part", SW_MAX_SLOTS);
                 a->part_specs[a->nspecs++] = arg;
+                break;
+        case OPT_SNAPSHOT:
+                if (a->nsnaps >= SW_MAX_SLOTS)
+                        argp_error(state, "at most %d --snapshot", SW_MAX_SLOTS);
+                a->snap_specs[a->nsnaps++] = arg;
                 break;
         case OPT_ESP_SIZE:
                 if (sw_parse_size(arg, &a->esp_size) < 0 || a->esp_size % MIB || a->esp_size < ESP_MIN)
@@ -174,6 +188,64 @@ static int plan_parts(struct disk_args *a, const struct sw_config *c)
         return 0;
 }
 
+/*
+ * --snapshot SLOT=FILE: FILE goes where SLOT's 'snapshot' line points; a
+ * split one, FILE.000, FILE.001, ..., goes there piece by piece under the
+ * same suffixes, which is how the switcher reads it back.  0 or -1 (said).
+ */
+static int plan_snapshots(const struct disk_args *a, const struct sw_config *c, struct esp_file *f, unsigned *nf)
+{
+        for (unsigned k = 0; k < a->nsnaps; k++) {
+                const char *spec = a->snap_specs[k], *eq = strchr(spec, '='), *file;
+                const struct sw_slot_config *s = NULL;
+                struct stat st;
+                unsigned n;
+
+                if (!eq || eq == spec || !eq[1]) {
+                        error(0, 0, "disk: --snapshot '%s' is not SLOT=FILE", spec);
+                        return -1;
+                }
+                file = eq + 1;
+                for (unsigned i = 0; i < c->nslots; i++)
+                        if (c->slots[i].valid && strlen(c->slots[i].id) == (size_t)(eq - spec) &&
+                            !strncmp(c->slots[i].id, spec, (size_t)(eq - spec)))
+                                s = &c->slots[i];
+                if (!s || !s->snapshot_path[0]) {
+                        error(0, 0, "disk: --snapshot %s: no valid slot '%.*s' with a 'snapshot' line in %s", spec,
+                              (int)(eq - spec), spec, a->conf);
+                        return -1;
+                }
+                if (stat(file, &st) == 0) {
+                        if ((uint64_t)st.st_size > FAT_FILE_MAX) {
+                                error(0, 0, "disk: --snapshot %s: larger than FAT's 4 GiB file limit; save it in "
+                                      "pieces (mkslot snapshot save --split)", spec);
+                                return -1;
+                        }
+                        f[(*nf)++] = (struct esp_file){ xstrdup(file), xstrdup(s->snapshot_path) };
+                        continue;
+                }
+                for (n = 0; n <= MAX_SNAP_PIECES; n++) {
+                        char *piece = xasprintf("%s.%03u", file, n);
+
+                        if (stat(piece, &st) < 0) {
+                                free(piece);
+                                break;
+                        }
+                        if (n == MAX_SNAP_PIECES) {
+                                error(0, 0, "disk: --snapshot %s: more than %d pieces", spec, MAX_SNAP_PIECES);
+                                free(piece);
+                                return -1;
+                        }
+                        f[(*nf)++] = (struct esp_file){ piece, xasprintf("%s.%03u", s->snapshot_path, n) };
+                }
+                if (n == 0) {
+                        error(0, errno, "disk: --snapshot %s: cannot read %s (nor %s.000)", spec, file, file);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 /* Every file the ESP gets, with the ESP's size if not given. */
 static int plan_esp(struct disk_args *a, const struct sw_config *c, struct esp_file *f, unsigned *nf)
 {
@@ -196,6 +268,8 @@ static int plan_esp(struct disk_args *a, const struct sw_config *c, struct esp_f
                 for (unsigned k = 0; k < s->ninitrd; k++)
                         f[(*nf)++] = (struct esp_file){ esp_file(a->files, s->initrd[k]), xstrdup(s->initrd[k]) };
         }
+        if (plan_snapshots(a, c, f, nf) < 0)
+                return -1;
         /* Two slots may share a file: it goes onto the ESP once. */
         for (unsigned i = 2; i < *nf; i++) {
                 for (unsigned k = 2; k < i; k++) {
