@@ -173,6 +173,62 @@ write_boot_record() {
         say "wrote file slot=$slot boot=$n dev=$dev"
 }
 
+# --- for the lab-bank roles (lab, labboot, labsave, lab386) ---
+
+# cmdline_word KEY: the value of KEY=VALUE on the kernel command line, or
+# nothing.
+cmdline_word() {
+        # shellcheck disable=SC2013 # the command line is one line of words
+        for w in $(cat /proc/cmdline); do
+                case $w in
+                "$1"=*) echo "${w#*=}" ;;
+                esac
+        done
+}
+
+# state_of FILE: present or absent.
+state_of() {
+        if [ -e "$1" ]; then echo present; else echo absent; fi
+}
+
+# run_marked PREFIX NAME CMD...: runs CMD, then prints its status as
+# "GUEST: PREFIX NAME rc N" and every line it printed as
+# "GUEST: PREFIX NAME: LINE".
+run_marked() {
+        rm_prefix=$1 rm_name=$2
+        shift 2
+        rm_out=$("$@" 2>&1)
+        rm_rc=$?
+        say "$rm_prefix $rm_name rc $rm_rc"
+        echo "$rm_out" | sed "s/^/GUEST: $rm_prefix $rm_name: /"
+}
+
+# lab_start PREFIX: the lab image every lab-bank role starts from: this
+# slot's partition mounted on /mnt, /mnt/marker written, and a writer
+# (start_writer) counting; then "GUEST: PREFIX up writer=PID".
+lab_start() {
+        dev=$(find_part "$part") || fail "no partition labelled '$part'"
+        mount -t ext4 "$dev" /mnt || fail "mount -t ext4 $dev"
+        echo "the lab image" >/mnt/marker
+        sync
+        start_writer
+        sleep 3
+        say "$1 up writer=$wpid"
+}
+
+# writer_state: "writer=PID alive|dead" of the writer lab_start started.
+writer_state() {
+        echo "writer=$wpid $(kill -0 "$wpid" 2>/dev/null && echo alive || echo dead)"
+}
+
+# lab_stop: stops the writer, unmounts /mnt and powers off.
+lab_stop() {
+        touch /tmp/stop
+        wait "$wpid"
+        umount /mnt || fail "umount /mnt"
+        finish
+}
+
 # s3_cycle I: arm the RTC 3 s ahead and suspend to RAM; on return check that a
 # process started before the suspend is still alive.
 s3_cycle() {

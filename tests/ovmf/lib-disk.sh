@@ -45,6 +45,35 @@ sw_disk() {
         "$SW_OVMF_DIR/mkdisk.sh" "$dir/disk.img" "$dir/esp" "${parts[@]}" >/dev/null
 }
 
+# lab_conf OPTIONS [DEFAULT] [LAB_LINE] [CTL_OPTIONS]: on stdout, the
+# partitions.conf of the lab-bank tests: swap slots lab (sw.first=1) and
+# ctl, each on its partition slot-ID, with the kernel options OPTIONS, and
+# an active region of 128 MiB.  DEFAULT (lab) is the default slot, LAB_LINE
+# an extra line in lab's block (a 'snapshot' line), CTL_OPTIONS more
+# options for ctl.
+lab_conf() {
+        cat <<CONF
+timeout 0
+default ${2:-lab}
+active-size 128M
+
+slot lab
+title Lab
+linux /slots/lab/vmlinuz
+initrd /slots/lab/initrd.img
+options $1 sw.part=slot-lab sw.first=1
+partition PARTLABEL=slot-lab
+${3:-}
+
+slot ctl
+title Control
+linux /slots/ctl/vmlinuz
+initrd /slots/ctl/initrd.img
+options $1 sw.part=slot-ctl${4:+ $4}
+partition PARTLABEL=slot-ctl
+CONF
+}
+
 # disk_part_range DISK LABEL: print "FIRST_SECTOR SECTORS" (512-byte sectors)
 # of the GPT partition named LABEL; status 1 when there is none.
 disk_part_range() {
@@ -119,6 +148,16 @@ check_file() {
                 t_pass "$1"
         else
                 t_fail "$1" "$3:$4 is '$content', want '$5'"
+        fi
+}
+
+# check_no_file NAME DISK LABEL PATH: the check NAME: PATH is not on the
+# ext4 partition LABEL (a revert took it away).
+check_no_file() {
+        if disk_readfile "$2" "$3" "$4" >/dev/null 2>&1; then
+                t_fail "$1" "$4 is on $3"
+        else
+                t_pass "$1"
         fi
 }
 

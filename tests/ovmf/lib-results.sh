@@ -68,6 +68,28 @@ t_line() {
         fi
 }
 
+# lab_tick LOG BEFORE|AFTER MARK: the lab writer's tick ("pid=P n=N") next
+# to the first line of LOG that starts with MARK: the last one before it,
+# or the first one after it (AFTER with an empty MARK: the first in LOG).
+lab_tick() {
+        awk -v when="$2" -v mark="$3" '
+                when == "BEFORE" && index($0, mark) == 1 { print last; exit }
+                when == "AFTER" && index($0, mark) == 1 { on = 1 }
+                /^GUEST: tick slot=lab / { if (on) { print $4 " " $5; exit } last = $4 " " $5 }' "$1"
+}
+
+# check_continues NAME SNAP BACK PID: the check NAME: the writer PID at the
+# snapshot (tick SNAP, "pid=P n=N") goes on after the restore (tick BACK)
+# with the same PID and the next count.
+check_continues() {
+        if [ -n "$2" ] && [ -n "$3" ] && [ "${2%% *}" = "pid=$4" ] && [ "${3%% *}" = "${2%% *}" ] &&
+                [ "${3#* n=}" = $((${2#* n=} + 1)) ]; then
+                t_pass "$1"
+        else
+                t_fail "$1" "at the snapshot '$2', after the restore '$3', writer $4"
+        fi
+}
+
 # no_fault NAME LOG: a test line that fails on a switcher exception or a
 # guest's FAIL marker anywhere in LOG.
 no_fault() {

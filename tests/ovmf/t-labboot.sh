@@ -34,26 +34,7 @@ sw_agent_test labboot "${1:-build}" labboot
 common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=labboot"
 # conf BOOT DEFAULT [SNAPSHOT-LINE]: partitions.conf for boot BOOT.
 conf() {
-        cat <<CONF
-timeout 0
-default $2
-active-size 128M
-
-slot lab
-title Lab
-linux /slots/lab/vmlinuz
-initrd /slots/lab/initrd.img
-options $common sw.part=slot-lab sw.first=1
-partition PARTLABEL=slot-lab
-${3:-}
-
-slot ctl
-title Control
-linux /slots/ctl/vmlinuz
-initrd /slots/ctl/initrd.img
-options $common sw.part=slot-ctl sw.boot=$1
-partition PARTLABEL=slot-ctl
-CONF
+        lab_conf "$common" "$2" "${3:-}" "sw.boot=$1"
 }
 conf 1 lab >"$w/partitions.conf"
 sw_esp "$w/esp" "$build" "$w/partitions.conf"
@@ -73,7 +54,7 @@ t_check labboot/boot1-after-save "$s1" '^GUEST: labboot after-save written write
 no_fault labboot-boot1 "$s1"
 up=$(sed -n 's/^GUEST: labboot up writer=\([0-9]*\)$/\1/p' "$s1")
 # The writer at the snapshot: its last tick before the save.
-snap=$(awk '/^GUEST: labboot save rc/ { print last; exit } /^GUEST: tick slot=lab / { last = $4 " " $5 }' "$s1")
+snap=$(lab_tick "$s1" BEFORE "GUEST: labboot save rc")
 
 # ---- the host: the snapshot onto the ESP, lab's 'snapshot' line.
 esp_off=$(($(disk_part_range "$w/disk.img" ESP | cut -d' ' -f1) * 512))
@@ -114,20 +95,10 @@ else
         t_pass labboot/boot2-no-cold-boot
 fi
 t_check labboot/boot2-resumed "$s2" "^GUEST: labboot resumed writer=$up alive after-save=absent marker=present\$"
-back=$(awk '/^GUEST: tick slot=lab / { print $4 " " $5; exit }' "$s2")
-if [ -n "$snap" ] && [ -n "$back" ] && [ "${snap%% *}" = "pid=$up" ] && [ "${back%% *}" = "${snap%% *}" ] &&
-        [ "${back#* n=}" = $((${snap#* n=} + 1)) ]; then
-        t_pass labboot/boot2-writer-continues
-else
-        t_fail labboot/boot2-writer-continues "at the snapshot '$snap', first tick after the resume '$back', writer $up"
-fi
+check_continues labboot/boot2-writer-continues "$snap" "$(lab_tick "$s2" AFTER "")" "$up"
 t_check labboot/boot2-ctl-back "$s2" '^GUEST: labboot ctl back rc [0-9]+$'
 no_fault labboot-boot2 "$s2"
-if disk_readfile "$w/disk.img" slot-lab /after-save >/dev/null 2>&1; then
-        t_fail labboot/disk-after-save-gone "/after-save is on lab's partition"
-else
-        t_pass labboot/disk-after-save-gone
-fi
+check_no_file labboot/disk-after-save-gone "$w/disk.img" slot-lab /after-save
 check_fsck labboot/disk-fsck "$w/disk.img" slot-lab "$w/fsck.log"
 
 # ---- boot 3: a damaged snapshot drops lab; ctl boots.  Byte 800 lies in the

@@ -18,25 +18,7 @@ set -eu
 
 sw_agent_test labsave "${1:-build}" labsave
 common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=labsave"
-cat >"$w/partitions.conf" <<CONF
-timeout 0
-default lab
-active-size 128M
-
-slot lab
-title Lab
-linux /slots/lab/vmlinuz
-initrd /slots/lab/initrd.img
-options $common sw.part=slot-lab sw.first=1
-partition PARTLABEL=slot-lab
-
-slot ctl
-title Control
-linux /slots/ctl/vmlinuz
-initrd /slots/ctl/initrd.img
-options $common sw.part=slot-ctl
-partition PARTLABEL=slot-ctl
-CONF
+lab_conf "$common" >"$w/partitions.conf"
 sw_esp "$w/esp" "$build" "$w/partitions.conf"
 sw_esp_slot "$w/esp" lab
 sw_esp_slot "$w/esp" ctl

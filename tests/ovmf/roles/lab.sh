@@ -41,36 +41,13 @@
 #   GUEST: lab restore K rc N                 then "GUEST: lab restore K: LINE" (K = 1, 2, 3)
 #   GUEST: lab reverted K writer=PID alive|dead after-snapshot=present|absent marker=present|absent
 #   GUEST: lab after-snapshot K written       (K = 1, 2: before the next revert)
-first=0
-# shellcheck disable=SC2013
-for w in $(cat /proc/cmdline); do
-        case $w in
-        sw.first=*) first=${w#sw.first=} ;;
-        esac
-done
-
 # run NAME CMD...: CMD's status and every line it printed, as markers.
 run() {
-        name=$1
-        shift
-        out=$("$@" 2>&1)
-        rc=$?
-        say "lab $name rc $rc"
-        echo "$out" | sed "s/^/GUEST: lab $name: /"
+        run_marked lab "$@"
 }
 
-state_of() {
-        if [ -e "$1" ]; then echo present; else echo absent; fi
-}
-
-if [ "$first" = 1 ]; then
-        dev=$(find_part "$part") || fail "no partition labelled '$part'"
-        mount -t ext4 "$dev" /mnt || fail "mount -t ext4 $dev"
-        echo "the lab image" >/mnt/marker
-        sync
-        start_writer
-        sleep 3
-        say "lab up writer=$wpid"
+if [ "$(cmdline_word sw.first)" = 1 ]; then
+        lab_start lab
         while :; do
                 switchctl switch ctl >/dev/null 2>&1
                 case $(mb_slot lab switches) in
@@ -81,14 +58,14 @@ if [ "$first" = 1 ]; then
                         sleep 2
                         ;;
                 2)
-                        say "lab back writer=$wpid $(kill -0 "$wpid" 2>/dev/null && echo alive || echo dead)" \
+                        say "lab back $(writer_state)" \
                                 "after-snapshot=$(state_of /mnt/after-snapshot)"
                         run running-restore switchctl snapshot restore lab /tmp/none.snap
                         ;;
                 *)
                         sleep 3
                         k=$(($(mb_slot lab switches) - 2))
-                        say "lab reverted $k writer=$wpid $(kill -0 "$wpid" 2>/dev/null && echo alive || echo dead)" \
+                        say "lab reverted $k $(writer_state)" \
                                 "after-snapshot=$(state_of /mnt/after-snapshot) marker=$(state_of /mnt/marker)"
                         # Another change for the next revert to undo.
                         if [ "$k" -lt 3 ]; then
@@ -97,10 +74,7 @@ if [ "$first" = 1 ]; then
                                 say "lab after-snapshot $k written"
                                 continue
                         fi
-                        touch /tmp/stop
-                        wait "$wpid"
-                        umount /mnt || fail "umount /mnt"
-                        finish
+                        lab_stop
                         ;;
                 esac
         done

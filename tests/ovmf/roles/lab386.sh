@@ -20,36 +20,8 @@
 #   GUEST: lab386 after-snapshot written writer=PID
 #   GUEST: lab386 restore rc N              then "GUEST: lab386 restore: LINE"
 #   GUEST: lab386 reverted writer=PID alive|dead after-snapshot=present|absent marker=present|absent
-first=0
-# shellcheck disable=SC2013
-for w in $(cat /proc/cmdline); do
-        case $w in
-        sw.first=*) first=${w#sw.first=} ;;
-        esac
-done
-
-# run NAME CMD...: CMD's status and every line it printed, as markers.
-run() {
-        name=$1
-        shift
-        out=$("$@" 2>&1)
-        rc=$?
-        say "lab386 $name rc $rc"
-        echo "$out" | sed "s/^/GUEST: lab386 $name: /"
-}
-
-state_of() {
-        if [ -e "$1" ]; then echo present; else echo absent; fi
-}
-
-if [ "$first" = 1 ]; then
-        dev=$(find_part "$part") || fail "no partition labelled '$part'"
-        mount -t ext4 "$dev" /mnt || fail "mount -t ext4 $dev"
-        echo "the lab image" >/mnt/marker
-        sync
-        start_writer
-        sleep 3
-        say "lab386 up writer=$wpid"
+if [ "$(cmdline_word sw.first)" = 1 ]; then
+        lab_start lab386
         while :; do
                 switchctl switch ctl >/dev/null 2>&1
                 case $(mb_slot lab switches) in
@@ -61,12 +33,9 @@ if [ "$first" = 1 ]; then
                         ;;
                 *)
                         sleep 3
-                        say "lab386 reverted writer=$wpid $(kill -0 "$wpid" 2>/dev/null && echo alive || echo dead)" \
+                        say "lab386 reverted $(writer_state)" \
                                 "after-snapshot=$(state_of /mnt/after-snapshot) marker=$(state_of /mnt/marker)"
-                        touch /tmp/stop
-                        wait "$wpid"
-                        umount /mnt || fail "umount /mnt"
-                        finish
+                        lab_stop
                         ;;
                 esac
         done
@@ -76,10 +45,10 @@ fi
 dev=$(find_part bank) || fail "no partition labelled 'bank'"
 mkdir -p /bank
 mount -t ext4 "$dev" /bank || fail "mount -t ext4 $dev (bank)"
-run save switchctl snapshot save lab /bank/lab.snap
+run_marked lab386 save switchctl snapshot save lab /bank/lab.snap
 sync
 switchctl switch lab >/dev/null 2>&1 || fail "switch to lab after the save"
-run restore switchctl snapshot restore lab /bank/lab.snap
+run_marked lab386 restore switchctl snapshot restore lab /bank/lab.snap
 sync
 switchctl switch lab >/dev/null 2>&1
 fail "ctl resumed after lab's revert"

@@ -29,32 +29,14 @@
 #   GUEST: labboot ctl boot=N lab=STATE
 #   GUEST: labboot resumed writer=PID alive|dead after-save=present|absent marker=present|absent
 #   GUEST: labboot ctl back rc N
-first=0 boot=0
-# shellcheck disable=SC2013
-for w in $(cat /proc/cmdline); do
-        case $w in
-        sw.first=*) first=${w#sw.first=} ;;
-        sw.boot=*) boot=${w#sw.boot=} ;;
-        esac
-done
-
-state_of() {
-        if [ -e "$1" ]; then echo present; else echo absent; fi
-}
-
-if [ "$first" = 1 ]; then
-        dev=$(find_part "$part") || fail "no partition labelled '$part'"
-        mount -t ext4 "$dev" /mnt || fail "mount -t ext4 $dev"
-        echo "the lab image" >/mnt/marker
-        sync
-        start_writer
-        sleep 3
-        say "labboot up writer=$wpid"
+boot=$(cmdline_word sw.boot)
+if [ "$(cmdline_word sw.first)" = 1 ]; then
+        lab_start labboot
         switchctl switch ctl >/dev/null 2>&1
         if [ "$(mb_slot ctl state)" = suspended ]; then
                 # Boot 2: resumed from the snapshot the switcher brought back.
                 sleep 3
-                say "labboot resumed writer=$wpid $(kill -0 "$wpid" 2>/dev/null && echo alive || echo dead)" \
+                say "labboot resumed $(writer_state)" \
                         "after-save=$(state_of /mnt/after-save) marker=$(state_of /mnt/marker)"
         else
                 # Boot 1: ctl powered off after the save.
@@ -62,10 +44,7 @@ if [ "$first" = 1 ]; then
                 sync
                 say "labboot after-save written writer=$wpid"
         fi
-        touch /tmp/stop
-        wait "$wpid"
-        umount /mnt || fail "umount /mnt"
-        finish
+        lab_stop
 fi
 
 # ctl.
@@ -74,9 +53,7 @@ case $boot in
         dev=$(find_part bank) || fail "no partition labelled 'bank'"
         mkdir -p /bank
         mount -t ext4 "$dev" /bank || fail "mount -t ext4 $dev (bank)"
-        out=$(switchctl snapshot save lab /bank/lab.snap 2>&1)
-        say "labboot save rc $?"
-        echo "$out" | sed "s/^/GUEST: labboot save: /"
+        run_marked labboot save switchctl snapshot save lab /bank/lab.snap
         umount /bank || fail "umount /bank"
         finish
         ;;

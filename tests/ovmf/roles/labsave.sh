@@ -21,15 +21,7 @@
 #   GUEST: labsave lab up
 #   GUEST: labsave small rc N files=N         the refused save's status, the files left in /small
 #   GUEST: labsave lab back                   only when lab's agent did not power it off
-first=0
-# shellcheck disable=SC2013
-for w in $(cat /proc/cmdline); do
-        case $w in
-        sw.first=*) first=${w#sw.first=} ;;
-        esac
-done
-
-if [ "$first" = 1 ]; then
+if [ "$(cmdline_word sw.first)" = 1 ]; then
         # part (sw.part) comes from guest-init.sh.
         # shellcheck disable=SC2154
         dev=$(find_part "$part") || fail "no partition labelled '$part'"
