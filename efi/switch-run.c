@@ -437,6 +437,8 @@ void sw_wake_entry(uint64_t low_page)
         serial_printf("switcher: checksums: verify '%s' %llu us, record '%s' %llu us; switcher total %u us\n", t_id,
                       (unsigned long long)(verify_ticks / res.tsc_per_us), cur_id,
                       (unsigned long long)(record_ticks / res.tsc_per_us), res.last_us[t]);
+        /* The Boot Loader Interface names the slot that runs from now on. */
+        bli_switched(t);
         if (d.action != SW_SWITCH_RESUME) {
                 serial_printf("switcher: cold boot of slot '%s' (%s)\n", t_id, sw_arch_name(res.cfg->slots[t].arch));
                 tboot_slot_reset(&res.rt[t]);
