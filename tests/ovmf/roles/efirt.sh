@@ -18,6 +18,9 @@
 #   GUEST: dmesg-efi-end LINE                     (the same, before the power-off)
 #   GUEST: efirt map PHYS VIRT PAGES TYPE        (/sys/firmware/efi/runtime-map)
 #   GUEST: efirt setup_data TYPE                 (the first record's type)
+#   GUEST: efibootmgr LINE, GUEST: efirt efibootmgr rc N      (efibootmgr -v)
+#   GUEST: bootctl LINE, GUEST: efirt bootctl status rc N     (bootctl status)
+#   GUEST: bootctl-list LINE, GUEST: efirt bootctl list rc N  (bootctl list)
 #   GUEST: efirt slot=ID round=R info=... entries=... selected=... features=HEX
 #   GUEST: efirt slot=ID round=R wrote=NAME saw=VALUE
 #   GUEST: efirt slot=ID switch rc N
@@ -58,6 +61,33 @@ for d in /sys/firmware/efi/runtime-map/*; do
         say "efirt map $(cat "$d/phys_addr") $(cat "$d/virt_addr") $(cat "$d/num_pages") $(cat "$d/type")"
 done
 say "efirt setup_data $(cat /sys/kernel/boot_params/setup_data/0/type 2>/dev/null || echo none)"
+
+# The firmware's boot entries and the boot manager as a slot's tools see
+# them (t-efirt puts efibootmgr and bootctl, with their libraries, into this
+# role's initramfs).  bootctl wants the ESP mounted: the first partition
+# that mounts as vfat, read-only.  It checks the ESP's partition type
+# through udev, which this guest lacks: SYSTEMD_RELAX_ESP_CHECKS skips that.
+if command -v efibootmgr >/dev/null 2>&1; then
+        efibootmgr -v >/tmp/efibootmgr.out 2>&1
+        rc=$?
+        sed 's/^/GUEST: efibootmgr /' /tmp/efibootmgr.out
+        say "efirt efibootmgr rc $rc"
+fi
+if command -v bootctl >/dev/null 2>&1; then
+        mkdir -p /efi /run
+        for p in /dev/sd?[0-9]*; do
+                mount -t vfat -o ro "$p" /efi 2>/dev/null && break
+        done
+        SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path=/efi --no-pager status >/tmp/bootctl.out 2>&1
+        rc=$?
+        sed 's/^/GUEST: bootctl /' /tmp/bootctl.out
+        say "efirt bootctl status rc $rc"
+        SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path=/efi --no-pager list >/tmp/bootctl.out 2>&1
+        rc=$?
+        sed 's/^/GUEST: bootctl-list /' /tmp/bootctl.out
+        say "efirt bootctl list rc $rc"
+        umount /efi 2>/dev/null
+fi
 
 # Steering (later power-ons, same variable store): once slot a has set the
 # default to b (SwitcherTestDone exists), a slot only reports what it was
