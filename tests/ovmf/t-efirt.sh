@@ -38,8 +38,51 @@ check_absent() {
         fi
 }
 
-# efivarfs is a module in Debian's kernel.
-SW_AGENT_MODULES=efivarfs sw_agent_test efirt "${1:-build}" efirt
+# efi_errors NAME LOG PREFIX: t_pass when LOG has the kernel's "efi: EFI v"
+# line under GUEST: PREFIX and no line there like an error.  A BGRT logo in
+# boot-services memory is rightly ignored (that memory is slots' RAM now).
+efi_errors() {
+        local bad
+        bad=$(grep "^GUEST: $3 " "$2" | grep -v 'Ignoring BGRT: invalid image address' |
+                grep -iE 'error|fail|fw_bug|firmware bug|overflow|warn|unexpected|not in the memory map|invalid|disabled!|froze|fault' || true)
+        if [ -z "$bad" ] && grep -q "^GUEST: $3 .*efi: EFI v" "$2"; then
+                t_pass "$1"
+        else
+                t_fail "$1" "${bad:-no 'efi: EFI v' line}"
+        fi
+}
+
+# efi_tools_root ROOT CACHE: efibootmgr (from the host, tests/deps.sh) and
+# bootctl (from the systemd-boot and libsystemd-shared packages, downloaded
+# into CACHE/debs: installing them would upgrade the host's systemd), each
+# with the shared libraries ldd names, laid out under ROOT as in the guest.
+efi_tools_root() {
+        local root=$1 cache=$2 p deb bin lib dst
+        rm -rf "$root"
+        mkdir -p "$root/bin" "$root/x"
+        for p in systemd-boot libsystemd-shared; do
+                deb=$(sw_apt_download "$p" "$cache/debs")
+                dpkg-deb -x "$deb" "$root/x"
+        done
+        cp "$(command -v efibootmgr)" "$root/bin/" || sw_die "no efibootmgr on the host: tests/deps.sh install"
+        cp "$root/x/usr/bin/bootctl" "$root/bin/"
+        for bin in efibootmgr bootctl; do
+                LD_LIBRARY_PATH=$root/x/usr/lib/x86_64-linux-gnu/systemd ldd "$root/bin/$bin" |
+                        awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+                        while read -r lib; do
+                                dst=$root${lib#"$root/x"}
+                                mkdir -p "$(dirname "$dst")"
+                                cp -L "$lib" "$dst"
+                        done
+        done
+        rm -rf "$root/x"
+}
+efi_tools_root "${1:-build}/ovmf/efi-tools" "${1:-build}/cache"
+
+# efivarfs is a module in Debian's kernel; vfat and its code pages mount
+# the ESP for bootctl.
+SW_EXTRA_ROOT="${1:-build}/ovmf/efi-tools" SW_AGENT_MODULES="efivarfs vfat nls_cp437 nls_ascii nls_utf8" \
+        sw_agent_test efirt "${1:-build}" efirt
 common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=efirt"
 rounds=10
 cat >"$w/partitions.conf" <<CONF
@@ -88,18 +131,18 @@ for id in a b; do
         else
                 t_fail "efirt/$id/same-virtual-map" "switcher: $(tr '\n' ' ' <"$w/map-switcher.txt"); kernel: $(tr '\n' ' ' <"$w/map-$id.txt")"
         fi
-        # A BGRT logo in boot-services memory is rightly ignored (that
-        # memory is slots' RAM now); anything else like an error is not.
-        bad=$(grep -E '^GUEST: dmesg-efi(-end)? ' "$sec" | grep -v 'Ignoring BGRT: invalid image address' |
-                grep -iE 'error|fail|fw_bug|firmware bug|overflow|warn|unexpected|not in the memory map|invalid|disabled!|froze|fault' || true)
-        # The lines again before the power-off, after every switch.
-        if [ -z "$bad" ] && grep -q '^GUEST: dmesg-efi .*efi: EFI v' "$sec" &&
-                grep -q '^GUEST: dmesg-efi-end .*efi: EFI v' "$sec"; then
-                t_pass "efirt/$id/no-efi-errors"
-        else
-                t_fail "efirt/$id/no-efi-errors" "${bad:-no 'efi: EFI v' line}"
-        fi
+        efi_errors "efirt/$id/no-efi-errors" "$sec" 'dmesg-efi'
         t_check "efirt/$id/secure-boot-not-claimed" "$sec" '^GUEST: dmesg-efi .*Secure boot disabled'
+        # The slot's tools: the firmware's boot entries (OVMF has several),
+        # and the boot manager with the running slot.
+        n=$(log_count "$sec" '^GUEST: efibootmgr Boot[0-9A-F]{4}')
+        if [ "$n" -ge 2 ] && grep -q '^GUEST: efirt efibootmgr rc 0$' "$sec"; then
+                t_pass "efirt/$id/efibootmgr"
+        else
+                t_fail "efirt/$id/efibootmgr" "$n Boot#### lines, $(grep '^GUEST: efirt efibootmgr rc' "$sec" || echo 'no rc line')"
+        fi
+        t_check "efirt/$id/bootctl-product" "$sec" '^GUEST: bootctl +Product: switcher [0-9.]+'
+        t_check "efirt/$id/bootctl-current" "$sec" "^GUEST: bootctl +Current Entry: $id$"
 done
 # Both slots called runtime services alternately, each seeing the other's
 # last write, for every round.
@@ -109,6 +152,16 @@ if [ "$n_a" = $((rounds + 1)) ] && [ "$n_b" = "$rounds" ]; then
         t_pass efirt/alternating-calls
 else
         t_fail efirt/alternating-calls "a wrote $n_a times (want $((rounds + 1))), b $n_b times seeing a's write (want $rounds)"
+fi
+# Both kernels' EFI lines again, each before its power-off: after all the
+# switches, no runtime services call faulted ("EFI Runtime Services are
+# disabled").  Slot a's come after b's start, so the whole log is read.
+efi_errors efirt/no-efi-errors-after-switches "$s" 'dmesg-efi-end'
+n=$(log_count "$s" '^GUEST: dmesg-efi-end .*efi: EFI v')
+if [ "$n" = 2 ]; then
+        t_pass efirt/both-kernels-logged-at-end
+else
+        t_fail efirt/both-kernels-logged-at-end "$n kernels' EFI lines at the end (want 2)"
 fi
 # LoaderEntrySelected read in each slot, every round, names that slot: the
 # switcher rewrote it at each of the 2 x rounds switches (and at the last
