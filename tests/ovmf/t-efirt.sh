@@ -141,8 +141,13 @@ for id in a b; do
         else
                 t_fail "efirt/$id/efibootmgr" "$n Boot#### lines, $(grep '^GUEST: efirt efibootmgr rc' "$sec" || echo 'no rc line')"
         fi
-        t_check "efirt/$id/bootctl-product" "$sec" '^GUEST: bootctl +Product: switcher [0-9.]+'
-        t_check "efirt/$id/bootctl-current" "$sec" "^GUEST: bootctl +Current Entry: $id$"
+        t_check "efirt/$id/bootctl-product" "$sec" '^GUEST: bootctl +Product: switcher [0-9.]+$'
+        t_check "efirt/$id/bootctl-status-rc" "$sec" '^GUEST: efirt bootctl status rc 0$'
+        # systemd 252's status has no current entry line; bootctl list
+        # shows every slot from LoaderEntries, the running one "(selected)".
+        t_check "efirt/$id/bootctl-list-a" "$sec" '^GUEST: bootctl-list +id: a$'
+        t_check "efirt/$id/bootctl-list-b" "$sec" '^GUEST: bootctl-list +id: b$'
+        t_check "efirt/$id/bootctl-selected" "$sec" "^GUEST: bootctl-list +title: $id .*\\(selected\\)"
 done
 # Both slots called runtime services alternately, each seeing the other's
 # last write, for every round.
