@@ -6,8 +6,10 @@
  * mailbox's verdict on the request, every slot's state, the saved-state
  * check), the core decides (switcher/switch.c: sw_switch_decide()), and
  * this file only carries the decision out: it copies, hashes, writes the
- * results into the mailbox and jumps.  Nothing here may touch firmware
- * services: they are gone.
+ * results into the mailbox and jumps.  Boot services are gone; the one
+ * firmware call left is the runtime SetVariable that renames the running
+ * slot (bli_switched(), through the virtual mapping of the runtime
+ * regions in these page tables, docs/efi-runtime.md).
  */
 #include "sw-efi.h"
 #include "acpi.h"
