@@ -213,6 +213,7 @@ void bli_switched(int t)
 {
         uint16_t v[SW_ID_MAX + 1];
         int n = sw_bli_selected(res.cfg, t, selected, v, sizeof(v) / sizeof(v[0]));
+        uint64_t t0, us;
         EFI_STATUS s;
 
         if (n == 0 || !efirt_callable())
@@ -227,14 +228,18 @@ void bli_switched(int t)
          * table's physical address, reachable 1:1, and the pointers in it
          * are virtual since SetVirtualAddressMap, reachable through the
          * mapping efirt_enter_virtual() added to these page tables. */
+        t0 = rdtsc();
         s = uefi_call_wrapper(RT->SetVariable, 5, (CHAR16[]){ L"LoaderEntrySelected" }, &loader_guid,
                               SW_BLI_SELECTED_ATTR, (UINTN)n, v);
+        us = res.tsc_per_us ? (rdtsc() - t0) / res.tsc_per_us : 0;
         if (EFI_ERROR(s)) {
                 serial_printf("switcher: warning: cannot set LoaderEntrySelected to '%s' at the switch: %s; the "
                               "switch goes on\n", res.cfg->slots[t].id, efi_strerror(s));
                 return;
         }
         selected = t;
-        serial_printf("switcher: LoaderEntrySelected = '%s' (runtime SetVariable at the switch)\n",
-                      res.cfg->slots[t].id);
+        /* With its time: a non-volatile write adds that to a switch, and
+         * the switch's own timing, taken before, leaves it out. */
+        serial_printf("switcher: LoaderEntrySelected = '%s' (runtime SetVariable at the switch, %llu us)\n",
+                      res.cfg->slots[t].id, (unsigned long long)us);
 }

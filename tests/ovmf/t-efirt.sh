@@ -173,7 +173,7 @@ fi
 # hand-over, a's power-off), and never failed to.
 sel_a=$(log_count "$s" "^GUEST: efirt slot=a round=[0-9]+ info=.* selected=a ")
 sel_b=$(log_count "$s" "^GUEST: efirt slot=b round=[0-9]+ info=.* selected=b ")
-sel_sw=$(log_count "$s" "^switcher: LoaderEntrySelected = '[ab]' \\(runtime SetVariable at the switch\\)$")
+sel_sw=$(log_count "$s" "^switcher: LoaderEntrySelected = '[ab]' \\(runtime SetVariable at the switch, [0-9]+ us\\)$")
 if [ "$sel_a" = $((rounds + 1)) ] && [ "$sel_b" = "$rounds" ] && [ "$sel_sw" -ge $((2 * rounds)) ]; then
         t_pass efirt/selected-follows-switches
 else
