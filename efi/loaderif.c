@@ -22,6 +22,9 @@ static EFI_GUID switcher_guid = { 0x5c1a9a3e, 0x8d2b, 0x4f61, { 0x9b, 0x0e, 0x3a
 #define VAR(n) (CHAR16[]){ L##n }, n
 
 static uint64_t marks[BLI_T_MAX];
+/* The slot LoaderEntrySelected names now (-1: unknown, after a failed
+ * write); kept in the image, which stays resident. */
+static int selected = -1;
 
 void bli_mark(enum bli_time t)
 {
@@ -51,17 +54,32 @@ static void read_var(CHAR16 *name, const char *label, EFI_GUID *guid, bool once,
         }
 }
 
-int bli_read_steering(const struct sw_config *c, bool *oneshot)
+int bli_read_steering(struct sw_config *c, bool *oneshot)
 {
-        static char eos[SW_ID_MAX], sos[SW_ID_MAX], edef[SW_ID_MAX], sdef[SW_ID_MAX];
+        static char eos[SW_ID_MAX], sos[SW_ID_MAX], edef[SW_ID_MAX], sdef[SW_ID_MAX], tos[16];
         struct sw_bli_steer v = { eos, sos, edef, sdef };
-        int i;
+        int i, t;
 
+        read_var(VAR("LoaderConfigTimeoutOneShot"), &loader_guid, true, tos, sizeof(tos));
         read_var(VAR("LoaderEntryOneShot"), &loader_guid, true, eos, sizeof(eos));
         menu_take_oneshot(sos, sizeof(sos));
         read_var(VAR("LoaderEntryDefault"), &loader_guid, false, edef, sizeof(edef));
         read_var(VAR("SwitcherSlotDefault"), &switcher_guid, false, sdef, sizeof(sdef));
         i = sw_bli_choose(c, &v, oneshot, &con_diag);
+        t = sw_bli_timeout_oneshot(tos, &con_diag);
+        if (t >= 0) {
+                /* The menu once, with a one-shot entry (if any) as its
+                 * highlighted default: both one-shots asked for this
+                 * start-up, and the menu lets a person confirm either. */
+                c->timeout = (unsigned)t;
+                menu_force = true;
+                *oneshot = false;
+                if (t)
+                        con_printf("switcher: LoaderConfigTimeoutOneShot: the menu is shown once, %d s\n", t);
+                else
+                        con_printf("switcher: LoaderConfigTimeoutOneShot: the menu is shown once, until a key "
+                                   "is pressed\n");
+        }
         if (i >= 0 && *oneshot)
                 con_printf("switcher: one-shot: slot '%s'\n", c->slots[i].id);
         else if (i >= 0 && (edef[0] || sdef[0]) && i != sw_config_default_index(c))
@@ -94,18 +112,25 @@ bool bli_store_default(const char *id, const char **why)
         return true;
 }
 
-/* Sets one variable; a failure is reported and costs only that variable. */
-static void set_var(CHAR16 *name, const char *label, const void *val, UINTN size)
+/* Sets one variable with attributes attr; a failure is reported and costs
+ * only that variable. */
+static bool set_var_attr(CHAR16 *name, const char *label, UINT32 attr, const void *val, UINTN size)
 {
         EFI_STATUS s;
 
-        /* A stale non-volatile copy (another boot manager's) would make
-         * the volatile write fail on its attributes. */
+        /* A stale copy with other attributes (another boot manager's, or
+         * ours from an older version) would make the write fail. */
         uefi_call_wrapper(RT->SetVariable, 5, name, &loader_guid, 0, 0, NULL);
-        s = uefi_call_wrapper(RT->SetVariable, 5, name, &loader_guid, BLI_ATTR, size, val);
+        s = uefi_call_wrapper(RT->SetVariable, 5, name, &loader_guid, attr, size, val);
         if (EFI_ERROR(s))
                 serial_printf("switcher: warning: cannot set the Boot Loader Interface variable %s: %s\n",
                               label, efi_strerror(s));
+        return !EFI_ERROR(s);
+}
+
+static void set_var(CHAR16 *name, const char *label, const void *val, UINTN size)
+{
+        set_var_attr(name, label, BLI_ATTR, val, size);
 }
 
 static void set_str(CHAR16 *name, const char *label, const char *text)
@@ -174,11 +199,47 @@ void bli_publish(EFI_LOADED_IMAGE *li, const struct sw_config *c, int boot, cons
         n = sw_bli_entries(v, sizeof(v) / sizeof(v[0]), c);
         if (n > 0)
                 set_var(VAR("LoaderEntries"), v, (UINTN)n);
-        if (boot >= 0)
-                set_str(VAR("LoaderEntrySelected"), c->slots[boot].id);
+        n = sw_bli_selected(c, boot, -1, v, sizeof(v) / sizeof(v[0]));
+        if (n > 0 && set_var_attr(VAR("LoaderEntrySelected"), SW_BLI_SELECTED_ATTR, v, (UINTN)n))
+                selected = boot;
         set_var(VAR("LoaderFeatures"), &features, sizeof(features));
         set_usec(VAR("LoaderTimeInitUSec"), marks[BLI_T_INIT]);
         if (marks[BLI_T_MENU])
                 set_usec(VAR("LoaderTimeMenuUSec"), marks[BLI_T_MENU]);
         set_usec(VAR("LoaderTimeExecUSec"), exec);
+}
+
+void bli_switched(int t)
+{
+        uint16_t v[SW_ID_MAX + 1];
+        int n = sw_bli_selected(res.cfg, t, selected, v, sizeof(v) / sizeof(v[0]));
+        uint64_t t0, us;
+        EFI_STATUS s;
+
+        if (n == 0 || !efirt_callable())
+                return;
+        selected = -1;
+        if (n < 0) {
+                serial_printf("switcher: warning: LoaderEntrySelected not updated: slot id '%s' does not fit\n",
+                              res.cfg->slots[t].id);
+                return;
+        }
+        /* Interrupts are off and the resident stack is mapped; RT is the
+         * table's physical address, reachable 1:1, and the pointers in it
+         * are virtual since SetVirtualAddressMap, reachable through the
+         * mapping efirt_enter_virtual() added to these page tables. */
+        t0 = rdtsc();
+        s = uefi_call_wrapper(RT->SetVariable, 5, (CHAR16[]){ L"LoaderEntrySelected" }, &loader_guid,
+                              SW_BLI_SELECTED_ATTR, (UINTN)n, v);
+        us = res.tsc_per_us ? (rdtsc() - t0) / res.tsc_per_us : 0;
+        if (EFI_ERROR(s)) {
+                serial_printf("switcher: warning: cannot set LoaderEntrySelected to '%s' at the switch: %s; the "
+                              "switch goes on\n", res.cfg->slots[t].id, efi_strerror(s));
+                return;
+        }
+        selected = t;
+        /* With its time: a non-volatile write adds that to a switch, and
+         * the switch's own timing, taken before, leaves it out. */
+        serial_printf("switcher: LoaderEntrySelected = '%s' (runtime SetVariable at the switch, %llu us)\n",
+                      res.cfg->slots[t].id, (unsigned long long)us);
 }

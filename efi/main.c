@@ -369,7 +369,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
         /* The Boot Loader Interface variables, before the map is final (it
          * allocates), then the runtime-only map on the map as it is now. */
-        bli_publish(li, &cfg, chosen, SWITCHER_VERSION);
+        bli_publish(li, &cfg, boot, SWITCHER_VERSION);
         nrt = efirt_prepare(&map, &con_diag);
         final_rt = nrt;
         if (nrt <= 0)

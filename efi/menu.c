@@ -41,6 +41,7 @@ void menu_take_oneshot(char *id, size_t n)
 }
 
 bool (*menu_store_default)(const char *id, const char **why);
+bool menu_force;
 
 /* Two frames: the one being drawn and the one on the screen. */
 static struct sw_menu_frame frame[2];
@@ -114,8 +115,9 @@ int menu_choose(const struct sw_config *c, int default_index)
                 return -1;
         sw_menu_list(&m, serial_line, NULL);
         /* As in systemd-boot: timeout 0 boots at once, without a menu,
-         * unless a key is already waiting; that key then counts. */
-        if (c->timeout == 0) {
+         * unless a key is already waiting (that key then counts) or a
+         * one-shot asks for the menu. */
+        if (c->timeout == 0 && !menu_force) {
                 if (!con_wait_key(0, &key))
                         return sw_menu_chosen(&m);
                 a = sw_menu_key(&m, key_code(&key));

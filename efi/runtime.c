@@ -22,7 +22,11 @@ static struct {
         size_t map_size, cap;
         int count;
         struct sw_bp_efi bp;
+        bool mapped;            /* the resident tables map the regions at their virtual addresses */
 } ert;
+
+/* The page-table pages for the virtual mapping: the end of the area. */
+#define PT_AREA ((size_t)SW_RESIDENT_EFIRT_PT_PAGES * SW_PAGE_SIZE)
 
 /* Configuration table entries the resident copy holds; OVMF has about 15. */
 #define TABLES_MAX 64
@@ -34,7 +38,7 @@ void efirt_capture(void)
         ert.rec = (struct sw_efi_setup_record *)(uintptr_t)res.lay.efirt;
         ert.tables = (uint64_t)(uintptr_t)(ert.rec + 1);
         ert.map = (struct sw_efi_config_table *)(uintptr_t)ert.tables + TABLES_MAX;
-        ert.cap = SW_RESIDENT_EFIRT - sizeof(*ert.rec) - TABLES_MAX * sizeof(struct sw_efi_config_table);
+        ert.cap = SW_RESIDENT_EFIRT - PT_AREA - sizeof(*ert.rec) - TABLES_MAX * sizeof(struct sw_efi_config_table);
         ert.fw_vendor = (uint64_t)(uintptr_t)ST->FirmwareVendor;
 }
 
@@ -99,6 +103,27 @@ const struct sw_bp_efi *efirt_bp(void)
         return ert.ready ? &ert.bp : NULL;
 }
 
+/* The resident page tables, which every wake (firmware S3 or tboot entry)
+ * runs on, get the runtime regions at their virtual addresses too, so that
+ * the switcher can call runtime services at a switch as a slot's kernel
+ * does.  Without the mapping the switcher makes no such call; the slots
+ * still have runtime services. */
+static void map_for_switcher(void)
+{
+        uint8_t *pt = (uint8_t *)(uintptr_t)res.lay.efirt + SW_RESIDENT_EFIRT - PT_AREA;
+        int n = sw_efirt_map_virtual((uint64_t *)(uintptr_t)res.lay.tables, pt, (uint64_t)(uintptr_t)pt,
+                                     SW_RESIDENT_EFIRT_PT_PAGES, ert.map, ert.map_size, ert.bp.desc_size,
+                                     &con_diag);
+
+        ert.mapped = n > 0;
+        if (ert.mapped)
+                serial_printf("switcher: runtime regions mapped at their virtual addresses for the switcher's own "
+                              "calls (%d page-table pages)\n", n);
+        else
+                serial_printf("switcher: warning: LoaderEntrySelected will not follow switches: the runtime "
+                              "regions cannot be mapped in the switcher's page tables\n");
+}
+
 bool efirt_enter_virtual(void)
 {
         EFI_STATUS s;
@@ -130,5 +155,11 @@ bool efirt_enter_virtual(void)
                 serial_printf("efirt: %u 0x%llx 0x%llx -> 0x%llx\n", e.type, (unsigned long long)e.phys,
                               (unsigned long long)e.pages, (unsigned long long)e.virt);
         }
+        map_for_switcher();
         return true;
+}
+
+bool efirt_callable(void)
+{
+        return ert.mapped;
 }

@@ -98,26 +98,35 @@ const void *mem_raw_map(UINTN *size, UINTN *desc_size, UINT32 *desc_ver);
  * EFI.
  * efirt_bp(): what a 64-bit slot's boot_params get (NULL: nothing).
  * efirt_enter_virtual(): after ExitBootServices, SetVirtualAddressMap;
- * false when it failed (slots must then lose their EFI info). */
+ * false when it failed (slots must then lose their EFI info).  It also
+ * maps the runtime regions at their virtual addresses in the resident
+ * page tables; efirt_callable() says whether that worked, so that the
+ * resident switcher may call runtime services after a wake. */
 struct sw_bp_efi;
 void efirt_capture(void);
 int efirt_prepare(const struct sw_memmap *m, struct sw_diag *d);
 const struct sw_bp_efi *efirt_bp(void);
 bool efirt_enter_virtual(void);
+bool efirt_callable(void);
 
 /* loaderif.c: the Boot Loader Interface variables (switcher/bli.h).
  * bli_mark(): a timestamp (BLI_T_INIT at entry, BLI_T_MENU before the
  * menu).  bli_read_steering(): the steering variables, one-shots deleted
  * before they are returned; the chosen slot's index or -1, *oneshot when a
- * one-shot chose it.  bli_publish(): every variable, just before
- * ExitBootServices (LoaderTimeExecUSec is taken then). */
+ * one-shot chose it; a one-shot menu timeout sets c->timeout and
+ * menu_force.  bli_publish(): every variable, just before
+ * ExitBootServices (LoaderTimeExecUSec is taken then).
+ * bli_switched(): at a switch, after boot services, before slot t runs:
+ * LoaderEntrySelected names t (runtime SetVariable through the virtual
+ * mapping); a failure is said on serial and the switch goes on. */
 enum bli_time { BLI_T_INIT, BLI_T_MENU, BLI_T_MAX };
 void bli_mark(enum bli_time t);
-int bli_read_steering(const struct sw_config *c, bool *oneshot);
+int bli_read_steering(struct sw_config *c, bool *oneshot);
 /* The menu's `d` (menu_store_default): LoaderEntryDefault, non-volatile;
  * false with *why on failure. */
 bool bli_store_default(const char *id, const char **why);
 void bli_publish(EFI_LOADED_IMAGE *li, const struct sw_config *c, int boot, const char *version);
+void bli_switched(int t);
 
 /* menu.c: the boot menu (its behaviour and text: switcher/menu-model.h).
  * Returns the config index of the slot to boot, -1 when none is valid. */
@@ -128,6 +137,10 @@ int menu_choose(const struct sw_config *c, int default_index);
 extern bool (*menu_store_default)(const char *id, const char **why);
 /* The one-shot slot id, read and deleted; "" if none. */
 void menu_take_oneshot(char *id, size_t n);
+/* Set by bli_read_steering() when LoaderConfigTimeoutOneShot asks for the
+ * menu once: it is shown even with a timeout of 0 (then without a
+ * countdown). */
+extern bool menu_force;
 
 /* gop.c */
 struct sw_fb;

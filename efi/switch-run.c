@@ -6,8 +6,10 @@
  * mailbox's verdict on the request, every slot's state, the saved-state
  * check), the core decides (switcher/switch.c: sw_switch_decide()), and
  * this file only carries the decision out: it copies, hashes, writes the
- * results into the mailbox and jumps.  Nothing here may touch firmware
- * services: they are gone.
+ * results into the mailbox and jumps.  Boot services are gone; the one
+ * firmware call left is the runtime SetVariable that renames the running
+ * slot (bli_switched(), through the virtual mapping of the runtime
+ * regions in these page tables, docs/efi-runtime.md).
  */
 #include "sw-efi.h"
 #include "acpi.h"
@@ -437,6 +439,8 @@ void sw_wake_entry(uint64_t low_page)
         serial_printf("switcher: checksums: verify '%s' %llu us, record '%s' %llu us; switcher total %u us\n", t_id,
                       (unsigned long long)(verify_ticks / res.tsc_per_us), cur_id,
                       (unsigned long long)(record_ticks / res.tsc_per_us), res.last_us[t]);
+        /* The Boot Loader Interface names the slot that runs from now on. */
+        bli_switched(t);
         if (d.action != SW_SWITCH_RESUME) {
                 serial_printf("switcher: cold boot of slot '%s' (%s)\n", t_id, sw_arch_name(res.cfg->slots[t].arch));
                 tboot_slot_reset(&res.rt[t]);

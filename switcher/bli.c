@@ -95,3 +95,29 @@ int sw_bli_choose(const struct sw_config *c, const struct sw_bli_steer *v, bool 
                 return i;
         return sw_config_default_index(c);
 }
+
+int sw_bli_selected(const struct sw_config *c, int target, int written, uint16_t *out, size_t cap)
+{
+        if (target < 0 || (unsigned)target >= c->nslots || !c->slots[target].valid || target == written)
+                return 0;
+        return sw_bli_str16(out, cap, c->slots[target].id);
+}
+
+int sw_bli_timeout_oneshot(const char *v, struct sw_diag *d)
+{
+        unsigned long t = 0;
+        size_t i;
+
+        if (!v || !v[0])
+                return -1;
+        if (strcmp(v, "menu-force") == 0)
+                return 0;
+        for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 10; i++)
+                t = t * 10 + (unsigned long)(v[i] - '0');
+        if (v[i] || i >= 10) {
+                sw_diagf(d, SW_WARN, "EFI variable LoaderConfigTimeoutOneShot is '%s', not a number of seconds "
+                         "or menu-force; ignored", v);
+                return -1;
+        }
+        return t > SW_TIMEOUT_MAX ? SW_TIMEOUT_MAX : (int)t;
+}

@@ -21,14 +21,17 @@
 /*
  * LoaderFeatures bits (the specification's list).  The switcher sets only
  * those it honours: it reads LoaderEntryDefault (and its own
- * SwitcherSlotDefault) as the default, and LoaderEntryOneShot (and its
- * own SwitcherSlotOneShot) as a once-only choice, deleted before use.
+ * SwitcherSlotDefault) as the default, LoaderEntryOneShot (and its own
+ * SwitcherSlotOneShot) as a once-only choice, and
+ * LoaderConfigTimeoutOneShot as a menu shown once; the one-shots are
+ * deleted before use.
  */
 #define SW_BLI_FEATURE_CONFIG_TIMEOUT           (1ULL << 0)
 #define SW_BLI_FEATURE_CONFIG_TIMEOUT_ONE_SHOT  (1ULL << 1)
 #define SW_BLI_FEATURE_ENTRY_DEFAULT            (1ULL << 2)
 #define SW_BLI_FEATURE_ENTRY_ONESHOT            (1ULL << 3)
-#define SW_BLI_FEATURES (SW_BLI_FEATURE_ENTRY_DEFAULT | SW_BLI_FEATURE_ENTRY_ONESHOT)
+#define SW_BLI_FEATURES (SW_BLI_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | SW_BLI_FEATURE_ENTRY_DEFAULT | \
+                         SW_BLI_FEATURE_ENTRY_ONESHOT)
 
 /* The loader GUID's fields, as EFI_GUID spells them. */
 #define SW_BLI_GUID_DATA1 0x4a67b082u
@@ -79,3 +82,42 @@ struct sw_bli_steer {
         const char *slot_default;       /* SwitcherSlotDefault (older switchctl) */
 };
 int sw_bli_choose(const struct sw_config *c, const struct sw_bli_steer *v, bool *oneshot, struct sw_diag *d);
+
+/* EFI variable attributes, as the UEFI specification numbers them. */
+#define SW_BLI_ATTR_NV  0x1u    /* EFI_VARIABLE_NON_VOLATILE */
+#define SW_BLI_ATTR_BS  0x2u    /* EFI_VARIABLE_BOOTSERVICE_ACCESS */
+#define SW_BLI_ATTR_RT  0x4u    /* EFI_VARIABLE_RUNTIME_ACCESS */
+
+/*
+ * LoaderEntrySelected names the running slot, so the resident switcher
+ * rewrites it at every switch, after ExitBootServices.  The firmware
+ * refuses to change a volatile variable then (EDK II answers
+ * EFI_WRITE_PROTECTED), so unlike the other Boot Loader Interface
+ * variables it is non-volatile: set at start-up and at each switch, it
+ * always names the slot that runs.
+ */
+#define SW_BLI_SELECTED_ATTR (SW_BLI_ATTR_NV | SW_BLI_ATTR_BS | SW_BLI_ATTR_RT)
+
+/*
+ * What to write into LoaderEntrySelected before slot target runs, when
+ * the variable now names slot written (-1: unknown, as after a failed
+ * write).  Returns the value's size in bytes with the value in out (cap
+ * code units) when it must be written; 0 when there is nothing to write
+ * (the variable names target already, or target is no valid slot of c);
+ * -1 when the id does not fit.
+ */
+int sw_bli_selected(const struct sw_config *c, int target, int written, uint16_t *out, size_t cap);
+
+/*
+ * LoaderConfigTimeoutOneShot (systemctl reboot --boot-loader-menu=SECONDS,
+ * already read back with sw_bli_from16(); "" when absent): the menu is
+ * shown at this start-up whatever partitions.conf's timeout says, with
+ * this countdown.  As the specification reads, a number is the timeout in
+ * seconds, 0 and "menu-force" show the menu until a key is pressed.
+ * Returns the seconds (at most SW_TIMEOUT_MAX; 0: no countdown), or -1
+ * when the variable does not change this start-up: absent, or a value the
+ * switcher does not take (then with a warning; "menu-hidden" and
+ * "menu-disabled" among them, as a one-shot that hides the menu would
+ * only repeat what a one-shot entry does).
+ */
+int sw_bli_timeout_oneshot(const char *v, struct sw_diag *d);

@@ -140,3 +140,29 @@ _Static_assert(sizeof(struct sw_efi_config_table) == 24, "EFI_CONFIGURATION_TABL
  * 64.  Returns how many were blanked. */
 unsigned sw_efirt_tables(struct sw_efi_config_table *out, const struct sw_efi_config_table *in, unsigned n,
                          const struct sw_memmap *m, uint64_t *dropped);
+
+/*
+ * The switcher's own view of the runtime regions (issue 15, docs/
+ * efi-runtime.md): at a switch it writes LoaderEntrySelected through the
+ * firmware's SetVariable, which after SetVirtualAddressMap runs only at the
+ * virtual addresses of the runtime-only map.  So the resident page tables,
+ * which map RAM 1:1 through their first PML4 entry, get the last one
+ * (every address in Linux's EFI window lies under it) mapping each runtime
+ * region at its virtual address, as a slot's kernel maps it.
+ *
+ * Pages are 2 MiB where a whole 2 MiB virtual frame can map one physical
+ * frame (the layout keeps offsets within 2 MiB), else 4 KiB: two regions
+ * may share a virtual 2 MiB frame with different physical frames.  Memory
+ * without EFI_MEMORY_WB (the flash and other runtime MMIO) is mapped
+ * uncached, as Linux maps it.
+ *
+ * pml4 is the identity tables' top page; pages (npages of 4 KiB, zeroed
+ * here as used) will be at physical address pages_phys, which is what the
+ * entries hold.  map is a runtime-only map (sw_efirt_runtime_map()).
+ * Returns the pages used, or -1 with a message when they do not suffice,
+ * pml4's last entry is taken, a region lies outside the EFI window, or two
+ * regions want one virtual page at different physical pages.
+ */
+#define SW_EFI_MEMORY_WB        (1ULL << 3)
+int sw_efirt_map_virtual(uint64_t *pml4, void *pages, uint64_t pages_phys, unsigned npages, const void *map,
+                         size_t map_size, size_t desc_size, struct sw_diag *d);

@@ -15,7 +15,9 @@
  *   stack     SW_RESIDENT_STACK bytes for the code that runs after a wake
  *   efirt     SW_RESIDENT_EFIRT bytes: the SETUP_EFI record and the
  *             runtime-only EFI memory map every 64-bit slot is given
- *             (efirt.h)
+ *             (efirt.h), then SW_RESIDENT_EFIRT_PT_PAGES pages for the
+ *             page tables that map the runtime regions at their virtual
+ *             addresses for the switcher's own calls at a switch
  *   tables    identity page tables (see pagetable.h)
  */
 #pragma once
@@ -24,7 +26,8 @@
 
 
 #define SW_RESIDENT_STACK (64 * 1024)
-#define SW_RESIDENT_EFIRT (2 * 4096)
+#define SW_RESIDENT_EFIRT_PT_PAGES 16
+#define SW_RESIDENT_EFIRT ((2 + SW_RESIDENT_EFIRT_PT_PAGES) * 4096)
 
 struct sw_resident_layout {
         uint64_t acpi;          /* first ACPI page */

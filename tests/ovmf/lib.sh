@@ -193,6 +193,9 @@ sw_agent_initrd() {
         cp "$bindir/switchctl" "$bindir/switcher-agent" "$work/extra/bin/"
         # shellcheck disable=SC2086 # SW_EXTRA_BIN is a list of files
         [ -n "${SW_EXTRA_BIN:-}" ] && cp $SW_EXTRA_BIN "$work/extra/bin/"
+        # SW_EXTRA_ROOT: a directory tree merged into the initramfs root
+        # (programs with their shared libraries, for one test's role).
+        [ -n "${SW_EXTRA_ROOT:-}" ] && cp -a "$SW_EXTRA_ROOT/." "$work/extra/"
         for r in "$@"; do
                 cp "$SW_OVMF_DIR/roles/$r.sh" "$work/extra/roles/"
         done

@@ -156,8 +156,64 @@ static void steering(void **state)
 static void features(void **state)
 {
         (void)state;
-        /* Only what the switcher honours: the default and the one-shot. */
-        assert_int_equal(SW_BLI_FEATURES, (1u << 2) | (1u << 3));
+        /* Only what the switcher honours: the one-shot menu timeout, the
+         * default and the one-shot entry. */
+        assert_int_equal(SW_BLI_FEATURES, (1u << 1) | (1u << 2) | (1u << 3));
+}
+
+/* LoaderEntrySelected at a switch: the target's id, only when the variable
+ * does not name it already, never for a slot that is not valid. */
+static void selected(void **state)
+{
+        uint16_t v[8];
+        uint8_t want[16];
+
+        (void)state;
+        /* cfg: a (0), b (1), bad (2, invalid), c (3). */
+        assert_int_equal(sw_bli_selected(&cfg, 1, 0, v, 8), 4);
+        assert_memory_equal(v, want, u16(want, "b", 2));
+        assert_int_equal(sw_bli_selected(&cfg, 0, -1, v, 8), 4);
+        assert_memory_equal(v, want, u16(want, "a", 2));
+        assert_int_equal(sw_bli_selected(&cfg, 3, 1, v, 8), 4);
+        /* Already named: nothing to write. */
+        assert_int_equal(sw_bli_selected(&cfg, 1, 1, v, 8), 0);
+        /* Not a valid slot, or none at all. */
+        assert_int_equal(sw_bli_selected(&cfg, 2, 0, v, 8), 0);
+        assert_int_equal(sw_bli_selected(&cfg, -1, 0, v, 8), 0);
+        assert_int_equal(sw_bli_selected(&cfg, 4, 0, v, 8), 0);
+        assert_int_equal(sw_bli_selected(&cfg, SW_MAX_SLOTS + 5, 0, v, 8), 0);
+        /* An id that does not fit. */
+        assert_int_equal(sw_bli_selected(&cfg, 1, 0, v, 1), -1);
+        /* Non-volatile, so that it can change after ExitBootServices. */
+        assert_int_equal(SW_BLI_SELECTED_ATTR, 7);
+}
+
+/* LoaderConfigTimeoutOneShot: seconds, 0 and menu-force wait for a key;
+ * absent or anything else leaves the start-up alone. */
+static void timeout_oneshot(void **state)
+{
+        (void)state;
+        memset(&cap, 0, sizeof(cap));
+        assert_int_equal(sw_bli_timeout_oneshot("", &diag), -1);
+        assert_int_equal(sw_bli_timeout_oneshot(NULL, &diag), -1);
+        assert_int_equal(cap.n, 0);
+        assert_int_equal(sw_bli_timeout_oneshot("0", &diag), 0);
+        assert_int_equal(sw_bli_timeout_oneshot("menu-force", &diag), 0);
+        assert_int_equal(sw_bli_timeout_oneshot("7", &diag), 7);
+        assert_int_equal(sw_bli_timeout_oneshot("3600", &diag), 3600);
+        /* Longer than the config allows: the config's maximum. */
+        assert_int_equal(sw_bli_timeout_oneshot("3601", &diag), SW_TIMEOUT_MAX);
+        assert_int_equal(sw_bli_timeout_oneshot("999999999", &diag), SW_TIMEOUT_MAX);
+        assert_int_equal(cap.n, 0);
+        /* Not taken, each with a warning naming the variable. */
+        assert_int_equal(sw_bli_timeout_oneshot("menu-hidden", &diag), -1);
+        assert_int_equal(sw_bli_timeout_oneshot("5s", &diag), -1);
+        assert_int_equal(sw_bli_timeout_oneshot("-1", &diag), -1);
+        assert_int_equal(sw_bli_timeout_oneshot("12345678901", &diag), -1);
+        assert_int_equal(cap.n, 4);
+        assert_int_equal(cap.sev[0], SW_WARN);
+        assert_non_null(strstr(cap.msg[0], "LoaderConfigTimeoutOneShot is 'menu-hidden'"));
+        assert_non_null(strstr(cap.msg[3], "'12345678901'"));
 }
 
 int main(void)
@@ -169,6 +225,8 @@ int main(void)
                 cmocka_unit_test(from16),
                 cmocka_unit_test(steering),
                 cmocka_unit_test(features),
+                cmocka_unit_test(selected),
+                cmocka_unit_test(timeout_oneshot),
         };
 
         return cmocka_run_group_tests(tests, setup, NULL);

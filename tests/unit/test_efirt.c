@@ -20,6 +20,7 @@
 #include "util_fixture.h"
 
 #include "efirt.h"
+#include "layout.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024 * MiB)
@@ -315,6 +316,175 @@ static void config_tables(void **state)
         assert_int_equal(sw_efirt_tables(tab, in, 2, &map, NULL), 1);
 }
 
+/* The switcher's own mapping of the runtime regions (sw_efirt_map_virtual),
+ * in a page pool that pretends to lie at PT_PHYS. */
+#define PT_PHYS 0x7fd00000ULL
+#define PT_MAX 32
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint8_t pool[PT_MAX * 4096] __attribute__((aligned(4096)));
+
+static uint64_t *pool_page(uint64_t entry)
+{
+        uint64_t a = entry & 0x000ffffffffff000ULL;
+
+        assert_true(a >= PT_PHYS && a < PT_PHYS + sizeof(pool));
+        return (uint64_t *)(void *)(pool + (a - PT_PHYS));
+}
+
+/* What the tables make of va, as the CPU walks them: the physical address
+ * and the cache bits (PCD | PWT), or 0 when va is not mapped. */
+static uint64_t walk(uint64_t va, uint64_t *cache)
+{
+        uint64_t e = pml4[(va >> 39) & 511], *t;
+
+        if (!(e & 1))
+                return 0;
+        t = pool_page(e);
+        e = t[(va >> 30) & 511];
+        if (!(e & 1))
+                return 0;
+        assert_int_equal(e & 0x80, 0);          /* no 1 GiB pages: TCG has none */
+        t = pool_page(e);
+        e = t[(va >> 21) & 511];
+        if (!(e & 1))
+                return 0;
+        *cache = e & 0x18;
+        if (e & 0x80)
+                return (e & 0x000fffffffe00000ULL) + (va & (2 * MiB - 1));
+        t = pool_page(e);
+        e = t[(va >> 12) & 511];
+        if (!(e & 1))
+                return 0;
+        assert_int_equal(e & 2, 2);             /* writable: the variable store is written */
+        *cache = e & 0x18;
+        return (e & 0x000ffffffffff000ULL) + (va & 0xfff);
+}
+
+/* Every page of every runtime region reads through its virtual address at
+ * its physical one, cached unless the region lacks EFI_MEMORY_WB. */
+static void check_mapped(size_t used)
+{
+        for (size_t k = 0; k < used / DESC; k++) {
+                struct sw_efi_desc e = out_desc(k, DESC);
+
+                for (uint64_t off = 0; off < e.pages * SW_PAGE_SIZE; off += SW_PAGE_SIZE) {
+                        uint64_t cache = 0xff;
+
+                        assert_int_equal(walk(e.virt + off + 0x123, &cache), e.phys + off + 0x123);
+                        assert_int_equal(cache, (e.attr & SW_EFI_MEMORY_WB) ? 0 : 0x18);
+                }
+        }
+}
+
+static void map_virtual_fixtures(void **state)
+{
+        static const char *const names[] = { "memmap-ovmf-512M.txt", "memmap-ovmf-2G.txt", "memmap-ovmf-6G.txt" };
+
+        (void)state;
+        memset(&cap, 0, sizeof(cap));
+        for (unsigned f = 0; f < 3; f++) {
+                size_t len, used;
+                int pages;
+
+                load_memmap_fixture(&map, names[f]);
+                len = raw_from_map(&map, DESC);
+                assert_true(sw_efirt_runtime_map(raw, len, DESC, out, sizeof(out), &used, &diag) > 0);
+                memset(pml4, 0, sizeof(pml4));
+                pml4[0] = 0x1000 | 3;   /* the identity half stays as it is */
+                pages = sw_efirt_map_virtual(pml4, pool, PT_PHYS, PT_MAX, out, used, DESC, &diag);
+                /* The PDPT, one PD (all of OVMF's regions lie within the
+                 * top GiB of the window) and a few page tables: well within
+                 * the resident block's budget. */
+                assert_true(pages >= 2 && pages <= SW_RESIDENT_EFIRT_PT_PAGES);
+                assert_int_equal(pml4[0], 0x1000 | 3);
+                assert_int_equal(pml4[511] & ~0xfffULL, PT_PHYS);
+                for (unsigned i = 1; i < 511; i++)
+                        assert_int_equal(pml4[i], 0);
+                check_mapped(used);
+                /* Just below the lowest region and just above the highest,
+                 * outside any 2 MiB page a region uses, nothing is mapped. */
+                {
+                        uint64_t cache;
+
+                        assert_int_equal(walk(out_desc(0, DESC).virt - 4 * MiB, &cache), 0);
+                        assert_int_equal(walk(SW_EFI_VA_START + 4 * MiB, &cache), 0);
+                }
+        }
+        assert_int_equal(cap.n, 0);
+}
+
+/* Two regions sharing a virtual 2 MiB frame with different physical frames
+ * (the layout allows it): the frame gets small pages, and both read right. */
+static void map_virtual_shared_frame(void **state)
+{
+        size_t len = 0, used;
+        struct sw_efi_desc e;
+
+        (void)state;
+        memset(&cap, 0, sizeof(cap));
+        add_desc(&len, 5, 0x7f401000, 0x10, SW_EFI_MEMORY_RUNTIME | SW_EFI_MEMORY_WB);   /* first: a large page */
+        add_desc(&len, 6, 0x7e9ff000, 0x1, SW_EFI_MEMORY_RUNTIME | SW_EFI_MEMORY_WB);    /* then splits it */
+        add_desc(&len, 11, 0xffc00000, 0x400, SW_EFI_MEMORY_RUNTIME | 1);                 /* UC flash */
+        assert_int_equal(sw_efirt_runtime_map(raw, len, DESC, out, sizeof(out), &used, &diag), 3);
+        /* The layout puts the one-page region in the big one's frame. */
+        assert_int_equal(out_desc(0, DESC).virt >> 21, out_desc(1, DESC).virt >> 21);
+        memset(pml4, 0, sizeof(pml4));
+        /* The PDPT, the PD, one page table for the shared frame; the
+         * flash's two frames are 2 MiB pages. */
+        assert_int_equal(sw_efirt_map_virtual(pml4, pool, PT_PHYS, PT_MAX, out, used, DESC, &diag), 3);
+        check_mapped(used);
+        /* A clash: the same virtual page for two different physical ones. */
+        e = out_desc(1, DESC);
+        e.phys += SW_PAGE_SIZE;
+        e.virt = out_desc(0, DESC).virt;
+        memcpy(out + DESC, &e, sizeof(e));
+        memset(pml4, 0, sizeof(pml4));
+        assert_int_equal(sw_efirt_map_virtual(pml4, pool, PT_PHYS, PT_MAX, out, used, DESC, &diag), -1);
+        assert_int_equal(pml4[511], 0);
+        assert_int_equal(cap.n, 1);
+        assert_non_null(strstr(cap.msg[0], "which another region maps"));
+}
+
+static void map_virtual_errors(void **state)
+{
+        size_t len, used;
+        struct sw_efi_desc e;
+
+        (void)state;
+        memset(&cap, 0, sizeof(cap));
+        load_memmap_fixture(&map, "memmap-ovmf-2G.txt");
+        len = raw_from_map(&map, DESC);
+        assert_int_equal(sw_efirt_runtime_map(raw, len, DESC, out, sizeof(out), &used, &diag), 5);
+        /* Too few pages: no half-made mapping is left behind. */
+        memset(pml4, 0, sizeof(pml4));
+        assert_int_equal(sw_efirt_map_virtual(pml4, pool, PT_PHYS, 2, out, used, DESC, &diag), -1);
+        assert_int_equal(pml4[511], 0);
+        assert_non_null(strstr(cap.msg[0], "2 page-table pages are not enough"));
+        /* The last PML4 entry already in use. */
+        pml4[511] = 0x5003;
+        assert_int_equal(sw_efirt_map_virtual(pml4, pool, PT_PHYS, PT_MAX, out, used, DESC, &diag), -1);
+        assert_non_null(strstr(cap.msg[1], "last PML4 entry is taken"));
+        /* A map that is no whole number of descriptors. */
+        memset(pml4, 0, sizeof(pml4));
+        assert_int_equal(sw_efirt_map_virtual(pml4, pool, PT_PHYS, PT_MAX, out, used - 8, DESC, &diag), -1);
+        /* A region outside the window, or not page-aligned. */
+        e = out_desc(0, DESC);
+        e.virt = 0x1000;
+        memcpy(out, &e, sizeof(e));
+        assert_int_equal(sw_efirt_map_virtual(pml4, pool, PT_PHYS, PT_MAX, out, used, DESC, &diag), -1);
+        e.virt = SW_EFI_VA_START - SW_PAGE_SIZE;
+        e.pages = 2;
+        memcpy(out, &e, sizeof(e));
+        assert_int_equal(sw_efirt_map_virtual(pml4, pool, PT_PHYS, PT_MAX, out, used, DESC, &diag), -1);
+        e.virt = SW_EFI_VA_END + 0x800;
+        e.pages = 1;
+        memcpy(out, &e, sizeof(e));
+        assert_int_equal(sw_efirt_map_virtual(pml4, pool, PT_PHYS, PT_MAX, out, used, DESC, &diag), -1);
+        assert_int_equal(cap.n, 6);
+        assert_non_null(strstr(cap.msg[5], "not a page-aligned range in the EFI window"));
+        assert_int_equal(pml4[511], 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -325,6 +495,9 @@ int main(void)
                 cmocka_unit_test(errors),
                 cmocka_unit_test(setup_record),
                 cmocka_unit_test(config_tables),
+                cmocka_unit_test(map_virtual_fixtures),
+                cmocka_unit_test(map_virtual_shared_frame),
+                cmocka_unit_test(map_virtual_errors),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
