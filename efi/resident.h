@@ -113,3 +113,11 @@ void wake_load_idt(void);
 
 /* Called by the wake blob in long mode (never returns). */
 void sw_wake_entry(uint64_t low_page) __attribute__((noreturn));
+
+/* Slot i's identity as a resume checks it (its kernel, e820 and store), and
+ * its save header recorded over what its store holds now (with the store's
+ * hash when the slot verifies it; the hashing time added to *ticks): the
+ * switch path's, and the start-up restore's (efi/snapboot.c). */
+struct sw_save_identity;
+void save_identity(int i, struct sw_save_identity *id);
+void save_record(int i, uint64_t *ticks);

@@ -227,22 +227,12 @@ static int write_gap(void *ctx, const struct sw_snap_part *p, unsigned r, uint64
         return 0;
 }
 
-/* The identity a resume of slot i checks (as efi/switch-run.c makes it):
- * its kernel, its e820, its store. */
-static void identity_now(const struct sw_slot_config *s, const struct slot_rt *rt, const struct sw_slot_plan *sp,
-                         struct sw_save_identity *id)
-{
-        sw_save_identity_make(id, s, rt->info.kernel_version, rt->kernel_size, rt->e820,
-                              rt->ne820 > 0 ? (size_t)rt->ne820 * sizeof(rt->e820[0]) : 0, sp->store_base,
-                              sp->store_size);
-}
-
 /*
  * One slot: the checking pass, then the writing pass.  Returns 0 when the
  * slot holds its snapshot now (vector: where it resumes), else -1 with the
  * reason in why and *written set once anything was written.
  */
-static int restore_one(const struct sw_config *c, const struct sw_slot_config *s, struct slot_rt *rt,
+static int restore_one(const struct sw_config *c, int i, const struct sw_slot_config *s, struct slot_rt *rt,
                        const struct sw_plan *plan, struct sw_slot_plan *sp, void *scratch, uint32_t *vector,
                        bool *written, char *why, size_t n)
 {
@@ -268,7 +258,7 @@ static int restore_one(const struct sw_config *c, const struct sw_slot_config *s
         source_close(&in);
         if (rc < 0)
                 return -1;
-        identity_now(s, rt, sp, &now);
+        save_identity(i, &now);
         if (sw_snap_header_fits(&info.hdr, c, s, &now, why, n) < 0 ||
             sw_snap_parts_fit(&info, sp->store_base, sp->store_size, t.part_bytes, why, n) < 0)
                 return -1;
@@ -302,19 +292,11 @@ static int restore_one(const struct sw_config *c, const struct sw_slot_config *s
 
 /* The store holds slot i's saved state now: its save header, as the
  * switcher records it after a save, and the snapshot's vector. */
-static void record(const struct sw_config *c, int i, const struct slot_rt *rt, const struct sw_slot_plan *sp,
-                   uint32_t vector)
+static void record(const struct slot_rt *rt, int i, uint32_t vector)
 {
-        const struct sw_slot_config *s = &c->slots[i];
-        struct sw_save_identity id;
-        bool hashed = s->verify_store;
-        uint64_t h = hashed ? sw_hash64((const void *)(uintptr_t)sp->store_base,
-                                        sw_plan_saved_bytes(res.plan, (unsigned)rt->plan_index), 0)
-                            : 0;
+        uint64_t ticks = 0;
 
-        identity_now(s, rt, sp, &id);
-        sw_save_record((struct sw_save_header *)(uintptr_t)sw_resident_save_header(&res.lay, (unsigned)rt->plan_index),
-                       &id, hashed, h);
+        save_record(i, &ticks);
         if (rt->facs)
                 ((struct sw_acpi_facs *)(uintptr_t)rt->facs)->firmware_waking_vector = vector;
 }
@@ -348,8 +330,8 @@ void snapboot_run(struct sw_config *c, struct sw_plan *plan, struct slot_rt *rt,
                 } else if (linux_build_bp(&rt[i], s->id, plan, map, fb, NULL) < 0) {
                         /* Its e820 is part of what the snapshot must match. */
                         sw_snprintf(why, sizeof(why), "cannot describe this machine to its kernel");
-                } else if (restore_one(c, s, &rt[i], plan, sp, scratch, &vector, &written, why, sizeof(why)) == 0) {
-                        record(c, (int)i, &rt[i], sp, vector);
+                } else if (restore_one(c, (int)i, s, &rt[i], plan, sp, scratch, &vector, &written, why, sizeof(why)) == 0) {
+                        record(&rt[i], (int)i, vector);
                         restored[i] = true;
                         con_printf("switcher: slot '%s': snapshot %s brought back; its first switch resumes it at "
                                    "0x%x\n", s->id, s->snapshot_path, vector);

@@ -35,7 +35,7 @@ static const struct sw_slot_plan *slot_plan(int i)
 }
 
 /* What slot i's store must belong to: the same facts at save and resume. */
-static void save_identity(int i, struct sw_save_identity *id)
+void save_identity(int i, struct sw_save_identity *id)
 {
         const struct slot_rt *rt = &res.rt[i];
 
@@ -92,7 +92,7 @@ static enum sw_save_verdict save_verify(void *ctx, int i, char *why, size_t n)
 }
 
 /* After saving slot i into its store. */
-static void save_record(int i, uint64_t *ticks)
+void save_record(int i, uint64_t *ticks)
 {
         struct sw_save_identity id;
         bool verify = res.cfg->slots[i].verify_store;
