@@ -570,32 +570,34 @@ static void key_title(struct parser *p, const char *v, size_t n)
         copy_slice(p->s->title, sizeof(p->s->title), v, n);
 }
 
-static void key_linux(struct parser *p, const char *v, size_t n)
+/* A slot's file path key (WHAT: linux, image, snapshot): normalized into
+ * dst, its line kept in *line; a path that cannot be used drops the slot.
+ * Returns whether dst holds the path. */
+static bool slot_path(struct parser *p, const char *what, const char *v, size_t n, char dst[SW_PATH_MAX],
+                      unsigned *line)
 {
         char path[SW_PATH_MAX];
         const char *why = normalize_path(v, n, path);
 
-        p->s->linux_line = p->line;
+        *line = p->line;
         if (why) {
-                drop_slot(p, p->line, "linux path '%s' %s", Q(v, n), why);
-                return;
+                drop_slot(p, p->line, "%s path '%s' %s", what, Q(v, n), why);
+                return false;
         }
-        memcpy(p->s->linux_path, path, sizeof(path));
+        memcpy(dst, path, sizeof(path));
+        return true;
+}
+
+static void key_linux(struct parser *p, const char *v, size_t n)
+{
+        slot_path(p, "linux", v, n, p->s->linux_path, &p->s->linux_line);
 }
 
 /* A slot image (mkslot image): kernel, initrds and command line in one
  * verified file, instead of 'linux' and 'initrd'. */
 static void key_image(struct parser *p, const char *v, size_t n)
 {
-        char path[SW_PATH_MAX];
-        const char *why = normalize_path(v, n, path);
-
-        p->s->image_line = p->line;
-        if (why) {
-                drop_slot(p, p->line, "image path '%s' %s", Q(v, n), why);
-                return;
-        }
-        memcpy(p->s->image_path, path, sizeof(path));
+        slot_path(p, "image", v, n, p->s->image_path, &p->s->image_line);
 }
 
 /*
@@ -606,21 +608,15 @@ static void key_image(struct parser *p, const char *v, size_t n)
  */
 static void key_snapshot(struct parser *p, const char *v, size_t n)
 {
-        char path[SW_PATH_MAX];
-        const char *why = normalize_path(v, n, path);
-
-        p->s->snapshot_line = p->line;
-        if (why) {
-                drop_slot(p, p->line, "snapshot path '%s' %s", Q(v, n), why);
+        if (!slot_path(p, "snapshot", v, n, p->s->snapshot_path, &p->s->snapshot_line))
                 return;
-        }
         /* The pieces of a split snapshot are PATH.000, PATH.001, ...: the
          * path must leave room for the suffix. */
-        if (strlen(path) + 4 >= SW_PATH_MAX) {
-                drop_slot(p, p->line, "snapshot path '%s' leaves no room for a piece's '.NNN' suffix", path);
-                return;
+        if (strlen(p->s->snapshot_path) + 4 >= SW_PATH_MAX) {
+                drop_slot(p, p->line, "snapshot path '%s' leaves no room for a piece's '.NNN' suffix",
+                          p->s->snapshot_path);
+                p->s->snapshot_path[0] = '\0';
         }
-        memcpy(p->s->snapshot_path, path, sizeof(path));
 }
 
 static void key_initrd(struct parser *p, const char *v, size_t n)
