@@ -289,7 +289,9 @@ booted() {
         [ "$(marks "DISTRO: state slot=$1 ")" -gt 0 ]
 }
 
-SW_QEMU_BG=1 run_qemu distro 2G $((900 + rounds * 150)) "$w/disk.img" "$log"
+# The bound: three cold boots and, per round, two exchanges of 320 MiB
+# between the swap slots, each up to 3 minutes on a busy host (measured).
+SW_QEMU_BG=1 run_qemu distro 2G $((900 + rounds * 360)) "$w/disk.img" "$log"
 t_qemu=$(sw_now_ms)
 ok=1
 if wait_until 400 agent_ready a; then
