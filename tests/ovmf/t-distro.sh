@@ -14,7 +14,7 @@
 # console with its checksum, and sw-state, the kernel, the agent's package
 # and unit, and `systemctl is-system-running`.
 #
-# The hotkeys go a -> b -> c -> a, SW_DISTRO_ROUNDS times (default 2); b
+# The hotkeys go a -> b -> c -> a, SW_DISTRO_ROUNDS times (default 5); b
 # and c boot cold on their first visit.  The first hotkey is pressed in a as
 # soon as its agent watches the keyboard, while systemd is still starting
 # the rest of the system, so the kernel's freezer may refuse the suspend: a
