@@ -11,7 +11,9 @@ BUILD_PKGS="gcc make binutils nasm gnu-efi libfdt-dev libcmocka-dev gnulib autoc
 UNIT_PKGS="gcc make libcmocka-dev libfdt-dev"
 # groff-base and lintian: t-agent-deb renders the manual pages and lints the .debs.
 # mmdebstrap, arch-test: t-distro builds its Debian roots with them (tests/ovmf/mkrootfs.sh).
-TEST_PKGS="gcc-multilib qemu-system-x86 ovmf efibootmgr swtpm mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev groff-base lintian mmdebstrap arch-test"
+# qemu-user-static: runs the i386 root's programs on a kernel without IA32
+# emulation (mkrootfs.sh registers it with binfmt_misc when it must).
+TEST_PKGS="gcc-multilib qemu-system-x86 ovmf efibootmgr swtpm mtools gdisk dosfstools e2fsprogs tar busybox-static cpio kmod zstd xz-utils clang libclang-rt-14-dev groff-base lintian mmdebstrap arch-test qemu-user-static"
 
 mode=${1:-install}
 case $mode in

@@ -34,6 +34,10 @@
 # pause, SW_ROOTFS_TRIES times (default 3) with the full suites, and then
 # twice with the main suite alone (bookworm without -updates and -security).
 # `sources` says which one the cached root came from.
+#
+# Exit status: 0 with the directory printed; 3 when the root is not cached
+# and this host cannot run i386 programs (the reason on stderr: see
+# i386_runs); 1 for any other failure.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +52,44 @@ esac
 [ -f "$deb" ] || sw_die "no agent package at $deb (make agent-deb)"
 sw_need_cmd mmdebstrap sha256sum tar
 [ "$arch" = amd64 ] || sw_need_cmd arch-test
+
+# i386_runs: this host runs i386 programs (the i386 root's maintainer
+# scripts, and dpkg in its chroot), or is made to; status 3 with the reason
+# on stderr when it cannot be.  An x86-64 kernel with IA32 emulation runs
+# them itself.  One without it (CONFIG_IA32_EMULATION off, or ia32_emulation=0)
+# needs qemu-i386 registered with binfmt_misc.  Debian's qemu-user-static
+# registers the foreign architectures at install time, but not i386 on an
+# amd64 host, which normally runs it natively; so the registration is done
+# here, once per boot of the host, when it is missing.  The magic and mask
+# are those of an i386 ELF executable or shared object (ELFCLASS32,
+# little-endian, e_machine 3); the kernel decodes the \x escapes itself.
+# F opens the interpreter at registration, so it works inside the chroot.
+i386_binfmt=/proc/sys/fs/binfmt_misc
+i386_runs() {
+        local qemu=/usr/bin/qemu-i386-static why
+        arch-test i386 >/dev/null 2>&1 && return 0
+        if [ ! -e "$i386_binfmt/qemu-i386" ]; then
+                if [ "$(id -u)" != 0 ]; then
+                        why="registering qemu-i386 with binfmt_misc needs root"
+                elif [ ! -x "$qemu" ]; then
+                        why="$qemu is missing (apt-get install qemu-user-static)"
+                elif [ ! -e "$i386_binfmt/register" ] &&
+                        ! mount -t binfmt_misc binfmt_misc "$i386_binfmt" 2>/dev/null; then
+                        why="binfmt_misc is not mounted at $i386_binfmt and mounting it was refused (a container without the capability: mount it and register qemu-i386 on the host, see docs/real-guests.md)"
+                elif ! printf '%s' ':qemu-i386:M::\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00:\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:'"$qemu"':F' \
+                        >"$i386_binfmt/register" 2>/dev/null; then
+                        why="the kernel refused the qemu-i386 registration in $i386_binfmt/register"
+                fi
+                [ -z "${why:-}" ] && echo "mkrootfs: registered $qemu with binfmt_misc for i386 programs" >&2
+        elif [ "$(head -n 1 "$i386_binfmt/qemu-i386")" != enabled ]; then
+                why="binfmt_misc's qemu-i386 entry is disabled (echo 1 >$i386_binfmt/qemu-i386 as root)"
+        fi
+        if [ -z "${why:-}" ] && arch-test i386 >/dev/null 2>&1; then
+                return 0
+        fi
+        echo "mkrootfs: this host runs no i386 programs: ${why:-arch-test i386 says: $(arch-test i386 2>&1 | head -n 1)}" >&2
+        exit 3
+}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
@@ -60,7 +102,23 @@ packages="systemd,systemd-sysv,udev,dbus,e2fsprogs,kmod,zstd,initramfs-tools,$ke
 # The base root's key: what goes into it.  RECIPE names the build below;
 # raise it when a change of this script changes the root it makes.
 recipe=1
-key=$(echo "$recipe $arch $mirror $security $suite $packages" | sha256sum | cut -c1-16)
+# The i386 initramfs holds only the modules that find and mount the root
+# (initramfs-tools' MODULES=list, the list in a modules.d file rather than
+# in /etc/initramfs-tools/modules, a conffile dpkg would ask about), not
+# MODULES=most.
+# Its scripts run under qemu-user on a host without IA32 emulation, where
+# every program mkinitramfs starts is emulated: with MODULES=most one
+# initramfs took well over an hour, against minutes for the amd64 one.
+# The amd64 root keeps Debian's default.
+initramfs_modules=
+case $arch in
+i386)
+        initramfs_modules="ahci sd_mod ext4 crc32c_generic"
+        key_extra=" modules=$initramfs_modules"
+        ;;
+*) key_extra= ;;
+esac
+key=$(echo "$recipe $arch $mirror $security $suite $packages$key_extra" | sha256sum | cut -c1-16)
 base=$cache/rootfs/$arch-$key
 debsum=$(sha256sum <"$deb" | cut -c1-16)
 
@@ -119,12 +177,14 @@ if done_root "$base"; then
                 exit 0
         fi
         [ "$(id -u)" = 0 ] || sw_die "installing the agent into the $arch root needs root (chroot)"
+        [ "$arch" = amd64 ] || i386_runs
         agent_layer
         exit 0
 fi
 # mmdebstrap's root mode (chroot, mounts) and a tarball whose files belong
 # to root need root; its unshare mode would need subuids set up.
 [ "$(id -u)" = 0 ] || sw_die "building the $arch root file system needs root (mmdebstrap --mode=root)"
+[ "$arch" = amd64 ] || i386_runs
 
 debs=$cache/debs/rootfs-$arch
 mkdir -p "$debs"
@@ -191,6 +251,7 @@ build() {
                 --setup-hook='mkdir -p "$1'"$debdir"'" && cp "'"$local_deb"'" "$1'"$debdir"'/"' \
                 --setup-hook="sync-in $debs /var/cache/apt/archives/" \
                 --essential-hook='mkdir -p "$1"/etc/initramfs-tools/conf.d && echo RESUME=none >"$1"/etc/initramfs-tools/conf.d/resume' \
+                --essential-hook='[ -z "'"$initramfs_modules"'" ] || { echo MODULES=list >"$1"/etc/initramfs-tools/conf.d/modules && mkdir -p "$1"/usr/share/initramfs-tools/modules.d && printf "%s\n" '"$initramfs_modules"' >"$1"/usr/share/initramfs-tools/modules.d/switcher-test-root; }' \
                 --customize-hook="sync-out /var/cache/apt/archives $debs" \
                 --customize-hook='v=$(ls "$1"/lib/modules | head -n1) && echo "$v" >"'"$tmp"'/version" && cp "$1/boot/vmlinuz-$v" "'"$tmp"'/vmlinuz" && cp "$1/boot/initrd.img-$v" "'"$tmp"'/initrd.img"' \
                 --customize-hook='chroot "$1" dpkg-query -W -f "\${Package} \${Version} \${Architecture}\n" >"'"$tmp"'/packages"' \
