@@ -365,18 +365,22 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
                 /* This write returns only after the machine resumed. */
                 if (guard_wakeups() == 0 && agent_write_file("/sys/power/state", "mem") == 0)
                         break;
-                /* A wake-up event during the suspend (the alarm itself, if
-                 * the suspend ran late) makes the kernel give up with EBUSY
-                 * before the machine sleeps (see guard_wakeups): nothing
-                 * reached the switcher, so try once more with the old,
-                 * roomy alarm. */
+                /* The kernel gives up with EBUSY before the machine sleeps
+                 * when a wake-up event comes during the suspend (the alarm
+                 * itself, if the suspend ran late; see guard_wakeups), and
+                 * when its freezer cannot stop every task within
+                 * /sys/power/pm_freeze_timeout (a task in uninterruptible
+                 * sleep: "Freezing of tasks failed" in its log, with the
+                 * task).  Nothing reached the switcher, so try once more,
+                 * with the old, roomy alarm. */
                 if (errno == EBUSY && attempt == 0) {
                         if (tboot) {
-                                agent_log("suspend aborted by a wake-up event (EBUSY); trying once more");
+                                agent_log("suspend aborted (EBUSY: a wake-up event, or a task the kernel could "
+                                          "not freeze; see its log); trying once more");
                                 continue;
                         }
-                        agent_log("suspend aborted by a wake-up event (EBUSY); trying once more with the "
-                                  "alarm at +%u s",
+                        agent_log("suspend aborted (EBUSY: a wake-up event, or a task the kernel could not "
+                                  "freeze; see its log); trying once more with the alarm at +%u s",
                                   o->delay ? o->delay : 2);
                         snprintf(alarm, sizeof(alarm), "+%u", o->delay ? o->delay : 2);
                         in_ms = 0;

@@ -202,7 +202,7 @@ if [ -n "${storm_ms:-}" ]; then
         n_started=$(log_count "$w/storm-agent.log" 'hotkey ctrl\+alt\+1 released: switching to a$')
         n_other=$(log_count "$w/storm-agent.log" 'hotkey ctrl\+alt\+2 (pressed|released)')
         n_ignored=$(log_count "$w/storm-agent.log" 'within 1000 ms of the last switch; ignored$')
-        n_aborted=$(log_count "$w/storm-agent.log" 'suspend aborted by a wake-up event')
+        n_aborted=$(log_count "$w/storm-agent.log" 'suspend aborted \(EBUSY')
         echo "switch: storm: agents: $n_running already running, armed $n_armed, started $n_started, $n_ignored ignored in a quiet second, $n_aborted suspend(s) aborted"
         if [ "$n_running" = 1 ]; then
                 t_pass switch/storm-first-press-ignored
