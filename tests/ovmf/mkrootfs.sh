@@ -90,8 +90,17 @@ i386_runs() {
         echo "mkrootfs: this host runs no i386 programs: ${why:-arch-test i386 says: $(arch-test i386 2>&1 | head -n 1)}" >&2
         exit 3
 }
-mkdir -p "$cache"
+mkdir -p "$cache/rootfs"
 cache=$(cd "$cache" && pwd)
+# One run per architecture at a time: run-all.sh starts the roots' build in
+# the background (distro-roots.sh) while the other tests run, and
+# t-distro's own call waits here for it, then finds the root cached.  The
+# kernel drops the lock when its holder exits, however it exits.
+exec 9>"$cache/rootfs/.lock-$arch"
+if ! flock -n 9; then
+        echo "mkrootfs: $arch: another run is building this root; waiting for it" >&2
+        flock 9
+fi
 deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
 
 mirror=${SW_DEBIAN_MIRROR:-http://deb.debian.org/debian}
