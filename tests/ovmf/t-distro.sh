@@ -8,52 +8,47 @@
 # agent's .deb installed by apt; cached under BUILD/cache/rootfs) and put on
 # its own partition by `mkslot disk` from the tarball; each slot boots
 # Debian's kernel and initramfs from that root with root=PARTLABEL=slot-ID,
-# and systemd starts the agent from the package's unit.  Two test services
-# are added to the roots (tests/ovmf/distro/): sw-writer, buffered writes
-# with an fsync after every third record and each fsync'ed record on the
-# console with its checksum, and sw-state, the kernel, the agent's package
-# and unit, and `systemctl is-system-running`.
+# and systemd starts the agent from the package's unit.  Three test
+# services are added to the roots (tests/ovmf/distro/): sw-writer (a static
+# program built here for each architecture), buffered writes with an fsync
+# after every third record and each fsync'ed record on the console with its
+# checksum, plus an 8 MiB buffered write always in flight; sw-state, the
+# kernel, the agent's package and unit, and `systemctl is-system-running`;
+# and in slot a only, sw-freezeblock, a write blocked on a frozen file
+# system, which makes the kernel's freezer refuse a's first suspend.
 #
 # The hotkeys go a -> b -> c -> a, SW_DISTRO_ROUNDS times (default 5); b
 # and c boot cold on their first visit.  The first hotkey is pressed in a as
 # soon as its agent watches the keyboard, while systemd is still starting
-# the rest of the system, so the kernel's freezer may refuse the suspend: a
-# hotkey whose switch the agent gave up on is pressed again.  Every later
-# one waits for the slot's boot to be over.  After the last switch QEMU is
-# ended from its monitor, a power cut for the running slot.
+# the rest of the system; the freezer refuses that suspend (twice: the
+# agent tries once more), the agent gives the switch up, and the hotkey is
+# pressed again once sw-freezeblock has let go.  Every later one waits for
+# the slot's boot to be over.  After the last switch QEMU is ended from its
+# monitor, a power cut for the running slot.
 #
 # Checked: every switch; per slot, the kernel (Debian's, of the root's
 # architecture, root on its partition), the agent installed from the
 # package and active under systemd, and the last `is-system-running`
 # ("running"; "degraded" only with units that docs/real-guests.md
-# explains); after each resume, the writer's next fsync'ed record within
+# explains); the freezer's refusal handled; at least 512 kB of dirty page
+# cache in the slot at each switch; after each resume, the writer's next
+# fsync'ed record within
 # 2 s of the kernel restarting user space (both time stamps from the
 # guest's own kernel log); after QEMU ended, on each partition after its
 # journal is replayed, every record the writer reported as fsync'ed, with
 # its checksum, the records numbered without a gap, and e2fsck -fn clean.
 # Needs root: mmdebstrap builds the roots as root, and the tarballs' owners
 # are only kept by a tar run as root.
+#
+# A first run may wait up to about 25 minutes for its roots (run-all.sh
+# starts their build in the background when it starts):
+# run-all: timeout 3600
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sw_test_dir distro "${1:-build}"
-# Opt-in until it has passed twice in a row on the reference host (2 cores,
-# a kernel without IA32 emulation, qemu-i386 through binfmt_misc): then
-# this block goes and `make test` runs it.  docs/real-guests.md has its
-# status and costs.
-if [ "${SW_DISTRO:-0}" != 1 ]; then
-        echo "t-distro: not run (SW_DISTRO=1 runs it): not yet passed twice in a row; it needs root," \
-                "about 230 MiB of Debian packages on its first run, and a host that runs i386 programs (docs/real-guests.md)"
-        echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
-        exit 0
-fi
-if [ "$(id -u)" != 0 ]; then
-        echo "t-distro: skipped: building the Debian roots (mmdebstrap --mode=root) needs root"
-        echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
-        exit 0
-fi
-sw_need_cmd mmdebstrap arch-test sgdisk mcopy mke2fs debugfs e2fsck cksum
+sw_need_cmd mmdebstrap arch-test sgdisk mcopy mke2fs debugfs e2fsck cksum gcc flock
 rounds=${SW_DISTRO_ROUNDS:-5}
 # Units a slot may have failed, with the reason in docs/real-guests.md
 # ("Degraded units"); none so far.
@@ -61,35 +56,31 @@ degraded_ok=${SW_DISTRO_DEGRADED_OK:-}
 t_all=$(sw_now_ms)
 
 # --- the agent's packages and the roots --------------------------------------------
-for b in guest-agent/switchctl guest-agent/switcher-agent guest-agent/i386/switchctl guest-agent/i386/switcher-agent; do
-        [ -x "$build/$b" ] || sw_prepare_failed distro "$build/$b is missing: run make agent agent32"
-done
-"$SW_TOP/packaging/deb/build-deb.sh" "$build" >"$w/debs.txt" 2>"$w/debs.err" ||
-        sw_prepare_failed distro "packaging/deb/build-deb.sh failed: $(tail -n 3 "$w/debs.err" | tr '\n' ' ')"
+# distro-roots.sh: this build's agent packages, and each root built or
+# found cached.  run-all.sh may have started it in the background already;
+# this call then waits for that build.
+t0=$(sw_now_ms)
+rc=0
+"$SW_OVMF_DIR/distro-roots.sh" "$build" "$w/roots" 2>"$w/roots.err" || rc=$?
+cat "$w/roots.log" 2>/dev/null || true
+if [ "$rc" = 3 ]; then
+        # The i386 root's packages run their scripts on this host: natively
+        # (an x86-64 kernel with IA32 emulation) or through qemu-user and
+        # binfmt_misc, which mkrootfs.sh registers when it can; and only root
+        # can build a root.  A host that allows neither cannot build them;
+        # that is the host, not the switcher.
+        echo "t-distro: skipped: $(head -n 1 "$w/roots.err") (docs/real-guests.md)"
+        echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
+        exit 0
+elif [ "$rc" != 0 ]; then
+        cat "$w/roots.err" >&2
+        sw_prepare_failed distro "the Debian roots: $(tail -n 1 "$w/roots.err")"
+fi
 declare -A root
-for arch in amd64 i386; do
-        deb=$(grep "_$arch\.deb\$" "$w/debs.txt" || true)
-        [ -n "$deb" ] || sw_prepare_failed distro "build-deb.sh made no $arch package: $(cat "$w/debs.txt")"
-        t0=$(sw_now_ms)
-        rc=0
-        root[$arch]=$("$SW_OVMF_DIR/mkrootfs.sh" "$arch" "$build/cache" "$deb" 2>"$w/mkrootfs-$arch.log") || rc=$?
-        if [ "$rc" = 3 ]; then
-                # The i386 root's packages run their scripts on this host:
-                # natively (an x86-64 kernel with IA32 emulation) or through
-                # qemu-user and binfmt_misc, which mkrootfs.sh registers when
-                # it can.  A host that allows neither cannot build it; that
-                # is the host, not the switcher.
-                echo "t-distro: skipped: $(grep -a 'runs no i386 programs' "$w/mkrootfs-$arch.log" | head -n 1)" \
-                        "(docs/real-guests.md, \"i386 on an amd64 host\")"
-                echo "skip t-distro" >>"${SW_RESULTS:-/dev/null}"
-                exit 0
-        elif [ "$rc" != 0 ]; then
-                cat "$w/mkrootfs-$arch.log" >&2
-                sw_prepare_failed distro "mkrootfs.sh $arch failed (see above)"
-        fi
-        cat "$w/mkrootfs-$arch.log"
-        echo "distro: $arch root ready after $(sw_since "$t0") s"
-done
+while read -r arch dir; do
+        root[$arch]=$dir
+done <"$w/roots"
+echo "distro: roots ready after $(sw_since "$t0") s"
 
 # --- the disk ---------------------------------------------------------------------
 declare -A slot_arch=([a]=amd64 [b]=amd64 [c]=i386) slot_key=([a]=1 [b]=2 [c]=3)
@@ -106,7 +97,7 @@ slot a
 title Debian 12 amd64 (swap)
 linux /slots/a/vmlinuz
 initrd /slots/a/initrd.img
-options $common root=PARTLABEL=slot-a
+options $common root=PARTLABEL=slot-a sw.freezeblock
 partition PARTLABEL=slot-a
 hotkey ctrl+alt+1
 
@@ -137,12 +128,22 @@ CONF
 # copy, so the cache holds only disks no guest has written.  The switcher
 # changes more often than the rest: it is not part of KEY, and a copy gets
 # this build's switcher.efi written over the one on its ESP (partition 1).
+#
+# The writer is a program (tests/ovmf/distro/sw-writer.c), built static for
+# each root's architecture here.
+for arch in amd64 i386; do
+        flags=(-static -O2 -Wall -Wextra)
+        [ "$arch" = i386 ] && flags+=(-m32)
+        gcc "${flags[@]}" -o "$w/sw-writer-$arch" "$SW_OVMF_DIR/distro/sw-writer.c" 2>"$w/writer-$arch.log" ||
+                sw_prepare_failed distro "cannot build sw-writer for $arch: $(head -n 3 "$w/writer-$arch.log" | tr '\n' ' ')"
+done
 disk_key=$( {
         for arch in amd64 i386; do
                 echo "${root[$arch]}"
-                cat "${root[$arch]}/agent.sha"
+                cat "${root[$arch]}/agent.sha" "$w/sw-writer-$arch"
         done
-        cat "$SW_OVMF_DIR/distro/"* "$build/mkslot" "$w/partitions.conf"
+        cat "$SW_OVMF_DIR/distro/"*.service "$SW_OVMF_DIR/distro/sw-state" "$SW_OVMF_DIR/distro/sw-freezeblock" \
+                "$build/mkslot" "$w/partitions.conf"
 } | sha256sum | cut -c1-16)
 disk_cache=$build/cache/distro-disk
 t0=$(sw_now_ms)
@@ -161,19 +162,24 @@ else
         # Each root's tarball gets the test's two services: appended to a
         # copy, so the root's cache stays as mkrootfs.sh made it.  Their
         # enablement links are the ones `systemctl enable` would make.
-        stage=$w/stage
-        rm -rf "$stage" "$w/files"
-        mkdir -p "$stage/usr/local/sbin" "$stage/etc/systemd/system/multi-user.target.wants"
-        members=()
-        for f in sw-writer sw-state; do
-                install -m 755 "$SW_OVMF_DIR/distro/$f" "$stage/usr/local/sbin/$f"
-                install -m 644 "$SW_OVMF_DIR/distro/$f.service" "$stage/etc/systemd/system/$f.service"
-                ln -s "/etc/systemd/system/$f.service" "$stage/etc/systemd/system/multi-user.target.wants/$f.service"
-                members+=("./usr/local/sbin/$f" "./etc/systemd/system/$f.service"
-                        "./etc/systemd/system/multi-user.target.wants/$f.service")
-        done
+        rm -rf "$w/stage-"* "$w/files"
         declare -A tarball size
         for arch in amd64 i386; do
+                stage=$w/stage-$arch
+                mkdir -p "$stage/usr/local/sbin" "$stage/etc/systemd/system/multi-user.target.wants"
+                members=()
+                for f in sw-writer sw-state sw-freezeblock; do
+                        if [ "$f" = sw-writer ]; then
+                                install -m 755 "$w/sw-writer-$arch" "$stage/usr/local/sbin/$f"
+                        else
+                                install -m 755 "$SW_OVMF_DIR/distro/$f" "$stage/usr/local/sbin/$f"
+                        fi
+                        install -m 644 "$SW_OVMF_DIR/distro/$f.service" "$stage/etc/systemd/system/$f.service"
+                        ln -s "/etc/systemd/system/$f.service" \
+                                "$stage/etc/systemd/system/multi-user.target.wants/$f.service"
+                        members+=("./usr/local/sbin/$f" "./etc/systemd/system/$f.service"
+                                "./etc/systemd/system/multi-user.target.wants/$f.service")
+                done
                 tarball[$arch]=$w/root-$arch.tar
                 cp "${root[$arch]}/rootfs.tar" "${tarball[$arch]}"
                 tar -rf "${tarball[$arch]}" --owner=0 --group=0 --numeric-owner -C "$stage" "${members[@]}"
@@ -325,6 +331,19 @@ if [ "$ok" = 1 ]; then
         recs=$(marks "DISTRO: fsynced slot=a ")
         wait_until 30 more_than "DISTRO: fsynced slot=a " $((recs + 5)) || true
 fi
+# The freezer's refusal (sw-freezeblock in slot a): armed before a's agent
+# started, the first hotkey's suspend refused by a's kernel, the agent
+# giving that switch up, the trap released, and the switch made by a later
+# press (the tour above).
+if [ "$ok" = 1 ] && [ "$(marks 'DISTRO: freezeblock armed')" -gt 0 ] &&
+        [ "$(marks 'Freezing of tasks failed')" -gt 0 ] && [ "$refusals" -gt 0 ] &&
+        [ "$(marks 'DISTRO: freezeblock released after [0-9]+ freezer refusals: the write completed')" -gt 0 ]; then
+        t_pass distro/freezer-refusal
+else
+        t_fail distro/freezer-refusal "armed $(marks 'DISTRO: freezeblock armed'), kernel refusals" \
+                "$(marks 'Freezing of tasks failed'), switches given up $refusals, released" \
+                "$(marks 'DISTRO: freezeblock released'), tour $([ "$ok" = 1 ] && echo done || echo "not done")"
+fi
 echo "distro: tour over after $(sw_since "$t_qemu") s of QEMU; $refusals switch(es) given up by the agent and pressed again;" \
         "the kernels logged $(marks 'Freezing .*(abort|fail)') freezer refusal(s)"
 qemu_stop "$SW_QEMU_PID" "$SW_QEMU_RUN_DIR" distro/quit || true
@@ -419,6 +438,55 @@ while read -r n s ms; do
 done <"$w/resumes.txt"
 if [ "$ok" = 1 ] && [ "$(wc -l <"$w/resumes.txt")" != "$want_resumes" ]; then
         t_fail distro/resumes "$(wc -l <"$w/resumes.txt") resumes seen, want $want_resumes"
+fi
+
+# Dirty page cache at each switch: the writer's bulk half rewrites an 8 MiB
+# file without syncing it and reports the page cache's dirty kB once a
+# second.  For each switch out of a slot whose writer was running, its last
+# report before its agent started the switch ("hotkey ... released:
+# switching to ..."; at most about a second before) is to show at least
+# 512 kB dirty.  The agent and then the kernel's suspend write it back (both
+# sync), and the records and e2fsck checks below say nothing was lost.
+awk '
+        BEGIN { cur = "a" }
+        / switcher-agent: hotkey .* released: switching to / {
+                at = (cur in kb) ? kb[cur] : "none"
+                next
+        }
+        /switcher: switch / && match($0, /switch .[a-c]. -> .[a-c].:/) {
+                from = substr($0, RSTART + 8, 1)
+                n++
+                printf "%d %s %s\n", n, from, at == "" ? "none" : at
+                delete kb[from]
+                at = ""
+                cur = substr($0, RSTART + 15, 1)
+                next
+        }
+        match($0, /DISTRO: dirty slot=[a-c] kB=[0-9]+/) {
+                f = substr($0, RSTART, RLENGTH)
+                split(f, p, /[ =]/)
+                kb[p[4]] = p[6]
+        }
+' "$w/serial.txt" >"$w/dirty.txt"
+dirty_ok=0 dirty_n=0
+while read -r n s kb; do
+        if [ "$kb" = none ]; then
+                echo "distro: switch $n out of $s: its writer had not reported yet (still booting)"
+                continue
+        fi
+        dirty_n=$((dirty_n + 1))
+        if [ "$kb" -ge 512 ]; then
+                dirty_ok=$((dirty_ok + 1))
+        else
+                echo "distro: switch $n out of $s: only $kb kB dirty at the writer's last report"
+        fi
+done <"$w/dirty.txt"
+if [ "$dirty_n" -gt 0 ] && [ "$dirty_ok" = "$dirty_n" ]; then
+        t_pass distro/dirty-at-switch
+        echo "distro: $dirty_ok switches out of a slot with 512 kB or more of dirty page cache" \
+                "($(awk '$3 != "none" { printf "%s%s", sep, $3; sep = "," }' "$w/dirty.txt") kB)"
+else
+        t_fail distro/dirty-at-switch "$dirty_ok of $dirty_n switches left a slot with at least 512 kB dirty (see $w/dirty.txt)"
 fi
 
 # --- the partitions after the power cut ---------------------------------------------------
