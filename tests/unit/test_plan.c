@@ -289,7 +289,7 @@ static const char *const ids4[] = { "a", "b", "c", "d" };
 
 static void test_plan_512M(void **state)
 {
-        struct sw_plan_request req = { 256 * MiB, 2 * MiB, NULL, 0, 1, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 256 * MiB, 2 * MiB, NULL, 0, 1, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -318,7 +318,7 @@ static void test_plan_2G_with_owned_image(void **state)
                 { 0x4000800, 0x123400 },
                 { 0x7000000, 0x1000 },
         };
-        struct sw_plan_request req = { 512 * MiB, 4 * MiB, owned, 2, 2, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 512 * MiB, 4 * MiB, owned, 2, 2, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -349,7 +349,7 @@ static void test_plan_2G_with_owned_image(void **state)
 
 static void test_plan_6G_stores_above_4G(void **state)
 {
-        struct sw_plan_request req = { 1 * GiB, 8 * MiB, NULL, 0, 2, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 1 * GiB, 8 * MiB, NULL, 0, 2, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -373,7 +373,7 @@ static void test_plan_6G_stores_above_4G(void **state)
 
 static void test_plan_6G_ram_short(void **state)
 {
-        struct sw_plan_request req = { 1536 * MiB, 1 * MiB, NULL, 0, 4, ids4, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 1536 * MiB, 1 * MiB, NULL, 0, 4, ids4, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         char want[160], sz[32];
@@ -407,7 +407,7 @@ static void test_plan_6G_ram_short(void **state)
 
 static void test_plan_6G_active_spills_above_4G(void **state)
 {
-        struct sw_plan_request req = { 2 * GiB, 1 * MiB, NULL, 0, 1, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 2 * GiB, 1 * MiB, NULL, 0, 1, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         uint64_t below = 0;
@@ -456,7 +456,7 @@ static void small_map(void)
 
 static void test_active_too_big(void **state)
 {
-        struct sw_plan_request req = { 48 * MiB, 1 * MiB, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 48 * MiB, 1 * MiB, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -486,7 +486,7 @@ static void test_active_too_big(void **state)
 
 static void test_slots_left_out(void **state)
 {
-        struct sw_plan_request req = { 16 * MiB, 1 * MiB, NULL, 0, 3, NULL, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 16 * MiB, 1 * MiB, NULL, 0, 3, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
         static const char *const ids[] = { "a", "b", "c" };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
@@ -516,7 +516,7 @@ static void test_slots_left_out(void **state)
 
 static void test_store_alignment_fallback(void **state)
 {
-        struct sw_plan_request req = { 16 * MiB, 0, NULL, 0, 2, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 16 * MiB, 0, NULL, 0, 2, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct sw_diag d = { 0 };
         (void)state;
 
@@ -539,7 +539,7 @@ static void test_store_alignment_fallback(void **state)
 static void test_slot_memory_smaller(void **state)
 {
         static const uint64_t sizes[] = { 0, 128 * MiB };
-        struct sw_plan_request req = { 512 * MiB, 1 * MiB, NULL, 0, 2, ids2, sizes, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 512 * MiB, 1 * MiB, NULL, 0, 2, ids2, sizes, NULL, NULL, NULL, NULL, 0 };
         struct sw_range r[SW_ACTIVE_MAX];
         uint64_t total;
         int n;
@@ -576,7 +576,7 @@ static void test_slot_memory_smaller(void **state)
 
 static void test_no_low_page_no_resident(void **state)
 {
-        struct sw_plan_request req = { 8 * MiB, 32 * MiB, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 8 * MiB, 32 * MiB, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -596,7 +596,7 @@ static void test_no_low_page_no_resident(void **state)
 
 static void test_bad_requests(void **state)
 {
-        struct sw_plan_request req = { 8 * MiB, 0, NULL, 0, 17, ids4, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 8 * MiB, 0, NULL, 0, 17, ids4, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -630,7 +630,7 @@ static void test_bad_requests(void **state)
 
 static void test_fragmented_map(void **state)
 {
-        struct sw_plan_request req = { 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
