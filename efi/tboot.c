@@ -73,15 +73,41 @@ static void wrmsr(uint32_t msr, uint64_t v)
         __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+        __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
 /* This CPU's initial APIC ID (CPUID leaf 1, EBX[31:24]), as the stub
  * reads it: the destination of the NMI an application processor sends to
- * bring the boot CPU over. */
+ * bring the boot CPU over while the kernel keeps the xAPIC on. */
 static uint32_t initial_apic_id(void)
 {
-        uint32_t a = 1, b, c = 0, d;
+        uint32_t r[4];
 
-        __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-        return b >> 24;
+        cpuid(1, 0, r);
+        return r[1] >> 24;
+}
+
+/*
+ * This CPU's x2APIC ID: the 32-bit destination the x2APIC ICR takes, the
+ * NMI's destination when the kernel has turned x2APIC on.  CPUID leaf 0xB
+ * gives it in EDX whatever the APIC's mode; the leaf exists when the
+ * highest basic leaf is at least 0xB and its sub-leaf 0 reports a level
+ * (EBX[15:0] not 0).  A CPU without the leaf has no x2APIC ID wider than
+ * its initial APIC ID, which is then the answer.
+ */
+static uint32_t x2apic_id(void)
+{
+        uint32_t r[4];
+
+        cpuid(0, 0, r);
+        if (r[0] < 0xB)
+                return initial_apic_id();
+        cpuid(0xB, 0, r);
+        if ((r[1] & 0xffff) == 0)
+                return initial_apic_id();
+        return r[3];
 }
 
 static void udelay(uint64_t us)
@@ -122,7 +148,9 @@ int tboot_setup(unsigned nslots, struct sw_diag *d)
         sd->wake_tboot32 = (uint32_t)wake_entry(res.low_page, SW_WAKE_HDR_TBOOT32);
         sd->low_page = (uint32_t)res.low_page;
         sd->park = (uint32_t)(res.lay.tboot + SW_PAGE_SIZE);
+        /* tboot_setup() runs on the boot CPU, the one the slots boot on. */
         sd->bsp_apic = initial_apic_id();
+        sd->bsp_x2apic = x2apic_id();
         res.tboot_size = sw_resident_tboot_size(nslots);
         return 0;
 }

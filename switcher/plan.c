@@ -325,14 +325,116 @@ static const char *slot_id(const struct sw_plan_request *req, unsigned i)
         return req->slot_ids[i];
 }
 
+/*
+ * Places slot i's store, and an in-place slot's DMA32 window, in t and
+ * fills *s.  Returns true when placed; false when the slot is left out,
+ * with the reason reported through d and the bytes that did not fit added
+ * to *missing.  The same map, taken set and request always give the same
+ * answer, so keeps_room() can try it on a copy with d NULL.
+ */
+static bool place_store(const struct sw_memmap *m, struct taken *t, const struct sw_plan_request *req,
+                        const struct sw_plan *p, unsigned i, struct sw_slot_plan *s, struct sw_diag *d,
+                        uint64_t *missing)
+{
+        uint64_t largest, want, below;
+        char a[24], b[24];
+
+        memset(s, 0, sizeof(*s));
+        s->id = slot_id(req, i);
+        s->in_place = req->slot_in_place && req->slot_in_place[i];
+        /* A slot that sees less RAM than the active region only needs a
+         * store for the part it sees. */
+        s->store_size = p->active_bytes;
+        if (req->slot_sizes && req->slot_sizes[i] && req->slot_sizes[i] < p->active_bytes)
+                s->store_size = align_up_page(req->slot_sizes[i]);
+        /* An in-place slot's store is its RAM, of the size it asked for
+         * (even beyond the active region's), after its saved low memory. */
+        if (s->in_place) {
+                want = req->slot_sizes && req->slot_sizes[i] ? req->slot_sizes[i] : p->active_bytes;
+                s->store_size = SW_INPLACE_LOW + align_up_page(want);
+        }
+        /* A slot with an address limit (a 32-bit kernel) sees only the part
+         * of the active region below it: its RAM is the first store_size
+         * bytes, so cutting the size is enough. */
+        if (!s->in_place && req->slot_limits && req->slot_limits[i]) {
+                below = active_bytes_below(p, req->slot_limits[i]);
+                if (below < s->store_size) {
+                        sw_diagf(d, SW_INFO, "slot '%s': sees %s of the active region (its limit is 0x%llx)",
+                                 s->id, sw_fmt_size(a, sizeof(a), below),
+                                 (unsigned long long)req->slot_limits[i]);
+                        s->store_size = below;
+                }
+                if (s->store_size < SW_PLAN_SLOT_MIN) {
+                        sw_diagf(d, SW_WARN, "slot '%s': only %s of the active region lies below 0x%llx; slot left out",
+                                 s->id, sw_fmt_size(a, sizeof(a), s->store_size),
+                                 (unsigned long long)req->slot_limits[i]);
+                        return false;
+                }
+        }
+        if (!find_top(m, t, UINT64_MAX, s->store_size, STORE_ALIGN, &s->store_base, &largest)) {
+                s->store_base = 0;
+                *missing += s->store_size;
+                sw_diagf(d, SW_WARN, "slot '%s': no room for its %s store (largest free piece: %s); slot left out",
+                         s->id, sw_fmt_size(a, sizeof(a), s->store_size), sw_fmt_size(b, sizeof(b), largest));
+                return false;
+        }
+        want = s->in_place && req->slot_dma32
+                       ? dma32_needed(s->store_base + SW_INPLACE_LOW, s->store_base + s->store_size,
+                                      align_up_page(req->slot_dma32[i]))
+                       : 0;
+        /*
+         * The window goes below the store as well as below 4 GiB: every
+         * free piece below both is apart from the store, which is not taken
+         * yet, so a window that does not fit leaves nothing to undo.
+         */
+        below = s->store_base < SW_PLAN_DMA32_LIMIT ? s->store_base : SW_PLAN_DMA32_LIMIT;
+        if (want && !find_top(m, t, below, want, STORE_ALIGN, &s->dma32_base, &largest)) {
+                s->store_base = 0;
+                s->dma32_base = 0;
+                *missing += want;
+                sw_diagf(d, SW_WARN,
+                         "slot '%s': no room below 4 GiB for its %s DMA32 window (largest free piece: %s); "
+                         "give it a smaller dma32-size, or 0 for none; slot left out",
+                         s->id, sw_fmt_size(a, sizeof(a), want), sw_fmt_size(b, sizeof(b), largest));
+                return false;
+        }
+        if (want) {
+                s->dma32_size = want;
+                taken_add(t, s->dma32_base, s->dma32_base + want);
+        }
+        s->placed = true;
+        taken_add(t, s->store_base, s->store_base + s->store_size);
+        return true;
+}
+
+/*
+ * True if slot def (the default) still gets its store once slot first is
+ * placed in t (first < 0: with t as it is), tried on a copy of t.  A first
+ * slot that would be left out anyway takes no room, so the answer is then
+ * true.  *first_plan gets what placing first gave (its store size, for the
+ * message when it must give way).
+ */
+static bool keeps_room(const struct sw_memmap *m, const struct taken *t, const struct sw_plan_request *req,
+                       const struct sw_plan *p, int first, unsigned def, struct sw_slot_plan *first_plan)
+{
+        struct taken copy = *t;
+        struct sw_slot_plan s;
+        uint64_t lost = 0;
+
+        if (first >= 0 && !place_store(m, &copy, req, p, (unsigned)first, first_plan, NULL, &lost))
+                return true;
+        return place_store(m, &copy, req, p, def, &s, NULL, &lost);
+}
+
 int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
                   struct sw_plan *p, struct sw_diag *d)
 {
         struct taken t;
+        struct sw_slot_plan trial;
         uint64_t rsize, largest;
         unsigned placed = 0, left_out = 0;
         char a[24], b[24];
-        bool ok = true;
+        bool ok = true, protect;
 
         memset(p, 0, sizeof(*p));
         t.n = 0;
@@ -422,95 +524,38 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
         /*
          * Stores from the top of RAM down: they hold no guest's running
          * memory, so memory above 4 GiB (which 32-bit guests cannot use
-         * anyway) is the best place for them.  Earlier slots come first, so
-         * when RAM is short it is the last slots that are left out.
+         * anyway) is the best place for them.  They are placed in request
+         * order (the file's order), so a slot's store does not move when
+         * another slot becomes the default: a snapshot fits only the store
+         * it was taken from.  When RAM is short the default slot still
+         * keeps its store: a slot before it whose store would leave no room
+         * for the default's is left out (see keeps_room()).
          */
         p->nslots = req->nslots;
+        protect = req->default_slot >= 0 && (unsigned)req->default_slot < req->nslots &&
+                  keeps_room(m, &t, req, p, -1, (unsigned)req->default_slot, &trial);
         for (unsigned i = 0; i < req->nslots; i++) {
                 struct sw_slot_plan *s = &p->slots[i];
 
-                s->id = slot_id(req, i);
-                s->in_place = req->slot_in_place && req->slot_in_place[i];
-                /* A slot that sees less RAM than the active region only
-                 * needs a store for the part it sees. */
-                s->store_size = p->active_bytes;
-                if (req->slot_sizes && req->slot_sizes[i] && req->slot_sizes[i] < p->active_bytes)
-                        s->store_size = align_up_page(req->slot_sizes[i]);
-                /* An in-place slot's store is its RAM, of the size it asked
-                 * for (even beyond the active region's), after its saved low
-                 * memory. */
-                if (s->in_place) {
-                        uint64_t want = req->slot_sizes && req->slot_sizes[i] ? req->slot_sizes[i]
-                                                                               : p->active_bytes;
-
-                        s->store_size = SW_INPLACE_LOW + align_up_page(want);
-                }
-                /* A slot with an address limit (a 32-bit kernel) sees only
-                 * the part of the active region below it: its RAM is the
-                 * first store_size bytes, so cutting the size is enough. */
-                if (!s->in_place && req->slot_limits && req->slot_limits[i]) {
-                        uint64_t below = active_bytes_below(p, req->slot_limits[i]);
-
-                        if (below < s->store_size) {
-                                sw_diagf(d, SW_INFO, "slot '%s': sees %s of the active region (its limit is 0x%llx)",
-                                         s->id, sw_fmt_size(a, sizeof(a), below),
-                                         (unsigned long long)req->slot_limits[i]);
-                                s->store_size = below;
-                        }
-                        if (s->store_size < SW_PLAN_SLOT_MIN) {
-                                s->placed = false;
-                                s->store_base = 0;
-                                left_out++;
-                                sw_diagf(d, SW_WARN, "slot '%s': only %s of the active region lies below 0x%llx; slot left out",
-                                         s->id, sw_fmt_size(a, sizeof(a), s->store_size),
-                                         (unsigned long long)req->slot_limits[i]);
-                                continue;
-                        }
-                }
-                if (find_top(m, &t, UINT64_MAX, s->store_size, STORE_ALIGN, &s->store_base,
-                             &largest)) {
-                        uint64_t want = s->in_place && req->slot_dma32
-                                                ? dma32_needed(s->store_base + SW_INPLACE_LOW,
-                                                               s->store_base + s->store_size,
-                                                               align_up_page(req->slot_dma32[i]))
-                                                : 0;
-                        /*
-                         * The window goes below the store as well as below
-                         * 4 GiB: every free piece below both is apart from
-                         * the store, which is not taken yet, so a window
-                         * that does not fit leaves nothing to undo.
-                         */
-                        uint64_t below = s->store_base < SW_PLAN_DMA32_LIMIT ? s->store_base
-                                                                             : SW_PLAN_DMA32_LIMIT;
-
-                        if (want && !find_top(m, &t, below, want, STORE_ALIGN, &s->dma32_base, &largest)) {
-                                s->store_base = 0;
-                                s->dma32_base = 0;
-                                p->missing += want;
-                                left_out++;
-                                sw_diagf(d, SW_WARN,
-                                         "slot '%s': no room below 4 GiB for its %s DMA32 window (largest free piece: %s); "
-                                         "give it a smaller dma32-size, or 0 for none; slot left out",
-                                         s->id, sw_fmt_size(a, sizeof(a), want),
-                                         sw_fmt_size(b, sizeof(b), largest));
-                                continue;
-                        }
-                        if (want) {
-                                s->dma32_size = want;
-                                taken_add(&t, s->dma32_base, s->dma32_base + want);
-                        }
-                        s->placed = true;
-                        taken_add(&t, s->store_base, s->store_base + s->store_size);
-                        placed++;
+                if (protect && (int)i < req->default_slot &&
+                    !keeps_room(m, &t, req, p, (int)i, (unsigned)req->default_slot, &trial)) {
+                        *s = trial;
+                        p->missing += s->store_size + s->dma32_size;
+                        s->placed = false;
+                        s->store_base = 0;
+                        s->dma32_base = 0;
+                        s->dma32_size = 0;
+                        left_out++;
+                        sw_diagf(d, SW_WARN,
+                                 "slot '%s': its %s store would leave no room for the default slot '%s'; slot left out",
+                                 s->id, sw_fmt_size(a, sizeof(a), s->store_size),
+                                 slot_id(req, (unsigned)req->default_slot));
                         continue;
                 }
-                s->store_base = 0;
-                p->missing += s->store_size;
-                left_out++;
-                sw_diagf(d, SW_WARN,
-                         "slot '%s': no room for its %s store (largest free piece: %s); slot left out",
-                         s->id, sw_fmt_size(a, sizeof(a), s->store_size),
-                         sw_fmt_size(b, sizeof(b), largest));
+                if (place_store(m, &t, req, p, i, s, d, &p->missing))
+                        placed++;
+                else
+                        left_out++;
         }
         if (p->missing)
                 sw_diagf(d, SW_WARN, "RAM is short by %s: %u slot(s) left out",
@@ -711,13 +756,34 @@ unsigned sw_plan_input_from_config(struct sw_plan_input *in)
         const struct sw_config *c = in->cfg;
         struct sw_resident_layout l;
         int def = sw_config_default_index(c);
-        unsigned n = 0;
+        unsigned order[SW_MAX_SLOTS];
+        unsigned n = 0, nvalid = 0;
 
-        if (def >= 0)
-                input_add(in, n++, &c->slots[def]);
-        for (unsigned i = 0; i < c->nslots && n < SW_PLAN_SLOTS; i++)
-                if (c->slots[i].valid && (int)i != def)
-                        input_add(in, n++, &c->slots[i]);
+        /*
+         * The valid slots in the file's order (by their 'slot' line), not
+         * in c->slots' order: sw_config_sort() puts the menu's order there,
+         * and neither a sort-key nor 'default' may move a store.  An
+         * insertion sort keeps slots with the same line (a config built by
+         * hand, all 0) in array order.
+         */
+        for (unsigned i = 0; i < c->nslots && i < SW_MAX_SLOTS; i++) {
+                unsigned at = nvalid;
+
+                if (!c->slots[i].valid)
+                        continue;
+                while (at > 0 && c->slots[order[at - 1]].line > c->slots[i].line) {
+                        order[at] = order[at - 1];
+                        at--;
+                }
+                order[at] = i;
+                nvalid++;
+        }
+        in->default_index = -1;
+        for (unsigned k = 0; k < nvalid && n < SW_PLAN_SLOTS; k++) {
+                if ((int)order[k] == def)
+                        in->default_index = (int)n;
+                input_add(in, n++, &c->slots[order[k]]);
+        }
         in->req = (struct sw_plan_request){
                 .active_size = c->active_size,
                 .resident_size = sw_resident_layout(0, n, in->map_top, &l),
@@ -730,6 +796,7 @@ unsigned sw_plan_input_from_config(struct sw_plan_input *in)
                 .slot_in_place = in->in_place,
                 .slot_spare = in->spares,
                 .slot_dma32 = in->dma32,
+                .default_slot = in->default_index,
         };
         return n;
 }

@@ -35,7 +35,7 @@ struct sw_plan_request {
         uint64_t resident_size;        /* bytes, placed below 4 GiB, page aligned (rounded up) */
         const struct sw_range *owned;  /* switcher-owned ranges (its image): never active, never store */
         unsigned nowned;               /* <= SW_PLAN_OWNED_MAX */
-        unsigned nslots;               /* <= SW_PLAN_SLOTS, priority order: the default slot first */
+        unsigned nslots;               /* <= SW_PLAN_SLOTS, in the order their stores are placed */
         const char *const *slot_ids;
         /* RAM each slot sees, in the same order: the first that many bytes
          * of the active region, and the size of its store.  NULL, or a 0
@@ -57,6 +57,10 @@ struct sw_plan_request {
          * SW_PLAN_DMA32_LIMIT); NULL, or a 0 entry, means none.  Ignored
          * for swap slots. */
         const uint64_t *slot_dma32;
+        /* The slot that keeps its store when RAM is short (the default
+         * slot), or -1 for none.  A request filled with zeros names slot 0,
+         * which is placed first anyway. */
+        int default_slot;
 };
 
 /*
@@ -128,7 +132,10 @@ struct sw_plan {
  * highest conventional piece that fits, 2 MiB aligned when the piece allows,
  * each in-place slot's DMA32 window right after its store), then the
  * recovery copies.  A slot whose store or window does not fit is left out
- * with a warning.
+ * with a warning.  So is a slot before req->default_slot whose store would
+ * leave no room for the default slot's (when the default's fits at all):
+ * when RAM is short the default slot keeps its store, and the stores that
+ * are placed still follow slot order.
  * Returns the number of slots placed, or -1 when no plan is possible (RAM
  * below active_size, no low page, no room for the resident block, a bad
  * request), each reason reported through d; *p is then incomplete.
@@ -140,8 +147,11 @@ int sw_plan_build(const struct sw_memmap *m, const struct sw_plan_request *req,
  * The question the EFI binary and mkslot both ask the planner, made from a
  * parsed config so the two cannot drift apart.  The caller fills the inputs;
  * sw_plan_input_from_config() fills req and the per-slot arrays it points
- * into (the valid slots, the default slot first: if RAM is short, it is the
- * one that keeps its store).  req points into this struct: do not copy it.
+ * into: the valid slots in the order of their 'slot' lines in the file,
+ * whatever 'default' and sort-key say, so every store's address depends only
+ * on the file's slots and the machine (a snapshot fits only the store it was
+ * taken from); req.default_slot names the default slot, which keeps its
+ * store if RAM is short.  req points into this struct: do not copy it.
  */
 struct sw_plan_input {
         /* In.  Each slot's arch must be resolved (sw_slot_limit()). */
@@ -157,6 +167,7 @@ struct sw_plan_input {
         uint64_t spares[SW_PLAN_SLOTS];   /* recovery copies: zero here, set by the caller */
         uint64_t dma32[SW_PLAN_SLOTS];    /* an in-place slot's dma32-size, 0 for a swap slot */
         bool in_place[SW_PLAN_SLOTS];
+        int default_index;                /* the default slot's index here, -1 if none */
 };
 
 /* Fills in->req as above; returns the number of slots in it. */

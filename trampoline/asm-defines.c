@@ -65,6 +65,7 @@ int main(void)
         OFF(TD_BSP_APIC, struct sw_tboot_stub_data, bsp_apic);
         OFF(TD_BSP_IN, struct sw_tboot_stub_data, bsp_in);
         OFF(TD_RESCUER, struct sw_tboot_stub_data, rescuer);
+        OFF(TD_BSP_X2APIC, struct sw_tboot_stub_data, bsp_x2apic);
         DEF(TD_SIZE, sizeof(struct sw_tboot_stub_data));
 
         DEF(SW_EXC_VECTORS, SW_EXC_VECTORS);

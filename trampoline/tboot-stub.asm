@@ -230,15 +230,17 @@ ap_rescue:
         mfence                          ; the patch is visible before the NMI
         mov ecx, MSR_APIC_BASE
         rdmsr
-        mov ebx, [ebp + data + TD_BSP_APIC]
         test eax, APIC_BASE_EXTD
         jz .xapic
-        mov edx, ebx
+        ; x2APIC: the ICR is one MSR, its destination the 32-bit x2APIC ID
+        ; in EDX (the 8-bit initial APIC ID differs once IDs pass 255).
+        mov edx, [ebp + data + TD_BSP_X2APIC]
         mov eax, ICR_NMI
         mov ecx, MSR_X2APIC_ICR
         wrmsr
         jmp .wait
 .xapic:
+        mov ebx, [ebp + data + TD_BSP_APIC]
         and eax, ~0xfff
         shl ebx, 24
         mov [eax + XAPIC_ICR_HI], ebx

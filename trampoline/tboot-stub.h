@@ -48,11 +48,12 @@ struct sw_tboot_stub_data {
         uint32_t park;          /* the park page */
         uint32_t entered;       /* stub: the boot CPU's shutdown_type + 1; C clears it */
         uint32_t wfs;           /* stub: wait-for-SIPI entries; C reads and clears it */
-        uint32_t bsp_apic;      /* the boot CPU's initial APIC ID, the NMI's destination */
+        uint32_t bsp_apic;      /* the boot CPU's initial APIC ID, the NMI's destination (xAPIC) */
         uint32_t bsp_in;        /* stub: 1 once the boot CPU is in; C clears it */
         uint32_t rescuer;       /* stub: initial APIC ID + 1 of an application processor
                                    that brought the boot CPU over by NMI; C clears it */
-        uint32_t reserved;
+        uint32_t bsp_x2apic;    /* the boot CPU's x2APIC ID (CPUID leaf 0xB EDX), the NMI's
+                                   destination when the kernel left x2APIC on */
 };
 
 _Static_assert(sizeof(struct sw_tboot_stub_data) == 64, "no hidden padding in the stub's data");

@@ -12,13 +12,15 @@
 #           partition (/after-save) and powers off.  QEMU ends.
 #   host    copies lab.snap out of the bank partition and onto the ESP with
 #           mtools, and gives lab 'snapshot /snap/lab.snap' (the same disk,
-#           edited in place).  lab stays the default: the memory plan puts
-#           the default slot's store first, and the snapshot fits only the
-#           store it was taken from.
+#           edited in place).  lab stays the default.
 #   boot 2  the switcher restores lab at start-up; since lab has a
 #           snapshot, ctl boots instead of it, and switches to
 #           lab: a resume (no cold boot of lab), the writer's PID and its
 #           count going on from the snapshot's, /after-save gone.
+#   boot 2b the same with ctl the default: the plan places the stores in
+#           the file's order whatever 'default' says, so lab's store is
+#           where it was (the snapshot fits only that store) and lab
+#           resumes from the snapshot again, the same writer going on.
 #   boot 3  one byte of the snapshot's RAM flipped on the ESP: lab is
 #           dropped with a FILE:LINE message, ctl boots and powers off.
 #   boot 4  the same, with 'on-damage cold-boot' for lab: lab is kept, and
@@ -100,6 +102,26 @@ t_check labboot/boot2-ctl-back "$s2" '^GUEST: labboot ctl back rc [0-9]+$'
 no_fault labboot-boot2 "$s2"
 check_no_file labboot/disk-after-save-gone "$w/disk.img" slot-lab /after-save
 check_fsck labboot/disk-fsck "$w/disk.img" slot-lab "$w/fsck.log"
+
+# ---- boot 2b: ctl the default; lab's store does not move, so the snapshot
+# is brought back again and lab resumes from it once more.
+conf 2b ctl "snapshot /snap/lab.snap" >"$w/partitions.conf"
+esp_put "$w/partitions.conf" /EFI/BOOT/partitions.conf
+qemu_boot labboot/boot2b-power-off labboot-2b 1G 900 "$w/disk.img" "$w/serial2b.log" || true
+tr -d '\r' <"$w/serial2b.log" >"$w/serial2b.txt"
+s2b=$w/serial2b.txt
+store2=$(grep -m1 "^plan:   slot lab  *store " "$s2" || true)
+store2b=$(grep -m1 "^plan:   slot lab  *store " "$s2b" || true)
+if [ -n "$store2" ] && [ "$store2" = "$store2b" ]; then
+        t_pass labboot/boot2b-same-store
+else
+        t_fail labboot/boot2b-same-store "lab's store with default lab: '$store2', with default ctl: '$store2b'"
+fi
+t_check labboot/boot2b-restored "$s2b" "^switcher: slot 'lab': snapshot /snap/lab.snap brought back; its first switch resumes it at 0x[0-9a-f]+$"
+t_check labboot/boot2b-lab-suspended "$s2b" '^GUEST: labboot ctl boot=2b lab=suspended$'
+t_check labboot/boot2b-resumed "$s2b" "^GUEST: labboot resumed writer=$up alive after-save=absent marker=present\$"
+check_continues labboot/boot2b-writer-continues "$snap" "$(lab_tick "$s2b" AFTER "")" "$up"
+no_fault labboot-boot2b "$s2b"
 
 # ---- boot 3: a damaged snapshot drops lab; ctl boots.  Byte 800 lies in the
 # first RAM extent's data (header 512, RAM part header 208, extent 24).

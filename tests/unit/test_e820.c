@@ -150,7 +150,7 @@ static const char *const ids[] = { "debian", "i686" };
 
 static void run_fixture(const char *name, uint64_t active_size)
 {
-        struct sw_plan_request req = { active_size, 2 * MiB, NULL, 0, 2, ids, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { active_size, 2 * MiB, NULL, 0, 2, ids, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int n, idx;

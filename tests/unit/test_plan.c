@@ -289,7 +289,7 @@ static const char *const ids4[] = { "a", "b", "c", "d" };
 
 static void test_plan_512M(void **state)
 {
-        struct sw_plan_request req = { 256 * MiB, 2 * MiB, NULL, 0, 1, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 256 * MiB, 2 * MiB, NULL, 0, 1, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -318,7 +318,7 @@ static void test_plan_2G_with_owned_image(void **state)
                 { 0x4000800, 0x123400 },
                 { 0x7000000, 0x1000 },
         };
-        struct sw_plan_request req = { 512 * MiB, 4 * MiB, owned, 2, 2, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 512 * MiB, 4 * MiB, owned, 2, 2, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -349,7 +349,7 @@ static void test_plan_2G_with_owned_image(void **state)
 
 static void test_plan_6G_stores_above_4G(void **state)
 {
-        struct sw_plan_request req = { 1 * GiB, 8 * MiB, NULL, 0, 2, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 1 * GiB, 8 * MiB, NULL, 0, 2, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         int rc;
@@ -373,7 +373,7 @@ static void test_plan_6G_stores_above_4G(void **state)
 
 static void test_plan_6G_ram_short(void **state)
 {
-        struct sw_plan_request req = { 1536 * MiB, 1 * MiB, NULL, 0, 4, ids4, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 1536 * MiB, 1 * MiB, NULL, 0, 4, ids4, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         char want[160], sz[32];
@@ -407,7 +407,7 @@ static void test_plan_6G_ram_short(void **state)
 
 static void test_plan_6G_active_spills_above_4G(void **state)
 {
-        struct sw_plan_request req = { 2 * GiB, 1 * MiB, NULL, 0, 1, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 2 * GiB, 1 * MiB, NULL, 0, 1, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         uint64_t below = 0;
@@ -456,7 +456,7 @@ static void small_map(void)
 
 static void test_active_too_big(void **state)
 {
-        struct sw_plan_request req = { 48 * MiB, 1 * MiB, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 48 * MiB, 1 * MiB, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -486,7 +486,7 @@ static void test_active_too_big(void **state)
 
 static void test_slots_left_out(void **state)
 {
-        struct sw_plan_request req = { 16 * MiB, 1 * MiB, NULL, 0, 3, NULL, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 16 * MiB, 1 * MiB, NULL, 0, 3, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
         static const char *const ids[] = { "a", "b", "c" };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
@@ -516,7 +516,7 @@ static void test_slots_left_out(void **state)
 
 static void test_store_alignment_fallback(void **state)
 {
-        struct sw_plan_request req = { 16 * MiB, 0, NULL, 0, 2, ids2, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 16 * MiB, 0, NULL, 0, 2, ids2, NULL, NULL, NULL, NULL, NULL, 0 };
         struct sw_diag d = { 0 };
         (void)state;
 
@@ -539,7 +539,7 @@ static void test_store_alignment_fallback(void **state)
 static void test_slot_memory_smaller(void **state)
 {
         static const uint64_t sizes[] = { 0, 128 * MiB };
-        struct sw_plan_request req = { 512 * MiB, 1 * MiB, NULL, 0, 2, ids2, sizes, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 512 * MiB, 1 * MiB, NULL, 0, 2, ids2, sizes, NULL, NULL, NULL, NULL, 0 };
         struct sw_range r[SW_ACTIVE_MAX];
         uint64_t total;
         int n;
@@ -576,7 +576,7 @@ static void test_slot_memory_smaller(void **state)
 
 static void test_no_low_page_no_resident(void **state)
 {
-        struct sw_plan_request req = { 8 * MiB, 32 * MiB, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 8 * MiB, 32 * MiB, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -596,7 +596,7 @@ static void test_no_low_page_no_resident(void **state)
 
 static void test_bad_requests(void **state)
 {
-        struct sw_plan_request req = { 8 * MiB, 0, NULL, 0, 17, ids4, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 8 * MiB, 0, NULL, 0, 17, ids4, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -630,7 +630,7 @@ static void test_bad_requests(void **state)
 
 static void test_fragmented_map(void **state)
 {
-        struct sw_plan_request req = { 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL };
+        struct sw_plan_request req = { 0, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
         struct capture cap = { 0 };
         struct sw_diag d = { capture_emit, &cap, 0, 0 };
         (void)state;
@@ -651,6 +651,160 @@ static void test_fragmented_map(void **state)
                             "plan: the active region of 260 KiB would need more than 64 ranges of RAM (the map is too fragmented); no plan");
 }
 
+/* ---- slot order and the default slot ---- */
+
+static struct sw_config cfg;
+static struct sw_plan_input in;
+
+/* Plans config TEXT on map as the switcher and mkslot do (parse, the menu's
+ * sort, the request from the config); returns what sw_plan_build() does,
+ * with its messages in *cap. */
+static int plan_conf(const char *text, struct capture *cap)
+{
+        struct sw_diag d = { capture_emit, cap, 0, 0 };
+
+        memset(cap, 0, sizeof(*cap));
+        assert_true(sw_config_parse(&cfg, text, strlen(text), "o.conf", &d) > 0);
+        assert_int_equal(cap->n, 0);
+        sw_config_sort(&cfg);
+        in = (struct sw_plan_input){ .cfg = &cfg, .map_top = sw_memmap_top(&map) };
+        sw_plan_input_from_config(&in);
+        return sw_plan_build(&map, &in.req, &plan, &d);
+}
+
+/* The index in the plan of slot id. */
+static unsigned plan_index(const char *id)
+{
+        for (unsigned i = 0; i < plan.nslots; i++)
+                if (!strcmp(plan.slots[i].id, id))
+                        return i;
+        fail_msg("slot '%s' is not in the plan", id);
+        return 0;
+}
+
+/* Every store at the same address whichever slot is the default, and
+ * whatever sort-key puts first in the menu: the stores follow the file,
+ * the first slot's highest, and `mkslot plan` prints the same lines. */
+static void test_order_ignores_default(void **state)
+{
+        static const char *const defaults[] = { "a", "b", "c", "b" };
+        static const char *const file_order[] = { "a", "b", "c" };
+        static struct lines first, now;
+        static char text[512];
+        struct capture cap;
+        (void)state;
+
+        load_fixture("memmap-ovmf-6G.txt");
+        for (unsigned k = 0; k < 4; k++) {
+                /* The last round puts c first in the menu by its sort-key. */
+                snprintf(text, sizeof(text),
+                         "default %s\nactive-size 512M\n\nslot a\nlinux /a\n\nslot b\nlinux /b\n\nslot c\nlinux /c\n%s",
+                         defaults[k], k == 3 ? "sort-key 0\n" : "");
+                assert_int_equal(plan_conf(text, &cap), 3);
+                assert_int_equal(cap.n, 0);
+                assert_string_equal(cfg.slots[0].id, k == 3 ? "c" : "a");
+                check_plan(&in.req, 3);
+                check_print();
+                for (unsigned i = 0; i < 3; i++)
+                        assert_string_equal(in.ids[i], file_order[i]);
+                assert_int_equal(in.default_index, defaults[k][0] - 'a');
+                assert_int_equal(in.req.default_slot, in.default_index);
+                assert_true(plan.slots[0].store_base > plan.slots[1].store_base);
+                assert_true(plan.slots[1].store_base > plan.slots[2].store_base);
+                now.n = 0;
+                sw_plan_print(&plan, collect, &now);
+                if (k == 0) {
+                        first = now;
+                        continue;
+                }
+                assert_int_equal(now.n, first.n);
+                for (unsigned i = 0; i < now.n; i++)
+                        assert_string_equal(now.s[i], first.s[i]);
+        }
+}
+
+/* The small map with room above 4 GiB for two of three 16 MiB stores. */
+static void short_map(void)
+{
+        small_map();
+        add(SW_EFI_CONVENTIONAL, 4 * GiB, 16 * MiB);
+        add(SW_EFI_CONVENTIONAL, 4 * GiB + 32 * MiB, 16 * MiB);
+}
+
+/* RAM for two stores of three: the default keeps its store wherever it is
+ * in the file, the stores placed still follow the file, and the slot left
+ * out is reported as any slot without room is. */
+static void test_short_keeps_default(void **state)
+{
+        static const char conf[] = "default %s\nactive-size 16M\n\n"
+                                   "slot a\nlinux /a\n\nslot b\nlinux /b\n\nslot c\nlinux /c\n%s";
+        static struct lines l;
+        static char text[512];
+        struct capture cap;
+        struct sw_diag d;
+        (void)state;
+
+        short_map();
+
+        /* The default last: b, whose store would take the default's room,
+         * gives way; a keeps the higher piece. */
+        snprintf(text, sizeof(text), conf, "c", "");
+        assert_int_equal(plan_conf(text, &cap), 2);
+        check_plan(&in.req, 2);
+        assert_int_equal(cap.n, 2);
+        assert_int_equal(cap.sev[0], SW_WARN);
+        assert_string_equal(cap.msg[0],
+                            "slot 'b': its 16 MiB store would leave no room for the default slot 'c'; slot left out");
+        assert_string_equal(cap.msg[1], "RAM is short by 16 MiB: 1 slot(s) left out");
+        assert_true(plan.slots[plan_index("a")].placed);
+        assert_false(plan.slots[plan_index("b")].placed);
+        assert_true(plan.slots[plan_index("c")].placed);
+        assert_int_equal(plan.slots[plan_index("a")].store_base, 4 * GiB + 32 * MiB);
+        assert_int_equal(plan.slots[plan_index("c")].store_base, 4 * GiB);
+        assert_int_equal(plan.slots[plan_index("b")].store_base, 0);
+        assert_int_equal(plan.missing, 16 * MiB);
+        check_print();
+        l.n = 0;
+        sw_plan_print(&plan, collect, &l);
+        assert_string_equal(l.s[l.n - 2], "plan:   slot b            not placed (no room)");
+
+        /* Without a default to keep, the same request leaves out the last. */
+        memset(&cap, 0, sizeof(cap));
+        d = (struct sw_diag){ capture_emit, &cap, 0, 0 };
+        in.req.default_slot = -1;
+        assert_int_equal(sw_plan_build(&map, &in.req, &plan, &d), 2);
+        assert_true(plan.slots[1].placed);
+        assert_false(plan.slots[2].placed);
+
+        /* The default first or in the middle: the last slot has no room,
+         * with the message it always had. */
+        for (unsigned k = 0; k < 2; k++) {
+                snprintf(text, sizeof(text), conf, k ? "b" : "a", "");
+                assert_int_equal(plan_conf(text, &cap), 2);
+                check_plan(&in.req, 2);
+                assert_int_equal(cap.n, 2);
+                assert_memory_equal(cap.msg[0], "slot 'c': no room for its 16 MiB store (largest free piece: ",
+                                    strlen("slot 'c': no room for its 16 MiB store (largest free piece: "));
+                assert_non_null(strstr(cap.msg[0], "); slot left out"));
+                assert_string_equal(cap.msg[1], "RAM is short by 16 MiB: 1 slot(s) left out");
+                assert_int_equal(plan.slots[0].store_base, 4 * GiB + 32 * MiB);
+                assert_int_equal(plan.slots[1].store_base, 4 * GiB);
+                assert_false(plan.slots[2].placed);
+                check_print();
+        }
+
+        /* A default that fits nowhere takes nobody's room: a and b keep
+         * their stores, and c is left out for want of room. */
+        snprintf(text, sizeof(text), conf, "c", "mode in-place\nmemory 64M\n");
+        assert_int_equal(plan_conf(text, &cap), 2);
+        assert_int_equal(cap.n, 2);
+        assert_memory_equal(cap.msg[0], "slot 'c': no room for its 66 MiB store (largest free piece: ",
+                            strlen("slot 'c': no room for its 66 MiB store (largest free piece: "));
+        assert_true(plan.slots[0].placed);
+        assert_true(plan.slots[1].placed);
+        assert_false(plan.slots[2].placed);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -666,6 +820,8 @@ int main(void)
                 cmocka_unit_test(test_no_low_page_no_resident),
                 cmocka_unit_test(test_bad_requests),
                 cmocka_unit_test(test_fragmented_map),
+                cmocka_unit_test(test_order_ignores_default),
+                cmocka_unit_test(test_short_keeps_default),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,7 +179,7 @@ static void test_plan_limit_6G(void **state)
 {
         static const char *const ids[] = { "a", "c" };
         static const uint64_t limits[] = { 0, 4 * GiB };
-        struct sw_plan_request req = { 3 * GiB, 1 * MiB, NULL, 0, 2, ids, NULL, limits, NULL, NULL, NULL };
+        struct sw_plan_request req = { 3 * GiB, 1 * MiB, NULL, 0, 2, ids, NULL, limits, NULL, NULL, NULL, 0 };
         struct sw_range r[SW_ACTIVE_MAX];
         uint64_t below = 0, total = 0;
         int n;
@@ -222,7 +222,7 @@ static void test_plan_limit_small_active(void **state)
 {
         static const char *const ids[] = { "a", "b", "c" };
         static const uint64_t limits[] = { 0, 0, 4 * GiB };
-        struct sw_plan_request req = { 256 * MiB, 1 * MiB, NULL, 0, 3, ids, NULL, limits, NULL, NULL, NULL };
+        struct sw_plan_request req = { 256 * MiB, 1 * MiB, NULL, 0, 3, ids, NULL, limits, NULL, NULL, NULL, 0 };
         (void)state;
 
         load_memmap_fixture(&map, "memmap-ovmf-6G.txt");

@@ -15,6 +15,7 @@
 #           `switchctl switch ctl` of boot 1, finds ctl suspended, reports
 #           its writer and whether /mnt/after-save is there, and powers off;
 #           the switcher goes on in ctl, which powers off.
+#   boot 2b the same, with ctl the default (sw.boot=2b).
 #   boot 3  the snapshot on the ESP is damaged: lab is dropped; ctl reports
 #           lab's state and powers off.
 #   boot 4  the same with 'on-damage cold-boot': ctl reports lab's state
@@ -59,7 +60,7 @@ case $boot in
         ;;
 *)
         say "labboot ctl boot=$boot lab=$(mb_slot lab state)"
-        if [ "$boot" = 2 ] || [ "$boot" = 4 ]; then
+        if [ "$boot" = 2 ] || [ "$boot" = 2b ] || [ "$boot" = 4 ]; then
                 switchctl switch lab >/dev/null 2>&1
                 say "labboot ctl back rc $?"
         fi
