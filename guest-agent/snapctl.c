@@ -453,8 +453,11 @@ static int gpt_part_find(dev_t devno, const char *spec, struct gpt_found *out, c
                 snprintf(why, n, "cannot list /sys/class/block: %s", strerror(errno));
                 return -1;
         }
-        snprintf(why, n, "no partition %s%s on a GPT disk this system sees", spec ? spec : "",
-                 spec ? "" : "(of that device)");
+        if (spec)
+                snprintf(why, n, "no partition %s on a GPT disk this system sees", spec);
+        else
+                snprintf(why, n, "device %u:%u is no partition of a GPT disk this system sees", major(devno),
+                         minor(devno));
         while (rc < 0 && (de = readdir(d))) {
                 unsigned maj, min, index;
                 const struct sw_gpt_part *e;
