@@ -25,17 +25,23 @@
 #           and its count going on; then ctl's switch to lab resumes lab the
 #           same way.  Neither is cold-booted.  Both partitions are clean
 #           under e2fsck -fn at the end.
+#   boot 3  no snapshot lines, and lab mounts ctl's partition read-only
+#           first: lab, asked to save ctl, refuses (the partition is in
+#           use), records why and switches back to ctl, whose command fails
+#           with that reason, the machine on.  The bank's ctl.snap is still
+#           boot 1's, and no temporary file is left.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sw_agent_test labsave "${1:-build}" labsave
 common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=labsave"
-# conf BOOT [LAB_LINE] [CTL_LINE]: partitions.conf for boot BOOT: lab_conf's
-# lab and ctl, the same in both boots (their snapshots must fit them again),
-# each with an extra line, and hub, whose command line says which boot it is.
+# conf BOOT [LAB_LINE] [CTL_LINE] [OPTIONS]: partitions.conf for boot BOOT:
+# lab_conf's lab and ctl, the same in boots 1 and 2 (their snapshots must
+# fit them again), each with an extra line, and hub, whose command line
+# says which boot it is.  OPTIONS: more kernel options for lab and ctl.
 conf() {
-        lab_conf "$common" lab "${2:-}"
+        lab_conf "$common${4:+ $4}" lab "${2:-}"
         printf '%s\n\n' "${3:-}"
         cat <<CONF
 slot hub
@@ -50,8 +56,11 @@ sw_esp "$w/esp" "$build" "$w/partitions.conf"
 sw_esp_slot "$w/esp" lab
 sw_esp_slot "$w/esp" ctl
 sw_esp_slot "$w/esp" hub
+# The bank holds two snapshots and, in boot 3, room for both again at
+# their worst size (the room check does not count the files a save
+# replaces).
 SW_ESP_MIB=320 "$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-lab,size=16M label=slot-ctl,size=16M \
-        label=bank,size=448M >/dev/null
+        label=bank,size=768M >/dev/null
 
 # slot_tick LOG SLOT MARK: the writer's tick of SLOT ("pid=P n=N") last
 # before the first line of LOG that starts with MARK, or with an empty MARK
@@ -135,7 +144,6 @@ if grep -Eq '\.snap\.' "$w/bank-ls.txt"; then
 else
         t_pass labsave/no-temporary-files
 fi
-rm -f "$bank"
 
 # Both onto the ESP, and a 'snapshot' line for each slot.
 esp_off=$(($(disk_part_range "$w/disk.img" ESP | cut -d' ' -f1) * 512))
@@ -167,5 +175,38 @@ t_check labsave/boot2-hub-back "$s" '^GUEST: labsave hub back rc [0-9]+$'
 no_fault labsave-boot2 "$s"
 check_fsck labsave/lab-fsck "$w/disk.img" slot-lab "$w/fsck-lab.log"
 check_fsck labsave/ctl-fsck "$w/disk.img" slot-ctl "$w/fsck-ctl.log"
-rm -f "$w/lab.snap" "$w/ctl.snap"
+
+# ---- boot 3: the saver cannot save; the slot that ran the command says so
+# and stays on.
+conf 3 "" "" sw.roctl=1 >"$w/partitions.conf"
+MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$w/partitions.conf" ::/EFI/BOOT/partitions.conf
+qemu_boot labsave/boot3-machine-off-by-itself labsave-3 1G 900 "$w/disk.img" "$w/serial3.log" || true
+tr -d '\r' <"$w/serial3.log" >"$w/serial3.txt"
+s=$w/serial3.txt
+t_check labsave/boot3-lab-saved "$s" "^/bank/lab.snap: snapshot of slot 'lab', [0-9]+ bytes\$"
+t_check labsave/boot3-lab-sees-partition-in-use "$s" "^switchctl: /dev/[a-z0-9]+ \\(slot 'ctl''s partition PARTLABEL=slot-ctl\\) is .*release it first\$"
+t_check labsave/boot3-lab-says-not-saved "$s" "^switchctl: poweroff --save: slot 'ctl' was not saved: the save into /tmp/switchctl-save\\.[A-Za-z0-9]+/ctl\\.snap failed \\(see slot 'lab''s messages\\); switching back to it, the machine stays on\$"
+t_check labsave/boot3-ctl-says-not-saved "$s" "^switchctl: poweroff --save: this slot, 'ctl', was not saved: slot 'lab' could not save this slot: the save into .* failed .*; the other snapshots stay in /bank; not powering off\$"
+t_check labsave/boot3-ctl-goes-on "$s" '^GUEST: labsave ctl resumed rc 1 writer=[0-9]+ alive bank=present$'
+t_check labsave/boot3-lab-goes-on "$s" '^GUEST: labsave lab resumed writer=[0-9]+ alive marker=present$'
+if grep -q "powering slot '[a-z]*' off\|saved for its poweroff --save" "$s"; then
+        t_fail labsave/boot3-nobody-powered-off-for-it "$(grep -m1 "powering slot '[a-z]*' off\|saved for its poweroff --save" "$s")"
+else
+        t_pass labsave/boot3-nobody-powered-off-for-it
+fi
+no_fault labsave-boot3 "$s"
+# The bank: ctl.snap is still boot 1's, whole; no temporary file.
+if disk_extract "$w/disk.img" bank "$bank" && debugfs -R "dump /ctl.snap $w/ctl3.snap" "$bank" >/dev/null 2>&1 &&
+        cmp -s "$w/ctl.snap" "$w/ctl3.snap"; then
+        t_pass labsave/boot3-old-ctl-snapshot-kept
+else
+        t_fail labsave/boot3-old-ctl-snapshot-kept "the bank's ctl.snap is not boot 1's"
+fi
+debugfs -R "ls -l /" "$bank" >"$w/bank-ls3.txt" 2>/dev/null || true
+if grep -Eq '\.snap\.' "$w/bank-ls3.txt"; then
+        t_fail labsave/boot3-no-temporary-files "the bank holds $(grep -Eo '[^ ]*\.snap\.[^ ]*' "$w/bank-ls3.txt" | tr '\n' ' ')"
+else
+        t_pass labsave/boot3-no-temporary-files
+fi
+rm -f "$w/lab.snap" "$w/ctl.snap" "$w/ctl3.snap" "$bank"
 t_summary

@@ -27,6 +27,14 @@
 #   lab   resumes inside its `switchctl switch ctl` of boot 1, reports its
 #         writer and powers off; the switcher goes on in ctl, which powers
 #         off; then in hub, which powers off.
+# Boot 3: no snapshot lines; lab (sw.roctl=1) mounts ctl's partition
+# read-only before it starts.
+#   ctl   as in boot 1, up to the switch to lab.
+#   lab   cannot save ctl (its partition is in use here): says so, records
+#         why in the mailbox and switches back to ctl.
+#   ctl   its `poweroff --save /bank` fails with lab's reason (status 1),
+#         the machine on; it switches to lab, which returns from its switch
+#         and powers off; then ctl powers off.
 #
 # The agent's own lines ("switchctl: ...") go straight to the console, so
 # that the last of them are out before the kernel powers off.
@@ -48,9 +56,16 @@ if [ "$(cmdline_word sw.hub)" = 1 ]; then
 fi
 
 if [ "$(cmdline_word sw.first)" = 1 ]; then
+        if [ "$(cmdline_word sw.roctl)" = 1 ]; then
+                # Boot 3: ctl's partition in use here (read-only, which
+                # still lets lab switch), so that lab cannot save ctl.
+                roctl=$(find_part slot-ctl) || fail "no partition labelled 'slot-ctl'"
+                mkdir -p /roctl
+                mount -t ext4 -o ro,noload "$roctl" /roctl || fail "mount -o ro $roctl"
+        fi
         lab_start "labsave lab"
         switchctl switch ctl
-        # Boot 2 only: in boot 1, lab's agent powers it off in there.
+        # Boots 2 and 3: in boot 1, lab's agent powers it off in there.
         sleep 3
         say "labsave lab resumed $(writer_state) marker=$(state_of /mnt/marker)"
         lab_stop
@@ -67,7 +82,7 @@ say "labsave small rc $rc files=$(find /small -mindepth 1 | wc -l)"
 lab_start "labsave ctl"
 switchctl poweroff --save /bank
 rc=$?
-# Boot 2 only: in boot 1, ctl's agent powers it off in there.
+# Boots 2 and 3: in boot 1, ctl's agent powers it off in there.
 sleep 3
 say "labsave ctl resumed rc $rc $(writer_state) bank=$(state_of /bank/lab.snap)"
 switchctl switch lab >/dev/null 2>&1
