@@ -50,6 +50,10 @@ AGENT_SNAP_LIBS := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libext2fs.a 
         $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libcom_err.a /usr/lib/libcom_err.a))
 $(BUILD)/guest-agent/switchctl: $(patsubst %.c,$(BUILD)/agent-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT_SNAP_LIBS)
 $(BUILD)/guest-agent/test/switchctl: $(patsubst %.c,$(BUILD)/agent-test-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT_SNAP_LIBS)
+# switcher-agent too: a slot suspended by its hotkey may be the one asked to
+# save the slot that ran `switchctl poweroff --save` (snapctl.c).
+$(BUILD)/guest-agent/switcher-agent: $(patsubst %.c,$(BUILD)/agent-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT_SNAP_LIBS)
+$(BUILD)/guest-agent/test/switcher-agent: $(patsubst %.c,$(BUILD)/agent-test-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT_SNAP_LIBS)
 
 AGENT_BINS := $(addprefix $(BUILD)/guest-agent/,$(AGENT_PROGS)) \
         $(addprefix $(BUILD)/guest-agent/test/,$(AGENT_PROGS))
@@ -83,6 +87,8 @@ $(eval $(call agent_variant,$(BUILD)/guest-agent/i386,$(BUILD)/agent32-obj,$(AGE
 $(eval $(call agent_variant,$(BUILD)/guest-agent/test/i386,$(BUILD)/agent32-test-obj,$(AGENT32_CFLAGS) $(AGENT_TEST_CFLAGS),-m32,$(AGENT32_FDT_LIB),32))
 $(BUILD)/guest-agent/i386/switchctl: $(patsubst %.c,$(BUILD)/agent32-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT32_SNAP_LIBS)
 $(BUILD)/guest-agent/test/i386/switchctl: $(patsubst %.c,$(BUILD)/agent32-test-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT32_SNAP_LIBS)
+$(BUILD)/guest-agent/i386/switcher-agent: $(patsubst %.c,$(BUILD)/agent32-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT32_SNAP_LIBS)
+$(BUILD)/guest-agent/test/i386/switcher-agent: $(patsubst %.c,$(BUILD)/agent32-test-obj/%.o,$(AGENT_SNAP_SRC)) $(AGENT32_SNAP_LIBS)
 
 .PHONY: agent32
 agent32: $(addprefix $(BUILD)/guest-agent/i386/,$(AGENT_PROGS)) \

@@ -11,21 +11,29 @@
  * active region ("lazy-ram").  This file only gathers those facts and
  * refuses what must be refused; the bytes are moved by snapio.c.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libfdt.h>
 
 #include "agent.h"
+#include "disk.h"
+#include "fmt.h"
 #include "mounts.h"
 #include "saveall.h"
 #include "snapctl.h"
@@ -383,60 +391,312 @@ static int worst_size(struct agent_mb *m, const char *self, const char *slot, ui
         return 0;
 }
 
+/* The kernel's power-off of this slot.  Returns only when it failed (1). */
+static int go_off(struct agent_mb *m)
+{
+        /* A mailbox file is a test's, on whatever machine runs it: that
+         * machine is not the slot's to power off. */
+        if (m->access == AGENT_FILE)
+                return 1;
+        fflush(NULL);
+        sync();
+        reboot(RB_POWER_OFF);
+        agent_log("poweroff: the kernel did not power off: %s", strerror(errno));
+        return 1;
+}
+
 /*
- * Ends this slot for a machine power-off: the mark in its result-message
- * (see switcher/saveall.h), then the kernel's power-off.  Each suspended
- * slot's agent, when the switcher resumes it, sees the mark and powers its
- * slot off too; after the last one, the switcher powers the machine off.
+ * Ends this slot for a machine power-off: the record in /poweroff (see
+ * switcher/saveall.h), then the kernel's power-off.  Each suspended slot's
+ * agent, when the switcher resumes it, sees the record and powers its slot
+ * off too; after the last one, the switcher powers the machine off.
  * Returns only when the power-off failed.
  */
 static int power_off(struct agent_mb *m, const char *self)
 {
         if (agent_mb_refresh(m) < 0 || sw_poweroff_mark(m->base, self) < 0 || agent_mb_commit(m) < 0) {
-                agent_log("poweroff: cannot leave the power-off mark in the mailbox; not powering off");
+                agent_log("poweroff: cannot leave the power-off record in the mailbox; not powering off");
                 return 1;
         }
         agent_info("powering off slot '%s'; each suspended slot powers itself off as the switcher resumes it, "
                    "and the switcher powers the machine off after the last",
                    self);
-        /* A mailbox file is a test's, on whatever machine runs it: that
-         * machine is not the slot's to power off. */
+        /* A mailbox file (a test's) keeps the record, for the test to read. */
         if (m->access == AGENT_FILE)
                 return 0;
-        fflush(NULL);
-        sync();
-        reboot(RB_POWER_OFF);
-        agent_log("poweroff: the kernel did not power off: %s", strerror(errno));
-        if (agent_mb_refresh(m) == 0 && sw_poweroff_unmark(m->base, self) == 0)
+        go_off(m);
+        /* Taken back, or the next slot to go off would end the others. */
+        if (agent_mb_refresh(m) == 0 && sw_mb_poweroff_clear(m->base) == 0)
                 agent_mb_commit(m);
         return 1;
 }
 
-/* The slots to save: their ids (into the mailbox) and worst sizes. */
-struct save_list {
-        const char *id[SW_MAX_SLOTS];
-        uint64_t need[SW_MAX_SLOTS];
-        unsigned n;
+/* A GPT partition of a disk this system sees, and its block device. */
+struct gpt_found {
+        char dev[300];
+        char spec[SW_MB_PART_LEN];      /* "PARTUUID=..." */
+        struct sw_gpt_part e;
 };
 
 /*
- * `poweroff --save DIR`: every suspended slot into DIR/ID.snap, each whole
- * or not at all, after checking that all of them fit; then the machine goes
- * off.  Refuses before writing anything when one of them cannot be saved as
- * it is or DIR lacks the room; stops without powering off when a save
- * fails (the snapshots written before it stay, whole).
+ * Finds the partition that is block device devno (spec NULL) or whose GPT
+ * entry matches spec, by the GPT of each disk under /sys/class/block (the
+ * agent's own reader, as the partition-safety check does).  0, or -1 with
+ * the reason in why.
  */
-static int poweroff_save(struct agent_mb *m, const char *self, const char *dir)
+static int gpt_part_find(dev_t devno, const char *spec, struct gpt_found *out, char *why, size_t n)
 {
-        static struct save_list l;
-        char why[400], path[4096];
-        struct statvfs sv;
-        int slots, node;
+        static struct sw_gpt gpt;
+        char path[PATH_MAX], real[PATH_MAX], val[32], disk[300], gwhy[200];
+        DIR *d = opendir("/sys/class/block");
+        struct dirent *de;
+        int rc = -1;
 
-        l.n = 0;
-        if (agent_mb_refresh(m) < 0)
+        if (!d) {
+                snprintf(why, n, "cannot list /sys/class/block: %s", strerror(errno));
+                return -1;
+        }
+        if (spec)
+                snprintf(why, n, "no partition %s on a GPT disk this system sees", spec);
+        else
+                snprintf(why, n, "device %u:%u is no partition of a GPT disk this system sees", major(devno),
+                         minor(devno));
+        while (rc < 0 && (de = readdir(d))) {
+                unsigned maj, min, index;
+                const struct sw_gpt_part *e;
+                char *slash;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/sys/class/block/%s/partition", de->d_name);
+                if (agent_read_small(path, val, sizeof(val)) <= 0 || sscanf(val, "%u", &index) != 1)
+                        continue;
+                snprintf(path, sizeof(path), "/sys/class/block/%s/dev", de->d_name);
+                if (agent_read_small(path, val, sizeof(val)) <= 0 || sscanf(val, "%u:%u", &maj, &min) != 2)
+                        continue;
+                if (!spec && makedev(maj, min) != devno)
+                        continue;
+                /* The disk is the directory the partition's sysfs node lies in. */
+                snprintf(path, sizeof(path), "/sys/class/block/%s", de->d_name);
+                if (!realpath(path, real) || !(slash = strrchr(real, '/')))
+                        continue;
+                *slash = '\0';
+                slash = strrchr(real, '/');
+                sw_snprintf(disk, sizeof(disk), "/dev/%s", slash ? slash + 1 : real);
+                if (disk_read_gpt(disk, 0, &gpt, gwhy, sizeof(gwhy)) != SW_GPT_OK)
+                        continue;
+                e = sw_gpt_entry(&gpt, index);
+                if (!e || (spec && !sw_gpt_matches_spec(e, spec)))
+                        continue;
+                out->e = *e;
+                snprintf(out->dev, sizeof(out->dev), "/dev/%s", de->d_name);
+                /* sysfs writes '/' in a device name as '!' (cciss!c0d0). */
+                for (char *c = out->dev + 5; *c; c++)
+                        if (*c == '!')
+                                *c = '/';
+                snprintf(out->spec, sizeof(out->spec), "PARTUUID=%s", e->uuid_str);
+                rc = 0;
+        }
+        closedir(d);
+        return rc;
+}
+
+/* mountinfo's octal escapes (\040 for a space) undone in place. */
+static void unescape(char *s)
+{
+        char *o = s;
+
+        for (; *s; s++, o++) {
+                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+                    s[3] <= '7') {
+                        *o = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+                        s += 3;
+                } else {
+                        *o = *s;
+                }
+        }
+        *o = '\0';
+}
+
+/* Where DIR lies: its file system's device, the mounts of it here, and
+ * the path of DIR inside it. */
+#define DIR_MOUNTS_MAX 8
+struct dir_fs {
+        dev_t devno;
+        char fstype[SW_MB_FSTYPE_LEN];
+        char path[SW_MB_PATH_LEN];              /* DIR inside its file system, from its root */
+        char source[300];                       /* what mounted it (for a remount) */
+        char mnt[DIR_MOUNTS_MAX][PATH_MAX];     /* every mount of the device here, in mount order */
+        unsigned nmnt, best;                    /* best: the one DIR lies under */
+};
+
+/* Does path lie under mount point mp (a whole component)?  The length of
+ * mp that matches, or 0. */
+static size_t under(const char *path, const char *mp)
+{
+        size_t l = strlen(mp);
+
+        if (strcmp(mp, "/") == 0)
                 return 1;
-        slots = fdt_path_offset(m->base, "/slots");
+        return strncmp(path, mp, l) == 0 && (path[l] == '/' || path[l] == '\0') ? l : 0;
+}
+
+/* Fills f for dir from /proc/self/mountinfo.  0, or -1 with why. */
+static int dir_fs_find(const char *dir, struct dir_fs *f, char *why, size_t n)
+{
+        char real[PATH_MAX], line[4 * PATH_MAX], root[PATH_MAX], best_root[PATH_MAX] = "";
+        size_t best_len = 0, path_len = 0;
+        struct stat st;
+        FILE *mi;
+
+        memset(f, 0, sizeof(*f));
+        if (!realpath(dir, real) || stat(real, &st) < 0) {
+                snprintf(why, n, "%s: %s", dir, strerror(errno));
+                return -1;
+        }
+        f->devno = st.st_dev;
+        mi = fopen("/proc/self/mountinfo", "r");
+        if (!mi) {
+                snprintf(why, n, "cannot read /proc/self/mountinfo: %s", strerror(errno));
+                return -1;
+        }
+        while (fgets(line, sizeof(line), mi)) {
+                char mp[PATH_MAX], fstype[64], source[300], *dash;
+                unsigned maj, min;
+                size_t l;
+
+                dash = strstr(line, " - ");
+                if (!dash || sscanf(line, "%*u %*u %u:%u %4095s %4095s", &maj, &min, root, mp) != 4 ||
+                    sscanf(dash + 3, "%63s %299s", fstype, source) != 2 || makedev(maj, min) != f->devno)
+                        continue;
+                unescape(root);
+                unescape(mp);
+                unescape(source);
+                if (f->nmnt < DIR_MOUNTS_MAX)
+                        snprintf(f->mnt[f->nmnt], sizeof(f->mnt[0]), "%s", mp);
+                l = under(real, mp);
+                if (l > best_len) {
+                        best_len = l;
+                        f->best = f->nmnt;
+                        snprintf(best_root, sizeof(best_root), "%s", root);
+                        sw_snprintf(f->fstype, sizeof(f->fstype), "%s", fstype);
+                        snprintf(f->source, sizeof(f->source), "%s", source);
+                        path_len = (size_t)sw_snprintf(f->path, sizeof(f->path), "%s%s",
+                                                       strcmp(root, "/") == 0 ? "" : root,
+                                                       strcmp(mp, "/") == 0 ? real : real + l);
+                }
+                f->nmnt++;
+        }
+        fclose(mi);
+        if (!best_len) {
+                snprintf(why, n, "%s: no mount of its file system in /proc/self/mountinfo", dir);
+                return -1;
+        }
+        if (path_len >= sizeof(f->path)) {
+                snprintf(why, n, "%s: its path inside its file system is longer than the mailbox holds (%zu bytes)",
+                         dir, sizeof(f->path) - 1);
+                return -1;
+        }
+        if (f->nmnt > DIR_MOUNTS_MAX) {
+                snprintf(why, n, "%s: its file system is mounted %u times here", dir, f->nmnt);
+                return -1;
+        }
+        if (!f->path[0])
+                snprintf(f->path, sizeof(f->path), "/");
+        return 0;
+}
+
+/*
+ * Unmounts every mount of DIR's file system here (the last mounted first)
+ * and checks that nothing else holds its device (an O_EXCL open of a
+ * block device fails while it is mounted anywhere): the slot that saves
+ * this one mounts it next.  0, or -1 with why.
+ */
+static int dir_fs_release(const struct dir_fs *f, const char *dev, char *why, size_t n)
+{
+        int fd;
+
+        sync();
+        for (unsigned i = f->nmnt; i-- > 0;) {
+                if (umount(f->mnt[i]) < 0) {
+                        snprintf(why, n, "cannot unmount %s: %s", f->mnt[i], strerror(errno));
+                        return -1;
+                }
+        }
+        fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+        if (fd < 0) {
+                snprintf(why, n, "%s is still in use after unmounting it here: %s", dev, strerror(errno));
+                return -1;
+        }
+        close(fd);
+        return 0;
+}
+
+/* After a poweroff --save that did not go through: DIR mounted again where
+ * it was, so that this slot goes on as before. */
+static void dir_fs_remount(const struct dir_fs *f)
+{
+        if (mount(f->source, f->mnt[f->best], f->fstype, 0, NULL) < 0)
+                agent_log("poweroff --save: cannot mount %s on %s again: %s", f->source, f->mnt[f->best],
+                          strerror(errno));
+}
+
+/* The most bytes this slot's own snapshot can take: its whole store, and
+ * every block of its partition at the smallest ext4 block size (its file
+ * system is mounted and changing, so its used blocks cannot be counted
+ * now).  0, or -1 after saying why. */
+static int self_worst_size(struct agent_mb *m, const char *self, uint64_t *out)
+{
+        struct sw_snap_range range = { 0 };
+        struct snapio_fs fs = { 0 };
+        struct gpt_found g;
+        const char *spec;
+        char why[300];
+        uint64_t bytes = 0;
+        int node = sw_mb_slot_offset(m->base, self), fd;
+
+        if (node < 0 || sw_mb_get_store(m->base, self, &range.addr, &range.size) < 0 || !range.size) {
+                agent_log("poweroff --save: this slot, '%s', has no store in the mailbox", self);
+                return -1;
+        }
+        range.kind = SW_SNAP_RANGE_STORE;
+        spec = agent_prop_str(m, node, "partition");
+        if (spec) {
+                if (gpt_part_find(0, spec, &g, why, sizeof(why)) < 0) {
+                        agent_log("poweroff --save: this slot's partition: %s", why);
+                        return -1;
+                }
+                fd = open(g.dev, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
+                        agent_log("poweroff --save: cannot tell the size of %s: %s", g.dev, strerror(errno));
+                        if (fd >= 0)
+                                close(fd);
+                        return -1;
+                }
+                close(fd);
+                fs.block_size = 1024;
+                fs.used = bytes / 1024;
+        }
+        *out = snapio_worst_size(&range, 1, spec ? &fs : NULL);
+        return 0;
+}
+
+/* The slots to save: their ids (into the mailbox) and worst sizes; this
+ * slot's worst size last, at need[n]. */
+struct save_list {
+        const char *id[SW_MAX_SLOTS];
+        uint64_t need[SW_MAX_SLOTS + 1];
+        unsigned n;
+};
+
+/* Every slot of the mailbox classified; the ones to save into l.  0, or 1
+ * after saying why one of them cannot be saved. */
+static int list_slots(struct agent_mb *m, const char *self, struct save_list *l)
+{
+        char why[400];
+        int slots = fdt_path_offset(m->base, "/slots"), node;
+
+        l->n = 0;
         if (slots < 0) {
                 agent_log("poweroff --save: the mailbox has no slots");
                 return 1;
@@ -449,12 +709,12 @@ static int poweroff_save(struct agent_mb *m, const char *self, const char *dir)
                 switch (sw_saveall_classify(id, self, agent_prop_str(m, node, "state"), agent_prop_str(m, node, "mode"),
                                             why, sizeof(why))) {
                 case SW_SAVEALL_SAVE:
-                        if (l.n >= SW_MAX_SLOTS || worst_size(m, self, id, &l.need[l.n]) < 0) {
+                        if (l->n >= SW_MAX_SLOTS || worst_size(m, self, id, &l->need[l->n]) < 0) {
                                 agent_log("poweroff --save: slot '%s' cannot be saved; nothing written, not powering "
                                           "off", id);
                                 return 1;
                         }
-                        l.id[l.n++] = id;
+                        l->id[l->n++] = id;
                         break;
                 case SW_SAVEALL_SKIP:
                         agent_log("poweroff --save: %s", why);
@@ -464,15 +724,78 @@ static int poweroff_save(struct agent_mb *m, const char *self, const char *dir)
                         break;
                 }
         }
+        return 0;
+}
+
+/*
+ * Everything poweroff --save checks before it writes a byte: what to save,
+ * who saves this slot (*saver), DIR's room for all of it, and where DIR
+ * lies (f, g).  0, or 1 after saying why, with "nothing written".
+ */
+static int save_plan(struct agent_mb *m, const char *self, const char *dir, struct save_list *l, int *saver,
+                     struct dir_fs *f, struct gpt_found *g)
+{
+        char why[600];
+        struct statvfs sv;
+
+        if (agent_mb_refresh(m) < 0)
+                return 1;
+        if (!fdt_getprop(m->base, 0, "poweroff", NULL)) {
+                agent_log("poweroff --save: the mailbox has no /poweroff (a switcher older than this agent); "
+                          "nothing written, not powering off");
+                return 1;
+        }
+        if (list_slots(m, self, l) != 0 || self_worst_size(m, self, &l->need[l->n]) < 0)
+                return 1;
+        *saver = sw_saveall_saver(l->id, l->n, self, why, sizeof(why));
+        if (*saver < 0) {
+                agent_log("poweroff --save: %s; nothing written, not powering off (switchctl poweroff powers off "
+                          "without saving)", why);
+                return 1;
+        }
         if (statvfs(dir, &sv) < 0) {
                 agent_log("poweroff --save: cannot tell how much room %s has: %s; nothing written, not powering off",
                           dir, strerror(errno));
                 return 1;
         }
-        if (sw_saveall_room(l.need, l.n, (uint64_t)sv.f_bavail * sv.f_frsize, why, sizeof(why)) < 0) {
+        if (sw_saveall_room(l->need, l->n + 1, (uint64_t)sv.f_bavail * sv.f_frsize, why, sizeof(why)) < 0) {
                 agent_log("poweroff --save: %s: %s; nothing written, not powering off", dir, why);
                 return 1;
         }
+        /* Slot saver mounts DIR's file system after the switch: it must
+         * find it by its partition. */
+        if (dir_fs_find(dir, f, why, sizeof(why)) < 0 || gpt_part_find(f->devno, NULL, g, why, sizeof(why)) < 0 ||
+            sw_saveall_dir_part(m->base, &g->e, dir, why, sizeof(why)) < 0) {
+                agent_log("poweroff --save: %s: %s; the slot that saves this one must find it by its GPT "
+                          "partition; nothing written, not powering off", dir, why);
+                return 1;
+        }
+        return 0;
+}
+
+/*
+ * `poweroff --save DIR`: every suspended slot into DIR/ID.snap, each whole
+ * or not at all, after checking that all of them fit, this slot's own
+ * snapshot included; then this slot hands its own save to another slot
+ * (switcher/saveall.h) and the machine goes off.  Refuses before writing
+ * anything when one of them cannot be saved as it is or DIR lacks the
+ * room; stops without powering off when a save fails (the snapshots
+ * written before it stay, whole).
+ */
+static int poweroff_save(struct agent_mb *m, const char *self, const char *dir)
+{
+        static struct save_list l;
+        static struct dir_fs f;
+        static struct gpt_found g;
+        static struct sw_mb_poweroff p;
+        struct agent_switch_opts o = { .delay = 2 };
+        char why[600], path[4096], saver[SW_MB_ID_LEN];
+        uint32_t seq;
+        int k, rc;
+
+        if (save_plan(m, self, dir, &l, &k, &f, &g) != 0)
+                return 1;
+        snprintf(saver, sizeof(saver), "%s", l.id[k]);
         for (unsigned i = 0; i < l.n; i++) {
                 if (sw_saveall_path(path, sizeof(path), dir, l.id[i]) < 0) {
                         agent_log("poweroff --save: the name of slot '%s''s snapshot in %s is too long", l.id[i], dir);
@@ -485,8 +808,133 @@ static int poweroff_save(struct agent_mb *m, const char *self, const char *dir)
                         return 1;
                 }
         }
-        printf("%s: %u snapshot%s saved\n", dir, l.n, l.n == 1 ? "" : "s");
-        return power_off(m, self);
+        printf("%s: %u snapshot%s saved; this slot, '%s', is saved by '%s' once it is suspended\n", dir, l.n,
+               l.n == 1 ? "" : "s", self, saver);
+        fflush(stdout);
+        if (dir_fs_release(&f, g.dev, why, sizeof(why)) < 0) {
+                agent_log("poweroff --save: %s; this slot is not saved, not powering off", why);
+                dir_fs_remount(&f);
+                return 1;
+        }
+        memset(&p, 0, sizeof(p));
+        p.phase = SW_MB_PO_SAVE;
+        snprintf(p.from, sizeof(p.from), "%s", self);
+        snprintf(p.saver, sizeof(p.saver), "%s", saver);
+        snprintf(p.fstype, sizeof(p.fstype), "%s", f.fstype);
+        snprintf(p.part, sizeof(p.part), "%s", g.spec);
+        snprintf(p.path, sizeof(p.path), "%s", f.path);
+        if (agent_mb_refresh(m) < 0 || sw_mb_set_poweroff(m->base, &p) < 0 || agent_mb_commit(m) < 0) {
+                agent_log("poweroff --save: cannot write the save request into the mailbox; this slot is not "
+                          "saved, not powering off");
+                dir_fs_remount(&f);
+                return 1;
+        }
+        agent_info("switching to '%s', which saves this slot into %s (%s, %s) and powers off", saver, p.part,
+                   p.path, p.fstype);
+        /* When all goes well this slot comes back here only in a later
+         * start-up, from its snapshot: resumed after the saver went off,
+         * its agent powers it off inside the switch. */
+        if (sw_mb_get_result(m->base, self, &seq, NULL, NULL, 0) < 0)
+                seq = 0;
+        seq++;
+        rc = agent_switch(m, self, saver, &o);
+        if (agent_mb_refresh(m) < 0) {
+                snprintf(why, sizeof(why), "the mailbox cannot be read again");
+        } else if (sw_poweroff_back(m->base, self, seq, why, sizeof(why)) == 1) {
+                agent_info("poweroff --save: %s", why);
+                dir_fs_remount(&f);
+                return 0;
+        } else if (rc != 0) {
+                snprintf(why, sizeof(why), "the switch to '%s' failed (above)", saver);
+        }
+        agent_log("poweroff --save: this slot, '%s', was not saved: %s; the other snapshots stay in %s; not "
+                  "powering off", self, why, dir);
+        if (agent_mb_refresh(m) == 0 && sw_mb_poweroff_clear(m->base) == 0)
+                agent_mb_commit(m);
+        dir_fs_remount(&f);
+        return 1;
+}
+
+/*
+ * The saver's side of poweroff --save (see switcher/saveall.h): slot
+ * p->from into p->part's file system at p->path, then this slot goes off.
+ * On a failure, the reason goes into /poweroff and this slot switches back
+ * to p->from, whose command reports it.
+ */
+static int save_for(struct agent_mb *m, const char *self, struct sw_mb_poweroff *p)
+{
+        struct agent_switch_opts o = { .delay = 2 };
+        static struct gpt_found g;
+        char why[400], mnt[64] = "/tmp/switchctl-save.XXXXXX", dir[PATH_MAX], path[PATH_MAX + 16];
+        bool mounted = false;
+        int rc = -1;
+
+        agent_info("slot '%s' ran poweroff --save and is suspended: saving it into %s (%s, %s), then powering "
+                   "off this slot, whose changes since its own snapshot are lost",
+                   p->from, p->part, p->path, p->fstype);
+        if (gpt_part_find(0, p->part, &g, why, sizeof(why)) < 0) {
+                /* why says it. */
+        } else if (!mkdtemp(mnt)) {
+                snprintf(why, sizeof(why), "cannot make a mount point %s: %s", mnt, strerror(errno));
+        } else if (mount(g.dev, mnt, p->fstype, 0, NULL) < 0) {
+                snprintf(why, sizeof(why), "cannot mount %s (%s) on %s: %s", g.dev, p->fstype, mnt, strerror(errno));
+                rmdir(mnt);
+        } else {
+                mounted = true;
+                snprintf(dir, sizeof(dir), "%s%s", mnt, strcmp(p->path, "/") == 0 ? "" : p->path);
+                if (sw_saveall_path(path, sizeof(path), dir, p->from) < 0)
+                        sw_snprintf(why, sizeof(why), "the name of its snapshot in %s is too long", dir);
+                else if (save(m, self, p->from, path, true) != 0)
+                        sw_snprintf(why, sizeof(why), "the save into %s failed (see slot '%s''s messages)", path, self);
+                else
+                        rc = 0;
+        }
+        if (mounted) {
+                sync();
+                if (umount(mnt) < 0 && rc == 0) {
+                        snprintf(why, sizeof(why), "cannot unmount %s: %s", mnt, strerror(errno));
+                        rc = -1;
+                }
+                rmdir(mnt);
+        }
+        if (rc == 0 && (agent_mb_refresh(m) < 0 || sw_poweroff_mark(m->base, self) < 0 || agent_mb_commit(m) < 0)) {
+                snprintf(why, sizeof(why), "cannot write the power-off record into the mailbox");
+                rc = -1;
+        }
+        if (rc == 0) {
+                printf("%s: slot '%s' saved for its poweroff --save; powering off slot '%s'\n", p->part, p->from,
+                       self);
+                return go_off(m);
+        }
+        agent_log("poweroff --save: slot '%s' was not saved: %s; switching back to it, the machine stays on",
+                  p->from, why);
+        p->phase = SW_MB_PO_FAILED;
+        /* Cut to its place in the mailbox: the saver's console has it whole. */
+        sw_snprintf(p->message, sizeof(p->message), "%s", why);
+        if (agent_mb_refresh(m) < 0 || sw_mb_set_poweroff(m->base, p) < 0 || agent_mb_commit(m) < 0)
+                agent_log("poweroff --save: cannot write the failure into the mailbox");
+        return agent_switch(m, self, p->from, &o);
+}
+
+int agent_poweroff_resumed(struct agent_mb *m, const char *self)
+{
+        static struct sw_mb_poweroff p;
+        char why[400];
+
+        switch (sw_poweroff_todo(m->base, self, &p, why, sizeof(why))) {
+        case SW_PO_SAVE:
+                return save_for(m, self, &p);
+        case SW_PO_OFF:
+                agent_info("a slot that went off asked for a machine power-off (switchctl poweroff): powering "
+                           "slot '%s' off",
+                           self);
+                return go_off(m);
+        case SW_PO_IGNORE:
+                agent_log("%s", why);
+                return -1;
+        default:
+                return -1;
+        }
 }
 
 int agent_poweroff(struct agent_mb *m, const char *self, int argc, char **argv)

@@ -35,12 +35,24 @@ int agent_snapshot(struct agent_mb *m, const char *self, int argc, char **argv);
         "Powers the machine off: this slot goes off, and each suspended slot powers itself\n"         \
         "off as the switcher resumes it; after the last, the switcher powers the machine off.\n"      \
         "--save DIR first saves every suspended swap slot into DIR/SLOT.snap (as snapshot\n"         \
-        "save, each whole or not at all), so that `snapshot DIR/SLOT.snap` lines in\n"              \
-        "partitions.conf bring them back at the next start-up.  This slot, running, is not\n"       \
-        "saved: a slot cannot snapshot itself while it runs.  Refused, with nothing written\n"      \
-        "and the machine left on, when a slot cannot be saved or DIR's file system lacks the\n"    \
-        "room for all of them at their worst size; a save that fails stops it too.\n"
+        "save, each whole or not at all), then switches to one of them, which saves this\n"        \
+        "slot into DIR the same way and powers off (its own changes since its snapshot are\n"      \
+        "lost), so that `snapshot DIR/SLOT.snap` lines in partitions.conf bring every slot\n"      \
+        "back at the next start-up.  DIR must lie on a GPT partition of no slot; it is\n"          \
+        "unmounted before the switch.  Refused, with nothing written and the machine left\n"      \
+        "on, when a slot cannot be saved, no other slot is suspended to save this one, or\n"      \
+        "DIR's file system lacks the room for all of them at their worst size; a save that\n"     \
+        "fails stops it too, and says so in the slot that ran the command.\n"
 
 /* Runs `poweroff ARGS` (argv[0] is the first argument after "poweroff") as
  * slot self.  Returns only on failure (1), or after a refusal. */
 int agent_poweroff(struct agent_mb *m, const char *self, int argc, char **argv);
+
+/*
+ * Called by agent_switch() (suspend.c) as soon as slot self resumes: what
+ * a machine power-off under way asks of this slot (switcher/saveall.h).
+ * Saves the slot that ran `poweroff --save` and powers off, or powers off,
+ * and returns only when that failed (the status for agent_switch() to
+ * return); -1 when nothing is asked of this slot.
+ */
+int agent_poweroff_resumed(struct agent_mb *m, const char *self);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
-#include <sys/reboot.h>
 #include <unistd.h>
 
 #include <linux/rtc.h>
@@ -20,7 +19,7 @@
 #include "agent.h"
 #include "mbox.h"
 #include "mounts.h"
-#include "saveall.h"
+#include "snapctl.h"
 #include "suspend.h"
 
 /* A test hook's value in the test build; in the shipped one the hooks do
@@ -406,24 +405,11 @@ static int switch_locked(struct agent_mb *m, const char *self, const char *spec,
 
         if (agent_mb_refresh(m) < 0)
                 return 1;
-        if (sw_poweroff_pending(m->base, self)) {
-                /* Another slot ran `switchctl poweroff` and went off, and the
-                 * switcher went on here: this slot goes off too, and after
-                 * the last the switcher powers the machine off
-                 * (switcher/saveall.h). */
-                agent_info("a slot that went off asked for a machine power-off (switchctl poweroff): powering "
-                           "slot '%s' off",
-                           self);
-                /* A mailbox file is a test's, on whatever machine runs it:
-                 * that machine is not the slot's to power off. */
-                if (m->access == AGENT_FILE)
-                        return 1;
-                fflush(NULL);
-                sync();
-                reboot(RB_POWER_OFF);
-                agent_log("the kernel did not power off: %s", strerror(errno));
-                return 1;
-        }
+        /* A machine power-off under way (switchctl poweroff, possibly
+         * with --save) may ask this slot to save another and go off. */
+        err = agent_poweroff_resumed(m, self);
+        if (err >= 0)
+                return err;
         err = sw_mb_get_result(m->base, self, &rseq, &rst, msg, sizeof(msg));
         if (err < 0) {
                 agent_log("cannot read the switcher's answer: slot '%s''s result is %s", self,

@@ -204,6 +204,8 @@ int sw_mailbox_build(void *buf, size_t size, const struct sw_config *c,
                 err = setprop_zero(buf, 0, "lazy-ram", SW_MB_LAZY_SIZE);
         if (!err)
                 err = setprop_zero(buf, 0, "adopt", SW_MB_ADOPT_SIZE);
+        if (!err)
+                err = setprop_zero(buf, 0, "poweroff", SW_MB_POWEROFF_SIZE);
         if (err)
                 goto fail;
         /* Not packed: the switch path edits the tree in place later. */
@@ -842,4 +844,74 @@ int sw_mb_adopt_clear(void *fdt)
         static const uint8_t zero[SW_MB_ADOPT_SIZE];
 
         return fdt_setprop_inplace(fdt, 0, "adopt", zero, sizeof(zero)) ? -SW_MB_MALFORMED : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* A machine power-off under way (see mailbox.h). */
+
+/* The text fields of /poweroff in their order, after the phase. */
+#define PO_FIELDS(X, p)                                                                                  \
+        X(p->from, SW_MB_ID_LEN) X(p->saver, SW_MB_ID_LEN) X(p->fstype, SW_MB_FSTYPE_LEN)             \
+        X(p->part, SW_MB_PART_LEN) X(p->path, SW_MB_PATH_LEN) X(p->message, SW_MB_MSG_LEN)
+
+int sw_mb_set_poweroff(void *fdt, const struct sw_mb_poweroff *p)
+{
+        static uint8_t v[SW_MB_POWEROFF_SIZE];
+        size_t at = 4;
+        bool ok = p->phase < SW_MB_PO_MAX;
+
+        memset(v, 0, sizeof(v));
+        put_be(v, p->phase, 4);
+        /* Each field's text, then zeros up to its size (the last byte
+         * always a terminator). */
+#define PO_PUT(f, len)                                                                                   \
+        if (strnlen(f, len) < len)                                                                       \
+                memcpy(v + at, f, strlen(f));                                                            \
+        else                                                                                             \
+                ok = false;                                                                              \
+        at += len;
+        PO_FIELDS(PO_PUT, p)
+#undef PO_PUT
+        if (!ok)
+                return -SW_MB_MALFORMED;
+        put_be(v + at, sw_crc32(0, v, at), 4);
+        return fdt_setprop_inplace(fdt, 0, "poweroff", v, sizeof(v)) ? -SW_MB_MALFORMED : 0;
+}
+
+int sw_mb_get_poweroff(const void *fdt, struct sw_mb_poweroff *p)
+{
+        const uint8_t *v = prop_exact(fdt, 0, "poweroff", SW_MB_POWEROFF_SIZE);
+        size_t at = 4;
+        bool zero = true, ok;
+
+        memset(p, 0, sizeof(*p));
+        if (!v)
+                return 1;
+        for (size_t i = 0; i < SW_MB_POWEROFF_SIZE && zero; i++)
+                zero = v[i] == 0;
+        if (zero)
+                return 1;
+        if (get_be(v + SW_MB_POWEROFF_SIZE - 4, 4) != sw_crc32(0, v, SW_MB_POWEROFF_SIZE - 4))
+                return -SW_MB_BAD_CSUM;
+        p->phase = (uint32_t)get_be(v, 4);
+        ok = p->phase > SW_MB_PO_NONE && p->phase < SW_MB_PO_MAX;
+#define PO_GET(f, len)                                                                                   \
+        ok = ok && padded_field_ok((const char *)v + at, len);                                          \
+        if (ok)                                                                                          \
+                memcpy(f, v + at, len);                                                                  \
+        at += len;
+        PO_FIELDS(PO_GET, p)
+#undef PO_GET
+        if (!ok) {
+                memset(p, 0, sizeof(*p));
+                return -SW_MB_MALFORMED;
+        }
+        return 0;
+}
+
+int sw_mb_poweroff_clear(void *fdt)
+{
+        static const uint8_t zero[SW_MB_POWEROFF_SIZE];
+
+        return fdt_setprop_inplace(fdt, 0, "poweroff", zero, sizeof(zero)) ? -SW_MB_MALFORMED : 0;
 }

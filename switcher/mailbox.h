@@ -321,3 +321,64 @@ int sw_mb_adopt_write(void *fdt, const char *slot, const uint8_t header[SW_MB_AD
 int sw_mb_adopt_read(const void *fdt, struct sw_mb_adopt *a);
 /* Zeroes /adopt.  0 or -SW_MB_MALFORMED. */
 int sw_mb_adopt_clear(void *fdt);
+
+/* ---------------------------------------------------------------------- */
+/*
+ * A machine power-off under way (`switchctl poweroff [--save DIR]`,
+ * switcher/saveall.h, docs/lab-bank.md).  One more root property, created
+ * all zero by sw_mailbox_build() like the lab bank's, and not required by
+ * sw_mb_check():
+ *
+ *   /poweroff = [632 bytes]   written by agents only: phase (u32), from[64],
+ *        saver[64], fstype[16], part[96], path[256], message[128] (each
+ *        NUL-padded), then a CRC-32 of the 628 bytes before it (u32).  All
+ *        zero: none.
+ *
+ * The switcher never reads it: the mailbox lies in switcher memory that no
+ * switch rewrites, so whatever an agent leaves here is there for the next
+ * slot that runs, and a fresh power-on builds the mailbox again, without
+ * it.  (A mailbox the guest damaged is rebuilt from the switcher's own
+ * state, and loses it too: the power-off then does not go on, and the slot
+ * that asked for it says so when it runs again.)
+ */
+#define SW_MB_FSTYPE_LEN 16
+#define SW_MB_PART_LEN 96
+#define SW_MB_PATH_LEN 256
+#define SW_MB_POWEROFF_SIZE (4 + 2 * SW_MB_ID_LEN + SW_MB_FSTYPE_LEN + SW_MB_PART_LEN + SW_MB_PATH_LEN + \
+                             SW_MB_MSG_LEN + 4)
+
+enum sw_mb_poweroff_phase {
+        SW_MB_PO_NONE = 0,
+        /* from ran `poweroff --save`, saved every other slot and switched
+         * to saver, which is to save from into part's file system (type
+         * fstype) at path, then go off (SW_MB_PO_OFF). */
+        SW_MB_PO_SAVE = 1,
+        /* from went off for a machine power-off: every slot the switcher
+         * resumes after it goes off too, until none has state. */
+        SW_MB_PO_OFF = 2,
+        /* saver could not save from: message says why; from, when it runs
+         * again, says so and stays on. */
+        SW_MB_PO_FAILED = 3,
+        SW_MB_PO_MAX,
+};
+
+struct sw_mb_poweroff {
+        uint32_t phase;                         /* enum sw_mb_poweroff_phase */
+        char from[SW_MB_ID_LEN];
+        char saver[SW_MB_ID_LEN];
+        char fstype[SW_MB_FSTYPE_LEN];
+        char part[SW_MB_PART_LEN];              /* "PARTUUID=u" or "PARTLABEL=x" */
+        char path[SW_MB_PATH_LEN];              /* the directory inside that file system */
+        char message[SW_MB_MSG_LEN];
+};
+
+/* Writes /poweroff (the CRC computed here).  0, or -SW_MB_MALFORMED (a
+ * field too long for its place, a phase outside the enum, no /poweroff). */
+int sw_mb_set_poweroff(void *fdt, const struct sw_mb_poweroff *p);
+/* Reads /poweroff into p: 1 when there is none (all zero, or no
+ * /poweroff: p is zeroed), 0 for one whose CRC matches, whose phase is in
+ * the enum and whose fields are terminated and zero padded, else
+ * -SW_MB_BAD_CSUM or -SW_MB_MALFORMED (p zeroed). */
+int sw_mb_get_poweroff(const void *fdt, struct sw_mb_poweroff *p);
+/* Zeroes /poweroff.  0 or -SW_MB_MALFORMED. */
+int sw_mb_poweroff_clear(void *fdt);
