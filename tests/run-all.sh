@@ -6,8 +6,9 @@
 #      (a binary whose source is gone is not run; one not built fails),
 #      through run-unit.sh: each cmocka test case counts once, a binary that
 #      records no test or crashes counts as one failure;
-#   2. every tests/tools/t-*.sh and tests/ovmf/t-*.sh BUILD, which add their
-#      PASS/FAIL results to a shared results file through t_pass/t_fail
+#   2. every tests/ovmf/t-*.sh BUILD, t-distro last, and beside t-distro
+#      every tests/tools/t-*.sh BUILD (see "The order" below); they add their
+#      PASS/FAIL results to a results file through t_pass/t_fail
 #      (tests/ovmf/lib-results.sh).  A script that records nothing and does
 #      not say it skipped fails, as does one that exits non-zero without
 #      recording a failure.
@@ -63,25 +64,6 @@ fi
 shopt -s nullglob
 scripts=("$top"/tests/tools/t-*.sh "$top"/tests/ovmf/t-*.sh)
 shopt -u nullglob
-# t-distro runs last.  Its Debian roots take the longest to make on a first
-# run (about 20 minutes of mmdebstrap, most of it the i386 packages' scripts
-# under qemu-user), so they are made in the background, niced, while the
-# other tests run (distro-roots.sh; it exits at once when the roots are
-# cached).  t-distro's own call then waits for that build.
-late=()
-for i in "${!scripts[@]}"; do
-        if [ "$(basename "${scripts[$i]}" .sh)" = t-distro ]; then
-                late+=("${scripts[$i]}")
-                unset "scripts[$i]"
-        fi
-done
-scripts=("${scripts[@]}" "${late[@]}")
-if [ "${#late[@]}" -gt 0 ] && { [ -z "${SW_TESTS:-}" ] || [[ " $SW_TESTS " == *" t-distro "* ]]; }; then
-        mkdir -p "$build/ovmf/distro-roots"
-        echo "run-all: building t-distro's Debian roots in the background (log: $build/ovmf/distro-roots/roots.log)"
-        nice -n 19 "$top/tests/ovmf/distro-roots.sh" "$build" "$build/ovmf/distro-roots/roots" \
-                >/dev/null 2>"$build/ovmf/distro-roots/roots.err" </dev/null &
-fi
 # Every name in SW_TESTS must be a script: a typo would otherwise run nothing
 # and pass.
 for want in ${SW_TESTS:-}; do
@@ -94,25 +76,53 @@ for want in ${SW_TESTS:-}; do
                 echo "fail SW_TESTS/$want" >>"$results"
         fi
 done
+
+# The order: the QEMU tests one after the other; then t-distro, with the
+# host-only tests (tests/tools: fuzzing, sanitizers, packages, mkslot) in a
+# second lane beside it.  t-distro is the longest test and spends most of
+# its time in one QEMU, so on 2 cores the host tests' 4 minutes go in its
+# shadow.  Its Debian roots take the longest to make on a first run (about
+# 20 minutes of mmdebstrap, most of it the i386 packages' scripts under
+# qemu-user), so they are made in the background, niced, from the start
+# while the other tests run (distro-roots.sh; it exits at once when the
+# roots are cached); t-distro's own call waits for that build.
+tools=() qemu=() late=()
 for t in "${scripts[@]}"; do
         name=$(basename "$t" .sh)
         if [ -n "${SW_TESTS:-}" ] && ! [[ " $SW_TESTS " == *" $name "* ]]; then
                 continue
         fi
+        case $t in
+        */tests/ovmf/t-distro.sh) late+=("$t") ;;
+        */tests/tools/*) tools+=("$t") ;;
+        *) qemu+=("$t") ;;
+        esac
+done
+if [ "${#late[@]}" -gt 0 ]; then
+        mkdir -p "$build/ovmf/distro-roots"
+        echo "run-all: building t-distro's Debian roots in the background (log: $build/ovmf/distro-roots/roots.log)"
+        nice -n 19 "$top/tests/ovmf/distro-roots.sh" "$build" "$build/ovmf/distro-roots/roots" \
+                >/dev/null 2>"$build/ovmf/distro-roots/roots.err" </dev/null &
+fi
+
+# run_one SCRIPT RESULTS: runs SCRIPT, its PASS/FAIL/skip lines going to
+# RESULTS, and counts a failure when it dies without saying why or records
+# nothing.
+run_one() {
+        local t=$1 res=$2 name before fails_before after fails_after rc=0 t0=$SECONDS limit
+        name=$(basename "$t" .sh)
         echo "run-all: $name"
-        before=$(wc -l <"$results")
-        fails_before=$(grep -c '^fail ' "$results" || true)
-        rc=0
-        t0=$SECONDS
+        before=$(wc -l <"$res")
+        fails_before=$(grep -c '^fail ' "$res" || true)
         # A script may ask for a longer bound than the default on a line
         # "# run-all: timeout SECONDS" (t-distro: it may wait for its roots).
         limit=${SW_TEST_TIMEOUT:-$(sed -n 's/^# run-all: timeout \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)}
         limit=${limit:-1800}
-        timeout -k 10 "$limit" bash "$t" "$build" || rc=$?
+        SW_RESULTS=$res timeout -k 10 "$limit" bash "$t" "$build" || rc=$?
         # Each script's wall time, so a slow one shows in the CI log.
         echo "run-all: $name took $((SECONDS - t0)) s"
-        after=$(wc -l <"$results")
-        fails_after=$(grep -c '^fail ' "$results" || true)
+        after=$(wc -l <"$res")
+        fails_after=$(grep -c '^fail ' "$res" || true)
         if [ "$rc" != 0 ] && [ "$fails_after" = "$fails_before" ]; then
                 # The script died without recording why: count it.
                 if [ "$rc" = 124 ]; then
@@ -120,12 +130,39 @@ for t in "${scripts[@]}"; do
                 else
                         echo "FAIL: $name: exited with status $rc without reporting a failure"
                 fi
-                echo "fail $name" >>"$results"
+                echo "fail $name" >>"$res"
         elif [ "$after" = "$before" ]; then
                 echo "FAIL: $name: recorded no result (no PASS, FAIL or skip)"
-                echo "fail $name" >>"$results"
+                echo "fail $name" >>"$res"
         fi
+}
+
+for t in "${qemu[@]}"; do
+        run_one "$t" "$results"
 done
+# The second lane: its own results file and log, shown when it is over.
+lane_results=$(mktemp)
+lane_log=$(mktemp)
+trap 'rm -f "$results" "$lane_results" "$lane_log"' EXIT
+if [ "${#tools[@]}" -gt 0 ]; then
+        if [ "${#late[@]}" -gt 0 ]; then
+                echo "run-all: the host-only tests (${#tools[@]} scripts) run beside t-distro; their output follows it"
+        fi
+        (
+                for t in "${tools[@]}"; do
+                        run_one "$t" "$lane_results"
+                done
+        ) >"$lane_log" 2>&1 </dev/null &
+        lane=$!
+fi
+for t in "${late[@]}"; do
+        run_one "$t" "$results"
+done
+if [ -n "${lane:-}" ]; then
+        wait "$lane" || true
+        cat "$lane_log"
+        cat "$lane_results" >>"$results"
+fi
 
 pass=$((pass + $(grep -c '^pass ' "$results" || true)))
 fail=$((fail + $(grep -c '^fail ' "$results" || true)))

@@ -167,13 +167,21 @@ one_deb() {
                         xargs md5sum) >"$stage/DEBIAN/md5sums"
                 chmod 0644 "$stage/DEBIAN/md5sums"
                 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-                dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+                # Built under another name and renamed: a reader of $deb
+                # (a root build installing it) never sees half a package.
+                dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb.tmp" >/dev/null
+                mv "$deb.tmp" "$deb"
         )
         rm -rf "$stage"
         echo "$deb"
 }
 
 mkdir -p "$out"
+# One run at a time per build folder: make test runs t-agent-deb while
+# run-all's background build of t-distro's roots (distro-roots.sh) may run
+# this script too.
+exec 7>"$out/.lock"
+flock 7
 for a in $arches; do
         one_deb "$a"
 done
