@@ -265,8 +265,7 @@ static int restore_one(const struct sw_config *c, int i, const struct sw_slot_co
          * window, low memory and own RAM), each the snapshot's own: the
          * second pass writes exactly where the first pass checked. */
         nram = sw_snap_slot_ram(sp, ram);
-        if (sw_snap_header_fits(&info.hdr, c, s, &now, why, n) < 0 ||
-            sw_snap_parts_fit(&info, ram, nram, t.part_bytes, why, n) < 0)
+        if (sw_snap_fits(&info, c, s, &now, ram, nram, t.part_bytes, why, n) < 0)
                 return -1;
         memcpy(hash, info.sha256, sizeof(hash));
         /* The store is about to be overwritten: the recovery copy is made

@@ -319,6 +319,13 @@ static int fits(void *ctx, const struct sw_snap_info *info)
                           f->id, f->in_place ? "runs in place" : "is a swap slot");
                 return -1;
         }
+        /* Every RAM range, as the switcher's hash will cover it: before the
+         * identity, so that a moved or resized range is named with both
+         * addresses rather than as "another memory map". */
+        if (sw_snap_ram_fits(info, f->ram, f->nram, why, sizeof(why)) < 0) {
+                agent_log("%s: not slot '%s''s RAM as it runs now", why, f->id);
+                return -1;
+        }
         if (strcmp(h->id.kernel, now.id.kernel) != 0 || h->id.kernel_size != now.id.kernel_size) {
                 agent_log("the snapshot was taken with kernel '%s' (%" PRIu64 " bytes); slot '%s' now has '%s' (%" PRIu64
                           " bytes)", h->id.kernel, h->id.kernel_size, f->id, now.id.kernel, now.id.kernel_size);
@@ -334,11 +341,6 @@ static int fits(void *ctx, const struct sw_snap_info *info)
                 agent_log("the snapshot was taken with another memory map or memory settings (store 0x%" PRIx64
                           ", %" PRIu64 " bytes; slot '%s' now has 0x%" PRIx64 ", %" PRIu64 " bytes)",
                           h->id.store_base, h->id.store_size, f->id, now.id.store_base, now.id.store_size);
-                return -1;
-        }
-        /* Every RAM range, as the switcher's adoption will check it. */
-        if (sw_snap_ram_fits(info, f->ram, f->nram, why, sizeof(why)) < 0) {
-                agent_log("%s: not slot '%s''s RAM as it runs now", why, f->id);
                 return -1;
         }
         if (fs != (f->dev[0] != 0)) {

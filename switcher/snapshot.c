@@ -954,13 +954,9 @@ int sw_snap_ram_fits(const struct sw_snap_info *info, const struct sw_snap_range
         return 0;
 }
 
-int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *c, const struct sw_slot_config *s,
-                        const struct sw_save_identity *now, char *why, size_t n)
+/* The snapshot's slot and mode against slot s: 0, or -1 with the reason. */
+static int slot_fits(const struct sw_snap_header *h, const struct sw_slot_config *s, char *why, size_t n)
 {
-        /* Static: the resident switcher decides on a small stack. */
-        static struct sw_save_header claimed;
-        char reason[160];
-
         if (strcmp(h->id.slot, s->id) != 0) {
                 sw_snprintf(why, n, "the snapshot is of slot '%s', not '%s'", h->id.slot, s->id);
                 return -1;
@@ -973,6 +969,18 @@ int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *
                 sw_snprintf(why, n, "the snapshot is of a swap slot; '%s' runs in place", s->id);
                 return -1;
         }
+        return 0;
+}
+
+int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *c, const struct sw_slot_config *s,
+                        const struct sw_save_identity *now, char *why, size_t n)
+{
+        /* Static: the resident switcher decides on a small stack. */
+        static struct sw_save_header claimed;
+        char reason[160];
+
+        if (slot_fits(h, s, why, n) < 0)
+                return -1;
         /* The very check a resume makes, on the identity the snapshot
          * claims: the reason names the first field that differs. */
         memset(&claimed, 0, sizeof(claimed));
@@ -1015,6 +1023,16 @@ int sw_snap_parts_fit(const struct sw_snap_info *info, const struct sw_snap_rang
                 return -1;
         }
         return 0;
+}
+
+int sw_snap_fits(const struct sw_snap_info *info, const struct sw_config *c, const struct sw_slot_config *s,
+                 const struct sw_save_identity *now, const struct sw_snap_range *ram, unsigned nram,
+                 uint64_t part_bytes, char *why, size_t n)
+{
+        if (slot_fits(&info->hdr, s, why, n) < 0 || sw_snap_ram_fits(info, ram, nram, why, n) < 0 ||
+            sw_snap_header_fits(&info->hdr, c, s, now, why, n) < 0)
+                return -1;
+        return sw_snap_parts_fit(info, ram, nram, part_bytes, why, n);
 }
 
 /* ---------------------------------------------------------------------- */

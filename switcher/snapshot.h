@@ -322,6 +322,17 @@ int sw_snap_ram_fits(const struct sw_snap_info *info, const struct sw_snap_range
 int sw_snap_parts_fit(const struct sw_snap_info *info, const struct sw_snap_range *ram, unsigned nram,
                       uint64_t part_bytes, char *why, size_t n);
 
+/*
+ * Everything the start-up restore checks before it writes: the snapshot's
+ * slot and mode, then its RAM ranges against ram (so a moved or resized
+ * range is named with both addresses, before the identity check would only
+ * say "another RAM layout"), then sw_snap_header_fits() and
+ * sw_snap_parts_fit().  Returns 0, or -1 with the first reason in why.
+ */
+int sw_snap_fits(const struct sw_snap_info *info, const struct sw_config *c, const struct sw_slot_config *s,
+                 const struct sw_save_identity *now, const struct sw_snap_range *ram, unsigned nram,
+                 uint64_t part_bytes, char *why, size_t n);
+
 /* ---------------------------------------------------------------------- */
 /* The start-up restore ('snapshot PATH' in partitions.conf). */
 

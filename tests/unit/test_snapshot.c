@@ -908,6 +908,59 @@ static void test_ram_fits_in_place(void **state)
         assert_string_equal(why, "the snapshot holds 2 RAM range(s) (low, ram); the slot has 3 now (dma32, low, ram)");
 }
 
+/* The start-up restore's whole check: slot and mode first, then the RAM
+ * ranges (named with both addresses even when the identity differs too),
+ * then the identity and the file system. */
+static void test_fits_in_place(void **state)
+{
+        static struct sw_config c;
+        static struct sw_snap_info info;
+        struct sw_slot_config *s = &c.slots[0];
+        struct sw_slot_plan sp = in_place_plan;
+        struct sw_snap_range want[SW_SNAP_SLOT_RANGES];
+        struct sw_save_identity now;
+        unsigned n = sw_snap_slot_ram(&sp, want);
+        char why[300];
+
+        (void)state;
+        memset(&c, 0, sizeof(c));
+        c.active_size = 128ULL << 20;
+        snprintf(s->id, sizeof(s->id), "lab");
+        s->mode = SW_MODE_IN_PLACE;
+        s->memory = 192ULL << 20;
+        sw_save_identity_make(&now, s, "6.1.0-28-amd64", 8247232, "e820", 4, sp.store_base, sp.store_size);
+        memset(&info, 0, sizeof(info));
+        info.hdr.flags = SW_SNAP_IN_PLACE;
+        info.hdr.waking_vector = 0x9a000;
+        info.hdr.config_hash = sw_snap_config_hash(&c, s);
+        info.hdr.id = now;
+        info.nparts = 1;
+        info.part[0].type = SW_SNAP_PART_RAM;
+        info.part[0].unit = 1;
+        info.part[0].nranges = n;
+        memcpy(info.part[0].range, want, sizeof(want));
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 0, why, sizeof(why)), 0);
+
+        /* The window moved, and so did the e820 it is part of. */
+        info.part[0].range[0].addr += 1ULL << 20;
+        info.hdr.id.layout ^= 1;
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 0, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot's RAM range 0 (dma32) is 0x6b700000, 268435456 bytes; the slot's is "
+                                 "0x6b600000, 268435456 bytes (dma32) now");
+        info.part[0].range[0] = want[0];
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 0, why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "snapshot does not fit 'lab' now: "));
+        info.hdr.id.layout ^= 1;
+        /* The mode before the ranges (a swap slot's has one range). */
+        info.hdr.flags = 0;
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 0, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot is of a swap slot; 'lab' runs in place");
+        info.hdr.flags = SW_SNAP_IN_PLACE;
+        /* A partition the snapshot has no file system for. */
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 1 << 20, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot has no file system, and the slot has a partition");
+}
+
 /* The adoption's RAM hash over several ranges equals the stream's over the
  * same bytes, range after range (what the agent computes). */
 static void test_ram_hash_ranges(void **state)
@@ -1001,6 +1054,7 @@ int main(void)
                 cmocka_unit_test(test_in_place_ranges_walk),
                 cmocka_unit_test(test_slot_ram),
                 cmocka_unit_test(test_ram_fits_in_place),
+                cmocka_unit_test(test_fits_in_place),
                 cmocka_unit_test(test_ram_hash_ranges),
                 cmocka_unit_test(test_boot_pick_and_fallback),
         };
