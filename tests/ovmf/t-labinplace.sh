@@ -21,20 +21,22 @@
 #   boot 2  the switcher brings lab back at start-up and ctl boots; its
 #           switch to lab is a resume with the writer's PID and count from
 #           the snapshot.  e2fsck finds lab's file system clean.
+#   boot 3  lab's dma32-size is 32M now: its snapshot is refused at start-up,
+#           naming the window as saved and as it is now, and lab is dropped.
 set -eu
 # shellcheck source=tests/ovmf/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sw_agent_test labinplace "${1:-build}" labinplace
 common="console=ttyS0,115200 panic=-1 sw.watchdog=0 sw.test=labinplace"
-# conf BOOT [SNAPSHOT-LINE]: partitions.conf for boot BOOT (lab in place).
+# conf BOOT DMA32-SIZE [SNAPSHOT-LINE]: partitions.conf for boot BOOT (lab in place).
 conf() {
         lab_conf "$common" lab "mode in-place
 memory 192M
-dma32-size 64M${2:+
-$2}" "sw.boot=$1"
+dma32-size $2${3:+
+$3}" "sw.boot=$1"
 }
-conf 1 >"$w/partitions.conf"
+conf 1 64M >"$w/partitions.conf"
 sw_esp "$w/esp" "$build" "$w/partitions.conf"
 sw_esp_slot "$w/esp" lab
 sw_esp_slot "$w/esp" ctl
@@ -95,7 +97,7 @@ t_check labinplace/inspect-verifies "$w/inspect.txt" '^  trailer     sha256 [0-9
 t_check labinplace/inspect-json "$w/inspect.json" \
         '"valid":true.*"mode":"in-place".*"ranges":\[\{"kind":"dma32",[^]]*\{"kind":"low",[^]]*\{"kind":"ram",'
 esp_off=$(($(disk_part_range "$w/disk.img" ESP | cut -d' ' -f1) * 512))
-conf 2 "snapshot /snap/lab.snap" >"$w/partitions.conf"
+conf 2 64M "snapshot /snap/lab.snap" >"$w/partitions.conf"
 MTOOLS_SKIP_CHECK=1 mmd -i "$w/disk.img@@$esp_off" ::/snap 2>/dev/null || true
 MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$w/lab.snap" ::/snap/lab.snap
 MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$w/partitions.conf" ::/EFI/BOOT/partitions.conf
@@ -124,4 +126,15 @@ no_fault labinplace-boot2 "$s2"
 check_file labinplace/disk-marker "$w/disk.img" slot-lab /marker "the lab image"
 check_no_file labinplace/disk-after-snapshot-gone "$w/disk.img" slot-lab /after-snapshot
 check_fsck labinplace/disk-fsck "$w/disk.img" slot-lab "$w/fsck.log"
+
+# ---- boot 3: a smaller window; the snapshot no longer fits and says why.
+conf 3 32M "snapshot /snap/lab.snap" >"$w/partitions.conf"
+MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$w/partitions.conf" ::/EFI/BOOT/partitions.conf
+qemu_boot labinplace/boot3-power-off labinplace-3 6G 600 "$w/disk.img" "$w/serial3.log" || true
+tr -d '\r' <"$w/serial3.log" >"$w/serial3.txt"
+s3=$w/serial3.txt
+t_check labinplace/boot3-window-named "$s3" \
+        "^switcher: error: /EFI/BOOT/partitions.conf:[0-9]+: slot 'lab': snapshot /snap/lab.snap: the snapshot's RAM range 0 \\(dma32\\) is 0x[0-9a-f]+, 67108864 bytes; the slot's is 0x[0-9a-f]+, 33554432 bytes \\(dma32\\) now; slot dropped$"
+t_check labinplace/boot3-ctl-up "$s3" '^GUEST: labinplace ctl boot=3 lab=[a-z]*$'
+no_fault labinplace-boot3 "$s3"
 t_summary

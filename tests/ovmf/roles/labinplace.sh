@@ -25,6 +25,9 @@
 #         not been switched to in this boot: its switch count is 0), reports
 #         its writer and /mnt/after-snapshot, and powers off; ctl, back,
 #         powers off.
+#   boot 3
+#   ctl   boots (lab's snapshot no longer fits its smaller DMA32 window:
+#         lab was dropped), reports lab's state and powers off.
 #
 # The mailbox is switcher memory, which a revert does not touch: lab tells
 # where it is by the switch counts.
@@ -85,8 +88,10 @@ case $boot in
         ;;
 *)
         say "labinplace ctl boot=$boot lab=$(mb_slot lab state)"
-        switchctl switch lab >/dev/null 2>&1
-        say "labinplace ctl back rc $?"
+        if [ "$boot" = 2 ]; then
+                switchctl switch lab >/dev/null 2>&1
+                say "labinplace ctl back rc $?"
+        fi
         finish
         ;;
 esac
