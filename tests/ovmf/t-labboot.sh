@@ -84,16 +84,7 @@ t_check labboot/mkslot-check-shows "$w/check.txt" '^slot lab +swap +Lab  \(defau
 qemu_boot labboot/boot2-power-off labboot-2 1G 900 "$w/disk.img" "$w/serial2.log" || true
 tr -d '\r' <"$w/serial2.log" >"$w/serial2.txt"
 s2=$w/serial2.txt
-t_check labboot/boot2-restored "$s2" "^switcher: slot 'lab': snapshot /snap/lab.snap brought back; its first switch resumes it at 0x[0-9a-f]+$"
-t_check labboot/boot2-ctl-boots "$s2" "^switcher: slot 'lab' is brought back from its snapshot; 'ctl' boots first$"
-t_check labboot/boot2-lab-suspended "$s2" '^GUEST: labboot ctl boot=2 lab=suspended$'
-t_check labboot/boot2-lab-resumed "$s2" "^switcher: resuming slot 'lab' at its waking vector"
-# A resume, not a cold boot: lab's init never ran in this boot.
-if grep -Eq "^GUEST: up slot=lab |^switcher: cold boot of slot 'lab'|^GUEST: labboot up " "$s2"; then
-        t_fail labboot/boot2-no-cold-boot "lab was cold-booted: $(grep -E "^GUEST: up slot=lab |cold boot of slot 'lab'" "$s2" | head -n 1)"
-else
-        t_pass labboot/boot2-no-cold-boot
-fi
+check_brought_back labboot/boot2 "$s2" labboot
 t_check labboot/boot2-resumed "$s2" "^GUEST: labboot resumed writer=$up alive after-save=absent marker=present\$"
 check_continues labboot/boot2-writer-continues "$snap" "$(lab_tick "$s2" AFTER "")" "$up"
 t_check labboot/boot2-ctl-back "$s2" '^GUEST: labboot ctl back rc [0-9]+$'

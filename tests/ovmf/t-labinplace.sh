@@ -106,17 +106,7 @@ MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$w/partitions.conf" ::/
 qemu_boot labinplace/boot2-power-off labinplace-2 6G 900 "$w/disk.img" "$w/serial2.log" || true
 tr -d '\r' <"$w/serial2.log" >"$w/serial2.txt"
 s2=$w/serial2.txt
-t_check labinplace/boot2-restored "$s2" \
-        "^switcher: slot 'lab': snapshot /snap/lab.snap brought back; its first switch resumes it at 0x[0-9a-f]+$"
-t_check labinplace/boot2-ctl-boots "$s2" "^switcher: slot 'lab' is brought back from its snapshot; 'ctl' boots first$"
-t_check labinplace/boot2-lab-suspended "$s2" '^GUEST: labinplace ctl boot=2 lab=suspended$'
-t_check labinplace/boot2-lab-resumed "$s2" "^switcher: resuming slot 'lab' at its waking vector"
-# A resume, not a cold boot: lab's init never ran in this boot.
-if grep -Eq "^GUEST: up slot=lab |^switcher: cold boot of slot 'lab'|^GUEST: labinplace up " "$s2"; then
-        t_fail labinplace/boot2-no-cold-boot "lab was cold-booted: $(grep -E "^GUEST: up slot=lab |cold boot of slot 'lab'" "$s2" | head -n 1)"
-else
-        t_pass labinplace/boot2-no-cold-boot
-fi
+check_brought_back labinplace/boot2 "$s2" labinplace
 t_check labinplace/boot2-resumed "$s2" "^GUEST: labinplace resumed writer=$up alive after-snapshot=absent marker=present\$"
 check_continues labinplace/boot2-writer-continues "$snap" "$(lab_tick "$s2" AFTER "")" "$up"
 t_check labinplace/boot2-ctl-back "$s2" '^GUEST: labinplace ctl back rc [0-9]+$'
