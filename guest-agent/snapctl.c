@@ -113,12 +113,13 @@ static int slot_ready(struct agent_mb *m, const char *self, const char *verb, st
                           : strcmp(state, "failed") == 0 ? "failed" : "is not suspended");
                 return 1;
         }
-        if (!mode || (strcmp(mode, "swap") != 0 && strcmp(mode, "in-place") != 0)) {
+        /* No mode in the mailbox is a swap slot, the switcher's default. */
+        if (mode && strcmp(mode, "swap") != 0 && strcmp(mode, "in-place") != 0) {
                 agent_log("snapshot %s: slot '%s' runs %s; a snapshot is of a swap or an in-place slot", verb, f->id,
-                          mode ? mode : "in no mode the mailbox names");
+                          mode);
                 return 1;
         }
-        f->in_place = strcmp(mode, "in-place") == 0;
+        f->in_place = mode && strcmp(mode, "in-place") == 0;
         if (sw_mb_get_store(m->base, f->id, &f->store_base, &f->store_size) < 0 || !f->store_size) {
                 agent_log("snapshot %s: slot '%s' has no store in the mailbox", verb, f->id);
                 return 1;
