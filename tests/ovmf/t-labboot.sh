@@ -57,24 +57,17 @@ up=$(sed -n 's/^GUEST: labboot up writer=\([0-9]*\)$/\1/p' "$s1")
 snap=$(lab_tick "$s1" BEFORE "GUEST: labboot save rc")
 
 # ---- the host: the snapshot onto the ESP, lab's 'snapshot' line.
-esp_off=$(($(disk_part_range "$w/disk.img" ESP | cut -d' ' -f1) * 512))
-bank=$w/bank.ext4
-rm -f "$w/lab.snap"
-if ! disk_extract "$w/disk.img" bank "$bank" || ! debugfs -R "dump /lab.snap $w/lab.snap" "$bank" >/dev/null 2>&1 ||
-        [ ! -s "$w/lab.snap" ]; then
+if ! disk_copyout "$w/disk.img" bank /lab.snap "$w/lab.snap"; then
         t_fail labboot/snapshot-copied "no /lab.snap on the bank partition"
         t_summary
         exit 1
 fi
-rm -f "$bank"
 t_pass labboot/snapshot-copied
 conf 2 lab "snapshot /snap/lab.snap" >"$w/partitions.conf"
-# esp_put SRC DEST: SRC onto the disk's ESP at DEST, in place (mtools
-# reaches the FAT file system at its offset in the disk image).
+# esp_put SRC DEST: SRC onto the disk's ESP at DEST, in place.
 esp_put() {
-        MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$1" "::$2"
+        disk_esp_put "$w/disk.img" "$1" "$2"
 }
-MTOOLS_SKIP_CHECK=1 mmd -i "$w/disk.img@@$esp_off" ::/snap 2>/dev/null || true
 esp_put "$w/lab.snap" /snap/lab.snap
 esp_put "$w/partitions.conf" /EFI/BOOT/partitions.conf
 "$build/mkslot" check "$w/partitions.conf" >"$w/check.txt" 2>&1 || true

@@ -76,15 +76,11 @@ t_check labinplace/boot1-lab-off "$s1" "^switcher: slot 'lab' is off; going on i
 no_fault labinplace-boot1 "$s1"
 
 # ---- the host: the snapshot out of the bank, inspected, onto the ESP.
-bank=$w/bank.ext4
-rm -f "$w/lab.snap"
-if ! disk_extract "$w/disk.img" bank "$bank" || ! debugfs -R "dump /lab.snap $w/lab.snap" "$bank" >/dev/null 2>&1 ||
-        [ ! -s "$w/lab.snap" ]; then
+if ! disk_copyout "$w/disk.img" bank /lab.snap "$w/lab.snap"; then
         t_fail labinplace/snapshot-copied "no /lab.snap on the bank partition"
         t_summary
         exit 1
 fi
-rm -f "$bank"
 t_pass labinplace/snapshot-copied
 "$build/mkslot" snapshot inspect "$w/lab.snap" >"$w/inspect.txt" 2>&1 || true
 t_check labinplace/inspect-mode "$w/inspect.txt" '^  mode        in-place$'
@@ -96,11 +92,9 @@ t_check labinplace/inspect-verifies "$w/inspect.txt" '^  trailer     sha256 [0-9
 "$build/mkslot" snapshot inspect --json "$w/lab.snap" >"$w/inspect.json" 2>&1 || true
 t_check labinplace/inspect-json "$w/inspect.json" \
         '"valid":true.*"mode":"in-place".*"ranges":\[\{"kind":"dma32",[^]]*\{"kind":"low",[^]]*\{"kind":"ram",'
-esp_off=$(($(disk_part_range "$w/disk.img" ESP | cut -d' ' -f1) * 512))
 conf 2 64M "snapshot /snap/lab.snap" >"$w/partitions.conf"
-MTOOLS_SKIP_CHECK=1 mmd -i "$w/disk.img@@$esp_off" ::/snap 2>/dev/null || true
-MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$w/lab.snap" ::/snap/lab.snap
-MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$w/partitions.conf" ::/EFI/BOOT/partitions.conf
+disk_esp_put "$w/disk.img" "$w/lab.snap" /snap/lab.snap
+disk_esp_put "$w/disk.img" "$w/partitions.conf" /EFI/BOOT/partitions.conf
 
 # ---- boot 2: lab brought back at start-up; the first switch resumes it.
 qemu_boot labinplace/boot2-power-off labinplace-2 6G 900 "$w/disk.img" "$w/serial2.log" || true
@@ -119,7 +113,7 @@ check_fsck labinplace/disk-fsck "$w/disk.img" slot-lab "$w/fsck.log"
 
 # ---- boot 3: a smaller window; the snapshot no longer fits and says why.
 conf 3 32M "snapshot /snap/lab.snap" >"$w/partitions.conf"
-MTOOLS_SKIP_CHECK=1 mcopy -o -i "$w/disk.img@@$esp_off" "$w/partitions.conf" ::/EFI/BOOT/partitions.conf
+disk_esp_put "$w/disk.img" "$w/partitions.conf" /EFI/BOOT/partitions.conf
 qemu_boot labinplace/boot3-power-off labinplace-3 6G 600 "$w/disk.img" "$w/serial3.log" || true
 tr -d '\r' <"$w/serial3.log" >"$w/serial3.txt"
 s3=$w/serial3.txt
