@@ -333,9 +333,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
                 sw_mb_set_prewarm_next((void *)(uintptr_t)mailbox, cfg.slots[res.chain[1]].id);
         for (unsigned i = 0; i < cfg.nslots; i++)
                 if (cfg.slots[i].valid && rt[i].plan_index >= 0)
-                        sw_mb_set_store((void *)(uintptr_t)mailbox, cfg.slots[i].id,
-                                        plan.slots[rt[i].plan_index].store_base,
-                                        plan.slots[rt[i].plan_index].store_size);
+                        publish_store((void *)(uintptr_t)mailbox, (int)i);
 
         /* Lay out and stage every slot.  The chosen one is allocated in the
          * active region now; the others are written into their stores. */

@@ -121,3 +121,7 @@ void sw_wake_entry(uint64_t low_page) __attribute__((noreturn));
 struct sw_save_identity;
 void save_identity(int i, struct sw_save_identity *id);
 void save_record(int i, uint64_t *ticks);
+/* Slot i's store and the RAM a snapshot of it holds (switcher/mailbox.h,
+ * store and snapshot-ram), as planned: written into mailbox mb at start-up
+ * and whenever a damaged mailbox is rebuilt. */
+void publish_store(void *mb, int i);

@@ -241,9 +241,11 @@ static int restore_one(const struct sw_config *c, int i, const struct sw_slot_co
         struct sw_diag keep = { .emit = keep_first, .ctx = &t };
         struct sw_snap_visitor wr = { NULL, write_data, write_gap, NULL, &t };
         struct sw_save_identity now;
+        struct sw_snap_range ram[SW_SNAP_SLOT_RANGES];
         struct sw_snap_source src;
         struct source in;
         uint8_t hash[SW_SHA256_LEN];
+        unsigned nram;
         int rc;
 
         *written = false;
@@ -259,8 +261,11 @@ static int restore_one(const struct sw_config *c, int i, const struct sw_slot_co
         if (rc < 0)
                 return -1;
         save_identity(i, &now);
-        if (sw_snap_header_fits(&info.hdr, c, s, &now, why, n) < 0 ||
-            sw_snap_parts_fit(&info, sp->store_base, sp->store_size, t.part_bytes, why, n) < 0)
+        /* Every RAM range of the slot as planned now (an in-place slot's
+         * window, low memory and own RAM), each the snapshot's own: the
+         * second pass writes exactly where the first pass checked. */
+        nram = sw_snap_slot_ram(sp, ram);
+        if (sw_snap_fits(&info, c, s, &now, ram, nram, t.part_bytes, why, n) < 0)
                 return -1;
         memcpy(hash, info.sha256, sizeof(hash));
         /* The store is about to be overwritten: the recovery copy is made

@@ -138,7 +138,8 @@ static void __attribute__((noreturn)) enter_vector(int i)
 }
 
 /* The lab bank's adoption callbacks (switcher/switch.h): the identity slot
- * i has now, and its whole store hashed as a restored snapshot's RAM. */
+ * i has now, and its RAM hashed as a restored snapshot's (every range
+ * sw_snap_slot_ram() gives). */
 static void adopt_identity(void *ctx, int i, struct sw_save_identity *id)
 {
         save_identity(i, id);
@@ -146,8 +147,14 @@ static void adopt_identity(void *ctx, int i, struct sw_save_identity *id)
 
 static uint64_t adopt_ram_hash(void *ctx, int i)
 {
+        /* Static: the resident switcher runs on a small stack. */
+        static struct sw_snap_ram_hash state;
+        struct sw_snap_range r[SW_SNAP_SLOT_RANGES];
         uint64_t *ticks = ctx, t0 = rdtsc();
-        uint64_t h = sw_snap_ram_hash_mem((const void *)(uintptr_t)slot_plan(i)->store_base, slot_plan(i)->store_size);
+        /* Every range the snapshot restored, in the snapshot's order: an
+         * in-place slot's window, low memory and own RAM, not only its
+         * store. */
+        uint64_t h = sw_snap_ram_hash_ranges(&state, r, sw_snap_slot_ram(slot_plan(i), r));
 
         *ticks += rdtsc() - t0;
         return h;
@@ -198,9 +205,21 @@ static void mailbox_rebuild(void *mb)
                         continue;
                 sw_mb_set_result(mb, res.cfg->slots[i].id, res.result_seq[i], SW_MB_OK, "");
                 if (res.rt[i].plan_index >= 0)
-                        sw_mb_set_store(mb, res.cfg->slots[i].id, slot_plan((int)i)->store_base,
-                                        slot_plan((int)i)->store_size);
+                        publish_store(mb, (int)i);
         }
+}
+
+void publish_store(void *mb, int i)
+{
+        struct sw_snap_range r[SW_SNAP_SLOT_RANGES];
+        struct sw_mb_ram ram;
+
+        sw_mb_set_store(mb, res.cfg->slots[i].id, slot_plan(i)->store_base, slot_plan(i)->store_size);
+        memset(&ram, 0, sizeof(ram));
+        ram.n = sw_snap_slot_ram(slot_plan(i), r);
+        for (unsigned k = 0; k < ram.n; k++)
+                ram.r[k] = (struct sw_mb_ram_range){ r[k].addr, r[k].size, r[k].kind };
+        sw_mb_set_ram(mb, res.cfg->slots[i].id, &ram);
 }
 
 static void mailbox_publish(void *mb)

@@ -7,8 +7,10 @@
  * partition, the identity the switcher checks before every resume (the
  * kernel release and size, the e820 layout hash), the hash of its memory
  * settings and its waking vector ("snapshot-identity", published at every
- * switch), and where its RAM lies when the lazy save left part of it in the
- * active region ("lazy-ram").  This file only gathers those facts and
+ * switch), every RAM range the snapshot holds ("snapshot-ram": a swap
+ * slot's store; an in-place slot's DMA32 window, low memory and own RAM),
+ * and where its RAM lies when the lazy save left part of it in the active
+ * region ("lazy-ram").  This file only gathers those facts and
  * refuses what must be refused; the bytes are moved by snapio.c.
  */
 #include <dirent.h>
@@ -56,15 +58,42 @@ struct slot_facts {
         const char *id;
         char partition[SW_SNAP_TEXT_LEN];
         uint64_t store_base, store_size;
+        bool in_place;
+        struct sw_snap_range ram[SW_MB_RAM_MAX];    /* what the snapshot holds, in address order */
+        unsigned nram;
         struct sw_mb_identity ident;
         char dev[300];                  /* its partition's device; "" when it has none */
 };
 
 /*
+ * The RAM ranges a snapshot of f holds, as the switcher publishes them
+ * (snapshot-ram).  A switcher from before in-place snapshots publishes
+ * none: a swap slot's RAM is then its store, as it always was; an in-place
+ * slot's is not known (its window and low memory), so -1.
+ */
+static int slot_ram(struct agent_mb *m, struct slot_facts *f)
+{
+        struct sw_mb_ram r;
+
+        f->nram = 0;
+        if (sw_mb_get_ram(m->base, f->id, &r) == 0 && r.n) {
+                for (unsigned i = 0; i < r.n; i++)
+                        f->ram[i] = (struct sw_snap_range){ r.r[i].addr, r.r[i].size, r.r[i].kind };
+                f->nram = r.n;
+                return 0;
+        }
+        if (f->in_place)
+                return -1;
+        f->ram[0] = (struct sw_snap_range){ f->store_base, f->store_size, SW_SNAP_RANGE_STORE };
+        f->nram = 1;
+        return 0;
+}
+
+/*
  * The preconditions both commands share: slot is another slot, suspended,
- * a swap slot with a store, whose identity the switcher has published, and
- * whose partition (if any) nothing here uses.  Returns 0, or 1 after saying
- * why not.
+ * with a store and the RAM ranges of its snapshot, whose identity the
+ * switcher has published, and whose partition (if any) nothing here uses.
+ * Returns 0, or 1 after saying why not.
  */
 static int slot_ready(struct agent_mb *m, const char *self, const char *verb, struct slot_facts *f)
 {
@@ -92,12 +121,20 @@ static int slot_ready(struct agent_mb *m, const char *self, const char *verb, st
                           : strcmp(state, "failed") == 0 ? "failed" : "is not suspended");
                 return 1;
         }
-        if (mode && strcmp(mode, "swap") != 0) {
-                agent_log("snapshot %s: slot '%s' runs %s; only swap slots have snapshots so far", verb, f->id, mode);
+        /* No mode in the mailbox is a swap slot, the switcher's default. */
+        if (mode && strcmp(mode, "swap") != 0 && strcmp(mode, "in-place") != 0) {
+                agent_log("snapshot %s: slot '%s' runs %s; a snapshot is of a swap or an in-place slot", verb, f->id,
+                          mode);
                 return 1;
         }
+        f->in_place = mode && strcmp(mode, "in-place") == 0;
         if (sw_mb_get_store(m->base, f->id, &f->store_base, &f->store_size) < 0 || !f->store_size) {
                 agent_log("snapshot %s: slot '%s' has no store in the mailbox", verb, f->id);
+                return 1;
+        }
+        if (slot_ram(m, f) < 0) {
+                agent_log("snapshot %s: the switcher has published no RAM ranges for %s slot '%s' (a switcher "
+                          "without in-place snapshots)", verb, f->in_place ? "in-place" : "swap", f->id);
                 return 1;
         }
         if (sw_mb_get_identity(m->base, f->id, &f->ident) < 0 || !f->ident.vector) {
@@ -123,6 +160,7 @@ static void make_header(const struct slot_facts *f, struct sw_snap_header *h)
 {
         memset(h, 0, sizeof(*h));
         h->nparts = f->dev[0] ? 2 : 1;
+        h->flags = f->in_place ? SW_SNAP_IN_PLACE : 0;
         h->created = (uint64_t)time(NULL);
         h->waking_vector = f->ident.vector;
         h->config_hash = f->ident.config_hash;
@@ -180,7 +218,6 @@ static int save(struct agent_mb *m, const char *self, const char *slot, const ch
         static struct sw_snap_header h;
         struct slot_facts f = { .id = slot };
         struct snapio_fs fs = { 0 };
-        struct sw_snap_range range = { 0 };
         struct sw_mb_lazy lazy;
         struct sw_snap_writer w;
         struct out o = { -1, file };
@@ -216,8 +253,7 @@ static int save(struct agent_mb *m, const char *self, const char *slot, const ch
         }
         if (f.dev[0] && snapio_fs_open(&fs, f.dev, &agent_diag) < 0)
                 goto out;
-        range = (struct sw_snap_range){ f.store_base, f.store_size, SW_SNAP_RANGE_STORE };
-        if (snapio_room(file, snapio_worst_size(&range, 1, f.dev[0] ? &fs : NULL), &agent_diag) < 0)
+        if (snapio_room(file, snapio_worst_size(f.ram, f.nram, f.dev[0] ? &fs : NULL), &agent_diag) < 0)
                 goto out;
         make_header(&f, &h);
         if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", file) >= (int)sizeof(tmp)) {
@@ -232,8 +268,11 @@ static int save(struct agent_mb *m, const char *self, const char *slot, const ch
         o.path = tmp;
         agent_info("saving slot '%s': store 0x%" PRIx64 " (%" PRIu64 " MiB)%s%s into %s", slot, f.store_base,
                    f.store_size >> 20, f.dev[0] ? ", partition " : "", f.dev, file);
+        for (unsigned i = 0; i < f.nram; i++)
+                agent_info("slot '%s': RAM range %u (%s) 0x%" PRIx64 ", %" PRIu64 " MiB", slot, i,
+                           sw_snap_range_name(f.ram[i].kind), f.ram[i].addr, f.ram[i].size >> 20);
         if (sw_snap_write_begin(&w, &sink, &h, file, &agent_diag) < 0 ||
-            snapio_save_ram(&w, &range, 1, &mem, &agent_diag) < 0)
+            snapio_save_ram(&w, f.ram, f.nram, &mem, &agent_diag) < 0)
                 goto discard;
         /* Where a save's time goes (make bench): the RAM part ends here. */
         if (f.dev[0])
@@ -278,17 +317,22 @@ static int fits(void *ctx, const struct sw_snap_info *info)
         const struct slot_facts *f = k->f;
         static struct sw_snap_header now;
         const struct sw_snap_header *h = &info->hdr;
-        const struct sw_snap_part *ram = NULL;
+        char why[300];
         bool fs = false;
 
         make_header(f, &now);
-        for (unsigned i = 0; i < info->nparts; i++) {
-                if (info->part[i].type == SW_SNAP_PART_RAM)
-                        ram = &info->part[i];
+        for (unsigned i = 0; i < info->nparts; i++)
                 fs |= info->part[i].type == SW_SNAP_PART_FS;
+        if ((h->flags & SW_SNAP_IN_PLACE) != (now.flags & SW_SNAP_IN_PLACE)) {
+                agent_log("the snapshot is of %s slot; '%s' %s", h->flags & SW_SNAP_IN_PLACE ? "an in-place" : "a swap",
+                          f->id, f->in_place ? "runs in place" : "is a swap slot");
+                return -1;
         }
-        if (h->flags & SW_SNAP_IN_PLACE) {
-                agent_log("the snapshot is of an in-place slot; '%s' is a swap slot", f->id);
+        /* Every RAM range, as the switcher's hash will cover it: before the
+         * identity, so that a moved or resized range is named with both
+         * addresses rather than as "another memory map". */
+        if (sw_snap_ram_fits(info, f->ram, f->nram, why, sizeof(why)) < 0) {
+                agent_log("%s: not slot '%s''s RAM as it runs now", why, f->id);
                 return -1;
         }
         if (strcmp(h->id.kernel, now.id.kernel) != 0 || h->id.kernel_size != now.id.kernel_size) {
@@ -306,10 +350,6 @@ static int fits(void *ctx, const struct sw_snap_info *info)
                 agent_log("the snapshot was taken with another memory map or memory settings (store 0x%" PRIx64
                           ", %" PRIu64 " bytes; slot '%s' now has 0x%" PRIx64 ", %" PRIu64 " bytes)",
                           h->id.store_base, h->id.store_size, f->id, now.id.store_base, now.id.store_size);
-                return -1;
-        }
-        if (!ram || ram->nranges != 1 || ram->range[0].addr != f->store_base || ram->range[0].size != f->store_size) {
-                agent_log("the snapshot's RAM is not slot '%s''s whole store", f->id);
                 return -1;
         }
         if (fs != (f->dev[0] != 0)) {
@@ -379,14 +419,12 @@ static int worst_size(struct agent_mb *m, const char *self, const char *slot, ui
 {
         struct slot_facts f = { .id = slot };
         struct snapio_fs fs = { 0 };
-        struct sw_snap_range range;
 
         if (slot_ready(m, self, "save", &f) != 0)
                 return -1;
         if (f.dev[0] && snapio_fs_open(&fs, f.dev, &agent_diag) < 0)
                 return -1;
-        range = (struct sw_snap_range){ f.store_base, f.store_size, SW_SNAP_RANGE_STORE };
-        *out = snapio_worst_size(&range, 1, f.dev[0] ? &fs : NULL);
+        *out = snapio_worst_size(f.ram, f.nram, f.dev[0] ? &fs : NULL);
         snapio_fs_close(&fs);
         return 0;
 }

@@ -12,16 +12,17 @@
 #include "mbox.h"
 
 #define AGENT_SNAPSHOT_USAGE                                                                          \
-        "usage: switchctl snapshot save SLOT FILE [--force]\n"                                         \
-        "       switchctl snapshot restore SLOT FILE\n"                                                \
-        "SLOT must be suspended (not this slot, not one that never ran or failed), a swap\n"           \
-        "slot, and its partition used by nothing in this system.  save writes SLOT's saved\n"          \
-        "RAM (from its store, or where the switcher left it) and the used blocks of its\n"             \
-        "ext4 partition into FILE (a temporary name, then renamed; an existing FILE is\n"              \
-        "kept unless --force).  restore checks the whole snapshot and that it belongs to\n"           \
-        "SLOT as the switcher runs it now, writes the partition and the store, then asks\n"           \
-        "the switcher to adopt it (this slot suspends and resumes at once): the next switch\n"        \
-        "to SLOT resumes the snapshot.  Exit status 0 on success, 1 with the reason.\n"
+        "usage: switchctl snapshot save SLOT FILE [--force]\n"                                        \
+        "       switchctl snapshot restore SLOT FILE\n"                                               \
+        "SLOT must be suspended (not this slot, not one that never ran or failed), and its\n"         \
+        "partition used by nothing in this system.  save writes SLOT's saved RAM (a swap\n"           \
+        "slot's store, or where the switcher left it; an in-place slot's own RAM, DMA32\n"            \
+        "window and saved low memory) and the used blocks of its ext4 partition into FILE\n"          \
+        "(a temporary name, then renamed; an existing FILE is kept unless --force).\n"                \
+        "restore checks the whole snapshot and that it belongs to SLOT as the switcher\n"             \
+        "runs it now, writes the partition and the RAM, then asks the switcher to adopt\n"            \
+        "it (this slot suspends and resumes at once): the next switch to SLOT resumes the\n"          \
+        "snapshot.  Exit status 0 on success, 1 with the reason.\n"
 
 /*
  * Runs `snapshot ARGS` (argv[0] is "save" or "restore") as slot self, with
@@ -34,7 +35,7 @@ int agent_snapshot(struct agent_mb *m, const char *self, int argc, char **argv);
         "usage: switchctl poweroff [--save DIR]\n"                                                     \
         "Powers the machine off: this slot goes off, and each suspended slot powers itself\n"         \
         "off as the switcher resumes it; after the last, the switcher powers the machine off.\n"      \
-        "--save DIR first saves every suspended swap slot into DIR/SLOT.snap (as snapshot\n"         \
+        "--save DIR first saves every suspended slot into DIR/SLOT.snap (as snapshot\n"              \
         "save, each whole or not at all), then switches to one of them, which saves this\n"        \
         "slot into DIR the same way and powers off (its own changes since its snapshot are\n"      \
         "lost), so that `snapshot DIR/SLOT.snap` lines in partitions.conf bring every slot\n"      \

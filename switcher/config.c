@@ -864,10 +864,6 @@ static void finish_block(struct parser *p)
         if (s->valid && s->dma32_line && s->mode == SW_MODE_SWAP &&
             (!p->seen[K_IMAGE] || p->seen[K_MODE]))
                 say_slot(p, s->dma32_line, SW_WARN, "dma32-size only applies to an in-place slot, ignored");
-        /* A snapshot is brought back into a swap slot's store; an in-place
-         * slot's own RAM is not a store (docs/lab-bank.md). */
-        if (s->valid && s->snapshot_line && s->mode != SW_MODE_SWAP && (!p->seen[K_IMAGE] || p->seen[K_MODE]))
-                drop_slot(p, s->snapshot_line, "'snapshot' needs a swap slot; an in-place slot cannot be restored");
         if (!s->valid || s->part_kind == SW_PART_NONE)
                 return;
         /* Two slots on one partition would each boot the other's root. */

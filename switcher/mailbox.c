@@ -137,6 +137,8 @@ static int build_slot(void *fdt, int slots, const struct sw_slot_config *s, enum
         }
         if (!err)
                 err = setprop_zero(fdt, node, "snapshot-identity", SW_MB_IDENTITY_SIZE);
+        if (!err)
+                err = setprop_zero(fdt, node, "snapshot-ram", SW_MB_RAM_SIZE);
         return err;
 }
 
@@ -914,4 +916,51 @@ int sw_mb_poweroff_clear(void *fdt)
         static const uint8_t zero[SW_MB_POWEROFF_SIZE];
 
         return fdt_setprop_inplace(fdt, 0, "poweroff", zero, sizeof(zero)) ? -SW_MB_MALFORMED : 0;
+}
+
+int sw_mb_set_ram(void *fdt, const char *slot, const struct sw_mb_ram *r)
+{
+        uint8_t v[SW_MB_RAM_SIZE];
+        int node = sw_mb_slot_offset(fdt, slot);
+
+        if (node < 0)
+                return node;
+        if (r->n > SW_MB_RAM_MAX)
+                return -SW_MB_MALFORMED;
+        memset(v, 0, sizeof(v));
+        put_be(v, r->n, 4);
+        for (unsigned i = 0; i < r->n; i++) {
+                uint8_t *e = v + 4 + 20 * i;
+
+                put_be(e, r->r[i].addr, 8);
+                put_be(e + 8, r->r[i].size, 8);
+                put_be(e + 16, r->r[i].kind, 4);
+        }
+        return fdt_setprop_inplace(fdt, node, "snapshot-ram", v, sizeof(v)) ? -SW_MB_MALFORMED : 0;
+}
+
+int sw_mb_get_ram(const void *fdt, const char *slot, struct sw_mb_ram *r)
+{
+        int node = sw_mb_slot_offset(fdt, slot);
+        const uint8_t *p;
+
+        memset(r, 0, sizeof(*r));
+        if (node < 0)
+                return node;
+        p = prop_exact(fdt, node, "snapshot-ram", SW_MB_RAM_SIZE);
+        if (!p || get_be(p, 4) > SW_MB_RAM_MAX)
+                return -SW_MB_MALFORMED;
+        r->n = (uint32_t)get_be(p, 4);
+        for (unsigned i = 0; i < r->n; i++) {
+                const uint8_t *e = p + 4 + 20 * i;
+
+                r->r[i].addr = get_be(e, 8);
+                r->r[i].size = get_be(e + 8, 8);
+                r->r[i].kind = (uint32_t)get_be(e + 16, 4);
+                if (!r->r[i].size) {
+                        memset(r, 0, sizeof(*r));
+                        return -SW_MB_MALFORMED;
+                }
+        }
+        return 0;
 }

@@ -382,3 +382,35 @@ int sw_mb_set_poweroff(void *fdt, const struct sw_mb_poweroff *p);
 int sw_mb_get_poweroff(const void *fdt, struct sw_mb_poweroff *p);
 /* Zeroes /poweroff.  0 or -SW_MB_MALFORMED. */
 int sw_mb_poweroff_clear(void *fdt);
+
+/*
+ * Where a snapshot of each slot finds its RAM (the lab bank, in-place
+ * slots): one more property per slot, created at its full size like the
+ * others and, like them, not required by sw_mb_check().
+ *
+ *   /slots/ID/snapshot-ram = [84 bytes]   set by the switcher at start-up
+ *        (read only): count (u32), then 4 entries of (address u64, size
+ *        u64, kind u32), the first count of them used, the rest zero.
+ *        The ranges sw_snap_slot_ram() gives for the slot as planned
+ *        (switcher/snapshot.h): a swap slot's store (kind 1); an in-place
+ *        slot's DMA32 window if any (5), the part of its store holding its
+ *        saved low memory (3) and its own RAM (2), in address order.
+ *        Count 0: the slot has no RAM to snapshot (not placed).
+ */
+#define SW_MB_RAM_MAX 4
+#define SW_MB_RAM_SIZE (4 + SW_MB_RAM_MAX * 20)
+
+struct sw_mb_ram {
+        uint32_t n;
+        struct sw_mb_ram_range {
+                uint64_t addr, size;
+                uint32_t kind;          /* enum sw_snap_range_kind */
+        } r[SW_MB_RAM_MAX];
+};
+
+/* Slot's snapshot RAM.  Set writes the first SW_MB_RAM_MAX ranges (more
+ * is -SW_MB_MALFORMED); get refuses a count above SW_MB_RAM_MAX or a used
+ * entry of size 0 (-SW_MB_MALFORMED).  Return 0 or a negative enum
+ * sw_mb_status (-SW_MB_MALFORMED also for a mailbox without it). */
+int sw_mb_set_ram(void *fdt, const char *slot, const struct sw_mb_ram *r);
+int sw_mb_get_ram(const void *fdt, const char *slot, struct sw_mb_ram *r);

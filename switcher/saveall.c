@@ -30,8 +30,8 @@ enum sw_saveall_kind sw_saveall_classify(const char *id, const char *self, const
                             : strcmp(state, "running") == 0 ? "is running, and is not this slot" : "is in an unknown state");
                 return SW_SAVEALL_SKIP;
         }
-        if (mode && strcmp(mode, "swap") != 0) {
-                sw_snprintf(why, n, "slot '%s' is not saved: it runs %s, and only swap slots have snapshots so far",
+        if (mode && strcmp(mode, "swap") != 0 && strcmp(mode, "in-place") != 0) {
+                sw_snprintf(why, n, "slot '%s' is not saved: its mode '%s' is neither swap nor in-place",
                             id, mode);
                 return SW_SAVEALL_SKIP;
         }

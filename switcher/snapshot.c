@@ -84,6 +84,7 @@ const char *sw_snap_range_name(unsigned kind)
                 [SW_SNAP_RANGE_RAM] = "ram",
                 [SW_SNAP_RANGE_LOW] = "low",
                 [SW_SNAP_RANGE_FS] = "fs",
+                [SW_SNAP_RANGE_DMA32] = "dma32",
         };
 
         return SW_ENUM_NAME(names, kind, "unknown");
@@ -267,6 +268,13 @@ static const char *part_label(char *buf, size_t n, unsigned index, uint32_t type
  * Decodes and checks a part header read at file offset off; index counts
  * from 0, types holds a bit per type already seen.
  */
+/* The kinds a RAM part's range may have: every kind but fs. */
+static bool ram_kind(uint32_t kind)
+{
+        return kind == SW_SNAP_RANGE_STORE || kind == SW_SNAP_RANGE_RAM || kind == SW_SNAP_RANGE_LOW ||
+               kind == SW_SNAP_RANGE_DMA32;
+}
+
 static int part_decode(const uint8_t *b, uint64_t off, unsigned index, unsigned types, struct sw_snap_part *p,
                        const char *what, struct sw_diag *d)
 {
@@ -328,11 +336,10 @@ static int part_decode(const uint8_t *b, uint64_t off, unsigned index, unsigned 
                                  ro + 20, label, i);
                         return -1;
                 }
-                if (p->type == SW_SNAP_PART_FS ? g->kind != SW_SNAP_RANGE_FS
-                                               : g->kind < SW_SNAP_RANGE_STORE || g->kind > SW_SNAP_RANGE_LOW) {
+                if (p->type == SW_SNAP_PART_FS ? g->kind != SW_SNAP_RANGE_FS : !ram_kind(g->kind)) {
                         sw_diagf(d, SW_ERROR, "%s: offset %llu: %s: range %u: field 'kind' is %u, expected %s", what,
                                  ro + 16, label, i, g->kind,
-                                 p->type == SW_SNAP_PART_FS ? "4 (fs)" : "1 (store), 2 (ram) or 3 (low)");
+                                 p->type == SW_SNAP_PART_FS ? "4 (fs)" : "1 (store), 2 (ram), 3 (low) or 5 (dma32)");
                         return -1;
                 }
                 if (g->size < 1 || g->size > SW_SNAP_RANGE_MAX / p->unit) {
@@ -809,6 +816,17 @@ void sw_snap_ram_hash_add(struct sw_snap_ram_hash *s, const void *p, uint64_t le
         while (len) {
                 size_t n = SW_SNAP_RAM_HASH_BLOCK - s->fill;
 
+                /* Whole blocks of memory are hashed where they lie: the
+                 * switcher hashes a slot's RAM through here, and a copy of
+                 * every byte would double its time. */
+                if (b && !s->fill && len >= SW_SNAP_RAM_HASH_BLOCK) {
+                        s->h = sw_hash64(b, SW_SNAP_RAM_HASH_BLOCK, s->h);
+                        s->bytes += SW_SNAP_RAM_HASH_BLOCK;
+                        b += SW_SNAP_RAM_HASH_BLOCK;
+                        len -= SW_SNAP_RAM_HASH_BLOCK;
+                        continue;
+                }
+
                 if (n > len)
                         n = (size_t)len;
                 if (b) {
@@ -851,8 +869,108 @@ uint64_t sw_snap_ram_hash_mem(const void *p, uint64_t len)
         return h;
 }
 
+uint64_t sw_snap_ram_hash_ranges(struct sw_snap_ram_hash *s, const struct sw_snap_range *r, unsigned n)
+{
+        sw_snap_ram_hash_init(s);
+        for (unsigned i = 0; i < n; i++)
+                sw_snap_ram_hash_add(s, (const void *)(uintptr_t)r[i].addr, r[i].size);
+        return sw_snap_ram_hash_final(s);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Does a snapshot fit a slot as it runs now? */
+
+unsigned sw_snap_slot_ram(const struct sw_slot_plan *sp, struct sw_snap_range out[SW_SNAP_SLOT_RANGES])
+{
+        struct sw_snap_range low, own, win;
+        unsigned n = 0;
+
+        if (!sp->placed || !sp->store_size)
+                return 0;
+        if (!sp->in_place || sp->store_size <= SW_INPLACE_LOW) {
+                out[0] = (struct sw_snap_range){ sp->store_base, sp->store_size, SW_SNAP_RANGE_STORE };
+                return 1;
+        }
+        low = (struct sw_snap_range){ sp->store_base, SW_INPLACE_LOW, SW_SNAP_RANGE_LOW };
+        own = (struct sw_snap_range){ sp->store_base + SW_INPLACE_LOW, sp->store_size - SW_INPLACE_LOW,
+                                      SW_SNAP_RANGE_RAM };
+        win = (struct sw_snap_range){ sp->dma32_base, sp->dma32_size, SW_SNAP_RANGE_DMA32 };
+        /* The planner puts the window below the store (docs/dma32.md);
+         * should it ever lie above, the ranges still go in address order,
+         * as the format wants. */
+        if (win.size && win.addr < low.addr)
+                out[n++] = win;
+        out[n++] = low;
+        out[n++] = own;
+        if (win.size && win.addr > low.addr)
+                out[n++] = win;
+        return n;
+}
+
+/* "dma32, low, ram": the kinds of n ranges, for a message. */
+static const char *kind_list(char *buf, size_t len, const struct sw_snap_range *r, unsigned n)
+{
+        size_t at = 0;
+
+        buf[0] = '\0';
+        for (unsigned i = 0; i < n && i < SW_SNAP_MAX_RANGES && at < len; i++)
+                at += (size_t)sw_snprintf(buf + at, len - at, "%s%s", i ? ", " : "", sw_snap_range_name(r[i].kind));
+        return buf;
+}
+
+int sw_snap_ram_fits(const struct sw_snap_info *info, const struct sw_snap_range *want, unsigned n, char *why,
+                     size_t len)
+{
+        const struct sw_snap_part *ram = NULL;
+
+        for (unsigned i = 0; i < info->nparts && i < SW_SNAP_MAX_PARTS; i++)
+                if (info->part[i].type == SW_SNAP_PART_RAM)
+                        ram = &info->part[i];
+        if (!ram) {
+                sw_snprintf(why, len, "the snapshot holds no RAM");
+                return -1;
+        }
+        if (ram->nranges != n) {
+                char have[64], now[64];
+
+                sw_snprintf(why, len, "the snapshot holds %u RAM range(s) (%s); the slot has %u now (%s)",
+                            ram->nranges, kind_list(have, sizeof(have), ram->range, ram->nranges), n,
+                            kind_list(now, sizeof(now), want, n));
+                return -1;
+        }
+        for (unsigned r = 0; r < n && r < SW_SNAP_MAX_RANGES; r++) {
+                const struct sw_snap_range *g = &ram->range[r], *w = &want[r];
+
+                if (g->kind != w->kind || g->addr != w->addr || g->size != w->size) {
+                        sw_snprintf(why, len,
+                                    "the snapshot's RAM range %u (%s) is 0x%llx, %llu bytes; the slot's is 0x%llx, "
+                                    "%llu bytes (%s) now",
+                                    r, sw_snap_range_name(g->kind), (unsigned long long)g->addr,
+                                    (unsigned long long)g->size, (unsigned long long)w->addr,
+                                    (unsigned long long)w->size, sw_snap_range_name(w->kind));
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* The snapshot's slot and mode against slot s: 0, or -1 with the reason. */
+static int slot_fits(const struct sw_snap_header *h, const struct sw_slot_config *s, char *why, size_t n)
+{
+        if (strcmp(h->id.slot, s->id) != 0) {
+                sw_snprintf(why, n, "the snapshot is of slot '%s', not '%s'", h->id.slot, s->id);
+                return -1;
+        }
+        if ((h->flags & SW_SNAP_IN_PLACE) && s->mode != SW_MODE_IN_PLACE) {
+                sw_snprintf(why, n, "the snapshot is of an in-place slot; '%s' is a swap slot", s->id);
+                return -1;
+        }
+        if (!(h->flags & SW_SNAP_IN_PLACE) && s->mode == SW_MODE_IN_PLACE) {
+                sw_snprintf(why, n, "the snapshot is of a swap slot; '%s' runs in place", s->id);
+                return -1;
+        }
+        return 0;
+}
 
 int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *c, const struct sw_slot_config *s,
                         const struct sw_save_identity *now, char *why, size_t n)
@@ -861,14 +979,8 @@ int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *
         static struct sw_save_header claimed;
         char reason[160];
 
-        if (strcmp(h->id.slot, s->id) != 0) {
-                sw_snprintf(why, n, "the snapshot is of slot '%s', not '%s'", h->id.slot, s->id);
+        if (slot_fits(h, s, why, n) < 0)
                 return -1;
-        }
-        if (h->flags & SW_SNAP_IN_PLACE) {
-                sw_snprintf(why, n, "the snapshot is of an in-place slot; '%s' is a swap slot", s->id);
-                return -1;
-        }
         /* The very check a resume makes, on the identity the snapshot
          * claims: the reason names the first field that differs. */
         memset(&claimed, 0, sizeof(claimed));
@@ -890,23 +1002,16 @@ int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *
         return 0;
 }
 
-int sw_snap_parts_fit(const struct sw_snap_info *info, uint64_t store_base, uint64_t store_size,
+int sw_snap_parts_fit(const struct sw_snap_info *info, const struct sw_snap_range *ram, unsigned nram,
                       uint64_t part_bytes, char *why, size_t n)
 {
-        const struct sw_snap_part *ram = NULL, *fs = NULL;
+        const struct sw_snap_part *fs = NULL;
 
-        for (unsigned i = 0; i < info->nparts && i < SW_SNAP_MAX_PARTS; i++) {
-                if (info->part[i].type == SW_SNAP_PART_RAM)
-                        ram = &info->part[i];
-                else if (info->part[i].type == SW_SNAP_PART_FS)
+        for (unsigned i = 0; i < info->nparts && i < SW_SNAP_MAX_PARTS; i++)
+                if (info->part[i].type == SW_SNAP_PART_FS)
                         fs = &info->part[i];
-        }
-        if (!ram || ram->nranges != 1 || ram->range[0].kind != SW_SNAP_RANGE_STORE ||
-            ram->range[0].addr != store_base || ram->range[0].size != store_size) {
-                sw_snprintf(why, n, "the snapshot's RAM is not the slot's whole store (0x%llx, %llu bytes)",
-                            (unsigned long long)store_base, (unsigned long long)store_size);
+        if (sw_snap_ram_fits(info, ram, nram, why, n) < 0)
                 return -1;
-        }
         if (!fs != !part_bytes) {
                 sw_snprintf(why, n, fs ? "the snapshot holds a file system, and the slot has no partition"
                                        : "the snapshot has no file system, and the slot has a partition");
@@ -918,6 +1023,16 @@ int sw_snap_parts_fit(const struct sw_snap_info *info, uint64_t store_base, uint
                 return -1;
         }
         return 0;
+}
+
+int sw_snap_fits(const struct sw_snap_info *info, const struct sw_config *c, const struct sw_slot_config *s,
+                 const struct sw_save_identity *now, const struct sw_snap_range *ram, unsigned nram,
+                 uint64_t part_bytes, char *why, size_t n)
+{
+        if (slot_fits(&info->hdr, s, why, n) < 0 || sw_snap_ram_fits(info, ram, nram, why, n) < 0 ||
+            sw_snap_header_fits(&info->hdr, c, s, now, why, n) < 0)
+                return -1;
+        return sw_snap_parts_fit(info, ram, nram, part_bytes, why, n);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "plan.h"
 #include "savestate.h"
 #include "sha256.h"
 
@@ -49,11 +50,12 @@ enum sw_snap_range_kind {
         SW_SNAP_RANGE_RAM = 2,    /* an in-place slot's own RAM */
         SW_SNAP_RANGE_LOW = 3,    /* an in-place slot's saved low memory */
         SW_SNAP_RANGE_FS = 4,     /* the file system's blocks */
+        SW_SNAP_RANGE_DMA32 = 5,  /* an in-place slot's DMA32 window (docs/dma32.md) */
 };
 
 /* "ram", "fs"; "unknown" otherwise. */
 const char *sw_snap_part_name(unsigned type);
-/* "store", "ram", "low", "fs"; "unknown" otherwise. */
+/* "store", "ram", "low", "fs", "dma32"; "unknown" otherwise. */
 const char *sw_snap_range_name(unsigned kind);
 
 struct sw_snap_header {
@@ -257,6 +259,13 @@ void sw_snap_ram_hash_add(struct sw_snap_ram_hash *s, const void *p, uint64_t le
 uint64_t sw_snap_ram_hash_final(struct sw_snap_ram_hash *s);
 /* The same hash over len bytes of memory at p, in one call. */
 uint64_t sw_snap_ram_hash_mem(const void *p, uint64_t len);
+/*
+ * The same hash over n ranges of memory, one after the other in the
+ * order given, as one stream (a snapshot's RAM part, range after range):
+ * each range's addr is where its bytes lie in this address space (the
+ * switcher's memory is identity mapped).  s is the caller's (64 KiB).
+ */
+uint64_t sw_snap_ram_hash_ranges(struct sw_snap_ram_hash *s, const struct sw_snap_range *r, unsigned n);
 
 /* ---------------------------------------------------------------------- */
 /* Does a snapshot fit a slot as it runs now? */
@@ -264,7 +273,8 @@ uint64_t sw_snap_ram_hash_mem(const void *p, uint64_t len);
 /*
  * Whether a snapshot with header h can be resumed as slot s of c, whose
  * identity is now `now` (sw_save_identity_make(), what a resume checks):
- * in this order, the snapshot's slot, a swap slot's snapshot, the identity
+ * in this order, the snapshot's slot, its mode (an in-place slot's snapshot
+ * for an in-place slot, a swap slot's for a swap slot), the identity
  * (sw_save_check()'s reason), the memory settings (sw_snap_config_hash())
  * and a real-mode waking vector.  Returns 0, or -1 with the reason in why
  * (n bytes), e.g.
@@ -277,14 +287,51 @@ int sw_snap_header_fits(const struct sw_snap_header *h, const struct sw_config *
                         const struct sw_save_identity *now, char *why, size_t n);
 
 /*
+ * The RAM a snapshot of a slot holds: every range the slot's saved state
+ * occupies while it is suspended, in address order.  For a swap slot its
+ * store (kind store).  For an in-place slot (plan.h, SW_INPLACE_LOW): its
+ * DMA32 window when it has one (dma32), the first SW_INPLACE_LOW bytes of
+ * its store, where the switcher keeps its low memory while it is suspended
+ * (low), and the rest of its store, its own RAM, where it runs (ram).  The
+ * switcher publishes these in the mailbox (snapshot-ram), the agent saves
+ * and restores exactly them, and the adoption and the start-up restore
+ * check a snapshot against them.  Writes at most SW_SNAP_SLOT_RANGES
+ * ranges to out and returns how many (0 for a slot that was not placed).
+ */
+#define SW_SNAP_SLOT_RANGES 3
+unsigned sw_snap_slot_ram(const struct sw_slot_plan *sp, struct sw_snap_range out[SW_SNAP_SLOT_RANGES]);
+
+/*
+ * Whether the RAM part a walk found (info) is exactly the n ranges want
+ * (sw_snap_slot_ram() of the slot as it runs now): the same count, and
+ * each range of the same kind, address and size.  Returns 0, or -1 with
+ * the reason in why, naming both sides, e.g.
+ *   "the snapshot's RAM range 0 (dma32) is 0x6b600000, 268435456 bytes; the
+ *    slot's is 0x5b600000, 268435456 bytes now"
+ */
+int sw_snap_ram_fits(const struct sw_snap_info *info, const struct sw_snap_range *want, unsigned n, char *why,
+                     size_t len);
+
+/*
  * Whether the parts a walk found (info) fit where the start-up restore
- * puts them: one RAM range that is the whole store (store_base, store_size),
+ * puts them: RAM that is exactly the nram ranges ram (sw_snap_ram_fits()),
  * and a file system part exactly when the slot has a partition
  * (part_bytes: its size; 0: no partition), no larger than it.  Returns 0,
  * or -1 with the reason in why.
  */
-int sw_snap_parts_fit(const struct sw_snap_info *info, uint64_t store_base, uint64_t store_size,
+int sw_snap_parts_fit(const struct sw_snap_info *info, const struct sw_snap_range *ram, unsigned nram,
                       uint64_t part_bytes, char *why, size_t n);
+
+/*
+ * Everything the start-up restore checks before it writes: the snapshot's
+ * slot and mode, then its RAM ranges against ram (so a moved or resized
+ * range is named with both addresses, before the identity check would only
+ * say "another RAM layout"), then sw_snap_header_fits() and
+ * sw_snap_parts_fit().  Returns 0, or -1 with the first reason in why.
+ */
+int sw_snap_fits(const struct sw_snap_info *info, const struct sw_config *c, const struct sw_slot_config *s,
+                 const struct sw_save_identity *now, const struct sw_snap_range *ram, unsigned nram,
+                 uint64_t part_bytes, char *why, size_t n);
 
 /* ---------------------------------------------------------------------- */
 /* The start-up restore ('snapshot PATH' in partitions.conf). */

@@ -311,8 +311,6 @@ static const char *adopt_state_why(const struct sw_switch_facts *f, int i)
                 return "it failed";
         if (f->slot[i].state != SW_SLOT_SUSPENDED)
                 return "it is not suspended";
-        if (in_place(f, i))
-                return "it runs in place, and adopting an in-place slot's snapshot is not supported";
         return NULL;
 }
 

@@ -131,9 +131,10 @@ struct sw_switch_facts {
          * adopt (NULL: none), and adopt_status, what sw_mb_adopt_read()
          * returned (negative: damaged; adopt is NULL then).  identity() fills the
          * identity slot i has as configured now (sw_save_identity_make());
-         * ram_hash() hashes slot i's store as it is (sw_snap_ram_hash_mem
-         * over store_size bytes), and is called only when everything else
-         * agrees.  Both get ctx. */
+         * ram_hash() hashes slot i's RAM as it is (sw_snap_ram_hash_ranges
+         * over the ranges sw_snap_slot_ram() gives: a swap slot's store, an
+         * in-place slot's window, low memory and own RAM), and is called
+         * only when everything else agrees.  Both get ctx. */
         int adopt_status;
         const struct sw_mb_adopt *adopt;
         void (*identity)(void *ctx, int i, struct sw_save_identity *id);
@@ -204,9 +205,10 @@ struct sw_switch_decision {
  * adopt_slot set, or SW_MB_ADOPT_REFUSED and the reason in message, the
  * slot left as it was.  Refused, in this order: a damaged adopt request, a
  * seq that is not the next one (SW_MB_BAD_SEQ), a slot that is not in the
- * config, the running slot, one that never ran, failed, cannot be started,
- * or runs in place; a snapshot header that does not decode, is of another
- * slot or of an in-place slot, whose identity differs from the slot's now
+ * config, the running slot, one that never ran, failed or cannot be
+ * started; a snapshot header that does not decode, is of another slot or of
+ * another mode (an in-place slot's for a swap slot, or the other way
+ * round), whose identity differs from the slot's now
  * (kernel, partition, e820 layout, store), whose memory settings differ
  * (sw_snap_config_hash), whose waking vector is not a real-mode address;
  * a slot without a complete store; last, a RAM hash that differs from the

@@ -8,10 +8,13 @@
  * walk returns 0 or -1 with exactly one error when it refuses; an accepted
  * file is exactly the input; every data piece and every gap it reports lies
  * inside its part's range, in order, and data and gaps together cover each
- * range exactly once.
+ * range exactly once.  A valid file is then fitted to the seeds' two slot
+ * layouts (sw_snap_parts_fit): it fits one only when its RAM part is
+ * exactly that layout's ranges, and a refusal says why.
  *
  * Seeds: (fuzz_seeds writes valid snapshots: an in-place slot's RAM with a
- * low range and an FS part; a swap slot's store alone)
+ * DMA32 window, low memory and own RAM, and an FS part; a swap slot's
+ * store alone)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +112,42 @@ static int on_end(void *ctx, const struct sw_snap_part *p)
         return 0;
 }
 
+/* The RAM of the seeds' slots: an in-place one (window, low memory, own
+ * RAM) and a swap one (its store). */
+static const struct sw_snap_range in_place_ram[] = {
+        { 0x3f000000, 4096, SW_SNAP_RANGE_DMA32 },
+        { 0x40000000, 4096, SW_SNAP_RANGE_LOW },
+        { 0x40001000, 2 * 4096, SW_SNAP_RANGE_RAM },
+};
+static const struct sw_snap_range swap_ram[] = { { 0x40000000, 3 * 4096, SW_SNAP_RANGE_STORE } };
+
+/* A valid file fits a layout exactly when its RAM part is that layout. */
+static void fit(const struct sw_snap_info *info, const struct sw_snap_range *want, unsigned n)
+{
+        const struct sw_snap_part *ram = NULL;
+        uint64_t part_bytes = 0;        /* a partition exactly when there is a file system, large enough */
+        char why[300];
+        bool same;
+        int rc;
+
+        for (unsigned i = 0; i < info->nparts; i++) {
+                if (info->part[i].type == SW_SNAP_PART_RAM)
+                        ram = &info->part[i];
+                else
+                        part_bytes = UINT64_MAX;
+        }
+        same = ram && ram->nranges == n;
+        for (unsigned r = 0; same && r < n; r++)
+                same = ram->range[r].addr == want[r].addr && ram->range[r].size == want[r].size &&
+                       ram->range[r].kind == want[r].kind;
+        why[0] = '\0';
+        rc = sw_snap_parts_fit(info, want, n, part_bytes, why, sizeof(why));
+        FUZZ_CHECK(rc == 0 || rc == -1, "parts_fit returned %d", rc);
+        FUZZ_CHECK(rc == 0 || (why[0] && fuzz_terminated(why, sizeof(why))), "a refusal without a reason");
+        FUZZ_CHECK(!same || rc == 0, "the slot's own RAM refused: %s", why);
+        FUZZ_CHECK(same || rc == -1, "another RAM layout accepted");
+}
+
 static void walk(uint8_t *buf, size_t size)
 {
         static uint8_t scratch[8192];
@@ -130,6 +169,8 @@ static void walk(uint8_t *buf, size_t size)
                            fuzz_terminated(info.hdr.id.kernel, sizeof(info.hdr.id.kernel)) &&
                            fuzz_terminated(info.hdr.id.partition, sizeof(info.hdr.id.partition)),
                            "text unterminated");
+                fit(&info, in_place_ram, 3);
+                fit(&info, swap_ram, 1);
         }
 }
 
@@ -171,16 +212,21 @@ static void seed(const char *dir, const char *name, bool in_place, unsigned fs_b
         h.id.store_size = 3 * 4096;
         pt.type = SW_SNAP_PART_RAM;
         pt.unit = 1;
-        pt.nranges = in_place ? 2 : 1;
-        pt.range[0] = (struct sw_snap_range){ 0x40000000, 3 * 4096, in_place ? SW_SNAP_RANGE_RAM : SW_SNAP_RANGE_STORE };
-        pt.range[1] = (struct sw_snap_range){ 0x7f000000, 4096, SW_SNAP_RANGE_LOW };
-        if (!in_place)
-                pt.range[1] = (struct sw_snap_range){ 0 };
-        ok = sw_snap_write_begin(&w, &sink, &h, name, NULL) == 0 && sw_snap_write_part(&w, &pt) == 0 &&
-             sw_snap_write_extent(&w, 0, 4096, 8192) == 0 && sw_snap_write_data(&w, page, 4096) == 0 &&
-             sw_snap_write_data(&w, page, 4096) == 0;
+        pt.nranges = in_place ? 3 : 1;
+        if (in_place)
+                memcpy(pt.range, in_place_ram, sizeof(in_place_ram));
+        else
+                pt.range[0] = swap_ram[0];
+        ok = sw_snap_write_begin(&w, &sink, &h, name, NULL) == 0 && sw_snap_write_part(&w, &pt) == 0;
+        /* In place: a piece of the window and of the low memory, then the
+         * own RAM's second page; a swap slot: its store's last two pages. */
         if (ok && in_place)
-                ok = sw_snap_write_extent(&w, 1, 100, 50) == 0 && sw_snap_write_data(&w, page, 50) == 0;
+                ok = sw_snap_write_extent(&w, 0, 8, 100) == 0 && sw_snap_write_data(&w, page, 100) == 0 &&
+                     sw_snap_write_extent(&w, 1, 100, 50) == 0 && sw_snap_write_data(&w, page, 50) == 0 &&
+                     sw_snap_write_extent(&w, 2, 4096, 4096) == 0 && sw_snap_write_data(&w, page, 4096) == 0;
+        else if (ok)
+                ok = sw_snap_write_extent(&w, 0, 4096, 8192) == 0 && sw_snap_write_data(&w, page, 4096) == 0 &&
+                     sw_snap_write_data(&w, page, 4096) == 0;
         ok = ok && sw_snap_write_part_end(&w, NULL) == 0;
         if (ok && fs_blocks) {
                 memset(&pt, 0, sizeof(pt));

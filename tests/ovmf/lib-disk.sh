@@ -101,6 +101,30 @@ disk_extract() {
         dd if="$1" of="$3" bs=512 skip="$4" count="$5" conv=sparse status=none
 }
 
+# disk_copyout DISK LABEL PATH OUT: the file PATH of the ext4 partition LABEL
+# of DISK copied to OUT, byte for byte (a snapshot a guest left on a
+# partition).  Status 1 when it is not there or empty.
+disk_copyout() {
+        local tmp rc=0
+        tmp=$(mktemp "${TMPDIR:-/tmp}/sw-part.XXXXXX")
+        rm -f "$4"
+        if ! disk_extract "$1" "$2" "$tmp" || ! debugfs -R "dump $3 $4" "$tmp" >/dev/null 2>&1 || [ ! -s "$4" ]; then
+                rc=1
+        fi
+        rm -f "$tmp"
+        return "$rc"
+}
+
+# disk_esp_put DISK SRC DEST: SRC onto DISK's ESP at DEST, in place (mtools
+# reaches the FAT file system at its offset in the disk image), DEST's
+# folder made first when it is missing.
+disk_esp_put() {
+        local off
+        off=$(($(disk_part_range "$1" ESP | cut -d' ' -f1) * 512))
+        MTOOLS_SKIP_CHECK=1 mmd -i "$1@@$off" "::$(dirname "$3")" 2>/dev/null || true
+        MTOOLS_SKIP_CHECK=1 mcopy -o -i "$1@@$off" "$2" "::$3"
+}
+
 # disk_readfile DISK LABEL PATH: print PATH from the ext4 partition LABEL.
 # Status 1 (with debugfs's message) when the file is not there.
 disk_readfile() {

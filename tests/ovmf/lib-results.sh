@@ -78,6 +78,27 @@ lab_tick() {
                 /^GUEST: tick slot=lab / { if (on) { print $4 " " $5; exit } last = $4 " " $5 }' "$1"
 }
 
+# check_brought_back PREFIX LOG ROLE: the checks PREFIX-* of a boot (serial
+# LOG, \r removed) that brought slot lab back from its snapshot at start-up
+# (the ESP's /snap/lab.snap): ctl booted instead of it and found it
+# suspended ("GUEST: ROLE ctl boot=2 lab=suspended"), and ctl's switch to
+# lab was a resume, not a cold boot (lab's init never ran: no "GUEST: ROLE
+# up").  The lab-bank tests of a start-up restore (t-labboot, t-labinplace).
+check_brought_back() {
+        local p=$1 log=$2 role=$3
+        t_check "$p-restored" "$log" \
+                "^switcher: slot 'lab': snapshot /snap/lab.snap brought back; its first switch resumes it at 0x[0-9a-f]+\$"
+        t_check "$p-ctl-boots" "$log" "^switcher: slot 'lab' is brought back from its snapshot; 'ctl' boots first\$"
+        t_check "$p-lab-suspended" "$log" "^GUEST: $role ctl boot=2 lab=suspended\$"
+        t_check "$p-lab-resumed" "$log" "^switcher: resuming slot 'lab' at its waking vector"
+        if grep -Eq "^GUEST: up slot=lab |^switcher: cold boot of slot 'lab'|^GUEST: $role up " "$log"; then
+                t_fail "$p-no-cold-boot" \
+                        "lab was cold-booted: $(grep -E "^GUEST: up slot=lab |cold boot of slot 'lab'" "$log" | head -n 1)"
+        else
+                t_pass "$p-no-cold-boot"
+        fi
+}
+
 # check_continues NAME SNAP BACK PID: the check NAME: the writer PID at the
 # snapshot (tick SNAP, "pid=P n=N") goes on after the restore (tick BACK)
 # with the same PID and the next count.

@@ -213,7 +213,7 @@ run bad-sub 2 snapshot frob
 says bad-sub err "unknown subcommand 'frob'"
 run no-file 2 snapshot inspect
 run bad-range 2 snapshot save --slot a --range heap:0:1M -o "$w/x.snap"
-says bad-range err "kind 'heap' is not store, ram or low"
+says bad-range err "kind 'heap' is not store, ram, low or dma32"
 run range-below-base 2 snapshot save --slot a --mem-base 0x1000 --range store:0:1M -o "$w/x.snap"
 says range-below-base err "--range 1 at 0x0 lies below --mem-base 0x1000"
 run save-no-slot 2 snapshot save --range store:0:1M -o "$w/x.snap"

@@ -816,6 +816,54 @@ static void test_lab_bank(void **state)
         assert_int_equal(sw_mb_set_lazy(mb, &lazy), -SW_MB_MALFORMED);
 }
 
+/*
+ * Each slot's snapshot RAM (snapshot-ram): zero when built, an in-place
+ * slot's three ranges round-trip, a count above the entries or a used entry
+ * of size 0 is refused, and a mailbox without it is still valid.
+ */
+static void test_snapshot_ram(void **state)
+{
+        struct sw_mb_ram ram = { .n = 3,
+                                 .r = { { 0x6b600000, 64ULL << 20, 5 },
+                                        { 0x180000000ULL, 2ULL << 20, 3 },
+                                        { 0x180200000ULL, 192ULL << 20, 2 } } },
+                         got;
+        int node, len;
+        uint8_t *raw;
+        (void)state;
+
+        assert_int_equal(sw_mb_get_ram(mb, "b", &got), 0);
+        assert_int_equal(got.n, 0);
+        assert_int_equal(sw_mb_set_ram(mb, "b", &ram), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_get_ram(mb, "b", &got), 0);
+        assert_int_equal(got.n, 3);
+        for (unsigned i = 0; i < 3; i++)
+                assert_true(got.r[i].addr == ram.r[i].addr && got.r[i].size == ram.r[i].size &&
+                            got.r[i].kind == ram.r[i].kind);
+        /* Other slots keep theirs. */
+        assert_int_equal(sw_mb_get_ram(mb, "a", &got), 0);
+        assert_int_equal(got.n, 0);
+        assert_int_equal(sw_mb_set_ram(mb, "zz", &ram), -SW_MB_UNKNOWN_SLOT);
+        ram.n = SW_MB_RAM_MAX + 1;
+        assert_int_equal(sw_mb_set_ram(mb, "b", &ram), -SW_MB_MALFORMED);
+
+        /* A guest's damage: a count beyond the entries, an empty used entry. */
+        node = sw_mb_slot_offset(mb, "b");
+        raw = (uint8_t *)(uintptr_t)fdt_getprop(mb, node, "snapshot-ram", &len);
+        assert_non_null(raw);
+        assert_int_equal(len, SW_MB_RAM_SIZE);
+        raw[3] = SW_MB_RAM_MAX + 1;
+        assert_int_equal(sw_mb_get_ram(mb, "b", &got), -SW_MB_MALFORMED);
+        raw[3] = 4;
+        assert_int_equal(sw_mb_get_ram(mb, "b", &got), -SW_MB_MALFORMED);
+        assert_int_equal(got.n, 0);
+
+        assert_int_equal(fdt_nop_property(mb, node, "snapshot-ram"), 0);
+        assert_int_equal(sw_mb_check(mb, sizeof(mb)), 0);
+        assert_int_equal(sw_mb_get_ram(mb, "b", &got), -SW_MB_MALFORMED);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -839,6 +887,7 @@ int main(void)
                 cmocka_unit_test_setup(test_results, setup),
                 cmocka_unit_test_setup(test_set_state_current_switch, setup),
                 cmocka_unit_test_setup(test_lab_bank, setup),
+                cmocka_unit_test_setup(test_snapshot_ram, setup),
                 cmocka_unit_test(test_names),
         };
 

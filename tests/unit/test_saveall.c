@@ -35,8 +35,9 @@ static void test_classify(void **state)
         assert_string_equal(why, "slot 'b' has nothing to save: it never ran, or went off");
         assert_int_equal(sw_saveall_classify("b", "ctl", "failed", "swap", why, sizeof(why)), SW_SAVEALL_SKIP);
         assert_string_equal(why, "slot 'b' is not saved: it failed");
-        assert_int_equal(sw_saveall_classify("b", "ctl", "suspended", "in-place", why, sizeof(why)), SW_SAVEALL_SKIP);
-        assert_string_equal(why, "slot 'b' is not saved: it runs in-place, and only swap slots have snapshots so far");
+        /* An in-place slot has snapshots too (its window, low memory and own RAM). */
+        assert_int_equal(sw_saveall_classify("b", "ctl", "suspended", "in-place", why, sizeof(why)), SW_SAVEALL_SAVE);
+        assert_int_equal(sw_saveall_classify("b", "ctl", "suspended", "sideways", why, sizeof(why)), SW_SAVEALL_SKIP);
         assert_int_equal(sw_saveall_classify("b", "ctl", NULL, "swap", why, sizeof(why)), SW_SAVEALL_SKIP);
         assert_string_equal(why, "slot 'b' is not saved: it has no state in the mailbox");
         /* Another slot running (a damaged mailbox): not this one, not saved. */

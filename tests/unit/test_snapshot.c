@@ -563,6 +563,8 @@ static void test_config_hash(void **state)
         assert_string_equal(sw_snap_part_name(SW_SNAP_PART_FS), "fs");
         assert_string_equal(sw_snap_part_name(7), "unknown");
         assert_string_equal(sw_snap_range_name(SW_SNAP_RANGE_LOW), "low");
+        assert_string_equal(sw_snap_range_name(SW_SNAP_RANGE_DMA32), "dma32");
+        assert_string_equal(sw_snap_range_name(6), "unknown");
 }
 
 /* Gaps of a part whose middle range has no extent, and a callback that stops the walk. */
@@ -600,7 +602,7 @@ static void test_gaps_and_stop(void **state)
         h.nparts = 1;
         ram_part(&p);
         p.nranges = 3;
-        p.range[1] = (struct sw_snap_range){ 0x200000, 8192, SW_SNAP_RANGE_STORE };
+        p.range[1] = (struct sw_snap_range){ 0x200000, 8192, SW_SNAP_RANGE_DMA32 };
         p.range[2] = (struct sw_snap_range){ LOW_BASE, LOW_SIZE, SW_SNAP_RANGE_LOW };
         assert_int_equal(sw_snap_write_begin(&w, &sink, &h, WHAT, &diag), 0);
         assert_int_equal(sw_snap_write_part(&w, &p), 0);
@@ -632,6 +634,14 @@ static void test_gaps_and_stop(void **state)
         assert_int_equal(walk(snap, m.len, 0, 512, &v, NULL, &info), -1);
         assert_int_equal(g.n, 2);
         assert_int_equal(cap.n, 0);
+
+        /* Range 1 is a DMA32 window (kind 5); a kind the format does not
+         * know is refused with the ones it does.  Its kind field lies after
+         * the header, the part's first 16 bytes and range 0 (24). */
+        assert_int_equal(info.part[0].range[1].kind, SW_SNAP_RANGE_DMA32);
+        snap[SW_SNAP_HEADER_SIZE + 16 + 24 + 16] = 6;
+        expect_refusal(snap, m.len, "lab.snap: offset 568: part 1 (ram): range 1: field 'kind' is 6, expected 1 "
+                                    "(store), 2 (ram), 3 (low) or 5 (dma32)");
 }
 
 /*
@@ -709,7 +719,15 @@ static void test_header_fits(void **state)
         h.flags = SW_SNAP_IN_PLACE;
         assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), -1);
         assert_string_equal(why, "the snapshot is of an in-place slot; 'lab' is a swap slot");
+        /* And the other way round; an in-place slot takes its own. */
+        s->mode = SW_MODE_IN_PLACE;
+        h.config_hash = sw_snap_config_hash(&c, s);
+        assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), 0);
         h.flags = 0;
+        assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot is of a swap slot; 'lab' runs in place");
+        s->mode = SW_MODE_SWAP;
+        h.config_hash = sw_snap_config_hash(&c, s);
         h.id.layout ^= 1;
         assert_int_equal(sw_snap_header_fits(&h, &c, s, &now, why, sizeof(why)), -1);
         assert_non_null(strstr(why, "snapshot does not fit 'lab' now: "));
@@ -723,11 +741,12 @@ static void test_header_fits(void **state)
         assert_string_equal(why, "snapshot's waking vector 0x100000 is not a real-mode address");
 }
 
-/* Where the start-up restore puts the parts: the whole store, and a file
- * system exactly when there is a partition, no larger than it. */
+/* Where the start-up restore puts the parts: the slot's RAM ranges, and a
+ * file system exactly when there is a partition, no larger than it. */
 static void test_parts_fit(void **state)
 {
         static struct sw_snap_info info;
+        struct sw_snap_range store = { RAM0_BASE, RAM0_SIZE, SW_SNAP_RANGE_STORE };
         char why[256];
 
         (void)state;
@@ -736,20 +755,208 @@ static void test_parts_fit(void **state)
         info.part[0].type = SW_SNAP_PART_RAM;
         info.part[0].unit = 1;
         info.part[0].nranges = 1;
-        info.part[0].range[0] = (struct sw_snap_range){ RAM0_BASE, RAM0_SIZE, SW_SNAP_RANGE_STORE };
+        info.part[0].range[0] = store;
         fs_part(&info.part[1]);
-        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, FS_BLOCKS * BLOCK, why, sizeof(why)), 0);
-        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, FS_BLOCKS * BLOCK + 512, why, sizeof(why)), 0);
-        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, FS_BLOCKS * BLOCK - 512, why, sizeof(why)), -1);
+        assert_int_equal(sw_snap_parts_fit(&info, &store, 1, FS_BLOCKS * BLOCK, why, sizeof(why)), 0);
+        assert_int_equal(sw_snap_parts_fit(&info, &store, 1, FS_BLOCKS * BLOCK + 512, why, sizeof(why)), 0);
+        assert_int_equal(sw_snap_parts_fit(&info, &store, 1, FS_BLOCKS * BLOCK - 512, why, sizeof(why)), -1);
         assert_string_equal(why, "the partition is 15872 bytes, the snapshot's file system needs 16384");
-        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, 0, why, sizeof(why)), -1);
+        assert_int_equal(sw_snap_parts_fit(&info, &store, 1, 0, why, sizeof(why)), -1);
         assert_string_equal(why, "the snapshot holds a file system, and the slot has no partition");
-        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE + 4096, RAM0_SIZE, FS_BLOCKS * BLOCK, why, sizeof(why)), -1);
-        assert_string_equal(why, "the snapshot's RAM is not the slot's whole store (0x101000, 16384 bytes)");
+        store.addr += 4096;
+        assert_int_equal(sw_snap_parts_fit(&info, &store, 1, FS_BLOCKS * BLOCK, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot's RAM range 0 (store) is 0x100000, 16384 bytes; the slot's is "
+                                 "0x101000, 16384 bytes (store) now");
+        store.addr -= 4096;
         info.nparts = 1;
-        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, 0, why, sizeof(why)), 0);
+        assert_int_equal(sw_snap_parts_fit(&info, &store, 1, 0, why, sizeof(why)), 0);
+        /* An in-place slot's ranges for a swap slot's store. */
         ram_part(&info.part[0]);
-        assert_int_equal(sw_snap_parts_fit(&info, RAM0_BASE, RAM0_SIZE, 0, why, sizeof(why)), -1);
+        assert_int_equal(sw_snap_parts_fit(&info, &store, 1, 0, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot holds 2 RAM range(s) (ram, low); the slot has 1 now (store)");
+        /* No RAM part at all. */
+        info.part[0] = info.part[1];
+        fs_part(&info.part[0]);
+        assert_int_equal(sw_snap_parts_fit(&info, &store, 1, FS_BLOCKS * BLOCK, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot holds no RAM");
+}
+
+/* An in-place slot above 4 GiB with a DMA32 window, as the planner places it. */
+static const struct sw_slot_plan in_place_plan = {
+        .id = "lab", .placed = true, .in_place = true,
+        .store_base = 0x180000000ULL, .store_size = SW_INPLACE_LOW + (192ULL << 20),
+        .dma32_base = 0x6b600000ULL, .dma32_size = 256ULL << 20,
+};
+
+/* The RAM a snapshot of a slot holds: a swap slot's store; an in-place
+ * slot's window, low memory and own RAM, in address order. */
+static void test_slot_ram(void **state)
+{
+        struct sw_slot_plan sp = in_place_plan;
+        struct sw_snap_range r[SW_SNAP_SLOT_RANGES];
+
+        (void)state;
+        assert_int_equal(sw_snap_slot_ram(&sp, r), 3);
+        assert_int_equal(r[0].kind, SW_SNAP_RANGE_DMA32);
+        assert_true(r[0].addr == 0x6b600000ULL && r[0].size == 256ULL << 20);
+        assert_int_equal(r[1].kind, SW_SNAP_RANGE_LOW);
+        assert_true(r[1].addr == 0x180000000ULL && r[1].size == SW_INPLACE_LOW);
+        assert_int_equal(r[2].kind, SW_SNAP_RANGE_RAM);
+        assert_true(r[2].addr == 0x180000000ULL + SW_INPLACE_LOW && r[2].size == 192ULL << 20);
+        /* No window (own RAM below 4 GiB, or dma32-size 0). */
+        sp.dma32_size = 0;
+        assert_int_equal(sw_snap_slot_ram(&sp, r), 2);
+        assert_int_equal(r[0].kind, SW_SNAP_RANGE_LOW);
+        assert_int_equal(r[1].kind, SW_SNAP_RANGE_RAM);
+        /* A window above the store still comes in address order. */
+        sp.dma32_size = 1ULL << 20;
+        sp.dma32_base = 0x200000000ULL;
+        assert_int_equal(sw_snap_slot_ram(&sp, r), 3);
+        assert_int_equal(r[2].kind, SW_SNAP_RANGE_DMA32);
+        /* A swap slot: its store. */
+        sp = in_place_plan;
+        sp.in_place = false;
+        assert_int_equal(sw_snap_slot_ram(&sp, r), 1);
+        assert_int_equal(r[0].kind, SW_SNAP_RANGE_STORE);
+        assert_true(r[0].addr == sp.store_base && r[0].size == sp.store_size);
+        sp.placed = false;
+        assert_int_equal(sw_snap_slot_ram(&sp, r), 0);
+}
+
+/* A snapshot of an in-place slot fits it only with every range the same:
+ * each refusal names both sides. */
+static void test_ram_fits_in_place(void **state)
+{
+        static struct sw_snap_info info;
+        struct sw_snap_range want[SW_SNAP_SLOT_RANGES];
+        struct sw_slot_plan sp = in_place_plan;
+        unsigned n = sw_snap_slot_ram(&sp, want);
+        char why[300];
+
+        (void)state;
+        memset(&info, 0, sizeof(info));
+        info.nparts = 2;
+        info.part[0].type = SW_SNAP_PART_RAM;
+        info.part[0].unit = 1;
+        info.part[0].nranges = n;
+        memcpy(info.part[0].range, want, sizeof(want));
+        fs_part(&info.part[1]);
+        assert_int_equal(sw_snap_ram_fits(&info, want, n, why, sizeof(why)), 0);
+        assert_int_equal(sw_snap_parts_fit(&info, want, n, FS_BLOCKS * BLOCK, why, sizeof(why)), 0);
+
+        /* The window moved (another slot order or machine): both addresses. */
+        info.part[0].range[0].addr -= 0x10000000;
+        assert_int_equal(sw_snap_ram_fits(&info, want, n, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot's RAM range 0 (dma32) is 0x5b600000, 268435456 bytes; the slot's is "
+                                 "0x6b600000, 268435456 bytes (dma32) now");
+        info.part[0].range[0] = want[0];
+        /* Another memory size: the own RAM differs. */
+        info.part[0].range[2].size += 4096;
+        assert_int_equal(sw_snap_parts_fit(&info, want, n, FS_BLOCKS * BLOCK, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot's RAM range 2 (ram) is 0x180200000, 201330688 bytes; the slot's is "
+                                 "0x180200000, 201326592 bytes (ram) now");
+        info.part[0].range[2] = want[2];
+        /* The same addresses under another kind. */
+        info.part[0].range[1].kind = SW_SNAP_RANGE_STORE;
+        assert_int_equal(sw_snap_ram_fits(&info, want, n, why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "range 1 (store)"));
+        info.part[0].range[1] = want[1];
+        /* Taken without a window, restored with one (dma32-size changed). */
+        info.part[0].nranges = 2;
+        info.part[0].range[0] = want[1];
+        info.part[0].range[1] = want[2];
+        info.part[0].range[2] = (struct sw_snap_range){ 0 };
+        assert_int_equal(sw_snap_ram_fits(&info, want, n, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot holds 2 RAM range(s) (low, ram); the slot has 3 now (dma32, low, ram)");
+}
+
+/* The start-up restore's whole check: slot and mode first, then the RAM
+ * ranges (named with both addresses even when the identity differs too),
+ * then the identity and the file system. */
+static void test_fits_in_place(void **state)
+{
+        static struct sw_config c;
+        static struct sw_snap_info info;
+        struct sw_slot_config *s = &c.slots[0];
+        struct sw_slot_plan sp = in_place_plan;
+        struct sw_snap_range want[SW_SNAP_SLOT_RANGES];
+        struct sw_save_identity now;
+        unsigned n = sw_snap_slot_ram(&sp, want);
+        char why[300];
+
+        (void)state;
+        memset(&c, 0, sizeof(c));
+        c.active_size = 128ULL << 20;
+        snprintf(s->id, sizeof(s->id), "lab");
+        s->mode = SW_MODE_IN_PLACE;
+        s->memory = 192ULL << 20;
+        sw_save_identity_make(&now, s, "6.1.0-28-amd64", 8247232, "e820", 4, sp.store_base, sp.store_size);
+        memset(&info, 0, sizeof(info));
+        info.hdr.flags = SW_SNAP_IN_PLACE;
+        info.hdr.waking_vector = 0x9a000;
+        info.hdr.config_hash = sw_snap_config_hash(&c, s);
+        info.hdr.id = now;
+        info.nparts = 1;
+        info.part[0].type = SW_SNAP_PART_RAM;
+        info.part[0].unit = 1;
+        info.part[0].nranges = n;
+        memcpy(info.part[0].range, want, sizeof(want));
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 0, why, sizeof(why)), 0);
+
+        /* The window moved, and so did the e820 it is part of. */
+        info.part[0].range[0].addr += 1ULL << 20;
+        info.hdr.id.layout ^= 1;
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 0, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot's RAM range 0 (dma32) is 0x6b700000, 268435456 bytes; the slot's is "
+                                 "0x6b600000, 268435456 bytes (dma32) now");
+        info.part[0].range[0] = want[0];
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 0, why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "snapshot does not fit 'lab' now: "));
+        info.hdr.id.layout ^= 1;
+        /* The mode before the ranges (a swap slot's has one range). */
+        info.hdr.flags = 0;
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 0, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot is of a swap slot; 'lab' runs in place");
+        info.hdr.flags = SW_SNAP_IN_PLACE;
+        /* A partition the snapshot has no file system for. */
+        assert_int_equal(sw_snap_fits(&info, &c, s, &now, want, n, 1 << 20, why, sizeof(why)), -1);
+        assert_string_equal(why, "the snapshot has no file system, and the slot has a partition");
+}
+
+/* The adoption's RAM hash over several ranges equals the stream's over the
+ * same bytes, range after range (what the agent computes). */
+static void test_ram_hash_ranges(void **state)
+{
+        static uint8_t a[3 * SW_SNAP_RAM_HASH_BLOCK + 4096], b[8192];
+        static struct sw_snap_ram_hash s, t;
+        struct sw_snap_range r[2] = {
+                { (uint64_t)(uintptr_t)b, sizeof(b), SW_SNAP_RANGE_DMA32 },
+                { (uint64_t)(uintptr_t)a, sizeof(a), SW_SNAP_RANGE_RAM },
+        };
+        uint64_t want;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(a); i++)
+                a[i] = (uint8_t)(i * 7 + 1);
+        for (size_t i = 0; i < sizeof(b); i++)
+                b[i] = (uint8_t)(i * 13);
+        sw_snap_ram_hash_init(&t);
+        sw_snap_ram_hash_add(&t, b, 100);
+        sw_snap_ram_hash_add(&t, b + 100, sizeof(b) - 100);
+        sw_snap_ram_hash_add(&t, a, 5000);
+        sw_snap_ram_hash_add(&t, a + 5000, sizeof(a) - 5000);
+        want = sw_snap_ram_hash_final(&t);
+        assert_true(sw_snap_ram_hash_ranges(&s, r, 2) == want);
+        assert_int_equal(s.bytes, sizeof(a) + sizeof(b));
+        /* One range's byte, or the ranges in another order, change it. */
+        a[sizeof(a) - 1] ^= 1;
+        assert_true(sw_snap_ram_hash_ranges(&s, r, 2) != want);
+        a[sizeof(a) - 1] ^= 1;
+        r[0] = r[1];
+        r[1] = (struct sw_snap_range){ (uint64_t)(uintptr_t)b, sizeof(b), SW_SNAP_RANGE_DMA32 };
+        assert_true(sw_snap_ram_hash_ranges(&s, r, 2) != want);
+        /* One range alone is the in-memory hash. */
+        assert_true(sw_snap_ram_hash_ranges(&s, r, 1) == sw_snap_ram_hash_mem(a, sizeof(a)));
 }
 
 /* The start-up choice of the slot that boots, and the fallback of a slot
@@ -806,6 +1013,10 @@ int main(void)
                 cmocka_unit_test_setup(test_ram_hash, setup),
                 cmocka_unit_test(test_header_fits),
                 cmocka_unit_test(test_parts_fit),
+                cmocka_unit_test(test_slot_ram),
+                cmocka_unit_test(test_ram_fits_in_place),
+                cmocka_unit_test(test_fits_in_place),
+                cmocka_unit_test(test_ram_hash_ranges),
                 cmocka_unit_test(test_boot_pick_and_fallback),
         };
 

@@ -783,17 +783,37 @@ static void test_adopt_refused(void **state)
         f.slot[B].has_spare = spare;
 }
 
-/* An in-place slot that ran: refused for its mode. */
-static void test_adopt_in_place_refused(void **state)
+/* An in-place slot that ran adopts its own snapshot (every RAM range is
+ * hashed by the caller's ram_hash), and refuses a swap slot's. */
+static void test_adopt_in_place(void **state)
 {
         (void)state;
         adopt_setup(NULL);
         f.slot[C].state = SW_SLOT_SUSPENDED;
         snprintf(adopt.slot, sizeof(adopt.slot), "c");
+        snap.flags = SW_SNAP_IN_PLACE;
+        snap.config_hash = sw_snap_config_hash(&cfg, &cfg.slots[C]);
+        fake_identity(NULL, C, &snap.id);
+        sw_snap_header_encode(&snap, adopt.header);
+        sw_switch_decide(&f, &d);
+        assert_int_equal(d.status, SW_MB_OK);
+        assert_int_equal(d.adopt_slot, C);
+        assert_int_equal(d.state[C], SW_SLOT_SUSPENDED);
+        assert_int_equal(ram_hash_calls, 1);
+        assert_string_equal(d.message, "slot 'c' adopted its snapshot; it resumes at 0x9a000");
+
+        /* The same slot's snapshot, but marked as a swap slot's. */
+        adopt_setup(NULL);
+        f.slot[C].state = SW_SLOT_SUSPENDED;
+        snprintf(adopt.slot, sizeof(adopt.slot), "c");
+        snap.config_hash = sw_snap_config_hash(&cfg, &cfg.slots[C]);
+        fake_identity(NULL, C, &snap.id);
+        sw_snap_header_encode(&snap, adopt.header);
         sw_switch_decide(&f, &d);
         assert_int_equal(d.status, SW_MB_ADOPT_REFUSED);
-        assert_string_equal(d.message, "cannot adopt a snapshot into 'c': it runs in place, and adopting an "
-                                       "in-place slot's snapshot is not supported");
+        assert_int_equal(d.adopt_slot, -1);
+        assert_int_equal(ram_hash_calls, 0);
+        assert_true(strncmp(d.message, "the snapshot is of a swap slot; 'c' runs in place", 49) == 0);
 }
 
 /* A damaged header, a damaged request and a stale seq. */
@@ -871,7 +891,7 @@ int main(void)
                 cmocka_unit_test_setup(test_names, setup),
                 cmocka_unit_test_setup(test_adopt_accepted, setup),
                 cmocka_unit_test_setup(test_adopt_refused, setup),
-                cmocka_unit_test_setup(test_adopt_in_place_refused, setup),
+                cmocka_unit_test_setup(test_adopt_in_place, setup),
                 cmocka_unit_test_setup(test_adopt_damaged, setup),
                 cmocka_unit_test_setup(test_adopt_only_with_self_request, setup),
         };

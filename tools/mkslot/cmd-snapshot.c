@@ -468,7 +468,7 @@ static const struct argp_option save_options[] = {
         { "mem", OPT_MEM, "FILE", 0, "where the RAM is read (default /dev/mem)", 0 },
         { "mem-base", OPT_MEM_BASE, "ADDR", 0, "the physical address of byte 0 of --mem (default 0)", 0 },
         { "range", OPT_RANGE, "KIND:ADDR:SIZE", 0,
-          "a RAM range to save: KIND store, ram or low; ADDR its physical address; SIZE bytes (K, M, G "
+          "a RAM range to save: KIND store, ram, low or dma32; ADDR its physical address; SIZE bytes (K, M, G "
           "suffixes); repeat, in address order (required)", 0 },
         { "fs", OPT_FS, "DEVICE", 0, "the slot's ext4 partition (or an image of it): its used blocks are saved", 0 },
         { "slot", OPT_SLOT, "ID", 0, "the slot's id (required)", 0 },
@@ -533,8 +533,9 @@ static void text_arg(struct argp_state *state, char *dst, const char *what, cons
 
 static void range_arg(struct argp_state *state, struct snap_args *a, char *arg)
 {
-        static const char *const kinds[] = { [SW_SNAP_RANGE_STORE] = "store", [SW_SNAP_RANGE_RAM] = "ram",
-                                             [SW_SNAP_RANGE_LOW] = "low" };
+        /* The RAM kinds, by the format's own names. */
+        static const unsigned kinds[] = { SW_SNAP_RANGE_STORE, SW_SNAP_RANGE_RAM, SW_SNAP_RANGE_LOW,
+                                          SW_SNAP_RANGE_DMA32 };
         char *addr = strchr(arg, ':'), *size = addr ? strchr(addr + 1, ':') : NULL;
         struct sw_snap_range *r;
         unsigned k;
@@ -545,13 +546,13 @@ static void range_arg(struct argp_state *state, struct snap_args *a, char *arg)
                 argp_error(state, "at most %d --range", SW_SNAP_MAX_RANGES);
         *addr++ = '\0';
         *size++ = '\0';
-        for (k = SW_SNAP_RANGE_STORE; k <= SW_SNAP_RANGE_LOW; k++)
-                if (!strcmp(arg, kinds[k]))
+        for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+                if (!strcmp(arg, sw_snap_range_name(kinds[k])))
                         break;
-        if (k > SW_SNAP_RANGE_LOW)
-                argp_error(state, "--range: kind '%s' is not store, ram or low", arg);
+        if (k == sizeof(kinds) / sizeof(kinds[0]))
+                argp_error(state, "--range: kind '%s' is not store, ram, low or dma32", arg);
         r = &a->range[a->nranges++];
-        r->kind = k;
+        r->kind = kinds[k];
         r->addr = number(state, "--range address", addr);
         r->size = size_arg(state, "--range size", size);
 }
