@@ -56,14 +56,10 @@ static int plan_cfg(void)
         return sw_plan_build(&map, &in.req, &plan, &diag);
 }
 
-/* Index in the plan of slot id (the default slot comes first there). */
+/* The index in the plan of slot id. */
 static unsigned plan_index(const char *id)
 {
-        for (unsigned i = 0; i < plan.nslots; i++)
-                if (!strcmp(plan.slots[i].id, id))
-                        return i;
-        fail_msg("slot '%s' is not in the plan", id);
-        return 0;
+        return plan_slot_index(&plan, id);
 }
 
 static bool overlaps(uint64_t b1, uint64_t s1, uint64_t b2, uint64_t s2)

@@ -675,11 +675,7 @@ static int plan_conf(const char *text, struct capture *cap)
 /* The index in the plan of slot id. */
 static unsigned plan_index(const char *id)
 {
-        for (unsigned i = 0; i < plan.nslots; i++)
-                if (!strcmp(plan.slots[i].id, id))
-                        return i;
-        fail_msg("slot '%s' is not in the plan", id);
-        return 0;
+        return plan_slot_index(&plan, id);
 }
 
 /* Every store at the same address whichever slot is the default, and

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -67,4 +68,13 @@ void memmap_claim(struct sw_memmap *m, uint64_t b, uint64_t size, uint32_t type)
                         assert_int_equal(sw_memmap_add(&out, r->efi_type, hi, (re - hi) / 4096, r->attr, &d), 0);
         }
         *m = out;
+}
+
+unsigned plan_slot_index(const struct sw_plan *plan, const char *id)
+{
+        for (unsigned i = 0; i < plan->nslots; i++)
+                if (!strcmp(plan->slots[i].id, id))
+                        return i;
+        fail_msg("slot '%s' is not in the plan", id);
+        return 0;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "memmap.h"
+#include "plan.h"
 
 /* Reads FIXTURES/name into m; fails the running cmocka test on any error. */
 void load_memmap_fixture(struct sw_memmap *m, const char *name);
@@ -19,3 +20,7 @@ size_t load_file_fixture(const char *name, void *dst, size_t cap);
  * asserts too.
  */
 void memmap_claim(struct sw_memmap *m, uint64_t b, uint64_t size, uint32_t type);
+
+/* The index in plan of the slot named id; fails the running test when the
+ * plan has no such slot. */
+unsigned plan_slot_index(const struct sw_plan *plan, const char *id);
