@@ -125,6 +125,25 @@ disk_esp_put() {
         MTOOLS_SKIP_CHECK=1 mcopy -o -i "$1@@$off" "$2" "::$3"
 }
 
+# host_snapshot TEST SLOT STORE OUT [MKSLOT ARGS...]: a snapshot of slot SLOT
+# made on the host by mkslot (the same code as switchctl's): a store of
+# STORE random bytes at 1 MiB, waking vector 0x9a000, written to OUT; more
+# `mkslot snapshot save` arguments (--fs FILE) may follow.  Uses the test's
+# $w and $build.  A failure ends the script as TEST/prepare.
+host_snapshot() {
+        local test=$1 slot=$2 size=$3 out=$4 tmp
+        shift 4
+        # The store and mkslot's log stay in the test's folder, not next to
+        # OUT (a bank folder that becomes a partition).
+        tmp=$w/host-$(basename "$out")
+        head -c "$size" /dev/urandom >"$tmp.store"
+        if ! "$build/mkslot" snapshot save --slot "$slot" --kernel test --mem "$tmp.store" --mem-base 0x100000 \
+                --range "store:0x100000:$size" --vector 0x9a000 "$@" -o "$out" >"$tmp.log" 2>&1; then
+                sw_prepare_failed "$test" "mkslot snapshot save of $(basename "$out"): $(tail -n 2 "$tmp.log")"
+        fi
+        rm -f "$tmp.store"
+}
+
 # disk_readfile DISK LABEL PATH: print PATH from the ext4 partition LABEL.
 # Status 1 (with debugfs's message) when the file is not there.
 disk_readfile() {

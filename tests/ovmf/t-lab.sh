@@ -28,20 +28,13 @@ sw_esp_slot "$w/esp" ctl
 # The snapshot of another slot, made on the host by mkslot (the same code
 # as switchctl's): a 1 MiB store of slot 'ctl'.
 mkdir -p "$w/bank"
-head -c 1M /dev/urandom >"$w/other-store.bin"
-if ! "$build/mkslot" snapshot save --slot ctl --kernel test --mem "$w/other-store.bin" --mem-base 0x100000 \
-        --range store:0x100000:1M --vector 0x9a000 -o "$w/bank/other.snap" >"$w/other.log" 2>&1; then
-        sw_prepare_failed lab "mkslot snapshot save of other.snap: $(tail -n 2 "$w/other.log")"
-fi
+host_snapshot lab ctl 1M "$w/bank/other.snap"
 # A snapshot of slot 'lab' whose file system (32 MiB) is larger than lab's
 # 16 MiB partition.
-head -c 64K /dev/urandom >"$w/big-store.bin"
 truncate -s 32M "$w/big.ext4"
-if ! mke2fs -q -t ext4 -F "$w/big.ext4" >"$w/big.log" 2>&1 ||
-        ! "$build/mkslot" snapshot save --slot lab --kernel test --mem "$w/big-store.bin" --mem-base 0x100000 \
-                --range store:0x100000:64K --fs "$w/big.ext4" --vector 0x9a000 -o "$w/bank/big.snap" >>"$w/big.log" 2>&1; then
-        sw_prepare_failed lab "mkslot snapshot save of big.snap: $(tail -n 2 "$w/big.log")"
-fi
+mke2fs -q -t ext4 -F "$w/big.ext4" >"$w/big.log" 2>&1 ||
+        sw_prepare_failed lab "mke2fs of big.ext4: $(tail -n 2 "$w/big.log")"
+host_snapshot lab lab 64K "$w/bank/big.snap" --fs "$w/big.ext4"
 "$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-lab,size=16M label=slot-ctl,size=16M \
         "label=bank,size=448M,dir=$w/bank" >/dev/null
 

@@ -43,11 +43,7 @@ sw_esp_slot "$w/esp" ctl
 # A swap slot's snapshot of slot 'lab' (made on the host by mkslot, the same
 # code as switchctl's): refused for an in-place lab.
 mkdir -p "$w/bank"
-head -c 64K /dev/urandom >"$w/swap-store.bin"
-if ! "$build/mkslot" snapshot save --slot lab --kernel test --mem "$w/swap-store.bin" --mem-base 0x100000 \
-        --range store:0x100000:64K --vector 0x9a000 -o "$w/bank/swap.snap" >"$w/swap.log" 2>&1; then
-        sw_prepare_failed labinplace "mkslot snapshot save of swap.snap: $(tail -n 2 "$w/swap.log")"
-fi
+host_snapshot labinplace lab 64K "$w/bank/swap.snap"
 SW_ESP_MIB=256 "$SW_OVMF_DIR/mkdisk.sh" "$w/disk.img" "$w/esp" label=slot-lab,size=16M label=slot-ctl,size=16M \
         "label=bank,size=448M,dir=$w/bank" >/dev/null
 
